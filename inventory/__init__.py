@@ -1,0 +1,1 @@
+"""meso-inventory: ampoule traceability and stock for mesotherapy clinics."""

@@ -1,0 +1,1 @@
+"""HTTP API: schemas, guards, problem mapping and one controller module per resource."""

@@ -1,0 +1,108 @@
+"""Every error becomes an RFC 9457 problem+json response with a stable `code`, mapped here only."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import asyncpg
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.plugins.problem_details import ProblemDetailsConfig, ProblemDetailsException, ProblemDetailsPlugin
+
+from inventory.domain.errors import InventoryError
+
+log = logging.getLogger("inventory")
+
+PROBLEM_BASE = "https://meso-inventory.example/problems/"
+
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_error",
+    429: "too_many_requests",
+    500: "internal_error",
+    503: "unavailable",
+}
+
+
+def _problem(status: int, code: str, title: str, detail: str, **extra: Any) -> ProblemDetailsException:
+    return ProblemDetailsException(
+        status_code=status,
+        type_=PROBLEM_BASE + code,
+        title=title,
+        detail=detail,
+        extra={"code": code, **extra},
+    )
+
+
+def from_domain(error: InventoryError) -> ProblemDetailsException:
+    """A domain refusal."""
+    return _problem(error.status, error.code, error.title, error.detail, **error.extra)
+
+
+def from_validation(error: ValidationException) -> ProblemDetailsException:
+    """Malformed JSON, wrong types, missing fields, out-of-range values: 422."""
+    errors = error.extra if isinstance(error.extra, list) else []
+    detail = "; ".join(str(e.get("message", "")) + (f" ({e.get('key')})" if e.get("key") else "")
+                       for e in errors if isinstance(e, dict)) or str(error.detail)
+    return _problem(422, "validation_error", "Invalid request", detail, errors=errors)
+
+
+def from_http(error: HTTPException) -> ProblemDetailsException:
+    """Framework errors: unknown route, wrong method, and so on."""
+    status = error.status_code
+    code = _HTTP_CODES.get(status, "error")
+    return _problem(status, code, code.replace("_", " ").capitalize(), str(error.detail))
+
+
+def from_database(error: asyncpg.PostgresError) -> ProblemDetailsException:
+    """Constraint and data errors the services did not anticipate; never a 500."""
+    if isinstance(error, asyncpg.UniqueViolationError):
+        return _problem(409, "duplicate", "Duplicate", "A record with these values already exists.")
+    if isinstance(error, asyncpg.ForeignKeyViolationError):
+        return _problem(404, "not_found", "Not found", "A referenced record does not exist.")
+    if isinstance(error, asyncpg.CheckViolationError | asyncpg.DataError):
+        return _problem(422, "validation_error", "Invalid request", "A value is out of the allowed range.")
+    if isinstance(error, asyncpg.LockNotAvailableError | asyncpg.QueryCanceledError):
+        return _problem(503, "busy", "Busy", "The records are busy; try again in a moment.")
+    if isinstance(error, asyncpg.SerializationError | asyncpg.DeadlockDetectedError):
+        return _problem(409, "concurrent_update", "Conflict", "A concurrent change interfered; try again.")
+    log.exception("database error", exc_info=error)
+    return _problem(503, "unavailable", "Service unavailable", "The database could not complete the request.")
+
+
+def from_connection(error: Exception) -> ProblemDetailsException:
+    """The database is unreachable."""
+    log.warning("database unreachable: %s", error)
+    return _problem(503, "unavailable", "Service unavailable", "The database is not reachable; try again shortly.")
+
+
+def from_unexpected(error: Exception) -> ProblemDetailsException:
+    """A bug: logged with its trace, answered without internals."""
+    log.exception("unhandled error", exc_info=error)
+    return _problem(500, "internal_error", "Internal error", "Something went wrong; it has been logged.")
+
+
+def plugin() -> ProblemDetailsPlugin:
+    """The problem-details plugin with the whole mapping."""
+    return ProblemDetailsPlugin(
+        ProblemDetailsConfig(
+            exception_to_problem_detail_map={
+                InventoryError: from_domain,
+                ValidationException: from_validation,
+                HTTPException: from_http,
+                asyncpg.PostgresError: from_database,
+                asyncpg.InterfaceError: from_connection,
+                ConnectionError: from_connection,
+                OSError: from_connection,
+                TimeoutError: from_connection,
+                Exception: from_unexpected,
+            }
+        )
+    )

@@ -1,0 +1,260 @@
+"""Routes for auth, users, catalog, receiving, stock and the audit log."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, get, post, put
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+
+from inventory.api import schemas as s
+from inventory.api.idempotent import IdempotencyKey, respond
+from inventory.api.security import admin, manager, staff
+from inventory.domain.models import Actor
+from inventory.services import audit_log, auth, catalog, receiving, stock
+
+ActorRequest = Request[Actor, Any, Any]
+Limit = Annotated[int, QueryParameter(ge=1, le=1000)]
+Offset = Annotated[int, QueryParameter(ge=0, le=10_000_000)]
+OptId = Annotated[int | None, QueryParameter(ge=1, le=2_147_483_647)]
+
+
+class AuthController(Controller):
+    """Sign-in and sign-out."""
+
+    path = "/api/auth"
+    tags = ["auth"]
+
+    @post("/token", operation_id="issueToken", status_code=200, security=[])
+    async def token(self, request: Request[Any, Any, Any], data: JSONBody[s.TokenIn]) -> s.TokenOut:
+        """Exchange e-mail and password for a bearer token."""
+        result = await auth.issue_token(settings=request.app.state.settings, email=data.email.strip(),
+                                        password=data.password)
+        return s.to(s.TokenOut, result)  # type: ignore[no-any-return]
+
+    @post("/logout", operation_id="revokeToken", status_code=204, guards=[staff])
+    async def logout(self, request: ActorRequest) -> None:
+        """Revoke the bearer token used for this request."""
+        await auth.revoke_token(settings=request.app.state.settings, actor=request.user, token=str(request.auth))
+
+
+class UserController(Controller):
+    """Users (admin)."""
+
+    path = "/api/users"
+    tags = ["users"]
+    guards = [admin]
+
+    @post("/", operation_id="createUser")
+    async def create(self, request: ActorRequest, data: JSONBody[s.UserIn]) -> s.UserOut:
+        """Create a user."""
+        user = await auth.create_user(actor=request.user, email=data.email, role=data.role,
+                                      password=data.password, full_name=data.full_name)
+        return s.to(s.UserOut, user)  # type: ignore[no-any-return]
+
+    @get("/", operation_id="listUsers")
+    async def list_users(self) -> list[s.UserOut]:
+        """All users."""
+        return s.to(list[s.UserOut], await auth.list_users())  # type: ignore[no-any-return]
+
+
+class CatalogController(Controller):
+    """Brands, products, locations and stock rules."""
+
+    path = "/api"
+    tags = ["catalog"]
+    guards = [staff]
+
+    @post("/brands", operation_id="createBrand", guards=[manager])
+    async def create_brand(self, request: ActorRequest, data: JSONBody[s.BrandIn]) -> s.BrandOut:
+        """Create a brand."""
+        return s.to(s.BrandOut, await catalog.create_brand(actor=request.user, name=data.name))  # type: ignore[no-any-return]
+
+    @get("/brands", operation_id="listBrands")
+    async def list_brands(self) -> list[s.BrandOut]:
+        """All brands."""
+        return s.to(list[s.BrandOut], await catalog.list_brands())  # type: ignore[no-any-return]
+
+    @post("/products", operation_id="createProduct", guards=[manager])
+    async def create_product(self, request: ActorRequest, data: JSONBody[s.ProductIn]) -> s.ProductOut:
+        """Create a product with its unit GTIN and box GTINs."""
+        product = await catalog.create_product(
+            actor=request.user,
+            brand_id=data.brand_id,
+            name=data.name,
+            gtin=data.gtin,
+            packs=[(p.gtin, p.units) for p in data.packs],
+            ingredients=list(data.ingredients),
+            storage=data.storage,
+        )
+        return s.to(s.ProductOut, product)  # type: ignore[no-any-return]
+
+    @get("/products", operation_id="listProducts")
+    async def list_products(
+        self,
+        brand_id: OptId = None,
+        q: Annotated[str | None, QueryParameter(max_length=100)] = None,
+        limit: Limit = 100,
+        offset: Offset = 0,
+    ) -> list[s.ProductOut]:
+        """Products, filtered by brand or a name fragment."""
+        products = await catalog.list_products(brand_id=brand_id, query=q, limit=limit, offset=offset)
+        return s.to(list[s.ProductOut], products)  # type: ignore[no-any-return]
+
+    @get("/products/{product_id:int}", operation_id="getProduct")
+    async def get_product(self, product_id: FromPath[int]) -> s.ProductOut:
+        """One product."""
+        return s.to(s.ProductOut, await catalog.get_product(product_id))  # type: ignore[no-any-return]
+
+    @post("/locations", operation_id="createLocation", guards=[manager])
+    async def create_location(self, request: ActorRequest, data: JSONBody[s.LocationIn]) -> s.LocationOut:
+        """Create a location."""
+        return s.to(s.LocationOut, await catalog.create_location(actor=request.user, name=data.name))  # type: ignore[no-any-return]
+
+    @get("/locations", operation_id="listLocations")
+    async def list_locations(self) -> list[s.LocationOut]:
+        """All locations."""
+        return s.to(list[s.LocationOut], await catalog.list_locations())  # type: ignore[no-any-return]
+
+    @put("/locations/{location_id:int}/rules/{product_id:int}", operation_id="setStockRule", guards=[manager])
+    async def set_rule(self, request: ActorRequest, location_id: FromPath[int], product_id: FromPath[int], data: JSONBody[s.RuleIn]) -> s.RuleOut:
+        """Set the reorder point, par level and lead time of a product at a location."""
+        rule = await catalog.set_rule(
+            actor=request.user,
+            location_id=location_id,
+            product_id=product_id,
+            reorder_point=data.reorder_point,
+            par_level=data.par_level,
+            lead_time_days=data.lead_time_days,
+        )
+        return s.to(s.RuleOut, rule)  # type: ignore[no-any-return]
+
+    @get("/rules", operation_id="listStockRules")
+    async def list_rules(self, location_id: OptId = None) -> list[s.RuleOut]:
+        """Stock rules."""
+        return s.to(list[s.RuleOut], await catalog.list_rules(location_id=location_id))  # type: ignore[no-any-return]
+
+
+class StockController(Controller):
+    """Receiving, lots, stock and the manager's stock changes."""
+
+    path = "/api"
+    tags = ["stock"]
+    guards = [staff]
+
+    @post("/receipts", operation_id="createReceipt", responses={201: ResponseSpec(s.ReceiptOut)})
+    async def create_receipt(
+        self, request: ActorRequest, data: JSONBody[s.ReceiptIn], idempotency_key: IdempotencyKey = None
+    ) -> Response[bytes]:
+        """Receive a delivery, by barcode or by fields, all lines or none."""
+        lines = [
+            receiving.LineIn(quantity=line.quantity, barcode=line.barcode, product_id=line.product_id,
+                             lot_number=line.lot_number, expiry_date=line.expiry_date)
+            for line in data.lines
+        ]
+
+        async def make() -> dict[str, Any]:
+            result = await receiving.receive(actor=request.user, location_id=data.location_id,
+                                             supplier=data.supplier, reference=data.reference, lines=lines)
+            for line in result["lines"]:
+                line["label_url"] = f"/api/lots/{line['lot']['id']}/label?format=png"
+            return result
+
+        return await respond(request, idempotency_key, make, s.ReceiptOut)
+
+    @get("/stock", operation_id="listStock")
+    async def list_stock(
+        self, location_id: OptId = None, product_id: OptId = None, lot_id: OptId = None, include_empty: FromQuery[bool] = False
+    ) -> s.StockOut:
+        """On-hand per lot and location."""
+        items = await stock.list_stock(location_id=location_id, product_id=product_id, lot_id=lot_id,
+                                       include_empty=include_empty)
+        return s.to(s.StockOut, {"items": items})  # type: ignore[no-any-return]
+
+    @get("/lots", operation_id="listLots")
+    async def list_lots(
+        self,
+        product_id: OptId = None,
+        status: Annotated[str | None, QueryParameter(pattern="^(active|quarantined|recalled)$")] = None,
+        limit: Limit = 100,
+        offset: Offset = 0,
+    ) -> list[s.LotOut]:
+        """Lots, filtered by product and status."""
+        lots = await stock.list_lots(product_id=product_id, status=status, limit=limit, offset=offset)
+        return s.to(list[s.LotOut], lots)  # type: ignore[no-any-return]
+
+    @get("/lots/{lot_id:int}", operation_id="getLot")
+    async def get_lot(self, lot_id: FromPath[int]) -> s.LotDetailOut:
+        """One lot with its stock per location."""
+        return s.to(s.LotDetailOut, await stock.get_lot(lot_id))  # type: ignore[no-any-return]
+
+    @get("/movements", operation_id="listMovements", guards=[manager])
+    async def movements(self, lot_id: OptId = None, location_id: OptId = None, limit: Limit = 200) -> list[s.MovementOut]:
+        """The stock ledger, newest first."""
+        rows = await stock.movements(lot_id=lot_id, location_id=location_id, limit=limit)
+        return s.to(list[s.MovementOut], rows)  # type: ignore[no-any-return]
+
+    @post("/transfers", operation_id="createTransfer", guards=[manager], responses={201: ResponseSpec(s.TransferOut)})
+    async def transfer(
+        self, request: ActorRequest, data: JSONBody[s.TransferIn], idempotency_key: IdempotencyKey = None
+    ) -> Response[bytes]:
+        """Move units of a lot between locations."""
+        return await respond(
+            request,
+            idempotency_key,
+            lambda: stock.transfer(actor=request.user, lot_id=data.lot_id, from_location_id=data.from_location_id,
+                                   to_location_id=data.to_location_id, quantity=data.quantity, reason=data.reason),
+            s.TransferOut,
+        )
+
+    @post("/adjustments", operation_id="createAdjustment", guards=[manager],
+          responses={201: ResponseSpec(s.AdjustmentOut)})
+    async def adjust(
+        self, request: ActorRequest, data: JSONBody[s.AdjustmentIn], idempotency_key: IdempotencyKey = None
+    ) -> Response[bytes]:
+        """Correct on-hand to a count or by a delta, with a reason."""
+        return await respond(
+            request,
+            idempotency_key,
+            lambda: stock.adjust(actor=request.user, lot_id=data.lot_id, location_id=data.location_id,
+                                 counted=data.counted, delta=data.delta, reason=data.reason),
+            s.AdjustmentOut,
+        )
+
+    @post("/disposals", operation_id="createDisposal", guards=[manager], responses={201: ResponseSpec(s.DisposalOut)})
+    async def dispose(
+        self, request: ActorRequest, data: JSONBody[s.DisposalIn], idempotency_key: IdempotencyKey = None
+    ) -> Response[bytes]:
+        """Throw away units of a lot, with a reason."""
+        return await respond(
+            request,
+            idempotency_key,
+            lambda: stock.dispose(actor=request.user, lot_id=data.lot_id, location_id=data.location_id,
+                                  quantity=data.quantity, reason=data.reason),
+            s.DisposalOut,
+        )
+
+
+class AuditController(Controller):
+    """The audit log (managers)."""
+
+    path = "/api/audit"
+    tags = ["audit"]
+    guards = [manager]
+
+    @get("/", operation_id="listAuditEvents")
+    async def list_events(
+        self,
+        entity: Annotated[str | None, QueryParameter(max_length=32)] = None,
+        entity_id: OptId = None,
+        actor_id: OptId = None,
+        before_id: OptId = None,
+        limit: Limit = 100,
+    ) -> s.Page:
+        """Audit events, newest first."""
+        events = await audit_log.list_events(entity=entity, entity_id=entity_id, actor_id=actor_id,
+                                             before_id=before_id, limit=limit)
+        return s.Page(items=s.to(list[s.AuditEventOut], events))
+
+

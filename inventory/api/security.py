@@ -1,0 +1,66 @@
+"""Bearer-token authentication middleware and role guards."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from litestar.connection import ASGIConnection
+from litestar.handlers.base import BaseRouteHandler
+from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
+from litestar.middleware.base import DefineMiddleware
+from litestar.openapi.spec import Components, SecurityScheme
+
+from inventory.config import Settings
+from inventory.domain.errors import Forbidden, Unauthorized
+from inventory.domain.models import Actor
+from inventory.services import auth
+
+OPEN_PATHS = {"/health", "/ready", "/api/auth/token", "/docs", "/schema"}
+
+
+class BearerAuthMiddleware(AbstractAuthenticationMiddleware):
+    """Resolves `Authorization: Bearer <token>` to an Actor on every /api route but the token route."""
+
+    async def authenticate_request(self, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthenticationResult:
+        """Return the actor for the bearer token; raises Unauthorized."""
+        header = connection.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Unauthorized("A bearer token is required (POST /api/auth/token).", code="unauthorized")
+        settings: Settings = connection.app.state.settings
+        actor = await auth.authenticate(settings=settings, token=token.strip())
+        return AuthenticationResult(user=actor, auth=token.strip())
+
+
+def auth_middleware() -> DefineMiddleware:
+    """The middleware, applied to /api except the token route."""
+    return DefineMiddleware(
+        BearerAuthMiddleware,
+        exclude=["^/health", "^/ready", "^/api/auth/token$", "^/docs", "^/schema", "^/$", "^/static", "^/ui"],
+    )
+
+
+def requires(role: str) -> Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], None]:
+    """A guard that lets through `role` and the roles above it."""
+
+    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        actor = connection.scope.get("user")
+        if not isinstance(actor, Actor):
+            raise Unauthorized("A bearer token is required.", code="unauthorized")
+        if not actor.has_role(role):
+            raise Forbidden(f"This needs the {role} role.", code="forbidden", required_role=role)
+
+    guard.__name__ = f"requires_{role}"
+    return guard
+
+
+staff = requires("staff")
+manager = requires("manager")
+admin = requires("admin")
+
+
+def openapi_components() -> Components:
+    """The bearer security scheme for the OpenAPI document."""
+    return Components(security_schemes={"BearerToken": SecurityScheme(type="http", scheme="bearer",
+                                                                     bearer_format="JWT")})

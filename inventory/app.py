@@ -1,0 +1,73 @@
+"""The application factory: routes, lifespan (pool), auth, problem details, OpenAPI."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+from litestar import Litestar
+from litestar.config.compression import CompressionConfig
+from litestar.datastructures import State
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+
+from inventory import db
+from inventory.api import problems, routes_core, routes_ops
+from inventory.api.security import auth_middleware, openapi_components
+from inventory.config import Settings, get_settings
+
+ROUTE_MODULES: list[Any] = []
+
+
+def _route_handlers() -> list[Any]:
+    from inventory.api import routes_clinical, routes_labels, routes_manager
+
+    return [
+        routes_ops.health,
+        routes_ops.ready,
+        routes_core.AuthController,
+        routes_core.UserController,
+        routes_core.CatalogController,
+        routes_core.StockController,
+        routes_core.AuditController,
+        *routes_clinical.HANDLERS,
+        *routes_manager.HANDLERS,
+        *routes_labels.HANDLERS,
+    ]
+
+
+def create_app(settings: Settings | None = None, *, manage_pool: bool = True) -> Litestar:
+    """Build the ASGI app. With manage_pool=False the caller (tests) owns the database pool."""
+    settings = settings or get_settings()
+
+    @contextlib.asynccontextmanager
+    async def pool_lifespan(app: Litestar) -> AsyncIterator[None]:
+        if manage_pool:
+            db.configure(settings.database_url)
+            await db.start_pool(min_size=settings.pool_min_size, max_size=settings.pool_max_size)
+        try:
+            yield
+        finally:
+            if manage_pool:
+                await db.close_pool()
+
+    return Litestar(
+        route_handlers=_route_handlers(),
+        lifespan=[pool_lifespan],
+        middleware=[auth_middleware()],
+        plugins=[problems.plugin()],
+        state=State({"settings": settings}),
+        compression_config=CompressionConfig(backend="gzip", minimum_size=2048),
+        openapi_config=OpenAPIConfig(
+            title="meso-inventory",
+            version="0.1.0",
+            description="Ampoule traceability, stock, alerts and labels for mesotherapy clinics.",
+            components=openapi_components(),
+            security=[{"BearerToken": []}],
+            path="/schema",
+            render_plugins=[SwaggerRenderPlugin(path="/")],
+        ),
+        request_max_body_size=1_000_000,
+        debug=False,
+    )

@@ -1,0 +1,177 @@
+"""The `inventory` command: serve, migrate, demo, user create, alerts."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import secrets
+import sys
+from pathlib import Path
+
+STATE_DIR = Path(os.environ.get("INVENTORY_STATE_DIR", ".inventory"))
+
+
+def _ensure_database_url() -> str:
+    """DATABASE_URL, or an embedded PostgreSQL under .inventory/ when it is unset."""
+    url = os.environ.get("DATABASE_URL", "").strip()
+    if not url:
+        from inventory.db import start_embedded
+
+        url = start_embedded(STATE_DIR / "pgdata")
+        os.environ["DATABASE_URL"] = url
+        print(f"inventory: using the embedded PostgreSQL in {STATE_DIR / 'pgdata'}", file=sys.stderr)
+    from inventory import db
+
+    db.configure(url)
+    return url
+
+
+def _ensure_secret() -> None:
+    """INVENTORY_SECRET_KEY, or one generated once into .inventory/secret_key for local use."""
+    if os.environ.get("INVENTORY_SECRET_KEY"):
+        return
+    path = STATE_DIR / "secret_key"
+    if not path.exists():
+        STATE_DIR.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    os.environ["INVENTORY_SECRET_KEY"] = path.read_text().strip()
+
+
+def cmd_migrate(_: argparse.Namespace) -> int:
+    """Apply all migrations."""
+    _ensure_database_url()
+    from inventory import migrate
+
+    asyncio.run(migrate.forwards())
+    print("inventory: migrations applied")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Serve the app with uvicorn."""
+    _ensure_database_url()
+    _ensure_secret()
+    from inventory import migrate
+
+    pending = asyncio.run(migrate.pending())
+    if pending:
+        print(
+            f"inventory: the database is not migrated ({len(pending)} migration(s) pending: {', '.join(pending)}).\n"
+            "Run `inventory migrate` first.",
+            file=sys.stderr,
+        )
+        return 2
+    import uvicorn
+
+    uvicorn.run(
+        "inventory.asgi:app",
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level="info",
+        proxy_headers=False,
+    )
+    return 0
+
+
+def cmd_demo(_: argparse.Namespace) -> int:
+    """Load the demo clinic (idempotent)."""
+    _ensure_database_url()
+    from inventory import demo
+
+    created = asyncio.run(demo.load())
+    print("inventory: demo data loaded" if created else "inventory: demo data already present")
+    return 0
+
+
+def cmd_user_create(args: argparse.Namespace) -> int:
+    """Create a user; the password comes from standard input."""
+    _ensure_database_url()
+    if not args.password_stdin:
+        print("inventory: pass --password-stdin and the password on standard input", file=sys.stderr)
+        return 2
+    password = sys.stdin.readline().rstrip("\r\n")
+    from inventory import db
+    from inventory.domain.errors import InventoryError
+    from inventory.services import auth
+
+    async def run() -> None:
+        await db.start_pool(min_size=1, max_size=2)
+        try:
+            await auth.create_user(actor=None, email=args.email, role=args.role, password=password)
+        finally:
+            await db.close_pool()
+
+    try:
+        asyncio.run(run())
+    except InventoryError as error:
+        print(f"inventory: {error.detail}", file=sys.stderr)
+        return 1
+    print(f"inventory: user {args.email} created with role {args.role}")
+    return 0
+
+
+def cmd_alerts(args: argparse.Namespace) -> int:
+    """Refresh reorder alerts, or send the daily digest."""
+    _ensure_database_url()
+    from inventory import db
+    from inventory.services import alerts
+
+    async def run() -> str:
+        await db.start_pool(min_size=1, max_size=4)
+        try:
+            if args.alerts_command == "refresh":
+                count = await alerts.refresh_all()
+                return f"inventory: {count} product/location pairs re-evaluated"
+            digests = await alerts.digest(location_id=args.location, send=args.send)
+            return alerts.format_digests(digests)
+        finally:
+            await db.close_pool()
+
+    print(asyncio.run(run()))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser."""
+    parser = argparse.ArgumentParser(prog="inventory", description="meso-inventory service")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="serve the API")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.set_defaults(func=cmd_serve)
+
+    sub.add_parser("migrate", help="apply migrations").set_defaults(func=cmd_migrate)
+    sub.add_parser("demo", help="load the demo clinic (idempotent)").set_defaults(func=cmd_demo)
+
+    user = sub.add_parser("user", help="manage users")
+    user_sub = user.add_subparsers(dest="user_command", required=True)
+    create = user_sub.add_parser("create", help="create a user")
+    create.add_argument("email")
+    create.add_argument("--role", required=True, choices=["staff", "manager", "admin"])
+    create.add_argument("--password-stdin", action="store_true")
+    create.set_defaults(func=cmd_user_create)
+
+    alerts = sub.add_parser("alerts", help="reorder and expiry alerts")
+    alerts_sub = alerts.add_subparsers(dest="alerts_command", required=True)
+    alerts_sub.add_parser("refresh", help="re-evaluate every reorder alert now").set_defaults(func=cmd_alerts)
+    digest = alerts_sub.add_parser("digest", help="the daily digest per location")
+    digest.add_argument("--location", type=int, default=None)
+    digest.add_argument("--send", action="store_true", help="POST it to INVENTORY_WEBHOOK_URL")
+    digest.set_defaults(func=cmd_alerts)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point."""
+    args = build_parser().parse_args(argv)
+    code: int = args.func(args)
+    return code
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,51 @@
+"""Settings from the environment, read once; fails fast on a missing or weak secret."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+
+_WEAK_SECRETS = {"", "secret", "changeme", "change-me", "dev", "test"}
+
+
+class SettingsError(RuntimeError):
+    """The environment does not describe a runnable service."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Runtime configuration of the service."""
+
+    database_url: str
+    secret_key: str
+    webhook_url: str | None = None
+    token_ttl_seconds: int = 8 * 3600
+    pool_min_size: int = 2
+    pool_max_size: int = 20
+    login_max_failures: int = 5
+    login_window_seconds: int = 15 * 60
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        """Build settings from environment variables; raises SettingsError when one is missing or weak."""
+        database_url = os.environ.get("DATABASE_URL", "").strip()
+        if not database_url:
+            raise SettingsError("DATABASE_URL is not set (make run starts an embedded PostgreSQL for you)")
+        secret = os.environ.get("INVENTORY_SECRET_KEY", "")
+        if secret.strip().lower() in _WEAK_SECRETS or len(secret) < 32:
+            raise SettingsError("INVENTORY_SECRET_KEY must be set to a random string of at least 32 characters")
+        return cls(
+            database_url=database_url,
+            secret_key=secret,
+            webhook_url=os.environ.get("INVENTORY_WEBHOOK_URL") or None,
+            token_ttl_seconds=int(os.environ.get("INVENTORY_TOKEN_TTL_SECONDS", 8 * 3600)),
+            pool_min_size=int(os.environ.get("INVENTORY_POOL_MIN", 2)),
+            pool_max_size=int(os.environ.get("INVENTORY_POOL_MAX", 20)),
+        )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (cached)."""
+    return Settings.from_env()

@@ -1,0 +1,179 @@
+"""Database access: the engine, the one transaction helper, the pool lifespan and embedded PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import asyncpg
+from piccolo.engine.postgres import PostgresEngine, PostgresTransaction
+
+T = TypeVar("T")
+
+Connection = asyncpg.Connection
+
+# Errors after which the whole transaction may be retried from the start, outside its scope.
+RETRYABLE = (asyncpg.SerializationError, asyncpg.DeadlockDetectedError)
+
+
+class InventoryEngine(PostgresEngine):
+    """Piccolo's Postgres engine, without the blocking version probe it runs at import time."""
+
+    async def check_version(self) -> None:  # type: ignore[override]
+        """Skip Piccolo's synchronous connect-at-import; readiness is checked by /ready instead."""
+        return None
+
+    async def prep_database(self) -> None:
+        """No extensions to create."""
+        return None
+
+
+def _initial_config() -> dict[str, Any]:
+    url = os.environ.get("DATABASE_URL", "").strip()
+    return {"dsn": url} if url else {}
+
+
+ENGINE = InventoryEngine(config=_initial_config())
+
+
+def get_engine() -> InventoryEngine:
+    """The process-wide engine."""
+    return ENGINE
+
+
+def configure(dsn: str) -> None:
+    """Point the engine at a database (before its pool starts)."""
+    ENGINE.config = {"dsn": dsn}
+
+
+async def init_connection(connection: Connection) -> None:
+    # A stuck lock must surface as an error, never as a hung scan at the chair.
+    await connection.execute("SET lock_timeout = '5s'; SET statement_timeout = '30s'")
+    await connection.set_type_codec("jsonb", encoder=_json_dumps, decoder=_json_loads, schema="pg_catalog")
+
+
+def _json_dumps(value: Any) -> str:
+    import msgspec
+
+    return msgspec.json.encode(value).decode()
+
+
+def _json_loads(value: str) -> Any:
+    import msgspec
+
+    return msgspec.json.decode(value)
+
+
+async def start_pool(*, min_size: int = 2, max_size: int = 20) -> None:
+    """Open the connection pool (idempotent)."""
+    if ENGINE.pool is None:
+        ENGINE.pool = await asyncpg.create_pool(
+            **ENGINE.config,
+            min_size=min_size,
+            max_size=max_size,
+            init=init_connection,
+            timeout=5,
+            command_timeout=30,
+        )
+
+
+async def close_pool() -> None:
+    """Close the connection pool if it is open."""
+    pool, ENGINE.pool = ENGINE.pool, None
+    if pool is not None:
+        await pool.close()
+
+
+def _pool() -> asyncpg.Pool:
+    if ENGINE.pool is None:
+        raise RuntimeError("the database pool is not started")
+    return ENGINE.pool
+
+
+@contextlib.asynccontextmanager
+async def transaction() -> AsyncIterator[Connection]:
+    """One database transaction; nested calls become savepoints of the enclosing one.
+
+    Unlike Piccolo 1.38's own context manager, the connection always goes back to the pool and the
+    context variable is always reset, even when COMMIT itself fails (deferred constraint, serialization
+    failure, dropped connection): the pool can never leak empty.
+    """
+    parent = ENGINE.current_transaction.get()
+    if parent is not None:
+        async with parent.connection.transaction():
+            yield parent.connection
+        return
+
+    pool = _pool()
+    connection: Connection = await pool.acquire(timeout=10)
+    try:
+        shim = PostgresTransaction(ENGINE)
+        shim.connection = connection  # Piccolo queries inside this block run on our connection
+        token = ENGINE.current_transaction.set(shim)
+        try:
+            async with connection.transaction():
+                yield connection
+        finally:
+            ENGINE.current_transaction.reset(token)
+    finally:
+        # release() rolls back anything left open and terminates a broken connection.
+        with contextlib.suppress(Exception):
+            await pool.release(connection, timeout=5)
+
+
+@contextlib.asynccontextmanager
+async def connection() -> AsyncIterator[Connection]:
+    """A connection for read-only work: the current transaction's, or one from the pool."""
+    parent = ENGINE.current_transaction.get()
+    if parent is not None:
+        yield parent.connection
+        return
+    async with _pool().acquire(timeout=10) as conn:
+        yield conn
+
+
+async def with_retries(operation: Callable[[], Awaitable[T]], *, attempts: int = 3) -> T:
+    """Run a whole transactional operation again after a serialization failure or deadlock.
+
+    The loop sits outside the transaction scope, so every attempt gets a fresh transaction.
+    Inside an enclosing transaction (tests) there is nothing safe to retry, so it runs once.
+    """
+    if ENGINE.current_transaction.get() is not None:
+        return await operation()
+    for attempt in range(1, attempts + 1):
+        try:
+            return await operation()
+        except RETRYABLE:
+            if attempt == attempts:
+                raise
+            await asyncio.sleep(0.01 * attempt)
+    raise AssertionError("unreachable")
+
+
+async def ping(timeout: float = 2.0) -> bool:
+    """True when the database answers within the timeout."""
+    try:
+        pool = _pool()
+        async with asyncio.timeout(timeout):
+            async with pool.acquire() as conn:
+                await conn.fetchval("SELECT 1")
+        return True
+    except Exception:
+        return False
+
+
+# ---------------------------------------------------------------- embedded PostgreSQL
+
+
+def start_embedded(data_dir: Path) -> str:
+    """Start (or reuse) an embedded PostgreSQL under data_dir; returns its URL."""
+    import pgserver
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    server = pgserver.get_server(str(data_dir), cleanup_mode=None)
+    uri: str = server.get_uri()
+    return uri

@@ -1,0 +1,107 @@
+"""The one exception tree of the service; the API maps it to RFC 9457 problem details in one place.
+
+    InventoryError                      400 bad_request
+    ├── Unauthorized                    401 unauthorized
+    ├── Forbidden                       403 forbidden
+    ├── NotFound                        404 not_found (product_unknown, …)
+    ├── Conflict                        409 duplicate, lot_expired, insufficient_stock, …
+    ├── Unprocessable                   422 validation_error, gtin_invalid, barcode_invalid, …
+    ├── TooManyRequests                 429 too_many_attempts
+    └── Unavailable                     503 database_unavailable
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class InventoryError(Exception):
+    """Base of every refusal the service gives; carries a stable machine-readable code."""
+
+    status: int = 400
+    code: str = "bad_request"
+    title: str = "Bad request"
+
+    def __init__(self, detail: str, *, code: str | None = None, **extra: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        if code is not None:
+            self.code = code
+        self.extra: dict[str, Any] = extra
+
+
+class Unauthorized(InventoryError):
+    """Missing, bad or expired credentials."""
+
+    status = 401
+    code = "unauthorized"
+    title = "Unauthorized"
+
+
+class Forbidden(InventoryError):
+    """The caller's role may not do this."""
+
+    status = 403
+    code = "forbidden"
+    title = "Forbidden"
+
+
+class NotFound(InventoryError):
+    """A referenced entity does not exist."""
+
+    status = 404
+    code = "not_found"
+    title = "Not found"
+
+
+class Conflict(InventoryError):
+    """The request is well-formed but conflicts with the current state."""
+
+    status = 409
+    code = "conflict"
+    title = "Conflict"
+
+
+class Unprocessable(InventoryError):
+    """The request is well-formed JSON but its content is invalid."""
+
+    status = 422
+    code = "validation_error"
+    title = "Unprocessable content"
+
+
+class TooManyRequests(InventoryError):
+    """Too many attempts in a short time."""
+
+    status = 429
+    code = "too_many_attempts"
+    title = "Too many requests"
+
+
+class Unavailable(InventoryError):
+    """A dependency (the database) is not reachable."""
+
+    status = 503
+    code = "unavailable"
+    title = "Service unavailable"
+
+
+class BarcodeInvalid(Unprocessable):
+    """The scanned text cannot be read as any barcode this service understands."""
+
+    code = "barcode_invalid"
+    title = "Barcode not readable"
+
+
+class BarcodeAmbiguous(Unprocessable):
+    """Separators were lost and several readings of the barcode remain."""
+
+    code = "barcode_ambiguous"
+    title = "Barcode ambiguous"
+
+
+class GtinInvalid(Unprocessable):
+    """A GTIN has the wrong length, non-digits or a bad check digit."""
+
+    code = "gtin_invalid"
+    title = "GTIN invalid"

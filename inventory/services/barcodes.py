@@ -1,0 +1,75 @@
+"""From what a scanner typed to a product, pack size and lot, using the catalog to settle ambiguity."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from inventory.db import Connection
+from inventory.domain.errors import BarcodeAmbiguous, NotFound
+from inventory.domain.gs1 import Reading, read_barcode
+from inventory.domain.lots import lot_key
+from inventory.store import catalog, lots
+
+MAX_BARCODE_LENGTH = 512
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """A barcode resolved against the catalog."""
+
+    reading: Reading
+    product_id: int
+    units: int
+    gtin: str | None
+    lot: dict[str, Any] | None  # the known lot the barcode names, if any
+
+
+async def resolve(conn: Connection, raw: str, *, today: date) -> Resolved:
+    """Resolve a barcode; raises BarcodeInvalid, BarcodeAmbiguous or NotFound(product_unknown)."""
+    readings = read_barcode(raw[: MAX_BARCODE_LENGTH + 1], today=today)
+    candidates: list[Resolved] = []
+    for reading in readings:
+        resolved = await _resolve_reading(conn, reading)
+        if resolved is not None:
+            candidates.append(resolved)
+    if not candidates:
+        first = readings[0]
+        if first.kind == "label":
+            raise NotFound("This label names a lot that does not exist.", code="product_unknown")
+        raise NotFound(
+            f"No product has GTIN {first.gtin}; add it to the catalog first.", code="product_unknown", gtin=first.gtin
+        )
+    if len(candidates) == 1:
+        return candidates[0]
+    # Separators were lost: keep the readings naming a lot this product already has.
+    known = [c for c in candidates if c.lot is not None]
+    if len(known) == 1:
+        return known[0]
+    raise BarcodeAmbiguous(
+        "The scanner dropped a separator and the barcode can be read several ways; scan again or type the lot.",
+        readings=[c.reading.as_element_string() for c in candidates],
+    )
+
+
+async def _resolve_reading(conn: Connection, reading: Reading) -> Resolved | None:
+    if reading.kind == "label":
+        assert reading.lot_id is not None
+        lot = await lots.get(conn, reading.lot_id)
+        if lot is None:
+            return None
+        gtin = await conn.fetchval(
+            "SELECT gtin FROM product_gtin WHERE product = $1 AND units = 1 ORDER BY id LIMIT 1", lot["product_id"]
+        )
+        return Resolved(reading=reading, product_id=lot["product_id"], units=1, gtin=gtin, lot=lot)
+    assert reading.gtin is not None
+    found = await catalog.find_by_gtin(conn, reading.gtin)
+    if found is None:
+        return None
+    lot = None
+    if reading.lot_number is not None:
+        lot = await lots.get_by_key(conn, found["product_id"], lot_key(reading.lot_number))
+    return Resolved(
+        reading=reading, product_id=found["product_id"], units=int(found["units"]), gtin=reading.gtin, lot=lot
+    )

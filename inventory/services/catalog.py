@@ -1,0 +1,159 @@
+"""Catalog: brands, products and their GTINs, locations, stock rules."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from inventory import db
+from inventory.domain.errors import Conflict, NotFound, Unprocessable
+from inventory.domain.gtin import normalize_gtin
+from inventory.domain.models import Actor
+from inventory.services import alerting
+from inventory.services.views import product_view
+from inventory.store import audit, catalog
+
+STORAGE = ("room", "fridge")
+
+
+def _clean_name(value: str, what: str) -> str:
+    name = " ".join(value.split())
+    if not name:
+        raise Unprocessable(f"The {what} name is empty.", code="validation_error")
+    return name
+
+
+async def create_brand(*, actor: Actor, name: str) -> dict[str, Any]:
+    """Create a brand; raises Conflict(duplicate) when the name exists (ignoring case)."""
+    name = _clean_name(name, "brand")
+    async with db.transaction() as conn:
+        if await conn.fetchval("SELECT 1 FROM brand WHERE lower(name) = lower($1)", name):
+            raise Conflict(f"Brand {name!r} already exists.", code="duplicate")
+        brand = await catalog.create_brand(conn, name)
+        await audit.record(conn, actor_id=actor.id, action="brand.create", entity="brand", entity_id=brand["id"],
+                           details={"name": name})
+    return brand
+
+
+async def list_brands() -> list[dict[str, Any]]:
+    """All brands."""
+    async with db.connection() as conn:
+        return await catalog.list_brands(conn)
+
+
+async def create_product(
+    *,
+    actor: Actor,
+    brand_id: int,
+    name: str,
+    gtin: str | None,
+    packs: list[tuple[str, int]],
+    ingredients: list[str],
+    storage: str,
+) -> dict[str, Any]:
+    """Create a product with its unit GTIN and pack GTINs; raises GtinInvalid, Conflict, NotFound."""
+    name = _clean_name(name, "product")
+    if storage not in STORAGE:
+        raise Unprocessable("storage must be 'room' or 'fridge'.", code="validation_error")
+    gtins: list[tuple[str, int]] = []
+    if gtin is not None:
+        gtins.append((normalize_gtin(gtin), 1))
+    for pack_gtin, units in packs:
+        if units < 1:
+            raise Unprocessable("A pack holds at least one unit.", code="validation_error")
+        gtins.append((normalize_gtin(pack_gtin), units))
+    codes = [g for g, _ in gtins]
+    if len(set(codes)) != len(codes):
+        raise Unprocessable("The same GTIN is given twice.", code="gtin_duplicate")
+    cleaned_ingredients = [i.strip() for i in ingredients if i.strip()]
+    async with db.transaction() as conn:
+        if await catalog.get_brand(conn, brand_id) is None:
+            raise NotFound(f"Brand {brand_id} does not exist.", code="not_found", entity="brand")
+        if await conn.fetchval(
+            "SELECT 1 FROM product WHERE brand = $1 AND lower(name) = lower($2)", brand_id, name
+        ):
+            raise Conflict(f"Product {name!r} already exists for this brand.", code="duplicate")
+        taken = await catalog.existing_gtins(conn, codes)
+        if taken:
+            raise Conflict(f"GTIN {', '.join(taken)} already belongs to a product.", code="duplicate", gtins=taken)
+        product_id = await catalog.create_product(
+            conn, brand_id=brand_id, name=name, ingredients=cleaned_ingredients, storage=storage
+        )
+        await catalog.add_gtins(conn, product_id, gtins)
+        await audit.record(conn, actor_id=actor.id, action="product.create", entity="product",
+                           entity_id=product_id, details={"name": name, "gtins": codes})
+        row = await catalog.get_product(conn, product_id)
+    assert row is not None
+    return product_view(row)
+
+
+async def get_product(product_id: int) -> dict[str, Any]:
+    """One product; raises NotFound."""
+    async with db.connection() as conn:
+        row = await catalog.get_product(conn, product_id)
+    if row is None:
+        raise NotFound(f"Product {product_id} does not exist.", code="not_found", entity="product")
+    return product_view(row)
+
+
+async def list_products(
+    *, brand_id: int | None = None, query: str | None = None, limit: int = 100, offset: int = 0
+) -> list[dict[str, Any]]:
+    """Products, filtered."""
+    async with db.connection() as conn:
+        rows = await catalog.list_products(conn, brand_id=brand_id, query=query, limit=limit, offset=offset)
+    return [product_view(r) for r in rows]
+
+
+async def create_location(*, actor: Actor, name: str) -> dict[str, Any]:
+    """Create a location; raises Conflict(duplicate)."""
+    name = _clean_name(name, "location")
+    async with db.transaction() as conn:
+        if await conn.fetchval("SELECT 1 FROM location WHERE lower(name) = lower($1)", name):
+            raise Conflict(f"Location {name!r} already exists.", code="duplicate")
+        location = await catalog.create_location(conn, name)
+        await audit.record(conn, actor_id=actor.id, action="location.create", entity="location",
+                           entity_id=location["id"], details={"name": name})
+    return location
+
+
+async def list_locations() -> list[dict[str, Any]]:
+    """All locations."""
+    async with db.connection() as conn:
+        return await catalog.list_locations(conn)
+
+
+async def set_rule(
+    *, actor: Actor, location_id: int, product_id: int, reorder_point: int, par_level: int, lead_time_days: int
+) -> dict[str, Any]:
+    """Create or replace a stock rule; re-evaluates the reorder alert of that product and location."""
+    if min(reorder_point, par_level, lead_time_days) < 0:
+        raise Unprocessable("Reorder point, par level and lead time cannot be negative.", code="validation_error")
+    if par_level < reorder_point:
+        raise Unprocessable("The par level cannot be below the reorder point.", code="validation_error")
+    if lead_time_days > 365:
+        raise Unprocessable("A lead time above 365 days is not plausible.", code="validation_error")
+    async with db.transaction() as conn:
+        if await catalog.get_location(conn, location_id) is None:
+            raise NotFound(f"Location {location_id} does not exist.", code="not_found", entity="location")
+        if await catalog.get_product(conn, product_id) is None:
+            raise NotFound(f"Product {product_id} does not exist.", code="not_found", entity="product")
+        rule = await catalog.upsert_rule(
+            conn,
+            product_id=product_id,
+            location_id=location_id,
+            reorder_point=reorder_point,
+            par_level=par_level,
+            lead_time_days=lead_time_days,
+        )
+        await audit.record(conn, actor_id=actor.id, action="stock_rule.set", entity="stock_rule",
+                           entity_id=rule["id"], details={k: rule[k] for k in
+                                                          ("product_id", "location_id", "reorder_point",
+                                                           "par_level", "lead_time_days")})
+        await alerting.reevaluate(conn, [(product_id, location_id)])
+    return rule
+
+
+async def list_rules(*, location_id: int | None = None) -> list[dict[str, Any]]:
+    """Stock rules."""
+    async with db.connection() as conn:
+        return await catalog.list_rules(conn, location_id=location_id)

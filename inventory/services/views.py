@@ -1,0 +1,37 @@
+"""Shapes shared by services: how a lot, product or location looks in a result."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from inventory.domain.labelcode import format_lot_code
+
+
+def lot_view(row: dict[str, Any]) -> dict[str, Any]:
+    """A lot as services return it."""
+    lot_id = row.get("lot_id", row.get("id"))
+    assert isinstance(lot_id, int)
+    return {
+        "id": lot_id,
+        "product_id": row["product_id"],
+        "lot_number": row["lot_number"],
+        "expiry_date": row["expiry_date"],
+        "status": row["status"],
+        "not_received": bool(row.get("not_received", False)),
+        "label_code": format_lot_code(lot_id),
+    }
+
+
+def product_view(row: dict[str, Any]) -> dict[str, Any]:
+    """A product as services return it."""
+    return {
+        "id": row["id"],
+        "brand_id": row["brand_id"],
+        "brand": row["brand_name"],
+        "name": row["name"],
+        "gtin": row["gtin"],
+        "packs": list(row["packs"]),
+        "ingredients": list(row["ingredients"] or []),
+        "storage": row["storage"],
+        "active": row["active"],
+    }

@@ -1,0 +1,63 @@
+"""The append-only audit log."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from inventory.db import Connection
+
+
+async def record(
+    conn: Connection,
+    *,
+    actor_id: int | None,
+    action: str,
+    entity: str,
+    entity_id: int | None,
+    details: dict[str, Any] | None = None,
+) -> None:
+    """Append one audit event in the caller's transaction."""
+    await conn.execute(
+        "INSERT INTO audit_event (actor, action, entity, entity_id, details, created_at)"
+        " VALUES ($1, $2, $3, $4, $5, now())",
+        actor_id,
+        action,
+        entity,
+        entity_id,
+        details or {},
+    )
+
+
+async def record_many(conn: Connection, rows: list[tuple[int | None, str, str, int | None, dict[str, Any]]]) -> None:
+    """Append several audit events at once (actor, action, entity, entity_id, details)."""
+    if rows:
+        await conn.executemany(
+            "INSERT INTO audit_event (actor, action, entity, entity_id, details, created_at)"
+            " VALUES ($1, $2, $3, $4, $5, now())",
+            rows,
+        )
+
+
+async def list_events(
+    conn: Connection,
+    *,
+    entity: str | None,
+    entity_id: int | None,
+    actor_id: int | None,
+    before_id: int | None,
+    limit: int,
+) -> list[dict[str, Any]]:
+    """Audit events, newest first, filtered."""
+    rows = await conn.fetch(
+        "SELECT e.id, e.actor AS actor_id, u.email AS actor_email, e.action, e.entity, e.entity_id,"
+        " e.details, e.created_at FROM audit_event e LEFT JOIN app_user u ON u.id = e.actor"
+        " WHERE ($1::text IS NULL OR e.entity = $1) AND ($2::int IS NULL OR e.entity_id = $2)"
+        " AND ($3::int IS NULL OR e.actor = $3) AND ($4::int IS NULL OR e.id < $4)"
+        " ORDER BY e.id DESC LIMIT $5",
+        entity,
+        entity_id,
+        actor_id,
+        before_id,
+        limit,
+    )
+    return [dict(r) for r in rows]

@@ -1,0 +1,143 @@
+"""Brands, products with their GTINs, locations and stock rules."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from inventory.db import Connection
+
+_PRODUCT_SELECT = """
+SELECT p.id, p.brand AS brand_id, b.name AS brand_name, p.name, p.ingredients, p.storage, p.active,
+       coalesce((SELECT g.gtin FROM product_gtin g WHERE g.product = p.id AND g.units = 1 ORDER BY g.id LIMIT 1),
+                NULL) AS gtin,
+       coalesce((SELECT json_agg(json_build_object('gtin', g.gtin, 'units', g.units) ORDER BY g.units, g.id)::jsonb
+                 FROM product_gtin g WHERE g.product = p.id AND g.units > 1), '[]'::jsonb) AS packs
+FROM product p JOIN brand b ON b.id = p.brand
+"""
+
+
+async def create_brand(conn: Connection, name: str) -> dict[str, Any]:
+    """Insert a brand (the unique index refuses a duplicate name)."""
+    row = await conn.fetchrow("INSERT INTO brand (name, created_at) VALUES ($1, now()) RETURNING id, name", name)
+    assert row is not None
+    return dict(row)
+
+
+async def list_brands(conn: Connection) -> list[dict[str, Any]]:
+    """All brands by name."""
+    return [dict(r) for r in await conn.fetch("SELECT id, name FROM brand ORDER BY lower(name)")]
+
+
+async def get_brand(conn: Connection, brand_id: int) -> dict[str, Any] | None:
+    """A brand by id."""
+    row = await conn.fetchrow("SELECT id, name FROM brand WHERE id = $1", brand_id)
+    return dict(row) if row else None
+
+
+async def create_product(
+    conn: Connection, *, brand_id: int, name: str, ingredients: list[str], storage: str
+) -> int:
+    """Insert a product; returns its id."""
+    value = await conn.fetchval(
+        "INSERT INTO product (brand, name, ingredients, storage, active, created_at)"
+        " VALUES ($1, $2, $3, $4, true, now()) RETURNING id",
+        brand_id,
+        name,
+        ingredients,
+        storage,
+    )
+    return int(value)
+
+
+async def add_gtins(conn: Connection, product_id: int, gtins: list[tuple[str, int]]) -> None:
+    """Attach GTINs (14 digits, units each) to a product."""
+    await conn.executemany(
+        "INSERT INTO product_gtin (product, gtin, units) VALUES ($1, $2, $3)",
+        [(product_id, gtin, units) for gtin, units in gtins],
+    )
+
+
+async def existing_gtins(conn: Connection, gtins: list[str]) -> list[str]:
+    """Which of these GTINs are already taken."""
+    rows = await conn.fetch("SELECT gtin FROM product_gtin WHERE gtin = ANY($1::text[])", gtins)
+    return [r["gtin"] for r in rows]
+
+
+async def get_product(conn: Connection, product_id: int) -> dict[str, Any] | None:
+    """A product with brand, unit GTIN and packs."""
+    row = await conn.fetchrow(_PRODUCT_SELECT + " WHERE p.id = $1", product_id)
+    return dict(row) if row else None
+
+
+async def list_products(
+    conn: Connection, *, brand_id: int | None, query: str | None, limit: int, offset: int
+) -> list[dict[str, Any]]:
+    """Products, filtered by brand and a name fragment."""
+    rows = await conn.fetch(
+        _PRODUCT_SELECT + " WHERE ($1::int IS NULL OR p.brand = $1)"
+        " AND ($2::text IS NULL OR p.name ILIKE '%' || $2 || '%' OR b.name ILIKE '%' || $2 || '%')"
+        " ORDER BY lower(b.name), lower(p.name) LIMIT $3 OFFSET $4",
+        brand_id,
+        query,
+        limit,
+        offset,
+    )
+    return [dict(r) for r in rows]
+
+
+async def find_by_gtin(conn: Connection, gtin: str) -> dict[str, Any] | None:
+    """The product and pack size behind a 14-digit GTIN."""
+    row = await conn.fetchrow(
+        "SELECT g.product AS product_id, g.units, p.active FROM product_gtin g"
+        " JOIN product p ON p.id = g.product WHERE g.gtin = $1",
+        gtin,
+    )
+    return dict(row) if row else None
+
+
+async def create_location(conn: Connection, name: str) -> dict[str, Any]:
+    """Insert a location."""
+    row = await conn.fetchrow("INSERT INTO location (name, created_at) VALUES ($1, now()) RETURNING id, name", name)
+    assert row is not None
+    return dict(row)
+
+
+async def list_locations(conn: Connection) -> list[dict[str, Any]]:
+    """All locations."""
+    return [dict(r) for r in await conn.fetch("SELECT id, name FROM location ORDER BY lower(name)")]
+
+
+async def get_location(conn: Connection, location_id: int) -> dict[str, Any] | None:
+    """A location by id."""
+    row = await conn.fetchrow("SELECT id, name FROM location WHERE id = $1", location_id)
+    return dict(row) if row else None
+
+
+async def upsert_rule(
+    conn: Connection, *, product_id: int, location_id: int, reorder_point: int, par_level: int, lead_time_days: int
+) -> dict[str, Any]:
+    """Create or replace the stock rule of a product at a location."""
+    row = await conn.fetchrow(
+        "INSERT INTO stock_rule (product, location, reorder_point, par_level, lead_time_days, updated_at)"
+        " VALUES ($1, $2, $3, $4, $5, now())"
+        " ON CONFLICT (product, location) DO UPDATE SET reorder_point = EXCLUDED.reorder_point,"
+        " par_level = EXCLUDED.par_level, lead_time_days = EXCLUDED.lead_time_days, updated_at = now()"
+        " RETURNING id, product AS product_id, location AS location_id, reorder_point, par_level, lead_time_days",
+        product_id,
+        location_id,
+        reorder_point,
+        par_level,
+        lead_time_days,
+    )
+    assert row is not None
+    return dict(row)
+
+
+async def list_rules(conn: Connection, *, location_id: int | None) -> list[dict[str, Any]]:
+    """Stock rules, optionally at one location."""
+    rows = await conn.fetch(
+        "SELECT id, product AS product_id, location AS location_id, reorder_point, par_level, lead_time_days"
+        " FROM stock_rule WHERE ($1::int IS NULL OR location = $1) ORDER BY location, product",
+        location_id,
+    )
+    return [dict(r) for r in rows]

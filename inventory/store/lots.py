@@ -1,0 +1,91 @@
+"""Lots of products: unique per product and normalised lot number."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from inventory.db import Connection
+
+LOT_COLUMNS = "l.id, l.product AS product_id, l.lot_number, l.expiry_date, l.status, l.not_received"
+
+
+async def get(conn: Connection, lot_id: int, *, for_update: bool = False) -> dict[str, Any] | None:
+    """A lot by id, optionally locked for the rest of the transaction."""
+    lock = " FOR UPDATE" if for_update else ""
+    row = await conn.fetchrow(f"SELECT {LOT_COLUMNS} FROM lot l WHERE l.id = $1{lock}", lot_id)
+    return dict(row) if row else None
+
+
+async def get_by_key(conn: Connection, product_id: int, key: str, *, for_update: bool = False) -> dict[str, Any] | None:
+    """A product's lot by its normalised number."""
+    lock = " FOR UPDATE" if for_update else ""
+    row = await conn.fetchrow(
+        f"SELECT {LOT_COLUMNS} FROM lot l WHERE l.product = $1 AND l.lot_key = $2{lock}", product_id, key
+    )
+    return dict(row) if row else None
+
+
+async def get_or_create(
+    conn: Connection,
+    *,
+    product_id: int,
+    lot_number: str,
+    key: str,
+    similar: str,
+    expiry: date,
+    not_received: bool = False,
+) -> tuple[dict[str, Any], bool]:
+    """The product's lot with this number, created when absent; returns (lot, created).
+
+    A single statement, so two receipts of a new lot racing each other end with one lot.
+    """
+    row = await conn.fetchrow(
+        "INSERT INTO lot (product, lot_number, lot_key, similar_key, expiry_date, status, not_received, created_at)"
+        " VALUES ($1, $2, $3, $4, $5, 'active', $6, now()) ON CONFLICT (product, lot_key) DO NOTHING"
+        " RETURNING id, product AS product_id, lot_number, expiry_date, status, not_received",
+        product_id,
+        lot_number,
+        key,
+        similar,
+        expiry,
+        not_received,
+    )
+    if row is not None:
+        return dict(row), True
+    existing = await get_by_key(conn, product_id, key)
+    assert existing is not None
+    return existing, False
+
+
+async def usable_at_location(conn: Connection, product_id: int, location_id: int, today: date) -> list[dict[str, Any]]:
+    """Active, unexpired lots of a product with stock at a location, earliest expiry first."""
+    rows = await conn.fetch(
+        f"SELECT {LOT_COLUMNS}, s.on_hand FROM lot l JOIN stock_level s ON s.lot = l.id"
+        " WHERE l.product = $1 AND s.location = $2 AND s.on_hand > 0 AND l.status = 'active'"
+        " AND l.expiry_date >= $3 ORDER BY l.expiry_date, l.id",
+        product_id,
+        location_id,
+        today,
+    )
+    return [dict(r) for r in rows]
+
+
+async def set_status(conn: Connection, lot_ids: list[int], status: str) -> None:
+    """Change the status of lots."""
+    await conn.execute("UPDATE lot SET status = $2 WHERE id = ANY($1::int[])", lot_ids, status)
+
+
+async def list_lots(
+    conn: Connection, *, product_id: int | None, status: str | None, limit: int, offset: int
+) -> list[dict[str, Any]]:
+    """Lots filtered by product and status."""
+    rows = await conn.fetch(
+        f"SELECT {LOT_COLUMNS} FROM lot l WHERE ($1::int IS NULL OR l.product = $1)"
+        " AND ($2::text IS NULL OR l.status = $2) ORDER BY l.expiry_date, l.id LIMIT $3 OFFSET $4",
+        product_id,
+        status,
+        limit,
+        offset,
+    )
+    return [dict(r) for r in rows]

@@ -1,0 +1,137 @@
+"""The stock ledger and on-hand levels, changed together by single atomic statements."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from inventory.db import Connection
+
+# One statement: change the level and append the ledger row, or do neither.
+_ADD = """
+WITH level AS (
+    INSERT INTO stock_level (lot, location, on_hand, updated_at) VALUES ($1, $2, $3, now())
+    ON CONFLICT (lot, location) DO UPDATE SET on_hand = stock_level.on_hand + EXCLUDED.on_hand, updated_at = now()
+    RETURNING on_hand
+), ledger AS (
+    INSERT INTO stock_movement (lot, location, quantity, kind, reason, "user", created_at,
+                                receipt_line, usage, transfer_group, recall_id)
+    SELECT $1, $2, $3, $4, $5, $6, now(), $7, $8, $9, $10 FROM level
+)
+SELECT on_hand FROM level
+"""
+
+# Guarded decrement: no row changes unless enough is on hand.
+_TAKE = """
+WITH level AS (
+    UPDATE stock_level SET on_hand = on_hand + $3, updated_at = now()
+    WHERE lot = $1 AND location = $2 AND on_hand + $3 >= 0
+    RETURNING on_hand
+), ledger AS (
+    INSERT INTO stock_movement (lot, location, quantity, kind, reason, "user", created_at,
+                                receipt_line, usage, transfer_group, recall_id)
+    SELECT $1, $2, $3, $4, $5, $6, now(), $7, $8, $9, $10 FROM level
+)
+SELECT on_hand FROM level
+"""
+
+
+async def move(
+    conn: Connection,
+    *,
+    lot_id: int,
+    location_id: int,
+    delta: int,
+    kind: str,
+    user_id: int | None,
+    reason: str | None = None,
+    guard: bool = True,
+    receipt_line_id: int | None = None,
+    usage_id: int | None = None,
+    transfer_group: str | None = None,
+    recall_id: int | None = None,
+) -> int | None:
+    """Apply a signed change to on-hand and append its ledger row; returns the new on-hand.
+
+    With `guard`, a decrease that would take on-hand below zero changes nothing and returns None.
+    Recorded use passes guard=False: traceability wins over bookkeeping.
+    """
+    statement = _TAKE if (guard and delta < 0) else _ADD
+    value = await conn.fetchval(
+        statement,
+        lot_id,
+        location_id,
+        delta,
+        kind,
+        reason,
+        user_id,
+        receipt_line_id,
+        usage_id,
+        transfer_group,
+        recall_id,
+    )
+    return None if value is None else int(value)
+
+
+async def on_hand(conn: Connection, lot_id: int, location_id: int, *, for_update: bool = False) -> int | None:
+    """On-hand of a lot at a location (None when it was never stocked there)."""
+    lock = " FOR UPDATE" if for_update else ""
+    value = await conn.fetchval(
+        f"SELECT on_hand FROM stock_level WHERE lot = $1 AND location = $2{lock}", lot_id, location_id
+    )
+    return None if value is None else int(value)
+
+
+async def levels_of_lots(conn: Connection, lot_ids: list[int]) -> list[dict[str, Any]]:
+    """Every non-zero level of these lots."""
+    rows = await conn.fetch(
+        "SELECT lot AS lot_id, location AS location_id, on_hand FROM stock_level"
+        " WHERE lot = ANY($1::int[]) AND on_hand <> 0 ORDER BY lot, location",
+        lot_ids,
+    )
+    return [dict(r) for r in rows]
+
+
+async def list_levels(
+    conn: Connection, *, location_id: int | None, product_id: int | None, lot_id: int | None, include_empty: bool
+) -> list[dict[str, Any]]:
+    """Stock per lot and location, with lot, product and location details."""
+    rows = await conn.fetch(
+        "SELECT s.on_hand, l.id AS lot_id, l.lot_number, l.expiry_date, l.status, l.not_received,"
+        " p.id AS product_id, p.name AS product_name, b.name AS brand_name, b.id AS brand_id,"
+        " (SELECT g.gtin FROM product_gtin g WHERE g.product = p.id AND g.units = 1 ORDER BY g.id LIMIT 1) AS gtin,"
+        " o.id AS location_id, o.name AS location_name"
+        " FROM stock_level s JOIN lot l ON l.id = s.lot JOIN product p ON p.id = l.product"
+        " JOIN brand b ON b.id = p.brand JOIN location o ON o.id = s.location"
+        " WHERE ($1::int IS NULL OR s.location = $1) AND ($2::int IS NULL OR l.product = $2)"
+        " AND ($3::int IS NULL OR l.id = $3) AND ($4 OR s.on_hand <> 0)"
+        " ORDER BY lower(p.name), l.expiry_date, l.id, o.id",
+        location_id,
+        product_id,
+        lot_id,
+        include_empty,
+    )
+    return [dict(r) for r in rows]
+
+
+async def ledger_sum(conn: Connection, lot_id: int, location_id: int) -> int:
+    """Sum of the ledger rows of a lot at a location."""
+    value = await conn.fetchval(
+        "SELECT coalesce(sum(quantity), 0) FROM stock_movement WHERE lot = $1 AND location = $2", lot_id, location_id
+    )
+    return int(value)
+
+
+async def movements(
+    conn: Connection, *, lot_id: int | None, location_id: int | None, limit: int
+) -> list[dict[str, Any]]:
+    """Ledger rows, newest first."""
+    rows = await conn.fetch(
+        'SELECT id, lot AS lot_id, location AS location_id, quantity, kind, reason, "user" AS user_id,'
+        " created_at, receipt_line AS receipt_line_id, usage AS usage_id, transfer_group, recall_id"
+        " FROM stock_movement WHERE ($1::int IS NULL OR lot = $1) AND ($2::int IS NULL OR location = $2)"
+        " ORDER BY id DESC LIMIT $3",
+        lot_id,
+        location_id,
+        limit,
+    )
+    return [dict(r) for r in rows]

@@ -1,0 +1,78 @@
+"""Users, sign-in attempts and revoked tokens."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from inventory.db import Connection
+
+
+async def get_by_email(conn: Connection, email: str) -> dict[str, Any] | None:
+    """A user by e-mail (case-insensitive)."""
+    row = await conn.fetchrow(
+        "SELECT id, email, full_name, password_hash, role, active FROM app_user WHERE lower(email) = lower($1)",
+        email,
+    )
+    return dict(row) if row else None
+
+
+async def get_for_token(conn: Connection, user_id: int, jti: str) -> dict[str, Any] | None:
+    """The active user behind a token, unless the token was revoked."""
+    row = await conn.fetchrow(
+        "SELECT u.id, u.email, u.role FROM app_user u WHERE u.id = $1 AND u.active"
+        " AND NOT EXISTS (SELECT 1 FROM revoked_token r WHERE r.jti = $2)",
+        user_id,
+        jti,
+    )
+    return dict(row) if row else None
+
+
+async def create(conn: Connection, *, email: str, full_name: str, password_hash: str, role: str) -> dict[str, Any]:
+    """Insert a user."""
+    row = await conn.fetchrow(
+        "INSERT INTO app_user (email, full_name, password_hash, role, active, created_at)"
+        " VALUES ($1, $2, $3, $4, true, now()) RETURNING id, email, full_name, role, active, created_at",
+        email,
+        full_name,
+        password_hash,
+        role,
+    )
+    assert row is not None
+    return dict(row)
+
+
+async def list_users(conn: Connection) -> list[dict[str, Any]]:
+    """All users."""
+    rows = await conn.fetch("SELECT id, email, full_name, role, active, created_at FROM app_user ORDER BY id")
+    return [dict(r) for r in rows]
+
+
+async def count_recent_failures(conn: Connection, email: str, window_seconds: int) -> int:
+    """Failed sign-ins for this e-mail within the window since the last success."""
+    value = await conn.fetchval(
+        "SELECT count(*) FROM login_attempt WHERE email = lower($1) AND NOT succeeded"
+        " AND attempted_at > now() - make_interval(secs => $2)"
+        " AND attempted_at > coalesce((SELECT max(attempted_at) FROM login_attempt"
+        "   WHERE email = lower($1) AND succeeded), '-infinity')",
+        email,
+        float(window_seconds),
+    )
+    return int(value)
+
+
+async def record_attempt(conn: Connection, email: str, *, succeeded: bool) -> None:
+    """Remember a sign-in attempt."""
+    await conn.execute(
+        "INSERT INTO login_attempt (email, succeeded, attempted_at) VALUES (lower($1), $2, now())",
+        email,
+        succeeded,
+    )
+
+
+async def revoke(conn: Connection, jti: str, expires_at: Any) -> None:
+    """Revoke a token until it would have expired anyway."""
+    await conn.execute(
+        "INSERT INTO revoked_token (jti, expires_at) VALUES ($1, $2) ON CONFLICT (jti) DO NOTHING",
+        jti,
+        expires_at,
+    )

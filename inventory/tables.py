@@ -1,0 +1,321 @@
+"""Piccolo tables: the schema of record. Only `inventory.store` and migrations import this module."""
+
+from __future__ import annotations
+
+from piccolo.columns import (
+    JSONB,
+    Array,
+    Boolean,
+    Date,
+    ForeignKey,
+    Integer,
+    Serial,
+    Text,
+    Timestamptz,
+    Varchar,
+)
+from piccolo.columns.base import OnDelete
+from piccolo.table import Table
+
+
+class AppUser(Table, tablename="app_user"):
+    """Someone who signs in: staff at the chair, managers, admins."""
+
+    id: Serial
+    email = Varchar(length=254, unique=True)
+    full_name = Varchar(length=200, default="")
+    password_hash = Text()
+    role = Varchar(length=16)
+    active = Boolean(default=True)
+    created_at = Timestamptz()
+
+
+class LoginAttempt(Table):
+    """A sign-in attempt, kept to limit guessing across all worker processes."""
+
+    id: Serial
+    email = Varchar(length=254, index=True)
+    succeeded = Boolean(default=False)
+    attempted_at = Timestamptz()
+
+
+class RevokedToken(Table):
+    """A bearer token signed out before it expired."""
+
+    id: Serial
+    jti = Varchar(length=64, unique=True)
+    expires_at = Timestamptz()
+
+
+class IdempotencyRecord(Table):
+    """The first response to a write sent with an Idempotency-Key, replayed on retries."""
+
+    id: Serial
+    user_id = Integer()
+    key = Varchar(length=255)
+    fingerprint = Varchar(length=64)
+    response_status = Integer()
+    response_body = Text()
+    created_at = Timestamptz()
+
+
+class Brand(Table):
+    """A manufacturer such as SRS System or Filorga."""
+
+    id: Serial
+    name = Varchar(length=120)
+    created_at = Timestamptz()
+
+
+class Product(Table):
+    """An ampoule product of a brand."""
+
+    id: Serial
+    brand = ForeignKey(references=Brand, on_delete=OnDelete.restrict, index=True)
+    name = Varchar(length=200)
+    ingredients = Array(base_column=Varchar(length=120))
+    storage = Varchar(length=16, default="room")
+    active = Boolean(default=True)
+    created_at = Timestamptz()
+
+
+class ProductGtin(Table):
+    """A GTIN of a product and how many single units it holds (1 for the ampoule, 10 for a box of 10)."""
+
+    id: Serial
+    product = ForeignKey(references=Product, on_delete=OnDelete.restrict, index=True)
+    gtin = Varchar(length=14, unique=True)
+    units = Integer(default=1)
+
+
+class Location(Table):
+    """A place stock is kept: a clinic, a treatment room, a fridge."""
+
+    id: Serial
+    name = Varchar(length=120)
+    created_at = Timestamptz()
+
+
+class StockRule(Table):
+    """Reorder parameters for one product at one location."""
+
+    id: Serial
+    product = ForeignKey(references=Product, on_delete=OnDelete.restrict)
+    location = ForeignKey(references=Location, on_delete=OnDelete.restrict)
+    reorder_point = Integer()
+    par_level = Integer()
+    lead_time_days = Integer()
+    updated_at = Timestamptz()
+
+
+class Lot(Table):
+    """A manufacturer's lot of a product; unique per product and normalised lot number."""
+
+    id: Serial
+    product = ForeignKey(references=Product, on_delete=OnDelete.restrict)
+    lot_number = Varchar(length=64)
+    lot_key = Varchar(length=64)
+    similar_key = Varchar(length=64, index=True)
+    expiry_date = Date()
+    status = Varchar(length=16, default="active")
+    not_received = Boolean(default=False)
+    created_at = Timestamptz()
+
+
+class Receipt(Table):
+    """A delivery received at a location."""
+
+    id: Serial
+    location = ForeignKey(references=Location, on_delete=OnDelete.restrict)
+    supplier = Varchar(length=200, null=True, default=None)
+    reference = Varchar(length=200, null=True, default=None)
+    received_by = ForeignKey(references=AppUser, on_delete=OnDelete.restrict)
+    received_at = Timestamptz()
+
+
+class ReceiptLine(Table):
+    """One lot received on a receipt, in single units."""
+
+    id: Serial
+    receipt = ForeignKey(references=Receipt, on_delete=OnDelete.restrict, index=True)
+    lot = ForeignKey(references=Lot, on_delete=OnDelete.restrict, index=True)
+    quantity = Integer()
+    gtin = Varchar(length=14, null=True, default=None)
+    barcode = Varchar(length=512, null=True, default=None)
+
+
+class Client(Table):
+    """A person treated at the clinic."""
+
+    id: Serial
+    full_name = Varchar(length=200)
+    email = Varchar(length=254, null=True, default=None)
+    phone = Varchar(length=40, null=True, default=None)
+    date_of_birth = Date(null=True, default=None)
+    allergies = Array(base_column=Varchar(length=120))
+    created_at = Timestamptz()
+
+
+class Course(Table):
+    """A planned course of sessions (e.g. 4 sessions 21 days apart)."""
+
+    id: Serial
+    client = ForeignKey(references=Client, on_delete=OnDelete.restrict, index=True)
+    location = ForeignKey(references=Location, on_delete=OnDelete.restrict)
+    treatment = Varchar(length=200)
+    start_date = Date()
+    sessions = Integer()
+    interval_days = Integer()
+    created_by = ForeignKey(references=AppUser, on_delete=OnDelete.restrict)
+    created_at = Timestamptz()
+
+
+class CourseProduct(Table):
+    """A product each session of a course is expected to use."""
+
+    id: Serial
+    course = ForeignKey(references=Course, on_delete=OnDelete.restrict, index=True)
+    product = ForeignKey(references=Product, on_delete=OnDelete.restrict)
+    quantity = Integer()
+
+
+class TreatmentSession(Table, tablename="treatment_session"):
+    """A client's treatment at a location: planned, open, then closed."""
+
+    id: Serial
+    client = ForeignKey(references=Client, on_delete=OnDelete.restrict, index=True)
+    location = ForeignKey(references=Location, on_delete=OnDelete.restrict)
+    course = ForeignKey(references=Course, on_delete=OnDelete.restrict, null=True, default=None)
+    sequence = Integer(null=True, default=None)
+    status = Varchar(length=16, default="open")
+    treatment = Varchar(length=200, null=True, default=None)
+    scheduled_for = Timestamptz(null=True, default=None)
+    created_by = ForeignKey(references=AppUser, on_delete=OnDelete.restrict)
+    created_at = Timestamptz()
+    closed_at = Timestamptz(null=True, default=None)
+
+
+class Usage(Table):
+    """One recorded use of a lot on a client in a session: the traceability record."""
+
+    id: Serial
+    session = ForeignKey(references=TreatmentSession, on_delete=OnDelete.restrict, index=True)
+    client = ForeignKey(references=Client, on_delete=OnDelete.restrict, index=True)
+    lot = ForeignKey(references=Lot, on_delete=OnDelete.restrict, index=True)
+    product = ForeignKey(references=Product, on_delete=OnDelete.restrict)
+    location = ForeignKey(references=Location, on_delete=OnDelete.restrict)
+    quantity = Integer()
+    serial = Varchar(length=64, null=True, default=None)
+    barcode = Varchar(length=512)
+    used_by = ForeignKey(references=AppUser, on_delete=OnDelete.restrict)
+    used_at = Timestamptz()
+    override_reason = Text(null=True, default=None)
+    warnings = JSONB(default="[]")
+    voided_at = Timestamptz(null=True, default=None)
+    voided_by = ForeignKey(references=AppUser, on_delete=OnDelete.restrict, null=True, default=None)
+    void_reason = Text(null=True, default=None)
+
+
+class StockMovement(Table):
+    """The append-only stock ledger: one signed row per change of a lot's on-hand at a location."""
+
+    id: Serial
+    lot = ForeignKey(references=Lot, on_delete=OnDelete.restrict)
+    location = ForeignKey(references=Location, on_delete=OnDelete.restrict)
+    quantity = Integer()
+    kind = Varchar(length=16)
+    reason = Text(null=True, default=None)
+    user = ForeignKey(references=AppUser, on_delete=OnDelete.restrict, null=True, default=None)
+    created_at = Timestamptz()
+    receipt_line = ForeignKey(references=ReceiptLine, on_delete=OnDelete.restrict, null=True, default=None)
+    usage = ForeignKey(references=Usage, on_delete=OnDelete.restrict, null=True, default=None)
+    transfer_group = Varchar(length=36, null=True, default=None)
+    recall_id = Integer(null=True, default=None)
+
+
+class StockLevel(Table):
+    """On-hand of a lot at a location, kept in the same transaction as each ledger row."""
+
+    id: Serial
+    lot = ForeignKey(references=Lot, on_delete=OnDelete.restrict)
+    location = ForeignKey(references=Location, on_delete=OnDelete.restrict, index=True)
+    on_hand = Integer(default=0)
+    updated_at = Timestamptz()
+
+
+class ReorderAlert(Table):
+    """A product at a location whose usable stock, less forecast demand, reached its reorder point."""
+
+    id: Serial
+    product = ForeignKey(references=Product, on_delete=OnDelete.restrict)
+    location = ForeignKey(references=Location, on_delete=OnDelete.restrict)
+    status = Varchar(length=16, default="open")
+    details = JSONB(default="{}")
+    opened_at = Timestamptz()
+    updated_at = Timestamptz()
+    resolved_at = Timestamptz(null=True, default=None)
+    acknowledged_at = Timestamptz(null=True, default=None)
+    acknowledged_by = ForeignKey(references=AppUser, on_delete=OnDelete.restrict, null=True, default=None)
+
+
+class Recall(Table):
+    """A recall case: lots withdrawn by a manufacturer or a regulator, and who must be told."""
+
+    id: Serial
+    reason = Text()
+    source = Varchar(length=200, null=True, default=None)
+    reference = Varchar(length=200, null=True, default=None)
+    status = Varchar(length=16, default="open")
+    created_by = ForeignKey(references=AppUser, on_delete=OnDelete.restrict)
+    created_at = Timestamptz()
+    closed_at = Timestamptz(null=True, default=None)
+    closed_by = ForeignKey(references=AppUser, on_delete=OnDelete.restrict, null=True, default=None)
+    closing_note = Text(null=True, default=None)
+
+
+class RecallLot(Table):
+    """A lot named by a recall case."""
+
+    id: Serial
+    recall = ForeignKey(references=Recall, on_delete=OnDelete.restrict, index=True)
+    lot = ForeignKey(references=Lot, on_delete=OnDelete.restrict, index=True)
+    quarantined_units = Integer(default=0)
+
+
+class RecallClient(Table):
+    """A client who received a recalled lot, and where contacting them stands."""
+
+    id: Serial
+    recall = ForeignKey(references=Recall, on_delete=OnDelete.restrict, index=True)
+    client = ForeignKey(references=Client, on_delete=OnDelete.restrict)
+    contact_status = Varchar(length=16, default="to_contact")
+    note = Text(null=True, default=None)
+    updated_by = ForeignKey(references=AppUser, on_delete=OnDelete.restrict, null=True, default=None)
+    updated_at = Timestamptz(null=True, default=None)
+
+
+class NotificationDelivery(Table):
+    """A digest sent (or attempted) to the alert webhook."""
+
+    id: Serial
+    location = ForeignKey(references=Location, on_delete=OnDelete.restrict, null=True, default=None)
+    payload = JSONB()
+    status = Varchar(length=16)
+    attempts = Integer(default=0)
+    last_error = Text(null=True, default=None)
+    created_at = Timestamptz()
+    delivered_at = Timestamptz(null=True, default=None)
+
+
+class AuditEvent(Table):
+    """The append-only audit log: who did what to which entity, when."""
+
+    id: Serial
+    actor = ForeignKey(references=AppUser, on_delete=OnDelete.restrict, null=True, default=None, index=True)
+    action = Varchar(length=64)
+    entity = Varchar(length=32)
+    entity_id = Integer(null=True, default=None)
+    details = JSONB(default="{}")
+    created_at = Timestamptz()
+
+

@@ -1,0 +1,29 @@
+"""Operational routes and authentication over HTTP."""
+
+from __future__ import annotations
+
+import httpx
+
+
+async def test_health_answers_ok(client: httpx.AsyncClient) -> None:
+    response = await client.get("/health")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+async def test_ready_answers_when_database_is_up(client: httpx.AsyncClient) -> None:
+    response = await client.get("/ready")
+    assert response.status_code == 200
+
+
+async def test_api_without_token_is_401_problem(client: httpx.AsyncClient) -> None:
+    response = await client.get("/api/brands")
+    assert response.status_code == 401
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.json()["code"] == "unauthorized"
+
+
+async def test_openapi_document_is_open(client: httpx.AsyncClient) -> None:
+    response = await client.get("/schema/openapi.json")
+    assert response.status_code == 200
+    assert "/api/receipts" in response.json()["paths"]
