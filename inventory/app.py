@@ -17,11 +17,8 @@ from inventory.api import problems, routes_core, routes_ops
 from inventory.api.security import auth_middleware, openapi_components
 from inventory.config import Settings, get_settings
 
-ROUTE_MODULES: list[Any] = []
-
-
 def _route_handlers() -> list[Any]:
-    from inventory.api import routes_clinical, routes_labels, routes_manager
+    from inventory.api import routes_alerts, routes_clinical, routes_labels, routes_recalls
 
     return [
         routes_ops.health,
@@ -32,7 +29,8 @@ def _route_handlers() -> list[Any]:
         routes_core.StockController,
         routes_core.AuditController,
         *routes_clinical.HANDLERS,
-        *routes_manager.HANDLERS,
+        *routes_alerts.HANDLERS,
+        *routes_recalls.HANDLERS,
         *routes_labels.HANDLERS,
     ]
 

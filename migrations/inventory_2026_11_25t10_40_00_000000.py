@@ -12,7 +12,7 @@ STATEMENTS = [
     "CREATE UNIQUE INDEX brand_name_ci ON brand (lower(name))",
     "CREATE UNIQUE INDEX product_brand_name_ci ON product (brand, lower(name))",
     "ALTER TABLE product ADD CONSTRAINT product_storage_ck CHECK (storage IN ('room', 'fridge'))",
-    "ALTER TABLE product_gtin ADD CONSTRAINT product_gtin_digits_ck CHECK (gtin ~ '^[0-9]{14}$')",
+    "ALTER TABLE product_gtin ADD CONSTRAINT product_gtin_digits_ck CHECK (length(gtin) = 14 AND gtin ~ '^[0-9]+$')",
     "ALTER TABLE product_gtin ADD CONSTRAINT product_gtin_units_ck CHECK (units > 0)",
     "CREATE UNIQUE INDEX location_name_ci ON location (lower(name))",
     "CREATE UNIQUE INDEX stock_rule_product_location ON stock_rule (product, location)",
@@ -70,7 +70,7 @@ class RawTable(Table):
 
 
 async def forwards() -> MigrationManager:
-    """Apply the constraints, indexes and triggers."""
+    """Apply the constraints, indexes and triggers (raw SQL: no braces, Piccolo formats them)."""
     manager = MigrationManager(migration_id=ID, app_name="inventory", description=DESCRIPTION)
 
     async def run() -> None:

@@ -1,5 +1,318 @@
-"""Routes placeholder."""
+"""Routes for clients, treatment sessions, courses, and the scan at the chair."""
 
-from typing import Any
+from __future__ import annotations
 
-HANDLERS: list[Any] = []
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from litestar import Controller, Request, Response, get, post
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.params import FromPath, JSONBody, QueryParameter
+from msgspec import Meta, Struct
+
+from inventory.api.idempotent import IdempotencyKey, respond
+from inventory.api.schemas import Id, Name, ShortText, to
+from inventory.api.security import staff
+from inventory.domain.models import Actor
+from inventory.services import clinical, scanning
+
+ActorRequest = Request[Actor, Any, Any]
+OptId = Annotated[int | None, QueryParameter(ge=1, le=2_147_483_647)]
+
+
+class ClientIn(Struct, forbid_unknown_fields=True):
+    """A new client."""
+
+    full_name: Name
+    allergies: Annotated[list[Annotated[str, Meta(min_length=1, max_length=120)]], Meta(max_length=50)] = []
+    email: Annotated[str, Meta(max_length=254)] | None = None
+    phone: Annotated[str, Meta(max_length=40)] | None = None
+    date_of_birth: date | None = None
+
+
+class ClientOut(Struct):
+    """A client; e-mail and phone are shown to managers only."""
+
+    id: int
+    full_name: str
+    email: str | None
+    phone: str | None
+    date_of_birth: date | None
+    allergies: list[str]
+
+
+class SessionIn(Struct, forbid_unknown_fields=True):
+    """A new treatment session."""
+
+    client_id: Id
+    location_id: Id
+    scheduled_for: datetime | None = None
+    treatment: ShortText | None = None
+
+
+class SessionOut(Struct):
+    """A treatment session."""
+
+    id: int
+    client_id: int
+    location_id: int
+    course_id: int | None
+    sequence: int | None
+    status: str
+    treatment: str | None
+    scheduled_for: datetime | None
+    created_at: datetime
+    closed_at: datetime | None
+
+
+class SessionUsageOut(Struct):
+    """A use recorded in a session."""
+
+    usage_id: int
+    lot_id: int
+    lot_number: str
+    expiry_date: date
+    product_id: int
+    product_name: str
+    quantity: int
+    used_at: datetime
+    user_id: int
+    warnings: list[dict[str, Any]]
+    voided: bool
+    void_reason: str | None
+
+
+class SessionDetailOut(SessionOut):
+    """A session with its uses."""
+
+    usages: list[SessionUsageOut] = []
+
+
+class CourseProductIn(Struct, forbid_unknown_fields=True):
+    """A product each session of a course is expected to use."""
+
+    product_id: Id
+    quantity: Annotated[int, Meta(ge=1, le=100)] = 1
+
+
+class CourseIn(Struct, forbid_unknown_fields=True):
+    """A course of sessions."""
+
+    client_id: Id
+    location_id: Id
+    treatment: Name
+    start_date: date
+    sessions: Annotated[int, Meta(ge=1, le=52)]
+    interval_days: Annotated[int, Meta(ge=1, le=365)]
+    products: Annotated[list[CourseProductIn], Meta(max_length=50)] = []
+
+
+class CourseProductOut(Struct):
+    """A product of a course."""
+
+    product_id: int
+    quantity: int
+
+
+class CourseOut(Struct):
+    """A course with its planned sessions."""
+
+    id: int
+    client_id: int
+    location_id: int
+    treatment: str
+    start_date: date
+    sessions: int
+    interval_days: int
+    products: list[CourseProductOut]
+    planned_sessions: list[SessionOut]
+
+
+class ScanIn(Struct, forbid_unknown_fields=True):
+    """Exactly what the scanner typed."""
+
+    barcode: Annotated[str, Meta(min_length=1, max_length=512)]
+    quantity: Annotated[int, Meta(ge=1, le=100)] = 1
+    override_reason: Annotated[str, Meta(max_length=2000)] | None = None
+
+
+class WarningOut(Struct):
+    """A warning attached to a recorded use."""
+
+    code: str
+    message: str
+
+
+class ScanProductOut(Struct):
+    """The product a scan resolved to."""
+
+    id: int
+    name: str
+    brand: str
+    gtin: str | None
+
+
+class ScanLotOut(Struct):
+    """The lot a scan resolved to."""
+
+    id: int
+    lot_number: str
+    expiry_date: date
+    status: str
+
+
+class ScanOut(Struct):
+    """A recorded use."""
+
+    usage_id: int
+    session_id: int
+    client_id: int
+    product: ScanProductOut
+    lot: ScanLotOut
+    location_id: int
+    quantity: int
+    on_hand_after: int
+    used_at: datetime
+    warnings: list[WarningOut]
+
+
+class VoidIn(Struct, forbid_unknown_fields=True):
+    """Why a use is voided."""
+
+    reason: Annotated[str, Meta(min_length=1, max_length=2000)]
+
+
+class VoidOut(Struct):
+    """A voided use."""
+
+    usage_id: int
+    session_id: int
+    lot_id: int
+    location_id: int
+    quantity: int
+    voided: bool
+    voided_at: datetime
+    void_reason: str
+    on_hand_after: int
+
+
+class ClinicalController(Controller):
+    """Clients, sessions, courses and scans (staff and above)."""
+
+    path = "/api"
+    tags = ["clinical"]
+    guards = [staff]
+
+    @post("/clients", operation_id="createClient")
+    async def create_client(self, request: ActorRequest, data: JSONBody[ClientIn]) -> ClientOut:
+        """Register a client with their allergies."""
+        client = await clinical.create_client(actor=request.user, full_name=data.full_name, email=data.email,
+                                              phone=data.phone, date_of_birth=data.date_of_birth,
+                                              allergies=list(data.allergies))
+        return to(ClientOut, client)  # type: ignore[no-any-return]
+
+    @get("/clients", operation_id="listClients")
+    async def list_clients(
+        self,
+        request: ActorRequest,
+        q: Annotated[str | None, QueryParameter(max_length=100)] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
+        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+    ) -> list[ClientOut]:
+        """Find clients by name."""
+        clients = await clinical.list_clients(actor=request.user, query=q, limit=limit, offset=offset)
+        return to(list[ClientOut], clients)  # type: ignore[no-any-return]
+
+    @get("/clients/{client_id:int}", operation_id="getClient")
+    async def get_client(self, request: ActorRequest, client_id: FromPath[int]) -> ClientOut:
+        """One client."""
+        return to(ClientOut, await clinical.get_client(actor=request.user, client_id=client_id))  # type: ignore[no-any-return]
+
+    @post("/sessions", operation_id="createSession")
+    async def create_session(self, request: ActorRequest, data: JSONBody[SessionIn]) -> SessionOut:
+        """Open a treatment session."""
+        session = await clinical.create_session(actor=request.user, client_id=data.client_id,
+                                                location_id=data.location_id, scheduled_for=data.scheduled_for,
+                                                treatment=data.treatment)
+        return to(SessionOut, session)  # type: ignore[no-any-return]
+
+    @get("/sessions", operation_id="listSessions")
+    async def list_sessions(
+        self,
+        location_id: OptId = None,
+        client_id: OptId = None,
+        status: Annotated[Literal["planned", "open", "closed"] | None, QueryParameter()] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
+    ) -> list[SessionOut]:
+        """Sessions, most recent first."""
+        sessions = await clinical.list_sessions(location_id=location_id, client_id=client_id, status=status,
+                                                limit=limit)
+        return to(list[SessionOut], sessions)  # type: ignore[no-any-return]
+
+    @get("/sessions/{session_id:int}", operation_id="getSession")
+    async def get_session(self, session_id: FromPath[int]) -> SessionDetailOut:
+        """A session with its recorded uses."""
+        return to(SessionDetailOut, await clinical.get_session(session_id=session_id))  # type: ignore[no-any-return]
+
+    @post("/sessions/{session_id:int}/close", operation_id="closeSession", status_code=200)
+    async def close_session(self, request: ActorRequest, session_id: FromPath[int]) -> SessionOut:
+        """Close a session; later scans are refused."""
+        return to(SessionOut, await clinical.close_session(actor=request.user, session_id=session_id))  # type: ignore[no-any-return]
+
+    @post("/courses", operation_id="createCourse")
+    async def create_course(self, request: ActorRequest, data: JSONBody[CourseIn]) -> CourseOut:
+        """Book a course: its planned sessions and expected products."""
+        course = await clinical.create_course(
+            actor=request.user,
+            client_id=data.client_id,
+            location_id=data.location_id,
+            treatment=data.treatment,
+            start_date=data.start_date,
+            sessions=data.sessions,
+            interval_days=data.interval_days,
+            products=[(p.product_id, p.quantity) for p in data.products],
+        )
+        return to(CourseOut, course)  # type: ignore[no-any-return]
+
+    @get("/courses/{course_id:int}", operation_id="getCourse")
+    async def get_course(self, course_id: FromPath[int]) -> CourseOut:
+        """A course with its planned sessions."""
+        return to(CourseOut, await clinical.get_course(course_id=course_id))  # type: ignore[no-any-return]
+
+    @post("/sessions/{session_id:int}/scans", operation_id="recordScan", responses={201: ResponseSpec(ScanOut)})
+    async def scan(
+        self,
+        request: ActorRequest,
+        session_id: FromPath[int],
+        data: JSONBody[ScanIn],
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[bytes]:
+        """Record the use of a scanned ampoule on the session's client, or refuse with a reason."""
+        return await respond(
+            request,
+            idempotency_key,
+            lambda: scanning.record_use(actor=request.user, session_id=session_id, barcode=data.barcode,
+                                        quantity=data.quantity, override_reason=data.override_reason),
+            ScanOut,
+        )
+
+    @post("/usages/{usage_id:int}/void", operation_id="voidUsage", status_code=200,
+          responses={200: ResponseSpec(VoidOut)})
+    async def void(
+        self,
+        request: ActorRequest,
+        usage_id: FromPath[int],
+        data: JSONBody[VoidIn],
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[bytes]:
+        """Void a recorded use with a reason; its stock comes back and it stays visible."""
+        return await respond(
+            request,
+            idempotency_key,
+            lambda: scanning.void_usage(actor=request.user, usage_id=usage_id, reason=data.reason),
+            VoidOut,
+            status=200,
+        )
+
+
+HANDLERS: list[Any] = [ClinicalController]

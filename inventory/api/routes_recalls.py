@@ -1,0 +1,5 @@
+"""Routes placeholder."""
+
+from typing import Any
+
+HANDLERS: list[Any] = []

@@ -1,0 +1,282 @@
+"""Clients, treatment sessions and courses of sessions."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from inventory import clock, db
+from inventory.domain.errors import Conflict, NotFound, Unprocessable
+from inventory.domain.models import Actor
+from inventory.store import audit, catalog
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_PHONE = re.compile(r"^\+?[0-9 ().\-/]{5,40}$")
+MAX_SESSIONS = 52
+COURSE_SESSION_TIME = time(9, 0, tzinfo=UTC)
+
+_CLIENT_COLUMNS = "id, full_name, email, phone, date_of_birth, allergies, created_at"
+_SESSION_COLUMNS = (
+    "s.id, s.client AS client_id, s.location AS location_id, s.course AS course_id, s.sequence, s.status,"
+    " s.treatment, s.scheduled_for, s.created_at, s.closed_at"
+)
+
+
+def client_view(row: dict[str, Any], actor: Actor) -> dict[str, Any]:
+    """A client; contact details only for roles that need them (managers handle recalls)."""
+    show_contacts = actor.has_role("manager")
+    return {
+        "id": row["id"],
+        "full_name": row["full_name"],
+        "email": row["email"] if show_contacts else None,
+        "phone": row["phone"] if show_contacts else None,
+        "date_of_birth": row["date_of_birth"],
+        "allergies": list(row["allergies"] or []),
+    }
+
+
+def _clean_allergies(allergies: list[str]) -> list[str]:
+    seen: dict[str, str] = {}
+    for allergy in allergies:
+        cleaned = " ".join(allergy.split())
+        if cleaned and cleaned.casefold() not in seen:
+            seen[cleaned.casefold()] = cleaned
+    return list(seen.values())
+
+
+async def create_client(
+    *,
+    actor: Actor,
+    full_name: str,
+    email: str | None = None,
+    phone: str | None = None,
+    date_of_birth: date | None = None,
+    allergies: list[str] | None = None,
+) -> dict[str, Any]:
+    """Register a client; raises Unprocessable for an empty name, bad e-mail or phone, impossible birth date."""
+    name = " ".join(full_name.split())
+    if not name:
+        raise Unprocessable("The client's full name is required.", code="validation_error")
+    email = (email or "").strip() or None
+    if email is not None and not _EMAIL.match(email):
+        raise Unprocessable("The e-mail address is not valid.", code="validation_error")
+    phone = (phone or "").strip() or None
+    if phone is not None and not _PHONE.match(phone):
+        raise Unprocessable("The phone number is not valid.", code="validation_error")
+    if date_of_birth is not None and not date(1900, 1, 1) <= date_of_birth <= clock.today():
+        raise Unprocessable("The date of birth is not plausible.", code="validation_error")
+    async with db.transaction() as conn:
+        row = await conn.fetchrow(
+            "INSERT INTO client (full_name, email, phone, date_of_birth, allergies, created_at)"
+            f" VALUES ($1, $2, $3, $4, $5, now()) RETURNING {_CLIENT_COLUMNS}",
+            name,
+            email,
+            phone,
+            date_of_birth,
+            _clean_allergies(allergies or []),
+        )
+        assert row is not None
+        await audit.record(conn, actor_id=actor.id, action="client.create", entity="client", entity_id=row["id"])
+    return client_view(dict(row), actor)
+
+
+async def get_client(*, actor: Actor, client_id: int) -> dict[str, Any]:
+    """One client; raises NotFound."""
+    async with db.connection() as conn:
+        row = await conn.fetchrow(f"SELECT {_CLIENT_COLUMNS} FROM client WHERE id = $1", client_id)
+    if row is None:
+        raise NotFound(f"Client {client_id} does not exist.", code="not_found", entity="client")
+    return client_view(dict(row), actor)
+
+
+async def list_clients(*, actor: Actor, query: str | None, limit: int = 50, offset: int = 0) -> list[dict[str, Any]]:
+    """Clients whose name contains the query."""
+    async with db.connection() as conn:
+        rows = await conn.fetch(
+            f"SELECT {_CLIENT_COLUMNS} FROM client WHERE ($1::text IS NULL OR full_name ILIKE '%' || $1 || '%')"
+            " ORDER BY lower(full_name), id LIMIT $2 OFFSET $3",
+            query,
+            limit,
+            offset,
+        )
+    return [client_view(dict(r), actor) for r in rows]
+
+
+async def _require(conn: db.Connection, table: str, entity_id: int, entity: str) -> None:
+    if not await conn.fetchval(f"SELECT 1 FROM {table} WHERE id = $1", entity_id):
+        raise NotFound(f"{entity.capitalize()} {entity_id} does not exist.", code="not_found", entity=entity)
+
+
+async def create_session(
+    *,
+    actor: Actor,
+    client_id: int,
+    location_id: int,
+    scheduled_for: datetime | None = None,
+    treatment: str | None = None,
+) -> dict[str, Any]:
+    """Open a treatment session for a client at a location; raises NotFound."""
+    if scheduled_for is not None and scheduled_for.tzinfo is None:
+        scheduled_for = scheduled_for.replace(tzinfo=UTC)
+    async with db.transaction() as conn:
+        await _require(conn, "client", client_id, "client")
+        await _require(conn, "location", location_id, "location")
+        row = await conn.fetchrow(
+            "INSERT INTO treatment_session (client, location, status, treatment, scheduled_for, created_by, created_at)"
+            " VALUES ($1, $2, 'open', $3, coalesce($4, now()), $5, now()) RETURNING id",
+            client_id,
+            location_id,
+            (treatment or "").strip() or None,
+            scheduled_for,
+            actor.id,
+        )
+        assert row is not None
+        await audit.record(conn, actor_id=actor.id, action="session.create", entity="session", entity_id=row["id"],
+                           details={"client_id": client_id, "location_id": location_id})
+        session = await _session(conn, row["id"])
+    return session
+
+
+async def _session(conn: db.Connection, session_id: int) -> dict[str, Any]:
+    row = await conn.fetchrow(f"SELECT {_SESSION_COLUMNS} FROM treatment_session s WHERE s.id = $1", session_id)
+    if row is None:
+        raise NotFound(f"Session {session_id} does not exist.", code="not_found", entity="session")
+    return dict(row)
+
+
+async def get_session(*, session_id: int) -> dict[str, Any]:
+    """A session with its recorded uses."""
+    async with db.connection() as conn:
+        session = await _session(conn, session_id)
+        usages = await conn.fetch(
+            "SELECT u.id AS usage_id, u.lot AS lot_id, l.lot_number, l.expiry_date, u.product AS product_id,"
+            " p.name AS product_name, u.quantity, u.used_at, u.used_by AS user_id, u.warnings,"
+            " u.voided_at IS NOT NULL AS voided, u.void_reason"
+            " FROM usage u JOIN lot l ON l.id = u.lot JOIN product p ON p.id = u.product"
+            " WHERE u.session = $1 ORDER BY u.id",
+            session_id,
+        )
+    return {**session, "usages": [dict(u) for u in usages]}
+
+
+async def list_sessions(
+    *, location_id: int | None, client_id: int | None, status: str | None, limit: int = 100
+) -> list[dict[str, Any]]:
+    """Sessions, most recent first."""
+    async with db.connection() as conn:
+        rows = await conn.fetch(
+            f"SELECT {_SESSION_COLUMNS} FROM treatment_session s WHERE ($1::int IS NULL OR s.location = $1)"
+            " AND ($2::int IS NULL OR s.client = $2) AND ($3::text IS NULL OR s.status = $3)"
+            " ORDER BY s.scheduled_for DESC NULLS LAST, s.id DESC LIMIT $4",
+            location_id,
+            client_id,
+            status,
+            limit,
+        )
+    return [dict(r) for r in rows]
+
+
+async def close_session(*, actor: Actor, session_id: int) -> dict[str, Any]:
+    """Close a session: no more scans; raises NotFound, Conflict(session_closed)."""
+    async with db.transaction() as conn:
+        status = await conn.fetchval(
+            "SELECT status FROM treatment_session WHERE id = $1 FOR UPDATE", session_id
+        )
+        if status is None:
+            raise NotFound(f"Session {session_id} does not exist.", code="not_found", entity="session")
+        if status == "closed":
+            raise Conflict("The session is already closed.", code="session_closed")
+        await conn.execute(
+            "UPDATE treatment_session SET status = 'closed', closed_at = now() WHERE id = $1", session_id
+        )
+        await audit.record(conn, actor_id=actor.id, action="session.close", entity="session", entity_id=session_id)
+        return await _session(conn, session_id)
+
+
+async def create_course(
+    *,
+    actor: Actor,
+    client_id: int,
+    location_id: int,
+    treatment: str,
+    start_date: date,
+    sessions: int,
+    interval_days: int,
+    products: list[tuple[int, int]],
+) -> dict[str, Any]:
+    """Book a course: its planned sessions and the products each is expected to use."""
+    treatment = " ".join(treatment.split())
+    if not treatment:
+        raise Unprocessable("The treatment is required.", code="validation_error")
+    if not 1 <= sessions <= MAX_SESSIONS:
+        raise Unprocessable(f"A course has 1 to {MAX_SESSIONS} sessions.", code="validation_error")
+    if not 1 <= interval_days <= 365:
+        raise Unprocessable("The interval is 1 to 365 days.", code="validation_error")
+    if start_date < clock.today() - timedelta(days=365):
+        raise Unprocessable("The start date is too far in the past.", code="validation_error")
+    if len({p for p, _ in products}) != len(products):
+        raise Unprocessable("A product is listed twice.", code="validation_error")
+    if any(q < 1 for _, q in products):
+        raise Unprocessable("Quantities are positive whole numbers.", code="validation_error")
+    async with db.transaction() as conn:
+        await _require(conn, "client", client_id, "client")
+        if await catalog.get_location(conn, location_id) is None:
+            raise NotFound(f"Location {location_id} does not exist.", code="not_found", entity="location")
+        for product_id, _ in products:
+            await _require(conn, "product", product_id, "product")
+        course_id = await conn.fetchval(
+            "INSERT INTO course (client, location, treatment, start_date, sessions, interval_days, created_by,"
+            " created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, now()) RETURNING id",
+            client_id,
+            location_id,
+            treatment,
+            start_date,
+            sessions,
+            interval_days,
+            actor.id,
+        )
+        await conn.executemany(
+            "INSERT INTO course_product (course, product, quantity) VALUES ($1, $2, $3)",
+            [(course_id, product_id, quantity) for product_id, quantity in products],
+        )
+        planned = [
+            (client_id, location_id, course_id, n + 1, treatment,
+             datetime.combine(start_date + timedelta(days=n * interval_days), COURSE_SESSION_TIME), actor.id)
+            for n in range(sessions)
+        ]
+        await conn.executemany(
+            "INSERT INTO treatment_session (client, location, course, sequence, status, treatment, scheduled_for,"
+            " created_by, created_at) VALUES ($1, $2, $3, $4, 'planned', $5, $6, $7, now())",
+            planned,
+        )
+        await audit.record(conn, actor_id=actor.id, action="course.create", entity="course", entity_id=course_id,
+                           details={"client_id": client_id, "sessions": sessions, "interval_days": interval_days})
+        return await _course(conn, course_id)
+
+
+async def _course(conn: db.Connection, course_id: int) -> dict[str, Any]:
+    row = await conn.fetchrow(
+        "SELECT id, client AS client_id, location AS location_id, treatment, start_date, sessions, interval_days"
+        " FROM course WHERE id = $1",
+        course_id,
+    )
+    if row is None:
+        raise NotFound(f"Course {course_id} does not exist.", code="not_found", entity="course")
+    products = await conn.fetch(
+        "SELECT product AS product_id, quantity FROM course_product WHERE course = $1 ORDER BY id", course_id
+    )
+    planned = await conn.fetch(
+        f"SELECT {_SESSION_COLUMNS} FROM treatment_session s WHERE s.course = $1 ORDER BY s.sequence", course_id
+    )
+    return {
+        **dict(row),
+        "products": [dict(p) for p in products],
+        "planned_sessions": [dict(s) for s in planned],
+    }
+
+
+async def get_course(*, course_id: int) -> dict[str, Any]:
+    """A course with its planned sessions."""
+    async with db.connection() as conn:
+        return await _course(conn, course_id)

@@ -1,0 +1,263 @@
+"""The scan at the chair: one barcode becomes one recorded use of one lot on one client, or a clear refusal."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import asyncpg
+
+from inventory import clock, db
+from inventory.domain.errors import Conflict, Forbidden, NotFound, Unprocessable
+from inventory.domain.lots import clean_lot_number, lot_key, similar_key
+from inventory.domain.models import Actor
+from inventory.domain.rules import allergy_conflicts, expires_soon, is_expired
+from inventory.services import alerting, barcodes
+from inventory.store import audit, lots, stock
+
+MAX_QUANTITY = 100
+
+
+def _warning(code: str, message: str, **extra: Any) -> dict[str, Any]:
+    return {"code": code, "message": message, **extra}
+
+
+async def record_use(
+    *, actor: Actor, session_id: int, barcode: str, quantity: int = 1, override_reason: str | None = None
+) -> dict[str, Any]:
+    """Record the use of the scanned ampoule(s) on the session's client, or refuse with nothing written.
+
+    Raises BarcodeInvalid/BarcodeAmbiguous (422), NotFound (session, product_unknown), Conflict (session_closed,
+    lot_recalled, lot_quarantined, lot_expired, serial_already_used, lot_ambiguous, lot_required,
+    allergy_conflict).
+    """
+    if not 1 <= quantity <= MAX_QUANTITY:
+        raise Unprocessable(f"Quantity must be 1 to {MAX_QUANTITY}.", code="validation_error")
+    reason = (override_reason or "").strip() or None
+    return await db.with_retries(lambda: _record(actor, session_id, barcode, quantity, reason))
+
+
+async def _record(
+    actor: Actor, session_id: int, raw: str, quantity: int, override_reason: str | None
+) -> dict[str, Any]:
+    today = clock.today()
+    scanned = raw.strip()
+    async with db.transaction() as conn:
+        # FOR SHARE: closing the session waits for scans in flight, and a scan after the close sees it.
+        session = await conn.fetchrow(
+            "SELECT s.id, s.status, s.location, s.client, c.allergies FROM treatment_session s"
+            " JOIN client c ON c.id = s.client WHERE s.id = $1 FOR SHARE OF s",
+            session_id,
+        )
+        if session is None:
+            raise NotFound(f"Session {session_id} does not exist.", code="not_found", entity="session")
+        if session["status"] == "closed":
+            raise Conflict("The session is closed; open a new one to record more.", code="session_closed")
+        location_id: int = session["location"]
+        resolved = await barcodes.resolve(conn, raw, today=today)
+        reading = resolved.reading
+        warnings: list[dict[str, Any]] = []
+        lot = resolved.lot
+
+        if lot is None and reading.lot_number is not None:
+            lot = await _lot_not_received(conn, resolved.product_id, reading.lot_number, reading.expiry)
+            warnings.append(_warning(
+                "lot_not_received",
+                f"Lot {lot['lot_number']} was never received; it is recorded and flagged for a manager.",
+            ))
+        elif lot is None:
+            lot = await _infer_lot(conn, resolved.product_id, location_id, today)
+            warnings.append(_warning(
+                "lot_inferred", f"The barcode carries no lot; the only usable lot here, {lot['lot_number']}, is used."
+            ))
+        elif lot["not_received"]:
+            warnings.append(_warning("lot_not_received", f"Lot {lot['lot_number']} was never received."))
+
+        # Lock the lot: a recall either commits before this (and we see it) or waits until we commit.
+        locked = await conn.fetchrow(
+            "SELECT l.id, l.product AS product_id, l.lot_number, l.expiry_date, l.status, l.not_received,"
+            " p.name AS product_name, p.ingredients, b.name AS brand_name"
+            " FROM lot l JOIN product p ON p.id = l.product JOIN brand b ON b.id = p.brand"
+            " WHERE l.id = $1 FOR SHARE OF l",
+            lot["id"],
+        )
+        assert locked is not None
+        if locked["status"] == "recalled":
+            raise Conflict(f"Lot {locked['lot_number']} is recalled: do not use it.", code="lot_recalled",
+                           lot_id=locked["id"])
+        if locked["status"] == "quarantined":
+            raise Conflict(f"Lot {locked['lot_number']} is quarantined: do not use it.", code="lot_quarantined",
+                           lot_id=locked["id"])
+        expiry: date = locked["expiry_date"]
+        if reading.expiry is not None and reading.expiry != expiry:
+            warnings.append(_warning(
+                "expiry_mismatch",
+                f"The barcode says expiry {reading.expiry}, the lot is recorded with {expiry}; the earlier counts.",
+            ))
+            expiry = min(expiry, reading.expiry)
+        if is_expired(expiry, today):
+            raise Conflict(f"Lot {locked['lot_number']} expired on {expiry}: do not use it.", code="lot_expired",
+                           lot_id=locked["id"], expiry_date=expiry.isoformat())
+        if reading.serial is not None and await conn.fetchval(
+            "SELECT 1 FROM usage WHERE product = $1 AND serial = $2 AND voided_at IS NULL",
+            locked["product_id"],
+            reading.serial,
+        ):
+            raise Conflict(f"Ampoule serial {reading.serial} was already used.", code="serial_already_used",
+                           serial=reading.serial)
+        conflicts = allergy_conflicts(session["allergies"] or [], locked["ingredients"] or [])
+        if conflicts and override_reason is None:
+            raise Conflict(
+                f"The client is allergic to {', '.join(conflicts)}. Give an override reason to use it anyway.",
+                code="allergy_conflict",
+                ingredients=conflicts,
+            )
+        if conflicts:
+            warnings.append(_warning("allergy_overridden", f"Allergy to {', '.join(conflicts)} overridden.",
+                                     ingredients=conflicts))
+        if expires_soon(expiry, today):
+            warnings.append(_warning("expires_soon", f"Lot {locked['lot_number']} expires on {expiry}.",
+                                     expiry_date=expiry.isoformat()))
+        earlier = await conn.fetchrow(
+            "SELECT l.id, l.lot_number, l.expiry_date FROM lot l JOIN stock_level s ON s.lot = l.id"
+            " WHERE l.product = $1 AND s.location = $2 AND s.on_hand > 0 AND l.status = 'active'"
+            " AND l.expiry_date >= $3 AND l.expiry_date < $4 ORDER BY l.expiry_date, l.id LIMIT 1",
+            locked["product_id"],
+            location_id,
+            today,
+            expiry,
+        )
+        if earlier is not None:
+            warnings.append(_warning(
+                "fefo_violation",
+                f"Lot {earlier['lot_number']} expires earlier ({earlier['expiry_date']}) and is on the shelf here.",
+                lot_id=earlier["id"],
+            ))
+        before = await stock.on_hand(conn, locked["id"], location_id, for_update=True) or 0
+        if before < quantity:
+            warnings.append(_warning(
+                "stock_discrepancy",
+                f"Recorded stock here was {before}; the use is recorded and on-hand goes to {before - quantity}.",
+            ))
+        if session["status"] == "planned":
+            await conn.execute("UPDATE treatment_session SET status = 'open' WHERE id = $1", session_id)
+        try:
+            usage = await conn.fetchrow(
+                "INSERT INTO usage (session, client, lot, product, location, quantity, serial, barcode, used_by,"
+                " used_at, override_reason, warnings) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now(), $10, $11)"
+                " RETURNING id, used_at",
+                session_id,
+                session["client"],
+                locked["id"],
+                locked["product_id"],
+                location_id,
+                quantity,
+                reading.serial,
+                scanned[:512],
+                actor.id,
+                override_reason if conflicts else None,
+                warnings,
+            )
+        except asyncpg.UniqueViolationError as error:
+            raise Conflict(f"Ampoule serial {reading.serial} was already used.", code="serial_already_used",
+                           serial=reading.serial) from error
+        assert usage is not None
+        after = await stock.move(conn, lot_id=locked["id"], location_id=location_id, delta=-quantity, kind="use",
+                                 user_id=actor.id, guard=False, usage_id=usage["id"])
+        await alerting.reevaluate(conn, [(locked["product_id"], location_id)])
+        await audit.record(conn, actor_id=actor.id, action="usage.record", entity="usage", entity_id=usage["id"],
+                           details={"session_id": session_id, "client_id": session["client"],
+                                    "lot_id": locked["id"], "quantity": quantity,
+                                    "warnings": [w["code"] for w in warnings]})
+    return {
+        "usage_id": usage["id"],
+        "session_id": session_id,
+        "client_id": session["client"],
+        "product": {"id": locked["product_id"], "name": locked["product_name"], "brand": locked["brand_name"],
+                    "gtin": resolved.gtin},
+        "lot": {"id": locked["id"], "lot_number": locked["lot_number"], "expiry_date": locked["expiry_date"],
+                "status": locked["status"]},
+        "location_id": location_id,
+        "quantity": quantity,
+        "on_hand_after": after,
+        "used_at": usage["used_at"],
+        "warnings": warnings,
+    }
+
+
+async def _lot_not_received(
+    conn: db.Connection, product_id: int, lot_number: str, expiry: date | None
+) -> dict[str, Any]:
+    number = clean_lot_number(lot_number)
+    existing = await lots.get_by_key(conn, product_id, lot_key(number))
+    if existing is not None:
+        return existing
+    if expiry is None:
+        raise Conflict(
+            f"Lot {number} was never received and the barcode carries no expiry date; receive it first.",
+            code="lot_required",
+        )
+    lot, _ = await lots.get_or_create(conn, product_id=product_id, lot_number=number, key=lot_key(number),
+                                      similar=similar_key(number), expiry=expiry, not_received=True)
+    return lot
+
+
+async def _infer_lot(conn: db.Connection, product_id: int, location_id: int, today: date) -> dict[str, Any]:
+    usable = await lots.usable_at_location(conn, product_id, location_id, today)
+    if not usable:
+        raise Conflict(
+            "The barcode carries no lot and no usable lot of this product is in stock here; scan the lot"
+            " label or type the lot number.",
+            code="lot_required",
+        )
+    if len(usable) > 1:
+        raise Conflict(
+            "The barcode carries no lot and several lots are in stock here; scan the lot label.",
+            code="lot_ambiguous",
+            candidates=[{"lot_id": lot["id"], "lot_number": lot["lot_number"],
+                         "expiry_date": lot["expiry_date"].isoformat(), "on_hand": lot["on_hand"]} for lot in usable],
+        )
+    return usable[0]
+
+
+async def void_usage(*, actor: Actor, usage_id: int, reason: str) -> dict[str, Any]:
+    """Void a recorded use: it stays visible, marked voided, and its stock comes back.
+
+    Staff may void their own scans; managers anyone's. Raises NotFound, Forbidden, Conflict(usage_voided).
+    """
+    reason = reason.strip()
+    if not reason:
+        raise Unprocessable("A reason is required to void a use.", code="validation_error")
+
+    async def run() -> dict[str, Any]:
+        async with db.transaction() as conn:
+            usage = await conn.fetchrow(
+                "SELECT id, session, lot, product, location, quantity, used_by, voided_at FROM usage"
+                " WHERE id = $1 FOR UPDATE",
+                usage_id,
+            )
+            if usage is None:
+                raise NotFound(f"Usage {usage_id} does not exist.", code="not_found", entity="usage")
+            if usage["used_by"] != actor.id and not actor.has_role("manager"):
+                raise Forbidden("Staff may void only their own scans; ask a manager.", code="forbidden")
+            if usage["voided_at"] is not None:
+                raise Conflict("This use is already voided.", code="usage_voided")
+            voided = await conn.fetchrow(
+                "UPDATE usage SET voided_at = now(), voided_by = $2, void_reason = $3 WHERE id = $1"
+                " RETURNING voided_at",
+                usage_id,
+                actor.id,
+                reason,
+            )
+            assert voided is not None
+            after = await stock.move(conn, lot_id=usage["lot"], location_id=usage["location"],
+                                     delta=usage["quantity"], kind="void", user_id=actor.id, reason=reason,
+                                     usage_id=usage_id)
+            await alerting.reevaluate(conn, [(usage["product"], usage["location"])])
+            await audit.record(conn, actor_id=actor.id, action="usage.void", entity="usage", entity_id=usage_id,
+                               details={"reason": reason, "lot_id": usage["lot"], "quantity": usage["quantity"]})
+        return {"usage_id": usage_id, "session_id": usage["session"], "lot_id": usage["lot"],
+                "location_id": usage["location"], "quantity": usage["quantity"], "voided": True,
+                "voided_at": voided["voided_at"], "void_reason": reason, "on_hand_after": after}
+
+    return await db.with_retries(run)
