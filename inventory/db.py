@@ -174,6 +174,6 @@ def start_embedded(data_dir: Path) -> str:
     import pgserver
 
     data_dir.mkdir(parents=True, exist_ok=True)
-    server = pgserver.get_server(str(data_dir), cleanup_mode=None)
+    server = pgserver.get_server(str(data_dir), cleanup_mode="stop")
     uri: str = server.get_uri()
     return uri

@@ -45,14 +45,17 @@ GS1_CHARSET = frozenset(
 MAX_INPUT_LENGTH = 512
 # More readings than this means the text is not a barcode anyone printed; refusing beats guessing.
 MAX_READINGS = 64
-# Upper bound on search steps when separators were lost, so pathological input stays fast.
+# Upper bound on search steps per level of guessed lost separators, so pathological input stays fast.
 _SEARCH_BUDGET = 4000
+# Messages with more variable-length fields than this are not what ampoule boxes carry.
+_MAX_GUESSED_SEPARATORS = 6
 
 # Symbology identifiers (ISO/IEC 15424): "]" + symbology letter + modifier.
 _SYMBOLOGY_ID = re.compile(r"\][A-Za-z][0-9A-Za-z]")
 # These say "the data is a GS1 element string" (FNC1 in first position); nothing else may be read from them.
 _GS1_SYMBOLOGIES = frozenset({"C1", "e0", "e1", "e2", "d2", "Q3", "J1"})
 _HRI_MARKER = re.compile(r"\(([0-9]{2,4})\)")
+_SPACE_BEFORE_PARENTHESIS = re.compile(r"\s+(?=\()")
 # Whitespace at the ends is noise (line ends from the scanner), except GS, which is a leading FNC1.
 _EDGE_WHITESPACE = re.compile(r"\A[^\S\x1d]+|[^\S\x1d]+\Z")
 
@@ -213,7 +216,7 @@ def _read_label(text: str) -> Reading:
     lot_id = parse_lot_code(text)
     if lot_id is not None:
         return Reading(kind="label", lot_id=lot_id)
-    if re.fullmatch(r"MIL[0-9]{2,13}", text, re.IGNORECASE):
+    if re.fullmatch(r"MIL[0-9]{2,12}", text, re.IGNORECASE):
         raise BarcodeInvalid(f"Label code {_show(text)} has a wrong check digit; scan it again.")
     raise BarcodeInvalid(f"Label code {_show(text)} is malformed; expected MIL followed by digits.")
 
@@ -347,6 +350,13 @@ def _valid_date_tail(code: str, tail: str, today: date) -> bool:
     return hour <= 23 and minute <= 59 and second <= 59
 
 
+_TOO_MANY = "Barcode not readable: too many possible readings; scan it again."
+
+
+class _TooMany(Exception):
+    """The search went past MAX_READINGS or its step budget."""
+
+
 @dataclass
 class _Failure:
     position: int
@@ -364,22 +374,48 @@ class _Search:
         self.human_readable = False
 
     def machine(self, text: str) -> list[_Elements]:
-        """All splits of an element string in machine form (FNC1 as GS or a substitute), greedy first."""
+        """Splits of an element string in machine form (FNC1 as GS or a substitute), likeliest first.
+
+        Splits that guess fewer lost separators come first, the greedy one (every variable field runs
+        to the next separator or the end) leading. Levels with more guesses are added while the total
+        stays within MAX_READINGS: the readings that need the fewest lost separators are the plausible
+        ones, and enumerating every split of a long numeric lot and serial would explode.
+        """
         n = len(text)
         # Index of the first separator at or after each position: a value never spans a separator.
         segment_end = [n] * (n + 1)
         for index in range(n - 1, -1, -1):
             segment_end[index] = index if text[index] in SEPARATORS else segment_end[index + 1]
+        accepted: list[_Elements] = []
+        for limit in range(_MAX_GUESSED_SEPARATORS + 1):
+            try:
+                found, pruned = self._machine_split(text, segment_end, limit)
+            except _TooMany:
+                if limit == 0 or len(accepted) < 2:
+                    # Returning one reading would claim a certainty the data does not give.
+                    raise BarcodeInvalid(_TOO_MANY) from None
+                break
+            accepted = found
+            if not pruned:
+                break
+        return accepted
+
+    def _machine_split(self, text: str, segment_end: list[int], limit: int) -> tuple[list[_Elements], bool]:
+        """The splits guessing at most `limit` lost separators, and whether some split needed more."""
+        n = len(text)
         # Separators inside the text prove the scanner transmits FNC1, so a variable-length field ends at
         # a separator or the end of the data (GS1 rule). Without that proof they may have been lost.
         separators_kept = segment_end[0] < n
-
+        self.steps = 0
+        pruned = False
         results: list[_Elements] = []
-        stack: list[tuple[int, _Elements]] = [(0, ())]
+        costs: dict[_Elements, int] = {}
+        stack: list[tuple[int, _Elements, int]] = [(0, (), 0)]
         while stack:
-            position, elements = stack.pop()
+            position, elements, guessed = stack.pop()
             if position == n:
                 self._collect(results, elements)
+                costs[elements] = guessed
                 continue
             self._tick()
             ai = _ai_at(text[position : position + 4])
@@ -399,7 +435,7 @@ class _Search:
                 and _check(ai.code, text[start:end], self.today) is None
             ):
                 ends = [end]
-            found: list[tuple[int, _Elements]] = []
+            found: list[tuple[int, _Elements, int]] = []
             best: tuple[int, str] | None = None
             for stop in ends:
                 value = text[start:stop]
@@ -408,19 +444,26 @@ class _Search:
                     if best is None or problem[0] > best[0]:
                         best = problem
                     continue
+                # A field that needs FNC1 after it but ends where no separator is: one lost separator.
+                cost = guessed + (1 if ai.separator_required and stop < end else 0)
+                if cost > limit:
+                    pruned = True
+                    continue
                 after = stop
                 while after < n and text[after] in SEPARATORS:
                     after += 1
-                found.append((after, (*elements, (ai.code, value))))
-            if not found:
-                self._fail(position, *(best or (1, f"({ai.code}) has no data")))
+                found.append((after, (*elements, (ai.code, value)), cost))
+            if not found and best is not None:
+                self._fail(position, *best)
             stack.extend(reversed(found))
-        return results
+        # Fewest guessed separators first; within a level, the depth-first order keeps longer fields first.
+        return sorted(results, key=costs.__getitem__), pruned
 
     def hri(self, text: str) -> list[_Elements]:
         """Splits of a "(AI)value(AI)value" text; spaces between elements are ignored."""
         self.human_readable = True
-        compact = "".join(text.split())
+        # Only whitespace before "(" goes: inside a value it stays, and makes the value invalid.
+        compact = _SPACE_BEFORE_PARENTHESIS.sub("", text)
         markers: list[tuple[int, int, str]] = []
         for match in _HRI_MARKER.finditer(compact):
             if _known_ai(match.group(1)):
@@ -433,11 +476,14 @@ class _Search:
         # Every "(AI)" is a boundary: that is how people and decoders write HRI, and the only reading
         # when it is valid. Lots may contain parentheses, though, so when that fails a "(NN)" may be
         # part of a value, nearest boundary first.
-        strict = self._hri_split(compact, markers, all_boundaries=True)
-        if strict:
-            return strict
-        explanation = self.failure
-        readings = self._hri_split(compact, markers, all_boundaries=False)
+        try:
+            strict = self._hri_split(compact, markers, all_boundaries=True)
+            if strict:
+                return strict
+            explanation = self.failure
+            readings = self._hri_split(compact, markers, all_boundaries=False)
+        except _TooMany:
+            raise BarcodeInvalid(_TOO_MANY) from None
         self.failure = explanation  # Why the plain reading failed says more than the contortions.
         return readings
 
@@ -487,12 +533,12 @@ class _Search:
     def _collect(self, results: list[_Elements], elements: _Elements) -> None:
         results.append(elements)
         if len(results) > MAX_READINGS:
-            raise BarcodeInvalid("Barcode not readable: too many possible readings; scan it again.")
+            raise _TooMany
 
     def _tick(self) -> None:
         self.steps += 1
         if self.steps > _SEARCH_BUDGET:
-            raise BarcodeInvalid("Barcode not readable: too many possible readings; scan it again.")
+            raise _TooMany
 
     def _fail(self, position: int, severity: int, reason: str) -> None:
         current = self.failure

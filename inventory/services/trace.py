@@ -1,0 +1,140 @@
+"""Traceability look-ups for recalls and adverse reactions: lot number to clients, client to lots; all audited."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from inventory import db
+from inventory.domain.errors import Forbidden, NotFound
+from inventory.domain.gtin import normalize_gtin
+from inventory.domain.lots import clean_lot_number, lot_key, similar_key
+from inventory.domain.models import Actor
+from inventory.services.views import lot_view
+from inventory.store import audit
+from inventory.store import trace as store
+
+# More lots than this sharing one number would be a data problem, not a recall; the cap keeps a look-up bounded.
+MAX_LOTS = 200
+
+
+def require_manager(actor: Actor) -> None:
+    """Refuse anyone below manager: look-ups and recalls expose clients' data."""
+    if not actor.has_role("manager"):
+        raise Forbidden("This needs the manager role.", code="forbidden", required_role="manager")
+
+
+def product_ref(row: dict[str, Any]) -> dict[str, Any]:
+    """The product part of a joined row."""
+    return {"id": row["product_id"], "name": row["product_name"], "brand_id": row["brand_id"],
+            "brand": row["brand_name"], "gtin": row["gtin"]}
+
+
+def _location(row: dict[str, Any]) -> dict[str, Any]:
+    return {"id": row["location_id"], "name": row["location_name"]}
+
+
+def _user(row: dict[str, Any]) -> dict[str, Any]:
+    return {"id": row["user_id"], "email": row["user_email"], "full_name": row["user_full_name"]}
+
+
+def _query(lot_number: str, gtin: str | None) -> tuple[str, str, str | None]:
+    printed = clean_lot_number(lot_number)  # Unprocessable(lot_number_invalid)
+    normal_gtin = normalize_gtin(gtin) if gtin is not None and gtin.strip() else None
+    return printed, lot_key(printed), normal_gtin
+
+
+async def trace_lot(*, actor: Actor, lot_number: str, gtin: str | None = None) -> dict[str, Any]:
+    """Every lot with this number (and its loose look-alikes): receipts, stock, every usage with its client.
+
+    Raises Unprocessable (lot_number_invalid, gtin_invalid), NotFound (product_unknown) and Forbidden.
+    The look-up and the clients it showed are written to the audit log in the same transaction.
+    """
+    require_manager(actor)
+    printed, key, normal_gtin = _query(lot_number, gtin)
+    loose = similar_key(printed) or None
+    async with db.transaction() as conn:
+        if normal_gtin is not None and not await store.gtin_known(conn, normal_gtin):
+            raise NotFound(f"No product has GTIN {normal_gtin}.", code="product_unknown", gtin=normal_gtin)
+        lots = await store.find_lots(conn, key=key, similar=loose, gtin=normal_gtin, limit=MAX_LOTS)
+        ids = [row["id"] for row in lots]
+        sections: dict[int, dict[str, list[dict[str, Any]]]] = {
+            i: {"received": [], "stock": [], "usages": []} for i in ids
+        }
+        if ids:
+            for row in await store.received(conn, ids):
+                sections[row["lot_id"]]["received"].append({
+                    "receipt_id": row["receipt_id"], "received_at": row["received_at"], "supplier": row["supplier"],
+                    "reference": row["reference"], "quantity": row["quantity"], "gtin": row["gtin"],
+                    "location": _location(row), "received_by": _user(row),
+                })
+            for row in await store.stock(conn, ids):
+                sections[row["lot_id"]]["stock"].append({"location": _location(row), "on_hand": row["on_hand"]})
+            for row in await store.usages(conn, ids):
+                sections[row["lot_id"]]["usages"].append(_usage(row))
+        matches: list[dict[str, Any]] = []
+        similar: list[dict[str, Any]] = []
+        events: list[tuple[int | None, str, str, int | None, dict[str, Any]]] = []
+        for row in lots:
+            entry = {"lot": lot_view(row), "product": product_ref(row), "brand": row["brand_name"],
+                     **sections[row["id"]]}
+            (matches if row["exact"] else similar).append(entry)
+            client_ids = sorted({u["client"]["id"] for u in entry["usages"]})
+            events.append((actor.id, "trace.lookup", "lot", row["id"], {
+                "lot_number": printed, "gtin": normal_gtin, "match": "exact" if row["exact"] else "similar",
+                "client_ids": client_ids,
+            }))
+        if not events:  # a look-up that found nothing is still a look-up
+            events.append((actor.id, "trace.lookup", "lot", None,
+                           {"lot_number": printed, "gtin": normal_gtin, "match": None, "client_ids": []}))
+        await audit.record_many(conn, events)
+    return {"query": {"lot_number": printed, "lot_key": key, "similar_key": loose, "gtin": normal_gtin},
+            "matches": matches, "similar": similar}
+
+
+def _usage(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "usage_id": row["usage_id"],
+        "used_at": row["used_at"],
+        "voided": row["voided_at"] is not None,
+        "voided_at": row["voided_at"],
+        "void_reason": row["void_reason"],
+        "session_id": row["session_id"],
+        "client": {"id": row["client_id"], "full_name": row["client_full_name"], "email": row["client_email"],
+                   "phone": row["client_phone"]},
+        "location": _location(row),
+        "user": _user(row),
+        "quantity": row["quantity"],
+    }
+
+
+async def client_history(*, actor: Actor, client_id: int) -> dict[str, Any]:
+    """Every lot used on a client, voided uses included and marked, with the recalls naming each lot.
+
+    Raises NotFound and Forbidden; the look-up is written to the audit log.
+    """
+    require_manager(actor)
+    async with db.transaction() as conn:
+        client = await store.get_client(conn, client_id)
+        if client is None:
+            raise NotFound(f"Client {client_id} does not exist.", code="not_found", entity="client")
+        rows = await store.client_usages(conn, client_id)
+        by_lot: dict[int, dict[str, Any]] = {}
+        uses: dict[int, list[dict[str, Any]]] = defaultdict(list)
+        for row in rows:
+            if row["lot_id"] not in by_lot:
+                by_lot[row["lot_id"]] = {"lot": lot_view(row), "product": product_ref(row),
+                                         "brand": row["brand_name"], "recall_ids": list(row["recall_ids"])}
+            uses[row["lot_id"]].append({
+                "usage_id": row["usage_id"], "used_at": row["used_at"], "voided": row["voided_at"] is not None,
+                "voided_at": row["voided_at"], "void_reason": row["void_reason"], "session_id": row["session_id"],
+                "location": _location(row), "user": _user(row), "quantity": row["quantity"],
+            })
+        lots = [
+            {**entry, "quantity": sum(u["quantity"] for u in uses[lot_id] if not u["voided"]),
+             "usages": uses[lot_id]}
+            for lot_id, entry in by_lot.items()
+        ]
+        await audit.record(conn, actor_id=actor.id, action="client.history", entity="client", entity_id=client_id,
+                           details={"lot_ids": list(by_lot), "client_ids": [client_id]})
+    return {"client": client, "lots": lots}

@@ -1,0 +1,310 @@
+"""Traceability and recall queries: lot look-ups, client histories, recall cases and quarantine rows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from inventory.db import Connection
+
+# ------------------------------------------------------------------ trace: one query per section
+
+# Exact matches (lot_key) and loose ones (similar_key), both on their own index; a GTIN (unit or pack)
+# narrows to one product.
+TRACE_LOTS = """
+SELECT l.id, l.product AS product_id, l.lot_number, l.expiry_date, l.status, l.not_received,
+       p.name AS product_name, p.brand AS brand_id, b.name AS brand_name,
+       (SELECT g.gtin FROM product_gtin g WHERE g.product = p.id AND g.units = 1 ORDER BY g.id LIMIT 1) AS gtin,
+       (l.lot_key = $1) AS exact
+FROM lot l JOIN product p ON p.id = l.product JOIN brand b ON b.id = p.brand
+WHERE (l.lot_key = $1 OR l.similar_key = $2)
+  AND ($3::text IS NULL OR EXISTS (SELECT 1 FROM product_gtin g WHERE g.product = l.product AND g.gtin = $3))
+ORDER BY (l.lot_key = $1) DESC, lower(b.name), lower(p.name), l.id
+LIMIT $4
+"""
+
+TRACE_RECEIVED = """
+SELECT rl.lot AS lot_id, r.id AS receipt_id, r.received_at, r.supplier, r.reference, rl.quantity, rl.gtin,
+       o.id AS location_id, o.name AS location_name,
+       a.id AS user_id, a.email AS user_email, a.full_name AS user_full_name
+FROM receipt_line rl JOIN receipt r ON r.id = rl.receipt JOIN location o ON o.id = r.location
+JOIN app_user a ON a.id = r.received_by
+WHERE rl.lot = ANY($1::int[])
+ORDER BY rl.lot, r.received_at, rl.id
+"""
+
+TRACE_STOCK = """
+SELECT s.lot AS lot_id, s.on_hand, o.id AS location_id, o.name AS location_name
+FROM stock_level s JOIN location o ON o.id = s.location
+WHERE s.lot = ANY($1::int[]) AND s.on_hand <> 0
+ORDER BY s.lot, o.id
+"""
+
+TRACE_USAGES = """
+SELECT u.lot AS lot_id, u.id AS usage_id, u.used_at, u.voided_at, u.void_reason, u.session AS session_id,
+       u.quantity, c.id AS client_id, c.full_name AS client_full_name, c.email AS client_email,
+       c.phone AS client_phone, o.id AS location_id, o.name AS location_name,
+       a.id AS user_id, a.email AS user_email, a.full_name AS user_full_name
+FROM usage u JOIN client c ON c.id = u.client JOIN location o ON o.id = u.location
+JOIN app_user a ON a.id = u.used_by
+WHERE u.lot = ANY($1::int[])
+ORDER BY u.lot, u.used_at, u.id
+"""
+
+
+async def find_lots(
+    conn: Connection, *, key: str, similar: str | None, gtin: str | None, limit: int
+) -> list[dict[str, Any]]:
+    """Lots whose key equals `key` (exact) or whose loose key equals `similar`, exact ones first."""
+    rows = await conn.fetch(TRACE_LOTS, key, similar, gtin, limit)
+    return [dict(r) for r in rows]
+
+
+async def received(conn: Connection, lot_ids: list[int]) -> list[dict[str, Any]]:
+    """Receipt lines of these lots with their receipt, location and receiver."""
+    return [dict(r) for r in await conn.fetch(TRACE_RECEIVED, lot_ids)]
+
+
+async def stock(conn: Connection, lot_ids: list[int]) -> list[dict[str, Any]]:
+    """Non-zero on-hand of these lots per location."""
+    return [dict(r) for r in await conn.fetch(TRACE_STOCK, lot_ids)]
+
+
+async def usages(conn: Connection, lot_ids: list[int]) -> list[dict[str, Any]]:
+    """Every usage of these lots, voided ones included, with client, location and user."""
+    return [dict(r) for r in await conn.fetch(TRACE_USAGES, lot_ids)]
+
+
+async def gtin_known(conn: Connection, gtin: str) -> bool:
+    """Whether any product carries this GTIN (unit or pack)."""
+    return bool(await conn.fetchval("SELECT 1 FROM product_gtin WHERE gtin = $1", gtin))
+
+
+# ------------------------------------------------------------------ client history
+
+
+async def get_client(conn: Connection, client_id: int) -> dict[str, Any] | None:
+    """A client's identity and contacts."""
+    row = await conn.fetchrow(
+        "SELECT id, full_name, email, phone, date_of_birth FROM client WHERE id = $1", client_id
+    )
+    return dict(row) if row else None
+
+
+async def client_usages(conn: Connection, client_id: int) -> list[dict[str, Any]]:
+    """Every usage on a client, voided ones included, with lot, product, location, user and recalls."""
+    rows = await conn.fetch(
+        "SELECT u.id AS usage_id, u.used_at, u.voided_at, u.void_reason, u.session AS session_id, u.quantity,"
+        " l.id AS lot_id, l.product AS product_id, l.lot_number, l.expiry_date, l.status, l.not_received,"
+        " p.name AS product_name, p.brand AS brand_id, b.name AS brand_name,"
+        " (SELECT g.gtin FROM product_gtin g WHERE g.product = p.id AND g.units = 1 ORDER BY g.id LIMIT 1) AS gtin,"
+        " o.id AS location_id, o.name AS location_name,"
+        " a.id AS user_id, a.email AS user_email, a.full_name AS user_full_name,"
+        " coalesce((SELECT array_agg(rl.recall ORDER BY rl.recall) FROM recall_lot rl WHERE rl.lot = l.id),"
+        " '{}'::int[]) AS recall_ids"
+        " FROM usage u JOIN lot l ON l.id = u.lot JOIN product p ON p.id = l.product JOIN brand b ON b.id = p.brand"
+        " JOIN location o ON o.id = u.location JOIN app_user a ON a.id = u.used_by"
+        " WHERE u.client = $1 ORDER BY u.used_at, u.id",
+        client_id,
+    )
+    return [dict(r) for r in rows]
+
+
+# ------------------------------------------------------------------ recall cases
+
+
+async def lock_lots(conn: Connection, lot_ids: list[int]) -> list[dict[str, Any]]:
+    """Lock these lots for update in id order (the order every recall uses, so two never deadlock)."""
+    rows = await conn.fetch(
+        "SELECT id, product AS product_id, lot_number, expiry_date, status, not_received FROM lot"
+        " WHERE id = ANY($1::int[]) ORDER BY id FOR UPDATE",
+        lot_ids,
+    )
+    return [dict(r) for r in rows]
+
+
+async def set_lot_status(conn: Connection, lot_ids: list[int], status: str) -> None:
+    """Change the status of lots."""
+    await conn.execute("UPDATE lot SET status = $2 WHERE id = ANY($1::int[])", lot_ids, status)
+
+
+async def held_stock(conn: Connection, lot_ids: list[int]) -> list[dict[str, Any]]:
+    """Every stock level of these lots (zero and negative included), with the lot's product."""
+    rows = await conn.fetch(
+        "SELECT s.lot AS lot_id, s.location AS location_id, s.on_hand, l.product AS product_id"
+        " FROM stock_level s JOIN lot l ON l.id = s.lot WHERE s.lot = ANY($1::int[]) ORDER BY s.lot, s.location",
+        lot_ids,
+    )
+    return [dict(r) for r in rows]
+
+
+async def write_status_rows(
+    conn: Connection, *, lot_ids: list[int], kind: str, reason: str, user_id: int, recall_id: int | None
+) -> int:
+    """One zero-quantity ledger row (quarantine or release) per location holding stock of these lots.
+
+    On-hand stays the physical count; the row records when the stock left (or re-entered) usable stock.
+    """
+    result = await conn.execute(
+        'INSERT INTO stock_movement (lot, location, quantity, kind, reason, "user", created_at, recall_id)'
+        " SELECT s.lot, s.location, 0, $2, $3, $4, now(), $5 FROM stock_level s"
+        " WHERE s.lot = ANY($1::int[]) AND s.on_hand > 0 ORDER BY s.lot, s.location",
+        lot_ids,
+        kind,
+        reason,
+        user_id,
+        recall_id,
+    )
+    return int(result.split()[-1])
+
+
+async def create_recall(
+    conn: Connection, *, reason: str, source: str | None, reference: str | None, created_by: int
+) -> int:
+    """Insert an open recall case; returns its id."""
+    value = await conn.fetchval(
+        "INSERT INTO recall (reason, source, reference, status, created_by, created_at)"
+        " VALUES ($1, $2, $3, 'open', $4, now()) RETURNING id",
+        reason,
+        source,
+        reference,
+        created_by,
+    )
+    return int(value)
+
+
+async def add_recall_lots(conn: Connection, recall_id: int, lot_ids: list[int]) -> None:
+    """Name lots in a case, each with the units it held (positive on-hand) at that moment."""
+    await conn.execute(
+        "INSERT INTO recall_lot (recall, lot, quarantined_units)"
+        " SELECT $1, x.id, coalesce((SELECT sum(s.on_hand) FROM stock_level s WHERE s.lot = x.id AND s.on_hand > 0), 0)"
+        " FROM unnest($2::int[]) AS x(id) ORDER BY x.id",
+        recall_id,
+        lot_ids,
+    )
+
+
+async def add_affected_clients(conn: Connection, recall_id: int, lot_ids: list[int]) -> list[int]:
+    """Add every client with a non-voided usage of these lots to the case (to contact); returns their ids."""
+    rows = await conn.fetch(
+        "INSERT INTO recall_client (recall, client, contact_status)"
+        " SELECT $1, c.client, 'to_contact' FROM"
+        " (SELECT DISTINCT u.client FROM usage u WHERE u.lot = ANY($2::int[]) AND u.voided_at IS NULL) c"
+        " ORDER BY c.client ON CONFLICT (recall, client) DO NOTHING RETURNING client",
+        recall_id,
+        lot_ids,
+    )
+    return sorted(int(r["client"]) for r in rows)
+
+
+_RECALL_COLUMNS = (
+    "r.id, r.reason, r.source, r.reference, r.status, r.created_at, r.closed_at, r.closing_note,"
+    " r.created_by AS created_by_id, cu.email AS created_by_email, cu.full_name AS created_by_full_name,"
+    " r.closed_by AS closed_by_id, xu.email AS closed_by_email, xu.full_name AS closed_by_full_name"
+)
+_RECALL_FROM = (
+    " FROM recall r JOIN app_user cu ON cu.id = r.created_by LEFT JOIN app_user xu ON xu.id = r.closed_by"
+)
+
+
+async def get_recall(conn: Connection, recall_id: int, *, for_update: bool = False) -> dict[str, Any] | None:
+    """A recall case's own row, optionally locked."""
+    lock = " FOR UPDATE OF r" if for_update else ""
+    row = await conn.fetchrow(f"SELECT {_RECALL_COLUMNS}{_RECALL_FROM} WHERE r.id = $1{lock}", recall_id)
+    return dict(row) if row else None
+
+
+async def list_recalls(conn: Connection, *, status: str | None, limit: int, offset: int) -> list[dict[str, Any]]:
+    """Recall cases, newest first, with lot and client counts."""
+    rows = await conn.fetch(
+        f"SELECT {_RECALL_COLUMNS},"
+        " (SELECT count(*) FROM recall_lot rl WHERE rl.recall = r.id) AS lot_count,"
+        " (SELECT count(*) FROM recall_client rc WHERE rc.recall = r.id) AS client_count,"
+        " (SELECT count(*) FROM recall_client rc WHERE rc.recall = r.id AND rc.contact_status = 'to_contact')"
+        " AS to_contact_count"
+        f"{_RECALL_FROM} WHERE ($1::text IS NULL OR r.status = $1) ORDER BY r.id DESC LIMIT $2 OFFSET $3",
+        status,
+        limit,
+        offset,
+    )
+    return [dict(r) for r in rows]
+
+
+async def recall_lots(conn: Connection, recall_id: int, created_at: Any) -> list[dict[str, Any]]:
+    """The lots of a case with product, units held at recall, on-hand now and units disposed since."""
+    rows = await conn.fetch(
+        "SELECT l.id, l.product AS product_id, l.lot_number, l.expiry_date, l.status, l.not_received,"
+        " p.name AS product_name, p.brand AS brand_id, b.name AS brand_name,"
+        " (SELECT g.gtin FROM product_gtin g WHERE g.product = p.id AND g.units = 1 ORDER BY g.id LIMIT 1) AS gtin,"
+        " rl.quarantined_units,"
+        " coalesce((SELECT sum(s.on_hand) FROM stock_level s WHERE s.lot = l.id AND s.on_hand > 0), 0) AS on_hand,"
+        " coalesce((SELECT -sum(m.quantity) FROM stock_movement m WHERE m.lot = l.id AND m.kind = 'dispose'"
+        " AND m.created_at >= $2), 0) AS disposed_units"
+        " FROM recall_lot rl JOIN lot l ON l.id = rl.lot JOIN product p ON p.id = l.product"
+        " JOIN brand b ON b.id = p.brand WHERE rl.recall = $1 ORDER BY l.id",
+        recall_id,
+        created_at,
+    )
+    return [dict(r) for r in rows]
+
+
+async def recall_clients(conn: Connection, recall_id: int) -> list[dict[str, Any]]:
+    """The clients of a case with contact status and who last changed it."""
+    rows = await conn.fetch(
+        "SELECT c.id AS client_id, c.full_name, c.email, c.phone, rc.contact_status, rc.note, rc.updated_at,"
+        " rc.updated_by AS updated_by_id, a.email AS updated_by_email, a.full_name AS updated_by_full_name"
+        " FROM recall_client rc JOIN client c ON c.id = rc.client LEFT JOIN app_user a ON a.id = rc.updated_by"
+        " WHERE rc.recall = $1 ORDER BY lower(c.full_name), c.id",
+        recall_id,
+    )
+    return [dict(r) for r in rows]
+
+
+async def recall_client_usages(conn: Connection, recall_id: int) -> list[dict[str, Any]]:
+    """Non-voided usages of the case's lots on the case's clients: what each client received, and when."""
+    rows = await conn.fetch(
+        "SELECT u.client AS client_id, u.id AS usage_id, u.session AS session_id, u.used_at, u.quantity,"
+        " l.id AS lot_id, l.lot_number, p.name AS product_name"
+        " FROM recall_lot rl JOIN usage u ON u.lot = rl.lot"
+        " JOIN recall_client rc ON rc.recall = rl.recall AND rc.client = u.client"
+        " JOIN lot l ON l.id = u.lot JOIN product p ON p.id = l.product"
+        " WHERE rl.recall = $1 AND u.voided_at IS NULL ORDER BY u.client, u.used_at, u.id",
+        recall_id,
+    )
+    return [dict(r) for r in rows]
+
+
+async def get_recall_client(
+    conn: Connection, recall_id: int, client_id: int, *, for_update: bool = False
+) -> dict[str, Any] | None:
+    """One client's row in a case, optionally locked."""
+    lock = " FOR UPDATE" if for_update else ""
+    row = await conn.fetchrow(
+        f"SELECT id, contact_status, note FROM recall_client WHERE recall = $1 AND client = $2{lock}",
+        recall_id,
+        client_id,
+    )
+    return dict(row) if row else None
+
+
+async def set_contact_status(
+    conn: Connection, row_id: int, *, status: str, note: str | None, user_id: int
+) -> None:
+    """Record a client's new contact status, by whom and when."""
+    await conn.execute(
+        "UPDATE recall_client SET contact_status = $2, note = coalesce($3, note), updated_by = $4, updated_at = now()"
+        " WHERE id = $1",
+        row_id,
+        status,
+        note,
+        user_id,
+    )
+
+
+async def close_recall(conn: Connection, recall_id: int, *, user_id: int, note: str | None) -> None:
+    """Mark a case closed."""
+    await conn.execute(
+        "UPDATE recall SET status = 'closed', closed_at = now(), closed_by = $2, closing_note = $3 WHERE id = $1",
+        recall_id,
+        user_id,
+        note,
+    )
