@@ -23,6 +23,7 @@ def _route_handlers() -> list[Any]:
     return [
         routes_ops.health,
         routes_ops.ready,
+        routes_ops.docs,
         routes_core.AuthController,
         routes_core.UserController,
         routes_core.CatalogController,
@@ -64,7 +65,7 @@ def create_app(settings: Settings | None = None, *, manage_pool: bool = True) ->
             components=openapi_components(),
             security=[{"BearerToken": []}],
             path="/schema",
-            render_plugins=[SwaggerRenderPlugin(path="/")],
+            render_plugins=[SwaggerRenderPlugin(path="/swagger")],
         ),
         request_max_body_size=1_000_000,
         debug=False,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from litestar import Response, get
+from litestar.response import Redirect
 
 from inventory import db
 
@@ -19,3 +20,9 @@ async def ready() -> Response[dict[str, str]]:
     if await db.ping():
         return Response({"status": "ready"}, status_code=200)
     return Response({"status": "unavailable", "detail": "the database does not answer"}, status_code=503)
+
+
+@get("/docs", operation_id="docs", include_in_schema=False, security=[])
+async def docs() -> Redirect:
+    """The interactive API documentation (Swagger UI)."""
+    return Redirect(path="/schema/swagger")

@@ -437,6 +437,7 @@ class _Search:
                 ends = [end]
             found: list[tuple[int, _Elements, int]] = []
             best: tuple[int, str] | None = None
+            too_costly = False
             for stop in ends:
                 value = text[start:stop]
                 problem = _check(ai.code, value, self.today)
@@ -447,14 +448,14 @@ class _Search:
                 # A field that needs FNC1 after it but ends where no separator is: one lost separator.
                 cost = guessed + (1 if ai.separator_required and stop < end else 0)
                 if cost > limit:
-                    pruned = True
+                    pruned = too_costly = True
                     continue
                 after = stop
                 while after < n and text[after] in SEPARATORS:
                     after += 1
                 found.append((after, (*elements, (ai.code, value)), cost))
-            if not found and best is not None:
-                self._fail(position, *best)
+            if not found and not too_costly:
+                self._fail(position, *(best or (1, f"({ai.code}) has no data")))
             stack.extend(reversed(found))
         # Fewest guessed separators first; within a level, the depth-first order keeps longer fields first.
         return sorted(results, key=costs.__getitem__), pruned

@@ -47,6 +47,12 @@ async def resolve(conn: Connection, raw: str, *, today: date) -> Resolved:
     known = [c for c in candidates if c.lot is not None]
     if len(known) == 1:
         return known[0]
+    if not known:
+        # A split that only conjures AIs we ignore (say "400" out of lot "SR2400A") is not a plausible
+        # reading when another split explains every character with the AIs an ampoule carries.
+        plain = [c for c in candidates if not c.reading.other]
+        if len(plain) == 1:
+            return plain[0]
     raise BarcodeAmbiguous(
         "The scanner dropped a separator and the barcode can be read several ways; scan again or type the lot.",
         readings=[c.reading.as_element_string() for c in candidates],

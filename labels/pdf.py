@@ -1,0 +1,78 @@
+"""PDF backend: labels drawn as vectors with reportlab, one per page or on an A4 sheet grid."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.units import mm
+from reportlab.pdfgen.canvas import Canvas
+
+from labels.fonts import pdf_font
+from labels.layout import Plan
+from labels.model import SheetLayout
+
+
+def _canvas(out: io.BytesIO, width_pt: float, height_pt: float) -> Canvas:
+    # invariant=1 drops the timestamp and random document id: the same labels give the same bytes.
+    return Canvas(out, pagesize=(width_pt, height_pt), invariant=1, pageCompression=1)
+
+
+def draw_label(canvas: Canvas, plan: Plan, left_pt: float, top_pt: float) -> None:
+    """Draw `plan` with its top-left corner at (left_pt, top_pt) in PDF coordinates (y grows upwards)."""
+    bars = plan.bars
+    bottom = top_pt - (bars.y_mm + bars.height_mm) * mm
+    path = canvas.beginPath()
+    for start, run in bars.symbol.bars():
+        path.rect(
+            left_pt + (bars.x_mm + start * bars.module_mm) * mm,
+            bottom,
+            run * bars.module_mm * mm,
+            bars.height_mm * mm,
+        )
+    canvas.drawPath(path, stroke=0, fill=1)
+
+    for text in plan.texts:
+        canvas.setFont(pdf_font(text.weight), text.size_pt)
+        x = left_pt + text.x_mm * mm
+        y = top_pt - text.baseline_mm * mm
+        if text.anchor == "start":
+            canvas.drawString(x, y, text.text)
+        elif text.anchor == "middle":
+            canvas.drawCentredString(x, y, text.text)
+        else:
+            canvas.drawRightString(x, y, text.text)
+
+
+def render_pdf(plan: Plan) -> bytes:
+    """One label on one page of exactly the label's size."""
+    out = io.BytesIO()
+    canvas = _canvas(out, plan.width_mm * mm, plan.height_mm * mm)
+    canvas.setTitle(plan.bars.symbol.hri)
+    draw_label(canvas, plan, 0.0, plan.height_mm * mm)
+    canvas.showPage()
+    canvas.save()
+    return out.getvalue()
+
+
+def render_sheet(items: Sequence[tuple[Plan, int]], sheet: SheetLayout) -> bytes:
+    """`copies` of each plan, in order, filling the sheet grid row by row over as many A4 pages as needed."""
+    out = io.BytesIO()
+    page_w, page_h = A4
+    canvas = _canvas(out, page_w, page_h)
+    canvas.setTitle(f"Labels {sheet.name}")
+    slot = 0
+    for plan, copies in items:
+        for _ in range(copies):
+            if slot == sheet.per_page:
+                canvas.showPage()
+                slot = 0
+            row, column = divmod(slot, sheet.columns)
+            left = (sheet.margin_left_mm + column * (sheet.label_w_mm + sheet.gap_x_mm)) * mm
+            top = page_h - (sheet.margin_top_mm + row * (sheet.label_h_mm + sheet.gap_y_mm)) * mm
+            draw_label(canvas, plan, left, top)
+            slot += 1
+    canvas.showPage()
+    canvas.save()
+    return out.getvalue()
