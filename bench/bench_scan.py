@@ -45,15 +45,33 @@ async def seed(lanes: int) -> list[tuple[int, str, int, int]]:
     expiry = clock.today() + timedelta(days=365)
     lanes_out = []
     for lane in range(lanes):
-        product = await catalog.create_product(actor=actor, brand_id=brand["id"], name=f"Ampoule {lane}",
-                                               gtin=gtin(lane + 1), packs=[], ingredients=["Hyaluronic acid"],
-                                               storage="room")
-        await catalog.set_rule(actor=actor, location_id=location["id"], product_id=product["id"], reorder_point=5,
-                               par_level=20, lead_time_days=7)
+        product = await catalog.create_product(
+            actor=actor,
+            brand_id=brand["id"],
+            name=f"Ampoule {lane}",
+            gtin=gtin(lane + 1),
+            packs=[],
+            ingredients=["Hyaluronic acid"],
+            storage="room",
+        )
+        await catalog.set_rule(
+            actor=actor,
+            location_id=location["id"],
+            product_id=product["id"],
+            reorder_point=5,
+            par_level=20,
+            lead_time_days=7,
+        )
         receipt = await receiving.receive(
-            actor=actor, location_id=location["id"], supplier=None, reference=None,
-            lines=[receiving.LineIn(quantity=100_000, product_id=product["id"], lot_number=f"B{lane:03d}",
-                                    expiry_date=expiry)],
+            actor=actor,
+            location_id=location["id"],
+            supplier=None,
+            reference=None,
+            lines=[
+                receiving.LineIn(
+                    quantity=100_000, product_id=product["id"], lot_number=f"B{lane:03d}", expiry_date=expiry
+                )
+            ],
         )
         session = await clinical.create_session(actor=actor, client_id=client["id"], location_id=location["id"])
         code = format_element_string(gtin=gtin(lane + 1), expiry=expiry, lot_number=f"B{lane:03d}")
@@ -80,16 +98,20 @@ async def drive(concurrency: int, one: Callable[[int], Awaitable[None]]) -> tupl
 
 
 RAW_SCAN = [
-    ("SELECT s.id, s.status, s.location, s.client, c.allergies FROM treatment_session s JOIN client c"
-     " ON c.id = s.client WHERE s.id = $1 FOR SHARE OF s", "session"),
+    (
+        "SELECT s.id, s.status, s.location, s.client, c.allergies FROM treatment_session s JOIN client c"
+        " ON c.id = s.client WHERE s.id = $1 FOR SHARE OF s",
+        "session",
+    ),
     ("SELECT g.product, g.units FROM product_gtin g WHERE g.gtin = $1", "gtin"),
     ("SELECT l.id, l.expiry_date, l.status FROM lot l WHERE l.id = $1 FOR SHARE", "lot"),
     ("SELECT on_hand FROM stock_level WHERE lot = $1 AND location = $2 FOR UPDATE", "level"),
 ]
 
 
-async def raw_scan(conn: asyncpg.Connection, session_id: int, code_gtin: str, lot_id: int, location_id: int,
-                   user_id: int) -> None:
+async def raw_scan(
+    conn: asyncpg.Connection, session_id: int, code_gtin: str, lot_id: int, location_id: int, user_id: int
+) -> None:
     """The scan's essential statements, hand-written, in one transaction: the baseline."""
     async with conn.transaction():
         session = await conn.fetchrow(RAW_SCAN[0][0], session_id)
@@ -99,17 +121,27 @@ async def raw_scan(conn: asyncpg.Connection, session_id: int, code_gtin: str, lo
         usage_id = await conn.fetchval(
             "INSERT INTO usage (session, client, lot, product, location, quantity, barcode, used_by, used_at,"
             " warnings) VALUES ($1, $2, $3, $4, $5, 1, 'raw', $6, now(), '[]') RETURNING id",
-            session_id, session["client"], lot_id, product["product"], location_id, user_id,
+            session_id,
+            session["client"],
+            lot_id,
+            product["product"],
+            location_id,
+            user_id,
         )
         await conn.execute(
             "WITH level AS (UPDATE stock_level SET on_hand = on_hand - 1 WHERE lot = $1 AND location = $2"
-            " RETURNING on_hand) INSERT INTO stock_movement (lot, location, quantity, kind, \"user\", created_at,"
+            ' RETURNING on_hand) INSERT INTO stock_movement (lot, location, quantity, kind, "user", created_at,'
             " usage) SELECT $1, $2, -1, 'use', $3, now(), $4 FROM level",
-            lot_id, location_id, user_id, usage_id,
+            lot_id,
+            location_id,
+            user_id,
+            usage_id,
         )
         await conn.execute(
             "INSERT INTO audit_event (actor, action, entity, entity_id, details, created_at)"
-            " VALUES ($1, 'usage.record', 'usage', $2, '{}', now())", user_id, usage_id,
+            " VALUES ($1, 'usage.record', 'usage', $2, '{}', now())",
+            user_id,
+            usage_id,
         )
 
 
@@ -122,10 +154,12 @@ async def main() -> None:
         user_id = await pool.fetchval("SELECT id FROM app_user WHERE email = 'bench@clinic.test'")
         raw: dict[int, tuple[float, float, float]] = {}
         for level in LEVELS:
+
             async def one_raw(lane: int) -> None:
                 session_id, code, lot_id, location_id = lanes[lane]
                 async with pool.acquire() as conn:
                     await raw_scan(conn, session_id, code[2:16], lot_id, location_id, user_id)
+
             raw[level] = await drive(level, one_raw)
         await pool.close()
 
@@ -140,25 +174,33 @@ async def main() -> None:
                     except httpx.TransportError:
                         pass
                     await asyncio.sleep(0.2)
-                token = (await http.post("/api/auth/token", json={"email": "bench@clinic.test",
-                                                                  "password": PASSWORD})).json()["access_token"]
+                token = (
+                    await http.post("/api/auth/token", json={"email": "bench@clinic.test", "password": PASSWORD})
+                ).json()["access_token"]
                 headers = {"Authorization": f"Bearer {token}"}
                 for level in LEVELS:
+
                     async def one_http(lane: int) -> None:
                         session_id, code, _, _ = lanes[lane]
-                        response = await http.post(f"/api/sessions/{session_id}/scans", json={"barcode": code},
-                                                   headers=headers)
+                        response = await http.post(
+                            f"/api/sessions/{session_id}/scans", json={"barcode": code}, headers=headers
+                        )
                         if response.status_code != 201:
                             raise RuntimeError(response.text)
+
                     http_figures[level] = await drive(level, one_http)
 
     print("scan benchmark (same run, same machine; HTTP includes auth, barcode parsing, rules, alerts, audit)")
-    print(f"{'clients':>7} | {'raw asyncpg/s':>13} {'p50 ms':>7} {'p99 ms':>7} | {'HTTP scans/s':>12} "
-          f"{'p50 ms':>7} {'p99 ms':>7} | {'HTTP/raw':>8}")
+    print(
+        f"{'clients':>7} | {'raw asyncpg/s':>13} {'p50 ms':>7} {'p99 ms':>7} | {'HTTP scans/s':>12} "
+        f"{'p50 ms':>7} {'p99 ms':>7} | {'HTTP/raw':>8}"
+    )
     for level in LEVELS:
         r, h = raw[level], http_figures[level]
-        print(f"{level:>7} | {r[0]:>13.0f} {r[1]:>7.2f} {r[2]:>7.2f} | {h[0]:>12.0f} {h[1]:>7.2f} {h[2]:>7.2f} |"
-              f" {h[0] / r[0]:>8.0%}")
+        print(
+            f"{level:>7} | {r[0]:>13.0f} {r[1]:>7.2f} {r[2]:>7.2f} | {h[0]:>12.0f} {h[1]:>7.2f} {h[2]:>7.2f} |"
+            f" {h[0] / r[0]:>8.0%}"
+        )
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ from inventory.api import problems, routes_core, routes_ops
 from inventory.api.security import auth_middleware, openapi_components
 from inventory.config import Settings, get_settings
 
+
 def _route_handlers() -> list[Any]:
     from inventory.api import routes_alerts, routes_clinical, routes_labels, routes_recalls
 

@@ -10,11 +10,13 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import asyncpg
+from asyncpg import Connection
 from piccolo.engine.postgres import PostgresEngine, PostgresTransaction
 
 T = TypeVar("T")
 
-Connection = asyncpg.Connection
+__all__ = ["Connection", "connection", "transaction", "with_retries"]
+
 
 # Errors after which the whole transaction may be retried from the start, outside its scope.
 RETRYABLE = (asyncpg.SerializationError, asyncpg.DeadlockDetectedError)
@@ -23,7 +25,7 @@ RETRYABLE = (asyncpg.SerializationError, asyncpg.DeadlockDetectedError)
 class InventoryEngine(PostgresEngine):
     """Piccolo's Postgres engine, without the blocking version probe it runs at import time."""
 
-    async def check_version(self) -> None:  # type: ignore[override]
+    async def check_version(self) -> None:
         """Skip Piccolo's synchronous connect-at-import; readiness is checked by /ready instead."""
         return None
 
@@ -171,9 +173,9 @@ async def ping(timeout: float = 2.0) -> bool:
 
 def start_embedded(data_dir: Path) -> str:
     """Start (or reuse) an embedded PostgreSQL under data_dir; returns its URL."""
-    import pgserver
+    from pgserver import get_server  # type: ignore[attr-defined]
 
     data_dir.mkdir(parents=True, exist_ok=True)
-    server = pgserver.get_server(str(data_dir), cleanup_mode="stop")
+    server = get_server(str(data_dir), cleanup_mode="stop")
     uri: str = server.get_uri()
     return uri

@@ -317,5 +317,3 @@ class AuditEvent(Table):
     entity_id = Integer(null=True, default=None)
     details = JSONB(default="{}")
     created_at = Timestamptz()
-
-

@@ -1,16 +1,17 @@
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
-from piccolo.columns.base import OnDelete
-from piccolo.columns.base import OnUpdate
-from piccolo.columns.column_types import Array
-from piccolo.columns.column_types import Boolean
-from piccolo.columns.column_types import Date
-from piccolo.columns.column_types import ForeignKey
-from piccolo.columns.column_types import Integer
-from piccolo.columns.column_types import JSONB
-from piccolo.columns.column_types import Serial
-from piccolo.columns.column_types import Text
-from piccolo.columns.column_types import Timestamptz
-from piccolo.columns.column_types import Varchar
+from piccolo.columns.base import OnDelete, OnUpdate
+from piccolo.columns.column_types import (
+    JSONB,
+    Array,
+    Boolean,
+    Date,
+    ForeignKey,
+    Integer,
+    Serial,
+    Text,
+    Timestamptz,
+    Varchar,
+)
 from piccolo.columns.defaults.date import DateNow
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.columns.indexes import IndexMethod
@@ -179,9 +180,7 @@ DESCRIPTION = "initial schema"
 
 
 async def forwards():
-    manager = MigrationManager(
-        migration_id=ID, app_name="inventory", description=DESCRIPTION
-    )
+    manager = MigrationManager(migration_id=ID, app_name="inventory", description=DESCRIPTION)
 
     manager.add_table(
         class_name="StockLevel",
@@ -190,13 +189,9 @@ async def forwards():
         columns=None,
     )
 
-    manager.add_table(
-        class_name="AppUser", tablename="app_user", schema=None, columns=None
-    )
+    manager.add_table(class_name="AppUser", tablename="app_user", schema=None, columns=None)
 
-    manager.add_table(
-        class_name="Brand", tablename="brand", schema=None, columns=None
-    )
+    manager.add_table(class_name="Brand", tablename="brand", schema=None, columns=None)
 
     manager.add_table(
         class_name="LoginAttempt",
@@ -240,9 +235,7 @@ async def forwards():
         columns=None,
     )
 
-    manager.add_table(
-        class_name="Location", tablename="location", schema=None, columns=None
-    )
+    manager.add_table(class_name="Location", tablename="location", schema=None, columns=None)
 
     manager.add_table(
         class_name="ReorderAlert",
@@ -258,17 +251,11 @@ async def forwards():
         columns=None,
     )
 
-    manager.add_table(
-        class_name="Usage", tablename="usage", schema=None, columns=None
-    )
+    manager.add_table(class_name="Usage", tablename="usage", schema=None, columns=None)
 
-    manager.add_table(
-        class_name="Recall", tablename="recall", schema=None, columns=None
-    )
+    manager.add_table(class_name="Recall", tablename="recall", schema=None, columns=None)
 
-    manager.add_table(
-        class_name="Product", tablename="product", schema=None, columns=None
-    )
+    manager.add_table(class_name="Product", tablename="product", schema=None, columns=None)
 
     manager.add_table(
         class_name="StockMovement",
@@ -277,9 +264,7 @@ async def forwards():
         columns=None,
     )
 
-    manager.add_table(
-        class_name="StockRule", tablename="stock_rule", schema=None, columns=None
-    )
+    manager.add_table(class_name="StockRule", tablename="stock_rule", schema=None, columns=None)
 
     manager.add_table(
         class_name="AuditEvent",
@@ -288,21 +273,13 @@ async def forwards():
         columns=None,
     )
 
-    manager.add_table(
-        class_name="Course", tablename="course", schema=None, columns=None
-    )
+    manager.add_table(class_name="Course", tablename="course", schema=None, columns=None)
 
-    manager.add_table(
-        class_name="Lot", tablename="lot", schema=None, columns=None
-    )
+    manager.add_table(class_name="Lot", tablename="lot", schema=None, columns=None)
 
-    manager.add_table(
-        class_name="RecallLot", tablename="recall_lot", schema=None, columns=None
-    )
+    manager.add_table(class_name="RecallLot", tablename="recall_lot", schema=None, columns=None)
 
-    manager.add_table(
-        class_name="Receipt", tablename="receipt", schema=None, columns=None
-    )
+    manager.add_table(class_name="Receipt", tablename="receipt", schema=None, columns=None)
 
     manager.add_table(
         class_name="IdempotencyRecord",
@@ -311,9 +288,7 @@ async def forwards():
         columns=None,
     )
 
-    manager.add_table(
-        class_name="Client", tablename="client", schema=None, columns=None
-    )
+    manager.add_table(class_name="Client", tablename="client", schema=None, columns=None)
 
     manager.add_table(
         class_name="ProductGtin",

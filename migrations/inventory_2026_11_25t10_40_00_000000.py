@@ -32,8 +32,7 @@ STATEMENTS = [
     # usage: trend per location, one use per serialised ampoule
     "CREATE INDEX usage_location_used_at ON usage (location, used_at)",
     "CREATE INDEX usage_product_location_used_at ON usage (product, location, used_at)",
-    "CREATE UNIQUE INDEX usage_serial_once ON usage (product, serial) "
-    "WHERE serial IS NOT NULL AND voided_at IS NULL",
+    "CREATE UNIQUE INDEX usage_serial_once ON usage (product, serial) WHERE serial IS NOT NULL AND voided_at IS NULL",
     "ALTER TABLE usage ADD CONSTRAINT usage_quantity_ck CHECK (quantity > 0)",
     "CREATE INDEX treatment_session_planning ON treatment_session (location, status, scheduled_for)",
     # auth and idempotency

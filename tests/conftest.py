@@ -46,11 +46,11 @@ def server_url() -> Iterator[str]:
     if url:
         yield url
         return
-    import pgserver
+    from pgserver import get_server  # type: ignore[attr-defined]
 
     with tempfile.TemporaryDirectory(prefix="inventory-pg-") as folder, warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        server = pgserver.get_server(Path(folder), cleanup_mode="stop")
+        server = get_server(Path(folder), cleanup_mode="stop")
         yield server.get_uri()
         server.cleanup()
 
@@ -148,7 +148,7 @@ async def tokens(settings: Settings, pool: None) -> dict[str, str]:
 async def client(settings: Settings, conn: asyncpg.Connection) -> AsyncIterator[httpx.AsyncClient]:
     """An HTTP client on the ASGI app, in the test's transaction (same task, so the same connection)."""
     app = create_app(settings, manage_pool=False)
-    transport = httpx.ASGITransport(app=app)
+    transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
         yield http
 

@@ -49,8 +49,11 @@ def from_domain(error: InventoryError) -> ProblemDetailsException:
 def from_validation(error: ValidationException) -> ProblemDetailsException:
     """Malformed JSON, wrong types, missing fields, out-of-range values: 422."""
     errors = error.extra if isinstance(error.extra, list) else []
-    detail = "; ".join(str(e.get("message", "")) + (f" ({e.get('key')})" if e.get("key") else "")
-                       for e in errors if isinstance(e, dict)) or str(error.detail)
+    detail = "; ".join(
+        str(e.get("message", "")) + (f" ({e.get('key')})" if e.get("key") else "")
+        for e in errors
+        if isinstance(e, dict)
+    ) or str(error.detail)
     return _problem(422, "validation_error", "Invalid request", detail, errors=errors)
 
 

@@ -206,9 +206,14 @@ class ClinicalController(Controller):
     @post("/clients", operation_id="createClient")
     async def create_client(self, request: ActorRequest, data: JSONBody[ClientIn]) -> ClientOut:
         """Register a client with their allergies."""
-        client = await clinical.create_client(actor=request.user, full_name=data.full_name, email=data.email,
-                                              phone=data.phone, date_of_birth=data.date_of_birth,
-                                              allergies=list(data.allergies))
+        client = await clinical.create_client(
+            actor=request.user,
+            full_name=data.full_name,
+            email=data.email,
+            phone=data.phone,
+            date_of_birth=data.date_of_birth,
+            allergies=list(data.allergies),
+        )
         return to(ClientOut, client)  # type: ignore[no-any-return]
 
     @get("/clients", operation_id="listClients")
@@ -231,9 +236,13 @@ class ClinicalController(Controller):
     @post("/sessions", operation_id="createSession")
     async def create_session(self, request: ActorRequest, data: JSONBody[SessionIn]) -> SessionOut:
         """Open a treatment session."""
-        session = await clinical.create_session(actor=request.user, client_id=data.client_id,
-                                                location_id=data.location_id, scheduled_for=data.scheduled_for,
-                                                treatment=data.treatment)
+        session = await clinical.create_session(
+            actor=request.user,
+            client_id=data.client_id,
+            location_id=data.location_id,
+            scheduled_for=data.scheduled_for,
+            treatment=data.treatment,
+        )
         return to(SessionOut, session)  # type: ignore[no-any-return]
 
     @get("/sessions", operation_id="listSessions")
@@ -245,8 +254,9 @@ class ClinicalController(Controller):
         limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
     ) -> list[SessionOut]:
         """Sessions, most recent first."""
-        sessions = await clinical.list_sessions(location_id=location_id, client_id=client_id, status=status,
-                                                limit=limit)
+        sessions = await clinical.list_sessions(
+            location_id=location_id, client_id=client_id, status=status, limit=limit
+        )
         return to(list[SessionOut], sessions)  # type: ignore[no-any-return]
 
     @get("/sessions/{session_id:int}", operation_id="getSession")
@@ -291,13 +301,19 @@ class ClinicalController(Controller):
         return await respond(
             request,
             idempotency_key,
-            lambda: scanning.record_use(actor=request.user, session_id=session_id, barcode=data.barcode,
-                                        quantity=data.quantity, override_reason=data.override_reason),
+            lambda: scanning.record_use(
+                actor=request.user,
+                session_id=session_id,
+                barcode=data.barcode,
+                quantity=data.quantity,
+                override_reason=data.override_reason,
+            ),
             ScanOut,
         )
 
-    @post("/usages/{usage_id:int}/void", operation_id="voidUsage", status_code=200,
-          responses={200: ResponseSpec(VoidOut)})
+    @post(
+        "/usages/{usage_id:int}/void", operation_id="voidUsage", status_code=200, responses={200: ResponseSpec(VoidOut)}
+    )
     async def void(
         self,
         request: ActorRequest,

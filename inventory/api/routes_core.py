@@ -29,8 +29,9 @@ class AuthController(Controller):
     @post("/token", operation_id="issueToken", status_code=200, security=[])
     async def token(self, request: Request[Any, Any, Any], data: JSONBody[s.TokenIn]) -> s.TokenOut:
         """Exchange e-mail and password for a bearer token."""
-        result = await auth.issue_token(settings=request.app.state.settings, email=data.email.strip(),
-                                        password=data.password)
+        result = await auth.issue_token(
+            settings=request.app.state.settings, email=data.email.strip(), password=data.password
+        )
         return s.to(s.TokenOut, result)  # type: ignore[no-any-return]
 
     @post("/logout", operation_id="revokeToken", status_code=204, guards=[staff])
@@ -49,8 +50,9 @@ class UserController(Controller):
     @post("/", operation_id="createUser")
     async def create(self, request: ActorRequest, data: JSONBody[s.UserIn]) -> s.UserOut:
         """Create a user."""
-        user = await auth.create_user(actor=request.user, email=data.email, role=data.role,
-                                      password=data.password, full_name=data.full_name)
+        user = await auth.create_user(
+            actor=request.user, email=data.email, role=data.role, password=data.password, full_name=data.full_name
+        )
         return s.to(s.UserOut, user)  # type: ignore[no-any-return]
 
     @get("/", operation_id="listUsers")
@@ -118,7 +120,9 @@ class CatalogController(Controller):
         return s.to(list[s.LocationOut], await catalog.list_locations())  # type: ignore[no-any-return]
 
     @put("/locations/{location_id:int}/rules/{product_id:int}", operation_id="setStockRule", guards=[manager])
-    async def set_rule(self, request: ActorRequest, location_id: FromPath[int], product_id: FromPath[int], data: JSONBody[s.RuleIn]) -> s.RuleOut:
+    async def set_rule(
+        self, request: ActorRequest, location_id: FromPath[int], product_id: FromPath[int], data: JSONBody[s.RuleIn]
+    ) -> s.RuleOut:
         """Set the reorder point, par level and lead time of a product at a location."""
         rule = await catalog.set_rule(
             actor=request.user,
@@ -149,14 +153,24 @@ class StockController(Controller):
     ) -> Response[bytes]:
         """Receive a delivery, by barcode or by fields, all lines or none."""
         lines = [
-            receiving.LineIn(quantity=line.quantity, barcode=line.barcode, product_id=line.product_id,
-                             lot_number=line.lot_number, expiry_date=line.expiry_date)
+            receiving.LineIn(
+                quantity=line.quantity,
+                barcode=line.barcode,
+                product_id=line.product_id,
+                lot_number=line.lot_number,
+                expiry_date=line.expiry_date,
+            )
             for line in data.lines
         ]
 
         async def make() -> dict[str, Any]:
-            result = await receiving.receive(actor=request.user, location_id=data.location_id,
-                                             supplier=data.supplier, reference=data.reference, lines=lines)
+            result = await receiving.receive(
+                actor=request.user,
+                location_id=data.location_id,
+                supplier=data.supplier,
+                reference=data.reference,
+                lines=lines,
+            )
             for line in result["lines"]:
                 line["label_url"] = f"/api/lots/{line['lot']['id']}/label?format=png"
             return result
@@ -165,11 +179,16 @@ class StockController(Controller):
 
     @get("/stock", operation_id="listStock")
     async def list_stock(
-        self, location_id: OptId = None, product_id: OptId = None, lot_id: OptId = None, include_empty: FromQuery[bool] = False
+        self,
+        location_id: OptId = None,
+        product_id: OptId = None,
+        lot_id: OptId = None,
+        include_empty: FromQuery[bool] = False,
     ) -> s.StockOut:
         """On-hand per lot and location."""
-        items = await stock.list_stock(location_id=location_id, product_id=product_id, lot_id=lot_id,
-                                       include_empty=include_empty)
+        items = await stock.list_stock(
+            location_id=location_id, product_id=product_id, lot_id=lot_id, include_empty=include_empty
+        )
         return s.to(s.StockOut, {"items": items})  # type: ignore[no-any-return]
 
     @get("/lots", operation_id="listLots")
@@ -190,7 +209,9 @@ class StockController(Controller):
         return s.to(s.LotDetailOut, await stock.get_lot(lot_id))  # type: ignore[no-any-return]
 
     @get("/movements", operation_id="listMovements", guards=[manager])
-    async def movements(self, lot_id: OptId = None, location_id: OptId = None, limit: Limit = 200) -> list[s.MovementOut]:
+    async def movements(
+        self, lot_id: OptId = None, location_id: OptId = None, limit: Limit = 200
+    ) -> list[s.MovementOut]:
         """The stock ledger, newest first."""
         rows = await stock.movements(lot_id=lot_id, location_id=location_id, limit=limit)
         return s.to(list[s.MovementOut], rows)  # type: ignore[no-any-return]
@@ -203,13 +224,23 @@ class StockController(Controller):
         return await respond(
             request,
             idempotency_key,
-            lambda: stock.transfer(actor=request.user, lot_id=data.lot_id, from_location_id=data.from_location_id,
-                                   to_location_id=data.to_location_id, quantity=data.quantity, reason=data.reason),
+            lambda: stock.transfer(
+                actor=request.user,
+                lot_id=data.lot_id,
+                from_location_id=data.from_location_id,
+                to_location_id=data.to_location_id,
+                quantity=data.quantity,
+                reason=data.reason,
+            ),
             s.TransferOut,
         )
 
-    @post("/adjustments", operation_id="createAdjustment", guards=[manager],
-          responses={201: ResponseSpec(s.AdjustmentOut)})
+    @post(
+        "/adjustments",
+        operation_id="createAdjustment",
+        guards=[manager],
+        responses={201: ResponseSpec(s.AdjustmentOut)},
+    )
     async def adjust(
         self, request: ActorRequest, data: JSONBody[s.AdjustmentIn], idempotency_key: IdempotencyKey = None
     ) -> Response[bytes]:
@@ -217,8 +248,14 @@ class StockController(Controller):
         return await respond(
             request,
             idempotency_key,
-            lambda: stock.adjust(actor=request.user, lot_id=data.lot_id, location_id=data.location_id,
-                                 counted=data.counted, delta=data.delta, reason=data.reason),
+            lambda: stock.adjust(
+                actor=request.user,
+                lot_id=data.lot_id,
+                location_id=data.location_id,
+                counted=data.counted,
+                delta=data.delta,
+                reason=data.reason,
+            ),
             s.AdjustmentOut,
         )
 
@@ -230,8 +267,13 @@ class StockController(Controller):
         return await respond(
             request,
             idempotency_key,
-            lambda: stock.dispose(actor=request.user, lot_id=data.lot_id, location_id=data.location_id,
-                                  quantity=data.quantity, reason=data.reason),
+            lambda: stock.dispose(
+                actor=request.user,
+                lot_id=data.lot_id,
+                location_id=data.location_id,
+                quantity=data.quantity,
+                reason=data.reason,
+            ),
             s.DisposalOut,
         )
 
@@ -253,8 +295,7 @@ class AuditController(Controller):
         limit: Limit = 100,
     ) -> s.Page:
         """Audit events, newest first."""
-        events = await audit_log.list_events(entity=entity, entity_id=entity_id, actor_id=actor_id,
-                                             before_id=before_id, limit=limit)
+        events = await audit_log.list_events(
+            entity=entity, entity_id=entity_id, actor_id=actor_id, before_id=before_id, limit=limit
+        )
         return s.Page(items=s.to(list[s.AuditEventOut], events))
-
-

@@ -62,5 +62,6 @@ admin = requires("admin")
 
 def openapi_components() -> Components:
     """The bearer security scheme for the OpenAPI document."""
-    return Components(security_schemes={"BearerToken": SecurityScheme(type="http", scheme="bearer",
-                                                                     bearer_format="JWT")})
+    return Components(
+        security_schemes={"BearerToken": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")}
+    )

@@ -1,13 +1,13 @@
 """The one exception tree of the service; the API maps it to RFC 9457 problem details in one place.
 
-    InventoryError                      400 bad_request
-    ├── Unauthorized                    401 unauthorized
-    ├── Forbidden                       403 forbidden
-    ├── NotFound                        404 not_found (product_unknown, …)
-    ├── Conflict                        409 duplicate, lot_expired, insufficient_stock, …
-    ├── Unprocessable                   422 validation_error, gtin_invalid, barcode_invalid, …
-    ├── TooManyRequests                 429 too_many_attempts
-    └── Unavailable                     503 database_unavailable
+InventoryError                      400 bad_request
+├── Unauthorized                    401 unauthorized
+├── Forbidden                       403 forbidden
+├── NotFound                        404 not_found (product_unknown, …)
+├── Conflict                        409 duplicate, lot_expired, insufficient_stock, …
+├── Unprocessable                   422 validation_error, gtin_invalid, barcode_invalid, …
+├── TooManyRequests                 429 too_many_attempts
+└── Unavailable                     503 database_unavailable
 """
 
 from __future__ import annotations

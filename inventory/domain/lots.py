@@ -17,9 +17,7 @@ def clean_lot_number(raw: str) -> str:
     if not lot:
         raise Unprocessable("The lot number is empty.", code="lot_number_invalid")
     if len(lot) > MAX_LOT_LENGTH:
-        raise Unprocessable(
-            f"The lot number is longer than {MAX_LOT_LENGTH} characters.", code="lot_number_invalid"
-        )
+        raise Unprocessable(f"The lot number is longer than {MAX_LOT_LENGTH} characters.", code="lot_number_invalid")
     if not lot.isprintable():
         raise Unprocessable("The lot number contains control characters.", code="lot_number_invalid")
     return lot

@@ -9,8 +9,12 @@ from inventory.store import audit
 
 
 async def list_events(
-    *, entity: str | None = None, entity_id: int | None = None, actor_id: int | None = None,
-    before_id: int | None = None, limit: int = 100,
+    *,
+    entity: str | None = None,
+    entity_id: int | None = None,
+    actor_id: int | None = None,
+    before_id: int | None = None,
+    limit: int = 100,
 ) -> list[dict[str, Any]]:
     """Audit events, newest first."""
     async with db.connection() as conn:

@@ -29,8 +29,14 @@ async def create_brand(*, actor: Actor, name: str) -> dict[str, Any]:
         if await conn.fetchval("SELECT 1 FROM brand WHERE lower(name) = lower($1)", name):
             raise Conflict(f"Brand {name!r} already exists.", code="duplicate")
         brand = await catalog.create_brand(conn, name)
-        await audit.record(conn, actor_id=actor.id, action="brand.create", entity="brand", entity_id=brand["id"],
-                           details={"name": name})
+        await audit.record(
+            conn,
+            actor_id=actor.id,
+            action="brand.create",
+            entity="brand",
+            entity_id=brand["id"],
+            details={"name": name},
+        )
     return brand
 
 
@@ -68,9 +74,7 @@ async def create_product(
     async with db.transaction() as conn:
         if await catalog.get_brand(conn, brand_id) is None:
             raise NotFound(f"Brand {brand_id} does not exist.", code="not_found", entity="brand")
-        if await conn.fetchval(
-            "SELECT 1 FROM product WHERE brand = $1 AND lower(name) = lower($2)", brand_id, name
-        ):
+        if await conn.fetchval("SELECT 1 FROM product WHERE brand = $1 AND lower(name) = lower($2)", brand_id, name):
             raise Conflict(f"Product {name!r} already exists for this brand.", code="duplicate")
         taken = await catalog.existing_gtins(conn, codes)
         if taken:
@@ -79,8 +83,14 @@ async def create_product(
             conn, brand_id=brand_id, name=name, ingredients=cleaned_ingredients, storage=storage
         )
         await catalog.add_gtins(conn, product_id, gtins)
-        await audit.record(conn, actor_id=actor.id, action="product.create", entity="product",
-                           entity_id=product_id, details={"name": name, "gtins": codes})
+        await audit.record(
+            conn,
+            actor_id=actor.id,
+            action="product.create",
+            entity="product",
+            entity_id=product_id,
+            details={"name": name, "gtins": codes},
+        )
         row = await catalog.get_product(conn, product_id)
     assert row is not None
     return product_view(row)
@@ -111,8 +121,14 @@ async def create_location(*, actor: Actor, name: str) -> dict[str, Any]:
         if await conn.fetchval("SELECT 1 FROM location WHERE lower(name) = lower($1)", name):
             raise Conflict(f"Location {name!r} already exists.", code="duplicate")
         location = await catalog.create_location(conn, name)
-        await audit.record(conn, actor_id=actor.id, action="location.create", entity="location",
-                           entity_id=location["id"], details={"name": name})
+        await audit.record(
+            conn,
+            actor_id=actor.id,
+            action="location.create",
+            entity="location",
+            entity_id=location["id"],
+            details={"name": name},
+        )
     return location
 
 
@@ -145,10 +161,14 @@ async def set_rule(
             par_level=par_level,
             lead_time_days=lead_time_days,
         )
-        await audit.record(conn, actor_id=actor.id, action="stock_rule.set", entity="stock_rule",
-                           entity_id=rule["id"], details={k: rule[k] for k in
-                                                          ("product_id", "location_id", "reorder_point",
-                                                           "par_level", "lead_time_days")})
+        await audit.record(
+            conn,
+            actor_id=actor.id,
+            action="stock_rule.set",
+            entity="stock_rule",
+            entity_id=rule["id"],
+            details={k: rule[k] for k in ("product_id", "location_id", "reorder_point", "par_level", "lead_time_days")},
+        )
         await alerting.reevaluate(conn, [(product_id, location_id)])
     return rule
 

@@ -132,8 +132,14 @@ async def create_session(
             actor.id,
         )
         assert row is not None
-        await audit.record(conn, actor_id=actor.id, action="session.create", entity="session", entity_id=row["id"],
-                           details={"client_id": client_id, "location_id": location_id})
+        await audit.record(
+            conn,
+            actor_id=actor.id,
+            action="session.create",
+            entity="session",
+            entity_id=row["id"],
+            details={"client_id": client_id, "location_id": location_id},
+        )
         session = await _session(conn, row["id"])
     return session
 
@@ -180,9 +186,7 @@ async def list_sessions(
 async def close_session(*, actor: Actor, session_id: int) -> dict[str, Any]:
     """Close a session: no more scans; raises NotFound, Conflict(session_closed)."""
     async with db.transaction() as conn:
-        status = await conn.fetchval(
-            "SELECT status FROM treatment_session WHERE id = $1 FOR UPDATE", session_id
-        )
+        status = await conn.fetchval("SELECT status FROM treatment_session WHERE id = $1 FOR UPDATE", session_id)
         if status is None:
             raise NotFound(f"Session {session_id} does not exist.", code="not_found", entity="session")
         if status == "closed":
@@ -241,8 +245,15 @@ async def create_course(
             [(course_id, product_id, quantity) for product_id, quantity in products],
         )
         planned = [
-            (client_id, location_id, course_id, n + 1, treatment,
-             datetime.combine(start_date + timedelta(days=n * interval_days), COURSE_SESSION_TIME), actor.id)
+            (
+                client_id,
+                location_id,
+                course_id,
+                n + 1,
+                treatment,
+                datetime.combine(start_date + timedelta(days=n * interval_days), COURSE_SESSION_TIME),
+                actor.id,
+            )
             for n in range(sessions)
         ]
         await conn.executemany(
@@ -250,8 +261,14 @@ async def create_course(
             " created_by, created_at) VALUES ($1, $2, $3, $4, 'planned', $5, $6, $7, now())",
             planned,
         )
-        await audit.record(conn, actor_id=actor.id, action="course.create", entity="course", entity_id=course_id,
-                           details={"client_id": client_id, "sessions": sessions, "interval_days": interval_days})
+        await audit.record(
+            conn,
+            actor_id=actor.id,
+            action="course.create",
+            entity="course",
+            entity_id=course_id,
+            details={"client_id": client_id, "sessions": sessions, "interval_days": interval_days},
+        )
         return await _course(conn, course_id)
 
 

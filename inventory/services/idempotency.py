@@ -54,15 +54,17 @@ async def run_once(
                 key,
             )
             if row is None:  # pragma: no cover - only if it expired between the two statements
-                raise Conflict("The request with this Idempotency-Key is still in flight.",
-                               code="idempotency_key_in_flight")
+                raise Conflict(
+                    "The request with this Idempotency-Key is still in flight.", code="idempotency_key_in_flight"
+                )
             if row["fingerprint"] != fingerprint:
                 raise Unprocessable(
                     "This Idempotency-Key was already used with a different request.", code="idempotency_key_reused"
                 )
             if row["response_status"] == 0:
-                raise Conflict("The request with this Idempotency-Key is still in flight.",
-                               code="idempotency_key_in_flight")
+                raise Conflict(
+                    "The request with this Idempotency-Key is still in flight.", code="idempotency_key_in_flight"
+                )
             return StoredResponse(row["response_status"], row["response_body"].encode(), replayed=True)
         response = await operation()
         await conn.execute(
@@ -77,7 +79,5 @@ async def run_once(
 async def purge_expired() -> int:
     """Delete keys past retention; returns how many."""
     async with db.transaction() as conn:
-        result = await conn.execute(
-            f"DELETE FROM idempotency_record WHERE created_at < now() - interval '{RETENTION}'"
-        )
+        result = await conn.execute(f"DELETE FROM idempotency_record WHERE created_at < now() - interval '{RETENTION}'")
     return int(result.split()[-1])

@@ -151,7 +151,7 @@ async def _receive(
 
 async def _plan_line(conn: db.Connection, index: int, line: LineIn, today: date) -> _Planned:
     if line.barcode is not None:
-        if line.product_id is not None or line.lot_number is not None:
+        if line.product_id is not None or line.lot_number is not None or line.expiry_date is not None:
             raise Unprocessable(
                 f"Line {index + 1}: give either a barcode or product, lot and expiry, not both.",
                 code="validation_error",
@@ -168,8 +168,9 @@ async def _plan_line(conn: db.Connection, index: int, line: LineIn, today: date)
                     line=index,
                 )
             lot_number, expiry = clean_lot_number(reading.lot_number), reading.expiry
-        plan = _Planned(index, resolved.product_id, lot_number, expiry, resolved.units, resolved.gtin,
-                        line.barcode.strip())
+        plan = _Planned(
+            index, resolved.product_id, lot_number, expiry, resolved.units, resolved.gtin, line.barcode.strip()
+        )
     else:
         if line.product_id is None or line.lot_number is None or line.expiry_date is None:
             raise Unprocessable(

@@ -61,15 +61,20 @@ async def _record(
 
         if lot is None and reading.lot_number is not None:
             lot = await _lot_not_received(conn, resolved.product_id, reading.lot_number, reading.expiry)
-            warnings.append(_warning(
-                "lot_not_received",
-                f"Lot {lot['lot_number']} was never received; it is recorded and flagged for a manager.",
-            ))
+            warnings.append(
+                _warning(
+                    "lot_not_received",
+                    f"Lot {lot['lot_number']} was never received; it is recorded and flagged for a manager.",
+                )
+            )
         elif lot is None:
             lot = await _infer_lot(conn, resolved.product_id, location_id, today)
-            warnings.append(_warning(
-                "lot_inferred", f"The barcode carries no lot; the only usable lot here, {lot['lot_number']}, is used."
-            ))
+            warnings.append(
+                _warning(
+                    "lot_inferred",
+                    f"The barcode carries no lot; the only usable lot here, {lot['lot_number']}, is used.",
+                )
+            )
         elif lot["not_received"]:
             warnings.append(_warning("lot_not_received", f"Lot {lot['lot_number']} was never received."))
 
@@ -83,28 +88,39 @@ async def _record(
         )
         assert locked is not None
         if locked["status"] == "recalled":
-            raise Conflict(f"Lot {locked['lot_number']} is recalled: do not use it.", code="lot_recalled",
-                           lot_id=locked["id"])
+            raise Conflict(
+                f"Lot {locked['lot_number']} is recalled: do not use it.", code="lot_recalled", lot_id=locked["id"]
+            )
         if locked["status"] == "quarantined":
-            raise Conflict(f"Lot {locked['lot_number']} is quarantined: do not use it.", code="lot_quarantined",
-                           lot_id=locked["id"])
+            raise Conflict(
+                f"Lot {locked['lot_number']} is quarantined: do not use it.",
+                code="lot_quarantined",
+                lot_id=locked["id"],
+            )
         expiry: date = locked["expiry_date"]
         if reading.expiry is not None and reading.expiry != expiry:
-            warnings.append(_warning(
-                "expiry_mismatch",
-                f"The barcode says expiry {reading.expiry}, the lot is recorded with {expiry}; the earlier counts.",
-            ))
+            warnings.append(
+                _warning(
+                    "expiry_mismatch",
+                    f"The barcode says expiry {reading.expiry}, the lot is recorded with {expiry}; the earlier counts.",
+                )
+            )
             expiry = min(expiry, reading.expiry)
         if is_expired(expiry, today):
-            raise Conflict(f"Lot {locked['lot_number']} expired on {expiry}: do not use it.", code="lot_expired",
-                           lot_id=locked["id"], expiry_date=expiry.isoformat())
+            raise Conflict(
+                f"Lot {locked['lot_number']} expired on {expiry}: do not use it.",
+                code="lot_expired",
+                lot_id=locked["id"],
+                expiry_date=expiry.isoformat(),
+            )
         if reading.serial is not None and await conn.fetchval(
             "SELECT 1 FROM usage WHERE product = $1 AND serial = $2 AND voided_at IS NULL",
             locked["product_id"],
             reading.serial,
         ):
-            raise Conflict(f"Ampoule serial {reading.serial} was already used.", code="serial_already_used",
-                           serial=reading.serial)
+            raise Conflict(
+                f"Ampoule serial {reading.serial} was already used.", code="serial_already_used", serial=reading.serial
+            )
         conflicts = allergy_conflicts(session["allergies"] or [], locked["ingredients"] or [])
         if conflicts and override_reason is None:
             raise Conflict(
@@ -113,11 +129,15 @@ async def _record(
                 ingredients=conflicts,
             )
         if conflicts:
-            warnings.append(_warning("allergy_overridden", f"Allergy to {', '.join(conflicts)} overridden.",
-                                     ingredients=conflicts))
+            warnings.append(
+                _warning("allergy_overridden", f"Allergy to {', '.join(conflicts)} overridden.", ingredients=conflicts)
+            )
         if expires_soon(expiry, today):
-            warnings.append(_warning("expires_soon", f"Lot {locked['lot_number']} expires on {expiry}.",
-                                     expiry_date=expiry.isoformat()))
+            warnings.append(
+                _warning(
+                    "expires_soon", f"Lot {locked['lot_number']} expires on {expiry}.", expiry_date=expiry.isoformat()
+                )
+            )
         earlier = await conn.fetchrow(
             "SELECT l.id, l.lot_number, l.expiry_date FROM lot l JOIN stock_level s ON s.lot = l.id"
             " WHERE l.product = $1 AND s.location = $2 AND s.on_hand > 0 AND l.status = 'active'"
@@ -128,17 +148,21 @@ async def _record(
             expiry,
         )
         if earlier is not None:
-            warnings.append(_warning(
-                "fefo_violation",
-                f"Lot {earlier['lot_number']} expires earlier ({earlier['expiry_date']}) and is on the shelf here.",
-                lot_id=earlier["id"],
-            ))
+            warnings.append(
+                _warning(
+                    "fefo_violation",
+                    f"Lot {earlier['lot_number']} expires earlier ({earlier['expiry_date']}) and is on the shelf here.",
+                    lot_id=earlier["id"],
+                )
+            )
         before = await stock.on_hand(conn, locked["id"], location_id, for_update=True) or 0
         if before < quantity:
-            warnings.append(_warning(
-                "stock_discrepancy",
-                f"Recorded stock here was {before}; the use is recorded and on-hand goes to {before - quantity}.",
-            ))
+            warnings.append(
+                _warning(
+                    "stock_discrepancy",
+                    f"Recorded stock here was {before}; the use is recorded and on-hand goes to {before - quantity}.",
+                )
+            )
         if session["status"] == "planned":
             await conn.execute("UPDATE treatment_session SET status = 'open' WHERE id = $1", session_id)
         try:
@@ -159,24 +183,51 @@ async def _record(
                 warnings,
             )
         except asyncpg.UniqueViolationError as error:
-            raise Conflict(f"Ampoule serial {reading.serial} was already used.", code="serial_already_used",
-                           serial=reading.serial) from error
+            raise Conflict(
+                f"Ampoule serial {reading.serial} was already used.", code="serial_already_used", serial=reading.serial
+            ) from error
         assert usage is not None
-        after = await stock.move(conn, lot_id=locked["id"], location_id=location_id, delta=-quantity, kind="use",
-                                 user_id=actor.id, guard=False, usage_id=usage["id"])
+        after = await stock.move(
+            conn,
+            lot_id=locked["id"],
+            location_id=location_id,
+            delta=-quantity,
+            kind="use",
+            user_id=actor.id,
+            guard=False,
+            usage_id=usage["id"],
+        )
         await alerting.reevaluate(conn, [(locked["product_id"], location_id)])
-        await audit.record(conn, actor_id=actor.id, action="usage.record", entity="usage", entity_id=usage["id"],
-                           details={"session_id": session_id, "client_id": session["client"],
-                                    "lot_id": locked["id"], "quantity": quantity,
-                                    "warnings": [w["code"] for w in warnings]})
+        await audit.record(
+            conn,
+            actor_id=actor.id,
+            action="usage.record",
+            entity="usage",
+            entity_id=usage["id"],
+            details={
+                "session_id": session_id,
+                "client_id": session["client"],
+                "lot_id": locked["id"],
+                "quantity": quantity,
+                "warnings": [w["code"] for w in warnings],
+            },
+        )
     return {
         "usage_id": usage["id"],
         "session_id": session_id,
         "client_id": session["client"],
-        "product": {"id": locked["product_id"], "name": locked["product_name"], "brand": locked["brand_name"],
-                    "gtin": resolved.gtin},
-        "lot": {"id": locked["id"], "lot_number": locked["lot_number"], "expiry_date": locked["expiry_date"],
-                "status": locked["status"]},
+        "product": {
+            "id": locked["product_id"],
+            "name": locked["product_name"],
+            "brand": locked["brand_name"],
+            "gtin": resolved.gtin,
+        },
+        "lot": {
+            "id": locked["id"],
+            "lot_number": locked["lot_number"],
+            "expiry_date": locked["expiry_date"],
+            "status": locked["status"],
+        },
         "location_id": location_id,
         "quantity": quantity,
         "on_hand_after": after,
@@ -197,8 +248,15 @@ async def _lot_not_received(
             f"Lot {number} was never received and the barcode carries no expiry date; receive it first.",
             code="lot_required",
         )
-    lot, _ = await lots.get_or_create(conn, product_id=product_id, lot_number=number, key=lot_key(number),
-                                      similar=similar_key(number), expiry=expiry, not_received=True)
+    lot, _ = await lots.get_or_create(
+        conn,
+        product_id=product_id,
+        lot_number=number,
+        key=lot_key(number),
+        similar=similar_key(number),
+        expiry=expiry,
+        not_received=True,
+    )
     return lot
 
 
@@ -214,8 +272,15 @@ async def _infer_lot(conn: db.Connection, product_id: int, location_id: int, tod
         raise Conflict(
             "The barcode carries no lot and several lots are in stock here; scan the lot label.",
             code="lot_ambiguous",
-            candidates=[{"lot_id": lot["id"], "lot_number": lot["lot_number"],
-                         "expiry_date": lot["expiry_date"].isoformat(), "on_hand": lot["on_hand"]} for lot in usable],
+            candidates=[
+                {
+                    "lot_id": lot["id"],
+                    "lot_number": lot["lot_number"],
+                    "expiry_date": lot["expiry_date"].isoformat(),
+                    "on_hand": lot["on_hand"],
+                }
+                for lot in usable
+            ],
         )
     return usable[0]
 
@@ -250,14 +315,35 @@ async def void_usage(*, actor: Actor, usage_id: int, reason: str) -> dict[str, A
                 reason,
             )
             assert voided is not None
-            after = await stock.move(conn, lot_id=usage["lot"], location_id=usage["location"],
-                                     delta=usage["quantity"], kind="void", user_id=actor.id, reason=reason,
-                                     usage_id=usage_id)
+            after = await stock.move(
+                conn,
+                lot_id=usage["lot"],
+                location_id=usage["location"],
+                delta=usage["quantity"],
+                kind="void",
+                user_id=actor.id,
+                reason=reason,
+                usage_id=usage_id,
+            )
             await alerting.reevaluate(conn, [(usage["product"], usage["location"])])
-            await audit.record(conn, actor_id=actor.id, action="usage.void", entity="usage", entity_id=usage_id,
-                               details={"reason": reason, "lot_id": usage["lot"], "quantity": usage["quantity"]})
-        return {"usage_id": usage_id, "session_id": usage["session"], "lot_id": usage["lot"],
-                "location_id": usage["location"], "quantity": usage["quantity"], "voided": True,
-                "voided_at": voided["voided_at"], "void_reason": reason, "on_hand_after": after}
+            await audit.record(
+                conn,
+                actor_id=actor.id,
+                action="usage.void",
+                entity="usage",
+                entity_id=usage_id,
+                details={"reason": reason, "lot_id": usage["lot"], "quantity": usage["quantity"]},
+            )
+        return {
+            "usage_id": usage_id,
+            "session_id": usage["session"],
+            "lot_id": usage["lot"],
+            "location_id": usage["location"],
+            "quantity": usage["quantity"],
+            "voided": True,
+            "voided_at": voided["voided_at"],
+            "void_reason": reason,
+            "on_hand_after": after,
+        }
 
     return await db.with_retries(run)

@@ -42,7 +42,10 @@ def _insufficient(lot: dict[str, Any], location_id: int, available: int | None, 
 
 
 async def list_stock(
-    *, location_id: int | None = None, product_id: int | None = None, lot_id: int | None = None,
+    *,
+    location_id: int | None = None,
+    product_id: int | None = None,
+    lot_id: int | None = None,
     include_empty: bool = False,
 ) -> list[dict[str, Any]]:
     """On-hand per lot and location."""
@@ -53,8 +56,13 @@ async def list_stock(
     return [
         {
             "lot": lot_view(row),
-            "product": {"id": row["product_id"], "name": row["product_name"], "brand": row["brand_name"],
-                        "brand_id": row["brand_id"], "gtin": row["gtin"]},
+            "product": {
+                "id": row["product_id"],
+                "name": row["product_name"],
+                "brand": row["brand_name"],
+                "brand_id": row["brand_id"],
+                "gtin": row["gtin"],
+            },
             "location": {"id": row["location_id"], "name": row["location_name"]},
             "on_hand": row["on_hand"],
         }
@@ -81,13 +89,30 @@ async def transfer(
                 [from_location_id, to_location_id],
             )
             group = str(uuid.uuid4())
-            left = await stock.move(conn, lot_id=lot_id, location_id=from_location_id, delta=-quantity,
-                                    kind="transfer", user_id=actor.id, reason=reason, transfer_group=group)
+            left = await stock.move(
+                conn,
+                lot_id=lot_id,
+                location_id=from_location_id,
+                delta=-quantity,
+                kind="transfer",
+                user_id=actor.id,
+                reason=reason,
+                transfer_group=group,
+            )
             if left is None:
-                raise _insufficient(lot, from_location_id, await stock.on_hand(conn, lot_id, from_location_id),
-                                    quantity)
-            arrived = await stock.move(conn, lot_id=lot_id, location_id=to_location_id, delta=quantity,
-                                       kind="transfer", user_id=actor.id, reason=reason, transfer_group=group)
+                raise _insufficient(
+                    lot, from_location_id, await stock.on_hand(conn, lot_id, from_location_id), quantity
+                )
+            arrived = await stock.move(
+                conn,
+                lot_id=lot_id,
+                location_id=to_location_id,
+                delta=quantity,
+                kind="transfer",
+                user_id=actor.id,
+                reason=reason,
+                transfer_group=group,
+            )
             await alerting.reevaluate(
                 conn, [(lot["product_id"], from_location_id), (lot["product_id"], to_location_id)]
             )
@@ -100,9 +125,14 @@ async def transfer(
                 "from_on_hand": left,
                 "to_on_hand": arrived,
             }
-            await audit.record(conn, actor_id=actor.id, action="stock.transfer", entity="lot", entity_id=lot_id,
-                               details={"from": from_location_id, "to": to_location_id, "quantity": quantity,
-                                        "group": group})
+            await audit.record(
+                conn,
+                actor_id=actor.id,
+                action="stock.transfer",
+                entity="lot",
+                entity_id=lot_id,
+                details={"from": from_location_id, "to": to_location_id, "quantity": quantity, "group": group},
+            )
         return result
 
     return await db.with_retries(run)
@@ -129,16 +159,40 @@ async def adjust(
             assert change is not None
             after: int | None = current
             if change != 0:
-                after = await stock.move(conn, lot_id=lot_id, location_id=location_id, delta=change,
-                                         kind="adjust", user_id=actor.id, reason=reason)
+                after = await stock.move(
+                    conn,
+                    lot_id=lot_id,
+                    location_id=location_id,
+                    delta=change,
+                    kind="adjust",
+                    user_id=actor.id,
+                    reason=reason,
+                )
                 if after is None:
                     raise _insufficient(lot, location_id, current, -change)
                 await alerting.reevaluate(conn, [(lot["product_id"], location_id)])
-            await audit.record(conn, actor_id=actor.id, action="stock.adjust", entity="lot", entity_id=lot_id,
-                               details={"location_id": location_id, "before": current, "delta": change,
-                                        "counted": counted, "reason": reason})
-        return {"lot": lot_view(lot), "location_id": location_id, "before": current, "delta": change,
-                "on_hand": after, "reason": reason}
+            await audit.record(
+                conn,
+                actor_id=actor.id,
+                action="stock.adjust",
+                entity="lot",
+                entity_id=lot_id,
+                details={
+                    "location_id": location_id,
+                    "before": current,
+                    "delta": change,
+                    "counted": counted,
+                    "reason": reason,
+                },
+            )
+        return {
+            "lot": lot_view(lot),
+            "location_id": location_id,
+            "before": current,
+            "delta": change,
+            "on_hand": after,
+            "reason": reason,
+        }
 
     return await db.with_retries(run)
 
@@ -152,15 +206,33 @@ async def dispose(*, actor: Actor, lot_id: int, location_id: int, quantity: int,
     async def run() -> dict[str, Any]:
         async with db.transaction() as conn:
             lot = await _lot_and_locations(conn, lot_id, location_id)
-            after = await stock.move(conn, lot_id=lot_id, location_id=location_id, delta=-quantity,
-                                     kind="dispose", user_id=actor.id, reason=reason)
+            after = await stock.move(
+                conn,
+                lot_id=lot_id,
+                location_id=location_id,
+                delta=-quantity,
+                kind="dispose",
+                user_id=actor.id,
+                reason=reason,
+            )
             if after is None:
                 raise _insufficient(lot, location_id, await stock.on_hand(conn, lot_id, location_id), quantity)
             await alerting.reevaluate(conn, [(lot["product_id"], location_id)])
-            await audit.record(conn, actor_id=actor.id, action="stock.dispose", entity="lot", entity_id=lot_id,
-                               details={"location_id": location_id, "quantity": quantity, "reason": reason})
-        return {"lot": lot_view(lot), "location_id": location_id, "quantity": quantity, "on_hand": after,
-                "reason": reason}
+            await audit.record(
+                conn,
+                actor_id=actor.id,
+                action="stock.dispose",
+                entity="lot",
+                entity_id=lot_id,
+                details={"location_id": location_id, "quantity": quantity, "reason": reason},
+            )
+        return {
+            "lot": lot_view(lot),
+            "location_id": location_id,
+            "quantity": quantity,
+            "on_hand": after,
+            "reason": reason,
+        }
 
     return await db.with_retries(run)
 

@@ -34,9 +34,7 @@ async def get_brand(conn: Connection, brand_id: int) -> dict[str, Any] | None:
     return dict(row) if row else None
 
 
-async def create_product(
-    conn: Connection, *, brand_id: int, name: str, ingredients: list[str], storage: str
-) -> int:
+async def create_product(conn: Connection, *, brand_id: int, name: str, ingredients: list[str], storage: str) -> int:
     """Insert a product; returns its id."""
     value = await conn.fetchval(
         "INSERT INTO product (brand, name, ingredients, storage, active, created_at)"

@@ -84,9 +84,7 @@ async def gtin_known(conn: Connection, gtin: str) -> bool:
 
 async def get_client(conn: Connection, client_id: int) -> dict[str, Any] | None:
     """A client's identity and contacts."""
-    row = await conn.fetchrow(
-        "SELECT id, full_name, email, phone, date_of_birth FROM client WHERE id = $1", client_id
-    )
+    row = await conn.fetchrow("SELECT id, full_name, email, phone, date_of_birth FROM client WHERE id = $1", client_id)
     return dict(row) if row else None
 
 
@@ -201,9 +199,7 @@ _RECALL_COLUMNS = (
     " r.created_by AS created_by_id, cu.email AS created_by_email, cu.full_name AS created_by_full_name,"
     " r.closed_by AS closed_by_id, xu.email AS closed_by_email, xu.full_name AS closed_by_full_name"
 )
-_RECALL_FROM = (
-    " FROM recall r JOIN app_user cu ON cu.id = r.created_by LEFT JOIN app_user xu ON xu.id = r.closed_by"
-)
+_RECALL_FROM = " FROM recall r JOIN app_user cu ON cu.id = r.created_by LEFT JOIN app_user xu ON xu.id = r.closed_by"
 
 
 async def get_recall(conn: Connection, recall_id: int, *, for_update: bool = False) -> dict[str, Any] | None:
@@ -286,9 +282,7 @@ async def get_recall_client(
     return dict(row) if row else None
 
 
-async def set_contact_status(
-    conn: Connection, row_id: int, *, status: str, note: str | None, user_id: int
-) -> None:
+async def set_contact_status(conn: Connection, row_id: int, *, status: str, note: str | None, user_id: int) -> None:
     """Record a client's new contact status, by whom and when."""
     await conn.execute(
         "UPDATE recall_client SET contact_status = $2, note = coalesce($3, note), updated_by = $4, updated_at = now()"

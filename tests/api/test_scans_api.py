@@ -17,10 +17,10 @@ from tests.support.clinic import build
 H = dict[str, dict[str, str]]
 
 
-async def scan(client: httpx.AsyncClient, headers: dict[str, str], session_id: int, barcode: str,
-               **extra: object) -> httpx.Response:
-    return await client.post(f"/api/sessions/{session_id}/scans", json={"barcode": barcode, **extra},
-                             headers=headers)
+async def scan(
+    client: httpx.AsyncClient, headers: dict[str, str], session_id: int, barcode: str, **extra: object
+) -> httpx.Response:
+    return await client.post(f"/api/sessions/{session_id}/scans", json={"barcode": barcode, **extra}, headers=headers)
 
 
 async def test_gs1_scan_records_use_and_decrements_stock(
@@ -45,8 +45,11 @@ async def test_hri_form_and_substitute_separators_resolve_to_the_same_lot(
     clinic = await build(actors)
     expiry = clinic.lot["expiry_date"].strftime("%y%m%d")
     lot = clinic.lot["lot_number"]
-    for barcode in (f"(01){clinic.gtin}(17){expiry}(10){lot}", f"01{clinic.gtin}10{lot}|17{expiry}",
-                    f"]C101{clinic.gtin}17{expiry}10{lot}"):
+    for barcode in (
+        f"(01){clinic.gtin}(17){expiry}(10){lot}",
+        f"01{clinic.gtin}10{lot}|17{expiry}",
+        f"]C101{clinic.gtin}17{expiry}10{lot}",
+    ):
         response = await scan(client, auth_headers["staff"], clinic.session["id"], barcode)
         assert response.status_code == 201, (barcode, response.text)
         assert response.json()["lot"]["id"] == clinic.lot["id"]
@@ -74,8 +77,14 @@ async def test_plain_gtin_with_several_lots_is_lot_ambiguous_with_candidates(
     client: httpx.AsyncClient, auth_headers: H, actors: dict[str, Actor]
 ) -> None:
     clinic = await build(actors)
-    await f.receive(actors["manager"], location_id=clinic.location_id, product_id=clinic.product["id"],
-                    lot_number="SECOND1", expiry=f.in_days(300), quantity=3)
+    await f.receive(
+        actors["manager"],
+        location_id=clinic.location_id,
+        product_id=clinic.product["id"],
+        lot_number="SECOND1",
+        expiry=f.in_days(300),
+        quantity=3,
+    )
     response = await scan(client, auth_headers["staff"], clinic.session["id"], clinic.gtin)
     assert response.status_code == 409
     body = response.json()
@@ -88,8 +97,9 @@ async def test_plain_gtin_without_stock_here_is_lot_required(
 ) -> None:
     clinic = await build(actors, on_hand=1)
     other = await f.location(actors["manager"])
-    session = await clinical.create_session(actor=actors["staff"], client_id=clinic.client["id"],
-                                            location_id=other["id"])
+    session = await clinical.create_session(
+        actor=actors["staff"], client_id=clinic.client["id"], location_id=other["id"]
+    )
     response = await scan(client, auth_headers["staff"], session["id"], clinic.gtin)
     assert response.status_code == 409
     assert response.json()["code"] == "lot_required"
@@ -146,15 +156,14 @@ async def test_recalled_and_quarantined_lots_are_refused_without_override(
     clinic = await build(actors)
     for status in ("quarantined", "recalled"):
         await conn.execute("UPDATE lot SET status = $2 WHERE id = $1", clinic.lot["id"], status)
-        response = await scan(client, auth_headers["staff"], clinic.session["id"], clinic.code(),
-                              override_reason="I insist")
+        response = await scan(
+            client, auth_headers["staff"], clinic.session["id"], clinic.code(), override_reason="I insist"
+        )
         assert response.status_code == 409
         assert response.json()["code"] == f"lot_{status}"
 
 
-async def test_serial_is_used_once_ever(
-    client: httpx.AsyncClient, auth_headers: H, actors: dict[str, Actor]
-) -> None:
+async def test_serial_is_used_once_ever(client: httpx.AsyncClient, auth_headers: H, actors: dict[str, Actor]) -> None:
     clinic = await build(actors)
     code = clinic.code(serial="SN0001")
     assert (await scan(client, auth_headers["staff"], clinic.session["id"], code)).status_code == 201
@@ -171,8 +180,13 @@ async def test_allergy_conflict_refuses_then_override_records_reason(
     assert refused.status_code == 409
     assert refused.json()["code"] == "allergy_conflict"
     assert refused.json()["ingredients"] == ["Vitamine C"]
-    accepted = await scan(client, auth_headers["staff"], clinic.session["id"], clinic.code(),
-                          override_reason="Patch test negative, doctor approved")
+    accepted = await scan(
+        client,
+        auth_headers["staff"],
+        clinic.session["id"],
+        clinic.code(),
+        override_reason="Patch test negative, doctor approved",
+    )
     assert accepted.status_code == 201
     assert "allergy_overridden" in [w["code"] for w in accepted.json()["warnings"]]
     reason = await conn.fetchval("SELECT override_reason FROM usage WHERE id = $1", accepted.json()["usage_id"])
@@ -191,8 +205,14 @@ async def test_fefo_violation_warns_when_an_earlier_lot_is_on_the_shelf(
     client: httpx.AsyncClient, auth_headers: H, actors: dict[str, Actor]
 ) -> None:
     clinic = await build(actors, expiry_days=200)
-    await f.receive(actors["manager"], location_id=clinic.location_id, product_id=clinic.product["id"],
-                    lot_number="EARLY1", expiry=f.in_days(100), quantity=2)
+    await f.receive(
+        actors["manager"],
+        location_id=clinic.location_id,
+        product_id=clinic.product["id"],
+        lot_number="EARLY1",
+        expiry=f.in_days(100),
+        quantity=2,
+    )
     response = await scan(client, auth_headers["staff"], clinic.session["id"], clinic.code())
     assert response.status_code == 201
     assert "fefo_violation" in [w["code"] for w in response.json()["warnings"]]
@@ -261,12 +281,14 @@ async def test_void_restores_stock_and_keeps_the_use_visible(
 ) -> None:
     clinic = await build(actors)
     used = (await scan(client, auth_headers["staff"], clinic.session["id"], clinic.code())).json()
-    voided = await client.post(f"/api/usages/{used['usage_id']}/void", json={"reason": "wrong client"},
-                               headers=auth_headers["staff"])
+    voided = await client.post(
+        f"/api/usages/{used['usage_id']}/void", json={"reason": "wrong client"}, headers=auth_headers["staff"]
+    )
     assert voided.status_code == 200, voided.text
     assert voided.json()["on_hand_after"] == 10
-    again = await client.post(f"/api/usages/{used['usage_id']}/void", json={"reason": "again"},
-                              headers=auth_headers["staff"])
+    again = await client.post(
+        f"/api/usages/{used['usage_id']}/void", json={"reason": "again"}, headers=auth_headers["staff"]
+    )
     assert again.json()["code"] == "usage_voided"
     session = (await client.get(f"/api/sessions/{clinic.session['id']}", headers=auth_headers["staff"])).json()
     assert session["usages"][0]["voided"] is True
@@ -292,8 +314,15 @@ async def test_scan_body_errors_are_422_problems(
 ) -> None:
     clinic = await build(actors)
     url = f"/api/sessions/{clinic.session['id']}/scans"
-    for body in ({}, {"barcode": 5}, {"barcode": ""}, {"barcode": "x" * 600}, {"barcode": "x", "quantity": 0},
-                 {"barcode": "x", "quantity": -1}, {"barcode": "x", "quantity": "two"}):
+    for body in (
+        {},
+        {"barcode": 5},
+        {"barcode": ""},
+        {"barcode": "x" * 600},
+        {"barcode": "x", "quantity": 0},
+        {"barcode": "x", "quantity": -1},
+        {"barcode": "x", "quantity": "two"},
+    ):
         response = await client.post(url, json=body, headers=auth_headers["staff"])
         assert response.status_code == 422, (body, response.text)
         assert response.headers["content-type"].startswith("application/problem+json")

@@ -30,12 +30,14 @@ async def race_actors() -> dict[str, Actor]:
 async def ledger_matches_levels(lot_id: int) -> list[Any]:
     """Rows where a level differs from its ledger sum (empty when consistent)."""
     async with db.connection() as conn:
-        return list(await conn.fetch(
-            "SELECT s.location, s.on_hand, coalesce(sum(m.quantity), 0) AS ledger FROM stock_level s"
-            " LEFT JOIN stock_movement m ON m.lot = s.lot AND m.location = s.location WHERE s.lot = $1"
-            " GROUP BY s.location, s.on_hand HAVING s.on_hand <> coalesce(sum(m.quantity), 0)",
-            lot_id,
-        ))
+        return list(
+            await conn.fetch(
+                "SELECT s.location, s.on_hand, coalesce(sum(m.quantity), 0) AS ledger FROM stock_level s"
+                " LEFT JOIN stock_movement m ON m.lot = s.lot AND m.location = s.location WHERE s.lot = $1"
+                " GROUP BY s.location, s.on_hand HAVING s.on_hand <> coalesce(sum(m.quantity), 0)",
+                lot_id,
+            )
+        )
 
 
 async def test_concurrent_transfers_and_adjustments_keep_on_hand_equal_to_the_ledger(race_pool: None) -> None:
@@ -49,24 +51,42 @@ async def test_concurrent_transfers_and_adjustments_keep_on_hand_equal_to_the_le
 
     async def transfer(n: int) -> str:
         try:
-            await stock.transfer(actor=manager, lot_id=lot_id, from_location_id=clinic.location_id,
-                                 to_location_id=other["id"], quantity=2, reason=f"t{n}")
+            await stock.transfer(
+                actor=manager,
+                lot_id=lot_id,
+                from_location_id=clinic.location_id,
+                to_location_id=other["id"],
+                quantity=2,
+                reason=f"t{n}",
+            )
             return "ok"
         except Conflict as error:
             return error.code
 
     async def transfer_back(n: int) -> str:
         try:
-            await stock.transfer(actor=manager, lot_id=lot_id, from_location_id=other["id"],
-                                 to_location_id=clinic.location_id, quantity=1, reason=f"b{n}")
+            await stock.transfer(
+                actor=manager,
+                lot_id=lot_id,
+                from_location_id=other["id"],
+                to_location_id=clinic.location_id,
+                quantity=1,
+                reason=f"b{n}",
+            )
             return "ok"
         except Conflict as error:
             return error.code
 
     async def adjust(n: int) -> str:
         try:
-            await stock.adjust(actor=manager, lot_id=lot_id, location_id=clinic.location_id, counted=None,
-                               delta=-1, reason=f"broken {n}")
+            await stock.adjust(
+                actor=manager,
+                lot_id=lot_id,
+                location_id=clinic.location_id,
+                counted=None,
+                delta=-1,
+                reason=f"broken {n}",
+            )
             return "ok"
         except Conflict as error:
             return error.code
@@ -85,7 +105,8 @@ async def test_concurrent_transfers_and_adjustments_keep_on_hand_equal_to_the_le
 
 async def scan_client(settings: Settings) -> httpx.AsyncClient:
     app = create_app(settings, manage_pool=False)
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
+    transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
+    return httpx.AsyncClient(transport=transport, base_url="http://testserver")
 
 
 async def test_fifty_concurrent_scans_of_the_last_ten_ampoules_record_fifty_uses(
@@ -95,11 +116,14 @@ async def test_fifty_concurrent_scans_of_the_last_ten_ampoules_record_fifty_uses
     clinic = await build(actors, on_hand=10)
     headers = {"Authorization": f"Bearer {tokens['staff']}"}
     async with await scan_client(settings) as http:
-        responses = await asyncio.gather(*[
-            http.post(f"/api/sessions/{clinic.session['id']}/scans", json={"barcode": clinic.code()},
-                      headers=headers)
-            for _ in range(50)
-        ])
+        responses = await asyncio.gather(
+            *[
+                http.post(
+                    f"/api/sessions/{clinic.session['id']}/scans", json={"barcode": clinic.code()}, headers=headers
+                )
+                for _ in range(50)
+            ]
+        )
     assert [r.status_code for r in responses] == [201] * 50, [r.text for r in responses if r.status_code != 201]
     async with db.connection() as conn:
         uses = await conn.fetchval("SELECT count(*) FROM usage WHERE lot = $1", clinic.lot["id"])
@@ -107,9 +131,7 @@ async def test_fifty_concurrent_scans_of_the_last_ten_ampoules_record_fifty_uses
     assert uses == 50
     assert on_hand == -40
     assert await ledger_matches_levels(clinic.lot["id"]) == []
-    discrepancies = sum(
-        1 for r in responses if "stock_discrepancy" in [w["code"] for w in r.json()["warnings"]]
-    )
+    discrepancies = sum(1 for r in responses if "stock_discrepancy" in [w["code"] for w in r.json()["warnings"]])
     assert discrepancies == 40
 
 
@@ -120,11 +142,14 @@ async def test_same_idempotency_key_sent_twenty_times_at_once_records_one_use(
     clinic = await build(actors, on_hand=10)
     headers = {"Authorization": f"Bearer {tokens['staff']}", "Idempotency-Key": secrets.token_hex(8)}
     async with await scan_client(settings) as http:
-        responses = await asyncio.gather(*[
-            http.post(f"/api/sessions/{clinic.session['id']}/scans", json={"barcode": clinic.code()},
-                      headers=headers)
-            for _ in range(20)
-        ])
+        responses = await asyncio.gather(
+            *[
+                http.post(
+                    f"/api/sessions/{clinic.session['id']}/scans", json={"barcode": clinic.code()}, headers=headers
+                )
+                for _ in range(20)
+            ]
+        )
     statuses = {r.status_code for r in responses}
     assert statuses <= {201, 409}, [r.text for r in responses]
     created = [r.json() for r in responses if r.status_code == 201]

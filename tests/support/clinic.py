@@ -48,15 +48,32 @@ async def build(
     manager = actors["manager"]
     seed = next(_seed)
     gtin, box_gtin = f.make_gtin(seed), f.make_gtin(seed + 1)
-    product = await f.product(manager, gtin=gtin, packs=[(box_gtin, 10)],
-                              ingredients=ingredients or ["Hyaluronic acid", "Vitamin C"])
+    product = await f.product(
+        manager, gtin=gtin, packs=[(box_gtin, 10)], ingredients=ingredients or ["Hyaluronic acid", "Vitamin C"]
+    )
     location = await f.location(manager)
-    line = await f.receive(manager, location_id=location["id"], product_id=product["id"],
-                           lot_number=f.unique("L").replace(" ", ""), expiry=f.in_days(expiry_days),
-                           quantity=on_hand)
-    client = await clinical.create_client(actor=manager, full_name=f.unique("Client"), email="c@example.com",
-                                          phone="+33 6 12 34 56 78", allergies=allergies or [])
-    session = await clinical.create_session(actor=actors["staff"], client_id=client["id"],
-                                            location_id=location["id"])
-    return Clinic(product=product, gtin=gtin, box_gtin=box_gtin, location_id=location["id"], lot=line["lot"],
-                  client=client, session=session)
+    line = await f.receive(
+        manager,
+        location_id=location["id"],
+        product_id=product["id"],
+        lot_number=f.unique("L").replace(" ", ""),
+        expiry=f.in_days(expiry_days),
+        quantity=on_hand,
+    )
+    client = await clinical.create_client(
+        actor=manager,
+        full_name=f.unique("Client"),
+        email="c@example.com",
+        phone="+33 6 12 34 56 78",
+        allergies=allergies or [],
+    )
+    session = await clinical.create_session(actor=actors["staff"], client_id=client["id"], location_id=location["id"])
+    return Clinic(
+        product=product,
+        gtin=gtin,
+        box_gtin=box_gtin,
+        location_id=location["id"],
+        lot=line["lot"],
+        client=client,
+        session=session,
+    )
