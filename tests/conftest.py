@@ -46,13 +46,18 @@ def server_url() -> Iterator[str]:
     if url:
         yield url
         return
-    from pgserver import get_server  # type: ignore[attr-defined]
+    with tempfile.TemporaryDirectory(prefix="inventory-pg-") as folder:
+        with warnings.catch_warnings():
+            # pgserver's platformdirs warns when XDG_RUNTIME_DIR is unset; that is harmless here.
+            warnings.simplefilter("ignore")
+            from pgserver import get_server  # type: ignore[attr-defined]
 
-    with tempfile.TemporaryDirectory(prefix="inventory-pg-") as folder, warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        server = get_server(Path(folder), cleanup_mode="stop")
-        yield server.get_uri()
-        server.cleanup()
+            server = get_server(Path(folder), cleanup_mode="stop")
+            uri = server.get_uri()
+        yield uri
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            server.cleanup()
 
 
 @pytest.fixture(scope="session")
