@@ -111,6 +111,7 @@ class TraceOut(Struct):
     query: TraceQuery
     matches: list[TraceMatch]
     similar: list[TraceMatch]
+    similar_truncated: bool
 
 
 class HistoryClient(Struct):
@@ -287,8 +288,12 @@ class TraceController(Controller):
     async def trace_lot(
         self,
         request: ActorRequest,
-        lot_number: Annotated[str, QueryParameter(min_length=1, max_length=200,
-                                                  description="As printed; case and surrounding spaces ignored.")],
+        lot_number: Annotated[
+            str,
+            QueryParameter(
+                min_length=1, max_length=200, description="As printed; case and surrounding spaces ignored."
+            ),
+        ],
         gtin: Annotated[str | None, QueryParameter(max_length=32, description="Narrow to one product.")] = None,
     ) -> TraceOut:
         """Every lot with this number: receipts, stock per location, every usage with its client."""
@@ -313,12 +318,21 @@ class RecallController(Controller):
     async def create(
         self, request: ActorRequest, data: JSONBody[RecallIn], idempotency_key: IdempotencyKey = None
     ) -> Response[bytes]:
-        """Open a recall case: the lots are recalled at once and their stock quarantined."""
+        """Open a recall case: the lots are recalled at once and their stock quarantined.
+
+        A lot already recalled by an earlier case is accepted and named again (a second notice is its own case).
+        Unknown lot ids: 404 with `lot_ids`, nothing written.
+        """
         return await respond(
             request,
             idempotency_key,
-            lambda: recalls.create_recall(actor=request.user, lot_ids=list(data.lot_ids), reason=data.reason,
-                                          source=data.source, reference=data.reference),
+            lambda: recalls.create_recall(
+                actor=request.user,
+                lot_ids=list(data.lot_ids),
+                reason=data.reason,
+                source=data.source,
+                reference=data.reference,
+            ),
             RecallOut,
         )
 
@@ -339,16 +353,22 @@ class RecallController(Controller):
         """A case with its lots, clients, contact status and report counts."""
         return s.to(RecallOut, await recalls.get_recall(actor=request.user, recall_id=recall_id))  # type: ignore[no-any-return]
 
-    @get("/{recall_id:int}/clients.csv", operation_id="exportRecallClients", media_type="text/csv",
-         responses={200: ResponseSpec(str, description="One row per affected client.", media_type="text/csv")})
+    @get(
+        "/{recall_id:int}/clients.csv",
+        operation_id="exportRecallClients",
+        media_type="text/csv",
+        responses={200: ResponseSpec(str, description="One row per affected client.", media_type="text/csv")},
+    )
     async def clients_csv(self, request: ActorRequest, recall_id: FromPath[int]) -> Response[str]:
         """Affected clients as CSV: name, contacts, session dates, lots and quantities."""
         content = await recalls.clients_csv(actor=request.user, recall_id=recall_id)
         return Response(
             content,
             media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="recall-{recall_id}-clients.csv"',
-                     "Cache-Control": "no-store"},
+            headers={
+                "Content-Disposition": f'attachment; filename="recall-{recall_id}-clients.csv"',
+                "Cache-Control": "no-store",
+            },
         )
 
     @patch("/{recall_id:int}/clients/{client_id:int}", operation_id="updateRecallClient")
@@ -356,8 +376,13 @@ class RecallController(Controller):
         self, request: ActorRequest, recall_id: FromPath[int], client_id: FromPath[int], data: JSONBody[ContactIn]
     ) -> RecallClientOut:
         """Record contact with a client: to_contact → contacted → acknowledged | unreachable."""
-        entry = await recalls.set_client_status(actor=request.user, recall_id=recall_id, client_id=client_id,
-                                                contact_status=data.contact_status, note=data.note)
+        entry = await recalls.set_client_status(
+            actor=request.user,
+            recall_id=recall_id,
+            client_id=client_id,
+            contact_status=data.contact_status,
+            note=data.note,
+        )
         return s.to(RecallClientOut, entry)  # type: ignore[no-any-return]
 
     @post("/{recall_id:int}/clients/{client_id:int}", operation_id="updateRecallClientByPost", status_code=200)
@@ -365,8 +390,13 @@ class RecallController(Controller):
         self, request: ActorRequest, recall_id: FromPath[int], client_id: FromPath[int], data: JSONBody[ContactIn]
     ) -> RecallClientOut:
         """The same as PATCH, for clients that cannot send PATCH."""
-        entry = await recalls.set_client_status(actor=request.user, recall_id=recall_id, client_id=client_id,
-                                                contact_status=data.contact_status, note=data.note)
+        entry = await recalls.set_client_status(
+            actor=request.user,
+            recall_id=recall_id,
+            client_id=client_id,
+            contact_status=data.contact_status,
+            note=data.note,
+        )
         return s.to(RecallClientOut, entry)  # type: ignore[no-any-return]
 
     @post("/{recall_id:int}/close", operation_id="closeRecall", status_code=200)
@@ -377,8 +407,9 @@ class RecallController(Controller):
         data: JSONBody[CloseIn | None] = None,
     ) -> RecallOut:
         """Close the case; its report keeps the counts."""
-        case = await recalls.close_recall(actor=request.user, recall_id=recall_id,
-                                          note=data.note if data is not None else None)
+        case = await recalls.close_recall(
+            actor=request.user, recall_id=recall_id, note=data.note if data is not None else None
+        )
         return s.to(RecallOut, case)  # type: ignore[no-any-return]
 
 
@@ -389,26 +420,43 @@ class QuarantineController(Controller):
     tags = ["stock"]
     guards = [manager]
 
-    @post("/{lot_id:int}/quarantine", operation_id="quarantineLot", status_code=200, responses={200: ResponseSpec(HoldOut)})
+    @post(
+        "/{lot_id:int}/quarantine",
+        operation_id="quarantineLot",
+        status_code=200,
+        responses={200: ResponseSpec(HoldOut)},
+    )
     async def quarantine(
-        self, request: ActorRequest, lot_id: FromPath[int], data: JSONBody[ReasonIn],
+        self,
+        request: ActorRequest,
+        lot_id: FromPath[int],
+        data: JSONBody[ReasonIn],
         idempotency_key: IdempotencyKey = None,
     ) -> Response[bytes]:
         """Quarantine a lot: scans are refused and its stock leaves usable stock."""
         return await respond(
-            request, idempotency_key,
-            lambda: recalls.quarantine_lot(actor=request.user, lot_id=lot_id, reason=data.reason), HoldOut, 200,
+            request,
+            idempotency_key,
+            lambda: recalls.quarantine_lot(actor=request.user, lot_id=lot_id, reason=data.reason),
+            HoldOut,
+            200,
         )
 
     @post("/{lot_id:int}/release", operation_id="releaseLot", status_code=200, responses={200: ResponseSpec(HoldOut)})
     async def release(
-        self, request: ActorRequest, lot_id: FromPath[int], data: JSONBody[ReasonIn],
+        self,
+        request: ActorRequest,
+        lot_id: FromPath[int],
+        data: JSONBody[ReasonIn],
         idempotency_key: IdempotencyKey = None,
     ) -> Response[bytes]:
         """Lift a quarantine (never a recall)."""
         return await respond(
-            request, idempotency_key,
-            lambda: recalls.release_lot(actor=request.user, lot_id=lot_id, reason=data.reason), HoldOut, 200,
+            request,
+            idempotency_key,
+            lambda: recalls.release_lot(actor=request.user, lot_id=lot_id, reason=data.reason),
+            HoldOut,
+            200,
         )
 
 

@@ -14,8 +14,9 @@ from inventory.services.views import lot_view
 from inventory.store import audit
 from inventory.store import trace as store
 
-# More lots than this sharing one number would be a data problem, not a recall; the cap keeps a look-up bounded.
-MAX_LOTS = 200
+# Exact matches are never capped (at most one per product). Look-alikes are: a short number such as "1" could
+# resemble thousands of lots; past this many the answer says so and the number should be typed more fully.
+MAX_SIMILAR = 100
 
 
 def require_manager(actor: Actor) -> None:
@@ -26,8 +27,13 @@ def require_manager(actor: Actor) -> None:
 
 def product_ref(row: dict[str, Any]) -> dict[str, Any]:
     """The product part of a joined row."""
-    return {"id": row["product_id"], "name": row["product_name"], "brand_id": row["brand_id"],
-            "brand": row["brand_name"], "gtin": row["gtin"]}
+    return {
+        "id": row["product_id"],
+        "name": row["product_name"],
+        "brand_id": row["brand_id"],
+        "brand": row["brand_name"],
+        "gtin": row["gtin"],
+    }
 
 
 def _location(row: dict[str, Any]) -> dict[str, Any]:
@@ -56,18 +62,27 @@ async def trace_lot(*, actor: Actor, lot_number: str, gtin: str | None = None) -
     async with db.transaction() as conn:
         if normal_gtin is not None and not await store.gtin_known(conn, normal_gtin):
             raise NotFound(f"No product has GTIN {normal_gtin}.", code="product_unknown", gtin=normal_gtin)
-        lots = await store.find_lots(conn, key=key, similar=loose, gtin=normal_gtin, limit=MAX_LOTS)
+        lots = await store.find_lots(conn, key=key, similar=loose, gtin=normal_gtin, similar_limit=MAX_SIMILAR + 1)
+        truncated = any(not row["exact"] and row["n"] > MAX_SIMILAR for row in lots)
+        lots = [row for row in lots if row["exact"] or row["n"] <= MAX_SIMILAR]
         ids = [row["id"] for row in lots]
         sections: dict[int, dict[str, list[dict[str, Any]]]] = {
             i: {"received": [], "stock": [], "usages": []} for i in ids
         }
         if ids:
             for row in await store.received(conn, ids):
-                sections[row["lot_id"]]["received"].append({
-                    "receipt_id": row["receipt_id"], "received_at": row["received_at"], "supplier": row["supplier"],
-                    "reference": row["reference"], "quantity": row["quantity"], "gtin": row["gtin"],
-                    "location": _location(row), "received_by": _user(row),
-                })
+                sections[row["lot_id"]]["received"].append(
+                    {
+                        "receipt_id": row["receipt_id"],
+                        "received_at": row["received_at"],
+                        "supplier": row["supplier"],
+                        "reference": row["reference"],
+                        "quantity": row["quantity"],
+                        "gtin": row["gtin"],
+                        "location": _location(row),
+                        "received_by": _user(row),
+                    }
+                )
             for row in await store.stock(conn, ids):
                 sections[row["lot_id"]]["stock"].append({"location": _location(row), "on_hand": row["on_hand"]})
             for row in await store.usages(conn, ids):
@@ -76,20 +91,45 @@ async def trace_lot(*, actor: Actor, lot_number: str, gtin: str | None = None) -
         similar: list[dict[str, Any]] = []
         events: list[tuple[int | None, str, str, int | None, dict[str, Any]]] = []
         for row in lots:
-            entry = {"lot": lot_view(row), "product": product_ref(row), "brand": row["brand_name"],
-                     **sections[row["id"]]}
+            entry = {
+                "lot": lot_view(row),
+                "product": product_ref(row),
+                "brand": row["brand_name"],
+                **sections[row["id"]],
+            }
             (matches if row["exact"] else similar).append(entry)
             client_ids = sorted({u["client"]["id"] for u in entry["usages"]})
-            events.append((actor.id, "trace.lookup", "lot", row["id"], {
-                "lot_number": printed, "gtin": normal_gtin, "match": "exact" if row["exact"] else "similar",
-                "client_ids": client_ids,
-            }))
+            events.append(
+                (
+                    actor.id,
+                    "trace.lookup",
+                    "lot",
+                    row["id"],
+                    {
+                        "lot_number": printed,
+                        "gtin": normal_gtin,
+                        "match": "exact" if row["exact"] else "similar",
+                        "client_ids": client_ids,
+                    },
+                )
+            )
         if not events:  # a look-up that found nothing is still a look-up
-            events.append((actor.id, "trace.lookup", "lot", None,
-                           {"lot_number": printed, "gtin": normal_gtin, "match": None, "client_ids": []}))
+            events.append(
+                (
+                    actor.id,
+                    "trace.lookup",
+                    "lot",
+                    None,
+                    {"lot_number": printed, "gtin": normal_gtin, "match": None, "client_ids": []},
+                )
+            )
         await audit.record_many(conn, events)
-    return {"query": {"lot_number": printed, "lot_key": key, "similar_key": loose, "gtin": normal_gtin},
-            "matches": matches, "similar": similar}
+    return {
+        "query": {"lot_number": printed, "lot_key": key, "similar_key": loose, "gtin": normal_gtin},
+        "matches": matches,
+        "similar": similar,
+        "similar_truncated": truncated,
+    }
 
 
 def _usage(row: dict[str, Any]) -> dict[str, Any]:
@@ -100,8 +140,12 @@ def _usage(row: dict[str, Any]) -> dict[str, Any]:
         "voided_at": row["voided_at"],
         "void_reason": row["void_reason"],
         "session_id": row["session_id"],
-        "client": {"id": row["client_id"], "full_name": row["client_full_name"], "email": row["client_email"],
-                   "phone": row["client_phone"]},
+        "client": {
+            "id": row["client_id"],
+            "full_name": row["client_full_name"],
+            "email": row["client_email"],
+            "phone": row["client_phone"],
+        },
         "location": _location(row),
         "user": _user(row),
         "quantity": row["quantity"],
@@ -123,18 +167,35 @@ async def client_history(*, actor: Actor, client_id: int) -> dict[str, Any]:
         uses: dict[int, list[dict[str, Any]]] = defaultdict(list)
         for row in rows:
             if row["lot_id"] not in by_lot:
-                by_lot[row["lot_id"]] = {"lot": lot_view(row), "product": product_ref(row),
-                                         "brand": row["brand_name"], "recall_ids": list(row["recall_ids"])}
-            uses[row["lot_id"]].append({
-                "usage_id": row["usage_id"], "used_at": row["used_at"], "voided": row["voided_at"] is not None,
-                "voided_at": row["voided_at"], "void_reason": row["void_reason"], "session_id": row["session_id"],
-                "location": _location(row), "user": _user(row), "quantity": row["quantity"],
-            })
+                by_lot[row["lot_id"]] = {
+                    "lot": lot_view(row),
+                    "product": product_ref(row),
+                    "brand": row["brand_name"],
+                    "recall_ids": list(row["recall_ids"]),
+                }
+            uses[row["lot_id"]].append(
+                {
+                    "usage_id": row["usage_id"],
+                    "used_at": row["used_at"],
+                    "voided": row["voided_at"] is not None,
+                    "voided_at": row["voided_at"],
+                    "void_reason": row["void_reason"],
+                    "session_id": row["session_id"],
+                    "location": _location(row),
+                    "user": _user(row),
+                    "quantity": row["quantity"],
+                }
+            )
         lots = [
-            {**entry, "quantity": sum(u["quantity"] for u in uses[lot_id] if not u["voided"]),
-             "usages": uses[lot_id]}
+            {**entry, "quantity": sum(u["quantity"] for u in uses[lot_id] if not u["voided"]), "usages": uses[lot_id]}
             for lot_id, entry in by_lot.items()
         ]
-        await audit.record(conn, actor_id=actor.id, action="client.history", entity="client", entity_id=client_id,
-                           details={"lot_ids": list(by_lot), "client_ids": [client_id]})
+        await audit.record(
+            conn,
+            actor_id=actor.id,
+            action="client.history",
+            entity="client",
+            entity_id=client_id,
+            details={"lot_ids": list(by_lot), "client_ids": [client_id]},
+        )
     return {"client": client, "lots": lots}

@@ -9,17 +9,20 @@ from inventory.db import Connection
 # ------------------------------------------------------------------ trace: one query per section
 
 # Exact matches (lot_key) and loose ones (similar_key), both on their own index; a GTIN (unit or pack)
-# narrows to one product.
+# narrows to one product. Exact matches are never capped; loose ones are numbered so the caller can cap them.
 TRACE_LOTS = """
-SELECT l.id, l.product AS product_id, l.lot_number, l.expiry_date, l.status, l.not_received,
+SELECT f.id, f.product AS product_id, f.lot_number, f.expiry_date, f.status, f.not_received,
        p.name AS product_name, p.brand AS brand_id, b.name AS brand_name,
        (SELECT g.gtin FROM product_gtin g WHERE g.product = p.id AND g.units = 1 ORDER BY g.id LIMIT 1) AS gtin,
-       (l.lot_key = $1) AS exact
-FROM lot l JOIN product p ON p.id = l.product JOIN brand b ON b.id = p.brand
-WHERE (l.lot_key = $1 OR l.similar_key = $2)
-  AND ($3::text IS NULL OR EXISTS (SELECT 1 FROM product_gtin g WHERE g.product = l.product AND g.gtin = $3))
-ORDER BY (l.lot_key = $1) DESC, lower(b.name), lower(p.name), l.id
-LIMIT $4
+       f.exact, f.n
+FROM (
+    SELECT l.*, (l.lot_key = $1) AS exact, row_number() OVER (PARTITION BY l.lot_key = $1 ORDER BY l.id) AS n
+    FROM lot l
+    WHERE (l.lot_key = $1 OR l.similar_key = $2)
+      AND ($3::text IS NULL OR EXISTS (SELECT 1 FROM product_gtin g WHERE g.product = l.product AND g.gtin = $3))
+) f JOIN product p ON p.id = f.product JOIN brand b ON b.id = p.brand
+WHERE f.exact OR f.n <= $4
+ORDER BY f.exact DESC, lower(b.name), lower(p.name), f.id
 """
 
 TRACE_RECEIVED = """
@@ -52,10 +55,10 @@ ORDER BY u.lot, u.used_at, u.id
 
 
 async def find_lots(
-    conn: Connection, *, key: str, similar: str | None, gtin: str | None, limit: int
+    conn: Connection, *, key: str, similar: str | None, gtin: str | None, similar_limit: int
 ) -> list[dict[str, Any]]:
-    """Lots whose key equals `key` (exact) or whose loose key equals `similar`, exact ones first."""
-    rows = await conn.fetch(TRACE_LOTS, key, similar, gtin, limit)
+    """Every lot whose key equals `key` (exact) and up to `similar_limit` whose loose key equals `similar`."""
+    rows = await conn.fetch(TRACE_LOTS, key, similar, gtin, similar_limit)
     return [dict(r) for r in rows]
 
 
@@ -108,6 +111,17 @@ async def client_usages(conn: Connection, client_id: int) -> list[dict[str, Any]
 
 
 # ------------------------------------------------------------------ recall cases
+
+
+async def fence_scans(conn: Connection) -> None:
+    """Hold back new row locks on lots until the caller commits.
+
+    Scans take FOR SHARE on their lot; PostgreSQL lets a new share locker in while another one still holds the
+    row, so a steady stream of scans could keep a FOR UPDATE waiting until lock_timeout. EXCLUSIVE mode (the
+    weakest mode that conflicts with ROW SHARE) waits only for the scans already in flight, and the lock queue
+    makes new ones wait behind it for the few milliseconds a recall takes. Plain reads are not affected.
+    """
+    await conn.execute("LOCK TABLE lot IN EXCLUSIVE MODE")
 
 
 async def lock_lots(conn: Connection, lot_ids: list[int]) -> list[dict[str, Any]]:
@@ -225,7 +239,7 @@ async def list_recalls(conn: Connection, *, status: str | None, limit: int, offs
     return [dict(r) for r in rows]
 
 
-async def recall_lots(conn: Connection, recall_id: int, created_at: Any) -> list[dict[str, Any]]:
+async def recall_lots(conn: Connection, recall_id: int) -> list[dict[str, Any]]:
     """The lots of a case with product, units held at recall, on-hand now and units disposed since."""
     rows = await conn.fetch(
         "SELECT l.id, l.product AS product_id, l.lot_number, l.expiry_date, l.status, l.not_received,"
@@ -233,12 +247,13 @@ async def recall_lots(conn: Connection, recall_id: int, created_at: Any) -> list
         " (SELECT g.gtin FROM product_gtin g WHERE g.product = p.id AND g.units = 1 ORDER BY g.id LIMIT 1) AS gtin,"
         " rl.quarantined_units,"
         " coalesce((SELECT sum(s.on_hand) FROM stock_level s WHERE s.lot = l.id AND s.on_hand > 0), 0) AS on_hand,"
+        # disposals written after this case's quarantine rows (ledger ids, not clock times, give the order)
         " coalesce((SELECT -sum(m.quantity) FROM stock_movement m WHERE m.lot = l.id AND m.kind = 'dispose'"
-        " AND m.created_at >= $2), 0) AS disposed_units"
+        " AND m.id > (SELECT min(q.id) FROM stock_movement q WHERE q.lot = l.id AND q.recall_id = rl.recall)),"
+        " 0) AS disposed_units"
         " FROM recall_lot rl JOIN lot l ON l.id = rl.lot JOIN product p ON p.id = l.product"
         " JOIN brand b ON b.id = p.brand WHERE rl.recall = $1 ORDER BY l.id",
         recall_id,
-        created_at,
     )
     return [dict(r) for r in rows]
 
