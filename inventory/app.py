@@ -58,7 +58,7 @@ def create_app(settings: Settings | None = None, *, manage_pool: bool = True) ->
         middleware=[auth_middleware()],
         plugins=[problems.plugin()],
         state=State({"settings": settings}),
-        compression_config=CompressionConfig(backend="gzip", minimum_size=2048),
+        compression_config=CompressionConfig(backend="gzip", minimum_size=2048, gzip_compress_level=5),
         openapi_config=OpenAPIConfig(
             title="meso-inventory",
             version="0.1.0",

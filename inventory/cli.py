@@ -130,7 +130,13 @@ def cmd_alerts(args: argparse.Namespace) -> int:
         finally:
             await db.close_pool()
 
-    print(asyncio.run(run()))
+    from inventory.domain.errors import InventoryError
+
+    try:
+        print(asyncio.run(run()))
+    except InventoryError as error:
+        print(f"inventory: {error.detail}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -152,9 +152,9 @@ async def _load() -> None:
         ("Sofia Rossi", "sofia.rossi@example.com", "+39 333 123 4567", ["Arnica", "Niacinamide"]),
         ("Nadia Haddad", None, "+33 7 55 66 77 88", []),
     ]
-    for number, (full_name, email, phone, allergies) in enumerate(people):
+    for number, (full_name, contact_email, phone, allergies) in enumerate(people):
         client = await clinical.create_client(
-            actor=staff, full_name=full_name, email=email, phone=phone, allergies=allergies
+            actor=staff, full_name=full_name, email=contact_email, phone=phone, allergies=allergies
         )
         await clinical.create_course(
             actor=staff,

@@ -1,5 +1,166 @@
-"""Routes placeholder."""
+"""Routes for reorder and expiry alerts (managers)."""
 
-from typing import Any
+from __future__ import annotations
 
-HANDLERS: list[Any] = []
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from litestar import Controller, Request, get, post
+from litestar.params import FromPath, QueryParameter
+from msgspec import Struct
+
+from inventory import clock
+from inventory.api import schemas as s
+from inventory.api.security import manager
+from inventory.domain.errors import NotFound
+from inventory.domain.models import Actor
+from inventory.services import alerts
+
+ActorRequest = Request[Actor, Any, Any]
+OptId = Annotated[int | None, QueryParameter(ge=1, le=2_147_483_647)]
+MAX_ID = 2_147_483_647
+
+
+class UserRefOut(Struct):
+    """Who did something."""
+
+    id: int
+    email: str | None
+
+
+class ReorderAlertOut(Struct):
+    """A reorder alert with the arithmetic behind it (see inventory/domain/reorder.py)."""
+
+    id: int
+    status: str
+    product: s.StockProductOut
+    location: s.LocationOut
+    usable_on_hand: int
+    reorder_point: int
+    par_level: int
+    suggested_quantity: int
+    opened_at: datetime
+    updated_at: datetime
+    resolved_at: datetime | None
+    acknowledged: bool
+    acknowledged_at: datetime | None
+    acknowledged_by: UserRefOut | None
+    lead_time_days: int | None = None
+    box_size: int | None = None
+    expiring_within_lead_time: int | None = None
+    expiring_unused: float | None = None
+    forecast_courses: int | None = None
+    forecast_trend: float | None = None
+    forecast_demand: float | None = None
+    average_daily_use: float | None = None
+    used_last_28_days: int | None = None
+    projected_at_arrival: float | None = None
+    evaluated_on: date | None = None
+
+
+class ReorderAlertsOut(Struct):
+    """Reorder alerts."""
+
+    items: list[ReorderAlertOut]
+
+
+class ExpiryItemOut(Struct, omit_defaults=True):
+    """A lot on the shelf at a location and the days left before it expires (negative: expired)."""
+
+    lot: s.LotOut
+    product: s.StockProductOut
+    location: s.LocationOut
+    on_hand: int
+    days_left: int
+    state: str
+    expected_use: float | None = None
+    surplus: int | None = None
+
+
+class ExpiryOut(Struct):
+    """Lots by expiry."""
+
+    items: list[ExpiryItemOut]
+    as_of: date
+    within_days: int
+    view: str
+
+
+class DigestOut(Struct):
+    """The daily digest of one location, as the webhook would receive it."""
+
+    location_id: int
+    payload: dict[str, Any]
+
+
+class DigestsOut(Struct):
+    """Digests per location."""
+
+    items: list[DigestOut]
+
+
+def _alert_id(alert_id: int) -> int:
+    if not 1 <= alert_id <= MAX_ID:
+        raise NotFound(f"Reorder alert {alert_id} does not exist.", code="not_found", entity="reorder_alert")
+    return alert_id
+
+
+class AlertsController(Controller):
+    """Reorder and expiry alerts."""
+
+    path = "/api/alerts"
+    tags = ["alerts"]
+    guards = [manager]
+
+    @get("/reorder", operation_id="listReorderAlerts")
+    async def list_reorder(
+        self,
+        status: Annotated[str, QueryParameter(pattern="^(open|resolved|all)$")] = "open",
+        location_id: OptId = None,
+        product_id: OptId = None,
+        limit: Annotated[int | None, QueryParameter(ge=1, le=100_000)] = None,
+        offset: Annotated[int, QueryParameter(ge=0, le=10_000_000)] = 0,
+    ) -> ReorderAlertsOut:
+        """Reorder alerts, brought up to date with today first (expired lots, sessions entering the window)."""
+        items = await alerts.list_reorder(
+            status=status, location_id=location_id, product_id=product_id, limit=limit, offset=offset
+        )
+        return ReorderAlertsOut(items=s.to(list[ReorderAlertOut], items))
+
+    @get("/reorder/{alert_id:int}", operation_id="getReorderAlert")
+    async def get_reorder(self, alert_id: FromPath[int]) -> ReorderAlertOut:
+        """One reorder alert."""
+        return s.to(ReorderAlertOut, await alerts.get_reorder(_alert_id(alert_id)))  # type: ignore[no-any-return]
+
+    @post("/reorder/{alert_id:int}/acknowledge", operation_id="acknowledgeReorderAlert", status_code=200)
+    async def acknowledge(self, request: ActorRequest, alert_id: FromPath[int]) -> ReorderAlertOut:
+        """Mark an open alert as seen; it stays open until stock recovers. Repeating it changes nothing."""
+        alert = await alerts.acknowledge(actor=request.user, alert_id=_alert_id(alert_id))
+        return s.to(ReorderAlertOut, alert)  # type: ignore[no-any-return]
+
+    @get("/expiry", operation_id="listExpiryAlerts")
+    async def expiry(
+        self,
+        within_days: Annotated[int, QueryParameter(ge=0, le=3650)] = 30,
+        view: Annotated[str | None, QueryParameter(pattern="^(expiring|expired|unused_in_time)$")] = None,
+        location_id: OptId = None,
+        product_id: OptId = None,
+    ) -> ExpiryOut:
+        """Lots on the shelf by expiry: expired (negative days_left) and expiring within N days.
+
+        `view=expired`: to dispose of; `view=expiring`: not yet expired; `view=unused_in_time`: on-hand beyond
+        what the trailing use rate and booked sessions will consume before expiry (`expected_use`, `surplus`).
+        """
+        items = await alerts.expiry(within_days=within_days, view=view, location_id=location_id, product_id=product_id)
+        return ExpiryOut(
+            items=s.to(list[ExpiryItemOut], items), as_of=clock.today(), within_days=within_days, view=view or "all"
+        )
+
+    @get("/digest", operation_id="previewAlertDigest")
+    async def digest(self, location_id: OptId = None) -> DigestsOut:
+        """The daily digest per location as it would be sent today (nothing is sent)."""
+        found = await alerts.digest(location_id=location_id, send=False)
+        return DigestsOut(items=[DigestOut(location_id=d["location_id"], payload=d["payload"]) for d in found])
+
+
+HANDLERS: list[Any] = [AlertsController]

@@ -9,6 +9,7 @@ from typing import Any
 from inventory import clock, db
 from inventory.domain.errors import Conflict, NotFound, Unprocessable
 from inventory.domain.models import Actor
+from inventory.services import alerting
 from inventory.store import audit, catalog
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -261,6 +262,8 @@ async def create_course(
             " created_by, created_at) VALUES ($1, $2, $3, $4, 'planned', $5, $6, $7, now())",
             planned,
         )
+        # Booked sessions inside a lead time raise forecast demand now, not at tomorrow's catch-up.
+        await alerting.reevaluate(conn, [(product_id, location_id) for product_id, _ in products])
         await audit.record(
             conn,
             actor_id=actor.id,
