@@ -8,7 +8,13 @@ lower bounds; the ratio to the raw-asyncpg baseline measured in the same run is 
 from __future__ import annotations
 
 import asyncio
+import json
+import os
+import re
 import secrets
+import shutil
+import subprocess
+import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -23,7 +29,8 @@ from inventory.domain.labelcode import mod10_check_digit
 from inventory.domain.models import Actor
 from inventory.services import auth, catalog, clinical, receiving
 
-LEVELS = (1, 8, 32)
+LEVELS = tuple(int(n) for n in os.environ.get("BENCH_LEVELS", "1,8,32").split(","))
+WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
 SECONDS = 4.0
 PASSWORD = secrets.token_urlsafe(16)
 
@@ -145,6 +152,72 @@ async def raw_scan(
         )
 
 
+WRK_SCRIPT = """
+local lanes = %s
+local token = "%s"
+local counter = 0
+local threads = 0
+setup = function(thread)
+    thread:set("first", threads)
+    threads = threads + 1
+end
+init = function(args)
+    -- Threads start half the lanes apart, so no two in-flight requests share a lane (and its row locks).
+    counter = first * math.floor(#lanes / 2)
+end
+request = function()
+    counter = counter + 1
+    local lane = lanes[(counter %% #lanes) + 1]
+    return wrk.format("POST", "/api/sessions/" .. lane[1] .. "/scans",
+        {["Content-Type"] = "application/json", ["Authorization"] = "Bearer " .. token}, lane[2])
+end
+"""
+
+
+def _wrk_ms(text: str) -> float:
+    value, unit = re.match(r"([0-9.]+)(us|ms|s)", text.strip()).groups()  # type: ignore[union-attr]
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def drive_wrk(
+    base: str, token: str, lanes: list[tuple[int, str, int, int]], concurrency: int
+) -> tuple[float, float, float]:
+    """Load the served app with wrk (a C load generator: it leaves the CPU to the service)."""
+    entries = ", ".join(
+        f"{{{session_id}, {json.dumps(json.dumps({'barcode': code}))}}}" for session_id, code, _, _ in lanes
+    )
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(WRK_SCRIPT % ("{" + entries + "}", token))
+    try:
+        result = subprocess.run(
+            [
+                "wrk",
+                "-t",
+                str(min(2, concurrency)),
+                "-c",
+                str(concurrency),
+                "-d",
+                f"{SECONDS:.0f}s",
+                "--latency",
+                "-s",
+                script.name,
+                base,
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    finally:
+        os.unlink(script.name)
+    out = result.stdout
+    if "Non-2xx" in out:
+        raise RuntimeError(out)
+    rate = float(re.search(r"Requests/sec:\s+([0-9.]+)", out).group(1))  # type: ignore[union-attr]
+    p50 = _wrk_ms(re.search(r"\s50%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
+    p99 = _wrk_ms(re.search(r"\s99%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
+    return rate, p50, p99
+
+
 async def main() -> None:
     """Seed, then measure raw asyncpg and HTTP at each concurrency level."""
     lanes_count = max(LEVELS)
@@ -164,7 +237,7 @@ async def main() -> None:
         await pool.close()
 
         http_figures: dict[int, tuple[float, float, float]] = {}
-        with served(url) as base:
+        with served(url, workers=WORKERS) as base:
             limits = httpx.Limits(max_connections=lanes_count, max_keepalive_connections=lanes_count)
             async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as http:
                 for _ in range(100):
@@ -190,7 +263,9 @@ async def main() -> None:
 
                     http_figures[level] = await drive(level, one_http)
 
-    print("scan benchmark (same run, same machine; HTTP includes auth, barcode parsing, rules, alerts, audit)")
+    generator = "wrk" if shutil.which("wrk") else "httpx (install wrk for a lighter load generator)"
+    print(f"scan benchmark: {WORKERS} service worker(s), load from {generator}; same run, same machine")
+    print("HTTP includes auth, barcode parsing, rules, FEFO, alerts, audit; raw = the essential SQL only")
     print(
         f"{'clients':>7} | {'raw asyncpg/s':>13} {'p50 ms':>7} {'p99 ms':>7} | {'HTTP scans/s':>12} "
         f"{'p50 ms':>7} {'p99 ms':>7} | {'HTTP/raw':>8}"

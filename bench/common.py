@@ -55,11 +55,13 @@ def served(database_url: str, *, workers: int = 1) -> Iterator[str]:
     """Run `inventory serve` against the database; yields its base URL."""
     port = free_port()
     env = {**os.environ, "DATABASE_URL": database_url, "INVENTORY_SECRET_KEY": secrets.token_urlsafe(48)}
+    # The service's output goes to a file: an unread pipe would fill up and stall the server.
+    log = open(f"/tmp/bench-serve-{port}.log", "wb")  # noqa: SIM115
     process = subprocess.Popen(
         [sys.executable, "-m", "inventory.cli", "serve", "--port", str(port), "--workers", str(workers)],
         env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -72,6 +74,7 @@ def served(database_url: str, *, workers: int = 1) -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(timeout=10)
+        log.close()
 
 
 def percentile(values: list[float], q: float) -> float:

@@ -71,6 +71,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         port=args.port,
         workers=args.workers,
         log_level="info",
+        access_log=False,  # one line per scan costs CPU the chair needs; the audit log records writes
         proxy_headers=False,
     )
     return 0

@@ -10,7 +10,7 @@ from inventory.db import Connection
 from inventory.domain.errors import BarcodeAmbiguous, NotFound
 from inventory.domain.gs1 import Reading, read_barcode
 from inventory.domain.lots import lot_key
-from inventory.store import catalog, lots
+from inventory.store import lots
 
 MAX_BARCODE_LENGTH = 512
 
@@ -70,12 +70,20 @@ async def _resolve_reading(conn: Connection, reading: Reading) -> Resolved | Non
         )
         return Resolved(reading=reading, product_id=lot["product_id"], units=1, gtin=gtin, lot=lot)
     assert reading.gtin is not None
-    found = await catalog.find_by_gtin(conn, reading.gtin)
-    if found is None:
+    # One round trip: the product behind the GTIN and, when the barcode names one, its lot.
+    row = await conn.fetchrow(
+        "SELECT g.product AS product_id, g.units, l.id, l.lot_number, l.expiry_date, l.status, l.not_received"
+        " FROM product_gtin g LEFT JOIN lot l ON l.product = g.product AND l.lot_key = $2 WHERE g.gtin = $1",
+        reading.gtin,
+        lot_key(reading.lot_number) if reading.lot_number is not None else None,
+    )
+    if row is None:
         return None
+    found = dict(row)
     lot = None
-    if reading.lot_number is not None:
-        lot = await lots.get_by_key(conn, found["product_id"], lot_key(reading.lot_number))
+    if found["id"] is not None:
+        lot = {k: found[k] for k in ("id", "lot_number", "expiry_date", "status", "not_received")}
+        lot["product_id"] = found["product_id"]
     return Resolved(
         reading=reading, product_id=found["product_id"], units=int(found["units"]), gtin=reading.gtin, lot=lot
     )

@@ -17,6 +17,50 @@ from inventory.store import audit, lots, stock
 
 MAX_QUANTITY = 100
 
+# The lot, locked FOR SHARE (a recall either commits before and is seen, or waits for this scan), with its
+# product and the earliest-expiring other usable lot of the product on the shelf here (for the FEFO warning).
+_LOCK_LOT = """
+SELECT l.id, l.product AS product_id, l.lot_number, l.expiry_date, l.status, l.not_received,
+       p.name AS product_name, p.ingredients, b.name AS brand_name,
+       e.id AS earlier_id, e.lot_number AS earlier_lot_number, e.expiry_date AS earlier_expiry
+FROM lot l
+JOIN product p ON p.id = l.product
+JOIN brand b ON b.id = p.brand
+LEFT JOIN LATERAL (
+    SELECT o.id, o.lot_number, o.expiry_date FROM lot o JOIN stock_level s ON s.lot = o.id
+    WHERE o.product = l.product AND s.location = $2 AND s.on_hand > 0 AND o.status = 'active'
+      AND o.expiry_date >= $3 AND o.expiry_date < l.expiry_date AND o.id <> l.id
+    ORDER BY o.expiry_date, o.id LIMIT 1
+) e ON true
+WHERE l.id = $1
+FOR SHARE OF l
+"""
+
+_RECORD_USE = """
+WITH used AS (
+    INSERT INTO usage (session, client, lot, product, location, quantity, serial, barcode, used_by, used_at,
+                       override_reason, warnings)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now(), $10, $11)
+    RETURNING id, used_at
+), level AS (
+    INSERT INTO stock_level (lot, location, on_hand, updated_at) VALUES ($3, $5, -$6::int, now())
+    ON CONFLICT (lot, location) DO UPDATE SET on_hand = stock_level.on_hand + EXCLUDED.on_hand, updated_at = now()
+    RETURNING on_hand
+), ledger AS (
+    INSERT INTO stock_movement (lot, location, quantity, kind, "user", created_at, usage)
+    SELECT $3, $5, -$6::int, 'use', $9, now(), used.id FROM used
+), audited AS (
+    INSERT INTO audit_event (actor, action, entity, entity_id, details, created_at)
+    SELECT $9, 'usage.record', 'usage', used.id,
+           jsonb_build_object('session_id', $1::int, 'client_id', $2::int, 'lot_id', $3::int, 'quantity', $6::int,
+                              'warnings', to_jsonb($12::text[]) || CASE WHEN level.on_hand < 0
+                                  THEN '["stock_discrepancy"]'::jsonb ELSE '[]'::jsonb END),
+           now()
+    FROM used, level
+)
+SELECT used.id, used.used_at, level.on_hand FROM used, level
+"""
+
 
 def _warning(code: str, message: str, **extra: Any) -> dict[str, Any]:
     return {"code": code, "message": message, **extra}
@@ -79,13 +123,7 @@ async def _record(
             warnings.append(_warning("lot_not_received", f"Lot {lot['lot_number']} was never received."))
 
         # Lock the lot: a recall either commits before this (and we see it) or waits until we commit.
-        locked = await conn.fetchrow(
-            "SELECT l.id, l.product AS product_id, l.lot_number, l.expiry_date, l.status, l.not_received,"
-            " p.name AS product_name, p.ingredients, b.name AS brand_name"
-            " FROM lot l JOIN product p ON p.id = l.product JOIN brand b ON b.id = p.brand"
-            " WHERE l.id = $1 FOR SHARE OF l",
-            lot["id"],
-        )
+        locked = await conn.fetchrow(_LOCK_LOT, lot["id"], location_id, today)
         assert locked is not None
         if locked["status"] == "recalled":
             raise Conflict(
@@ -138,38 +176,21 @@ async def _record(
                     "expires_soon", f"Lot {locked['lot_number']} expires on {expiry}.", expiry_date=expiry.isoformat()
                 )
             )
-        earlier = await conn.fetchrow(
-            "SELECT l.id, l.lot_number, l.expiry_date FROM lot l JOIN stock_level s ON s.lot = l.id"
-            " WHERE l.product = $1 AND s.location = $2 AND s.on_hand > 0 AND l.status = 'active'"
-            " AND l.expiry_date >= $3 AND l.expiry_date < $4 ORDER BY l.expiry_date, l.id LIMIT 1",
-            locked["product_id"],
-            location_id,
-            today,
-            expiry,
-        )
-        if earlier is not None:
+        if locked["earlier_id"] is not None:
             warnings.append(
                 _warning(
                     "fefo_violation",
-                    f"Lot {earlier['lot_number']} expires earlier ({earlier['expiry_date']}) and is on the shelf here.",
-                    lot_id=earlier["id"],
-                )
-            )
-        before = await stock.on_hand(conn, locked["id"], location_id, for_update=True) or 0
-        if before < quantity:
-            warnings.append(
-                _warning(
-                    "stock_discrepancy",
-                    f"Recorded stock here was {before}; the use is recorded and on-hand goes to {before - quantity}.",
+                    f"Lot {locked['earlier_lot_number']} expires earlier ({locked['earlier_expiry']}) and is on the"
+                    " shelf here.",
+                    lot_id=locked["earlier_id"],
                 )
             )
         if session["status"] == "planned":
             await conn.execute("UPDATE treatment_session SET status = 'open' WHERE id = $1", session_id)
         try:
-            usage = await conn.fetchrow(
-                "INSERT INTO usage (session, client, lot, product, location, quantity, serial, barcode, used_by,"
-                " used_at, override_reason, warnings) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now(), $10, $11)"
-                " RETURNING id, used_at",
+            # One statement: the usage, the guarded-free stock change, its ledger row and the audit event.
+            written = await conn.fetchrow(
+                _RECORD_USE,
                 session_id,
                 session["client"],
                 locked["id"],
@@ -181,39 +202,26 @@ async def _record(
                 actor.id,
                 override_reason if conflicts else None,
                 warnings,
+                [w["code"] for w in warnings],
             )
         except asyncpg.UniqueViolationError as error:
             raise Conflict(
                 f"Ampoule serial {reading.serial} was already used.", code="serial_already_used", serial=reading.serial
             ) from error
-        assert usage is not None
-        after = await stock.move(
-            conn,
-            lot_id=locked["id"],
-            location_id=location_id,
-            delta=-quantity,
-            kind="use",
-            user_id=actor.id,
-            guard=False,
-            usage_id=usage["id"],
-        )
+        assert written is not None
+        after: int = written["on_hand"]
+        if after < 0:
+            # Exact under concurrency: on-hand before this use was after + quantity.
+            warnings.append(
+                _warning(
+                    "stock_discrepancy",
+                    f"Recorded stock here was {after + quantity}; the use is recorded and on-hand goes to {after}.",
+                )
+            )
+            await conn.execute("UPDATE usage SET warnings = $2 WHERE id = $1", written["id"], warnings)
         await alerting.reevaluate(conn, [(locked["product_id"], location_id)])
-        await audit.record(
-            conn,
-            actor_id=actor.id,
-            action="usage.record",
-            entity="usage",
-            entity_id=usage["id"],
-            details={
-                "session_id": session_id,
-                "client_id": session["client"],
-                "lot_id": locked["id"],
-                "quantity": quantity,
-                "warnings": [w["code"] for w in warnings],
-            },
-        )
     return {
-        "usage_id": usage["id"],
+        "usage_id": written["id"],
         "session_id": session_id,
         "client_id": session["client"],
         "product": {
@@ -231,7 +239,7 @@ async def _record(
         "location_id": location_id,
         "quantity": quantity,
         "on_hand_after": after,
-        "used_at": usage["used_at"],
+        "used_at": written["used_at"],
         "warnings": warnings,
     }
 
