@@ -16,6 +16,7 @@ from inventory import db
 from inventory.api import problems, routes_core, routes_ops
 from inventory.api.security import auth_middleware, openapi_components
 from inventory.config import Settings, get_settings
+from inventory.services import labels as labels_service
 
 
 def _route_handlers() -> list[Any]:
@@ -51,6 +52,7 @@ def create_app(settings: Settings | None = None, *, manage_pool: bool = True) ->
         finally:
             if manage_pool:
                 await db.close_pool()
+                labels_service.shutdown()
 
     return Litestar(
         route_handlers=_route_handlers(),

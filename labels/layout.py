@@ -72,9 +72,7 @@ def clean(text: str) -> str:
     return " ".join("".join(chars).split())
 
 
-def _fit(
-    text: str, weight: Weight, size_pt: float, max_w: float, min_factor: float
-) -> tuple[str, float, float]:
+def _fit(text: str, weight: Weight, size_pt: float, max_w: float, min_factor: float) -> tuple[str, float, float]:
     """Shrink `text` down to `min_factor` of its size to fit `max_w`, then cut it with an ellipsis."""
     width = text_width_mm(text, weight, size_pt)
     if width <= max_w:
@@ -119,6 +117,11 @@ def plan(data: LabelData, width_mm: float, height_mm: float, module_mm: float, *
 
     symbol_w = symbol.width_modules * module
     left = (width - symbol_w) / 2
+    if grow:
+        # Single labels are laid out in whole printer dots (the module is a whole number of them): start
+        # the symbol on a module boundary too, so every bar edge falls on a dot edge when rasterised at
+        # the design resolution, instead of each edge being smeared over two dots.
+        left = math.floor(left / module + 1e-9) * module
     bars = Bars(symbol, left + QUIET_ZONE_MODULES * module, bar_top, module, max(bar_h, 1.0))
     hri_text = Text(
         hri,

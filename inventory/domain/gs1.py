@@ -35,9 +35,7 @@ GS = "\x1d"
 # None of them is in the GS1 character set 82, so they can never be part of a value.
 SEPARATORS = frozenset({GS, "|", "^", "~"})
 
-GS1_CHARSET = frozenset(
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789" + "!\"%&'()*+,-./:;<=>?_"
-)
+GS1_CHARSET = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789" + "!\"%&'()*+,-./:;<=>?_")
 """GS1 AI encodable character set 82 (lot numbers, serials and other X fields)."""
 
 # A GS1 DataMatrix on an ampoule box holds well under 100 characters; the cap only keeps
@@ -82,6 +80,9 @@ class Reading:
     serial: str | None = None
     lot_id: int | None = None
     other: tuple[tuple[str, str], ...] = field(default=())
+    # An HRI reading that takes an "(AI)" inside a value as data although the plain split is valid too:
+    # credible only when it names a lot the catalog knows (see services/barcodes.py).
+    guessed: bool = field(default=False, compare=False)
 
     def as_element_string(self) -> str:
         """Canonical HRI "(01)…(17)…(10)…(21)…" then other AIs; a label reading gives its label code."""
@@ -100,8 +101,12 @@ class Reading:
         return "".join(f"({code}){value}" for code, value in elements)
 
 
-def read_barcode(raw: str, *, today: date | None = None) -> list[Reading]:
-    """Every valid reading of a scan, the likeliest first; raises BarcodeInvalid when there is none."""
+def read_barcode(raw: str, *, today: date | None = None, hri_guesses: bool = False) -> list[Reading]:
+    """Every valid reading of a scan, the likeliest first; raises BarcodeInvalid when there is none.
+
+    With `hri_guesses`, an HRI text whose "(AI)" markers all split validly also gets the readings that
+    take a marker inside a value as data (lot "X(21)5"), after the others and marked `guessed`.
+    """
     if today is None:
         today = date.today()
     text = _EDGE_WHITESPACE.sub("", raw)
@@ -142,8 +147,12 @@ def read_barcode(raw: str, *, today: date | None = None) -> list[Reading]:
                 raise BarcodeInvalid(f"Barcode not readable: {exc.detail}") from None
 
     search = _Search(today)
-    sequences = search.hri(text) if text.startswith("(") else search.machine(text)
-    readings = list(dict.fromkeys(_reading(elements, today) for elements in sequences))
+    sequences = search.hri(text, guesses=hri_guesses) if text.startswith("(") else search.machine(text)
+    readings = list(
+        dict.fromkeys(
+            _reading(elements, today, guessed=index >= search.guessed_from) for index, elements in enumerate(sequences)
+        )
+    )
     if not readings:
         raise BarcodeInvalid(search.explain(gs1_only=gs1_only))
     return readings
@@ -194,12 +203,8 @@ def _elements_to_format(
             continue
         bad = sorted(set(value) - GS1_CHARSET)
         if not 1 <= len(value) <= 20 or bad:
-            reason = (
-                f"characters {''.join(bad)!r} are not allowed" if bad else "it must be 1 to 20 characters"
-            )
-            raise Unprocessable(
-                f"{name} {_show(value)} cannot be put in a GS1 barcode: {reason}.", field=name
-            )
+            reason = f"characters {''.join(bad)!r} are not allowed" if bad else "it must be 1 to 20 characters"
+            raise Unprocessable(f"{name} {_show(value)} cannot be put in a GS1 barcode: {reason}.", field=name)
         elements.append((code, value))
     return elements
 
@@ -221,7 +226,7 @@ def _read_label(text: str) -> Reading:
     raise BarcodeInvalid(f"Label code {_show(text)} is malformed; expected MIL followed by digits.")
 
 
-def _reading(elements: _Elements, today: date) -> Reading:
+def _reading(elements: _Elements, today: date, *, guessed: bool = False) -> Reading:
     """The reading of one fully valid split into element strings."""
     gtin = lot_number = serial = None
     expiry = None
@@ -238,7 +243,13 @@ def _reading(elements: _Elements, today: date) -> Reading:
         else:
             other.append((code, value))
     return Reading(
-        kind="gs1", gtin=gtin, lot_number=lot_number, expiry=expiry, serial=serial, other=tuple(other)
+        kind="gs1",
+        gtin=gtin,
+        lot_number=lot_number,
+        expiry=expiry,
+        serial=serial,
+        other=tuple(other),
+        guessed=guessed,
     )
 
 
@@ -372,6 +383,8 @@ class _Search:
         self.steps = 0
         self.failure: _Failure | None = None
         self.human_readable = False
+        # Readings from this index on are guesses (see Reading.guessed).
+        self.guessed_from = MAX_READINGS + 1
 
     def machine(self, text: str) -> list[_Elements]:
         """Splits of an element string in machine form (FNC1 as GS or a substitute), likeliest first.
@@ -429,11 +442,7 @@ class _Search:
             start = position + len(ai.code)
             end = segment_end[start]
             ends = list(range(min(end, start + ai.max_length), start, -1))  # longest first: "rest is the lot"
-            if (
-                separators_kept
-                and ai.separator_required
-                and _check(ai.code, text[start:end], self.today) is None
-            ):
+            if separators_kept and ai.separator_required and _check(ai.code, text[start:end], self.today) is None:
                 ends = [end]
             found: list[tuple[int, _Elements, int]] = []
             best: tuple[int, str] | None = None
@@ -460,7 +469,7 @@ class _Search:
         # Fewest guessed separators first; within a level, the depth-first order keeps longer fields first.
         return sorted(results, key=costs.__getitem__), pruned
 
-    def hri(self, text: str) -> list[_Elements]:
+    def hri(self, text: str, *, guesses: bool = False) -> list[_Elements]:
         """Splits of a "(AI)value(AI)value" text; spaces between elements are ignored."""
         self.human_readable = True
         # Only whitespace before "(" goes: inside a value it stays, and makes the value invalid.
@@ -479,18 +488,26 @@ class _Search:
         # part of a value, nearest boundary first.
         try:
             strict = self._hri_split(compact, markers, all_boundaries=True)
-            if strict:
-                return strict
-            explanation = self.failure
-            readings = self._hri_split(compact, markers, all_boundaries=False)
         except _TooMany:
             raise BarcodeInvalid(_TOO_MANY) from None
+        if strict and not guesses:
+            return strict
+        explanation = self.failure
+        try:
+            loose = self._hri_split(compact, markers, all_boundaries=False)
+        except _TooMany:
+            if not strict:
+                raise BarcodeInvalid(_TOO_MANY) from None
+            loose = []
         self.failure = explanation  # Why the plain reading failed says more than the contortions.
-        return readings
+        if not strict:
+            return loose
+        # A printed "(10)X(21)5" may be lot "X(21)5" (parentheses are GS1 characters): offer those
+        # readings after the plain ones, marked as guesses that only a known lot can confirm.
+        self.guessed_from = len(strict)
+        return (strict + [elements for elements in loose if elements not in strict])[:MAX_READINGS]
 
-    def _hri_split(
-        self, compact: str, markers: list[tuple[int, int, str]], *, all_boundaries: bool
-    ) -> list[_Elements]:
+    def _hri_split(self, compact: str, markers: list[tuple[int, int, str]], *, all_boundaries: bool) -> list[_Elements]:
         n = len(compact)
         end = len(markers)  # Marker index standing for "end of text".
         results: list[_Elements] = []

@@ -28,11 +28,12 @@ class Resolved:
 
 async def resolve(conn: Connection, raw: str, *, today: date) -> Resolved:
     """Resolve a barcode; raises BarcodeInvalid, BarcodeAmbiguous or NotFound(product_unknown)."""
-    readings = read_barcode(raw[: MAX_BARCODE_LENGTH + 1], today=today)
+    readings = read_barcode(raw[: MAX_BARCODE_LENGTH + 1], today=today, hri_guesses=True)
     candidates: list[Resolved] = []
     for reading in readings:
         resolved = await _resolve_reading(conn, reading)
-        if resolved is not None:
+        # A guessed reading counts only when it names a known lot: it must never create a lot.
+        if resolved is not None and (not reading.guessed or resolved.lot is not None):
             candidates.append(resolved)
     if not candidates:
         first = readings[0]

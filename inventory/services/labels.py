@@ -1,0 +1,218 @@
+"""Lot labels: one query reads each lot with its product, brand and unit GTIN; `labels` draws them off the loop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+import os
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import labels
+from inventory import db
+from inventory.domain.errors import NotFound, Unprocessable
+from inventory.domain.labelcode import format_lot_code
+
+T = TypeVar("T")
+log = logging.getLogger("inventory")
+
+MAX_COPIES = 500
+MAX_SHEET_ITEMS = 500
+MAX_SHEET_LABELS = 2000
+MAX_LOT_ID = 2_147_483_647
+PNG_DPI_RANGE = (100, 1200)
+ZPL_DPIS = (203, 300)
+DEFAULT_DPI = 300
+# Rendering is CPU-bound pure Python (reportlab, python-barcode, Pillow). In a worker thread it still holds
+# the GIL, and each await of a scan then waits up to a switch interval for it: measured on 2 cores, scans
+# fell from ~270/s to ~20/s (p99 ~190-500 ms) while sheets were printed. So labels are drawn in a separate
+# process, one per server worker; requests queue for it and a cancelled request's queued job is dropped.
+RENDER_PROCESSES = 1
+
+STORAGE_NOTES = {"fridge": "Store at 2\u20138 °C", "room": "Store below 25 °C"}
+EXTENSIONS = {"png": "png", "svg": "svg", "pdf": "pdf", "zpl": "zpl"}
+
+_LOTS_SQL = """
+SELECT l.id, l.lot_number, l.expiry_date, p.name AS product_name, p.storage, b.name AS brand_name,
+       (SELECT g.gtin FROM product_gtin g WHERE g.product = p.id AND g.units = 1 ORDER BY g.id LIMIT 1) AS gtin
+FROM lot l JOIN product p ON p.id = l.product JOIN brand b ON b.id = p.brand
+WHERE l.id = ANY($1::int[])
+"""
+
+_processes: ProcessPoolExecutor | None = None
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """Label bytes and how to serve them."""
+
+    content: bytes
+    media_type: str
+    filename: str
+
+
+def label_data(row: Any) -> labels.LabelData:
+    """The printed content of a lot's label, from a row of the lots query."""
+    return labels.LabelData(
+        brand=row["brand_name"],
+        product=row["product_name"],
+        lot_number=row["lot_number"],
+        expiry=row["expiry_date"],
+        gtin=row["gtin"],
+        own_code=format_lot_code(row["id"]),
+        storage_note=STORAGE_NOTES.get(row["storage"]),
+    )
+
+
+async def _load(lot_ids: Sequence[int]) -> dict[int, labels.LabelData]:
+    """LabelData per lot id; raises NotFound naming every lot id that does not exist."""
+    wanted = sorted(set(lot_ids))
+    valid = [lot_id for lot_id in wanted if 1 <= lot_id <= MAX_LOT_ID]
+    rows: list[Any] = []
+    if valid:
+        async with db.connection() as conn:
+            rows = await conn.fetch(_LOTS_SQL, valid)
+    found = {row["id"]: label_data(row) for row in rows}
+    missing = [lot_id for lot_id in wanted if lot_id not in found]
+    if missing:
+        noun = "Lot" if len(missing) == 1 else "Lots"
+        verb = "does" if len(missing) == 1 else "do"
+        raise NotFound(
+            f"{noun} {', '.join(map(str, missing))} {verb} not exist.",
+            code="not_found",
+            entity="lot",
+            lot_ids=missing,
+        )
+    return found
+
+
+def _check_format(fmt: str, dpi: int | None) -> int:
+    """The dpi to render `fmt` with; raises Unprocessable(label_format_invalid)."""
+    if fmt not in labels.FORMATS:
+        raise Unprocessable(
+            f"Unknown label format {fmt!r}; expected one of {', '.join(labels.FORMATS)}.",
+            code="label_format_invalid",
+            formats=list(labels.FORMATS),
+        )
+    if dpi is None:
+        return DEFAULT_DPI
+    if fmt == "zpl" and dpi not in ZPL_DPIS:
+        raise Unprocessable(f"ZPL labels are made for 203 or 300 dpi printers, not {dpi}.", code="label_format_invalid")
+    if not PNG_DPI_RANGE[0] <= dpi <= PNG_DPI_RANGE[1]:
+        raise Unprocessable(
+            f"dpi must be between {PNG_DPI_RANGE[0]} and {PNG_DPI_RANGE[1]}, not {dpi}.",
+            code="label_format_invalid",
+        )
+    return dpi
+
+
+def _exit_with_parent(parent_pid: int) -> None:
+    """Rendering-process initializer: exit once the server process is gone, however it ended.
+
+    uvicorn re-raises SIGTERM after its graceful shutdown, so atexit never stops the pool; a worker blocked
+    on its task queue would otherwise live on as an orphan after every restart.
+    """
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(0.5)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
+def _executor() -> ProcessPoolExecutor:
+    global _processes
+    if _processes is None:
+        # spawn, not fork: the server process has threads and open sockets a fork would copy.
+        _processes = ProcessPoolExecutor(
+            RENDER_PROCESSES,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_exit_with_parent,
+            initargs=(os.getpid(),),
+        )
+    return _processes
+
+
+def shutdown() -> None:
+    """Stop the rendering process (the next render starts a new one)."""
+    global _processes
+    executor, _processes = _processes, None
+    if executor is not None:
+        executor.shutdown(wait=False, cancel_futures=True)
+
+
+async def _off_loop(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """`function(*args, **kwargs)` in the rendering process; it must be picklable (a module-level function).
+
+    A crashed rendering process is replaced once; if the new one fails too, the call runs in a thread.
+    """
+    for _ in range(2):
+        try:
+            return await asyncio.wrap_future(_executor().submit(function, *args, **kwargs))
+        except BrokenProcessPool:
+            log.warning("label rendering process died; starting a new one")
+            shutdown()
+    log.error("label rendering processes keep dying; rendering in a thread")
+    return await asyncio.to_thread(function, *args, **kwargs)
+
+
+def _render_error(error: ValueError) -> Unprocessable:
+    # labels/ refuses only data it cannot barcode; with an own_code on every label that should not happen.
+    return Unprocessable(f"This label cannot be drawn: {error}", code="label_unrenderable")
+
+
+async def render_lot_label(lot_id: int, fmt: str = "png", *, dpi: int | None = None) -> Rendered:
+    """One lot's label as PNG, SVG, PDF or ZPL; raises NotFound (lot) or Unprocessable (label_format_invalid).
+
+    `dpi` is the PNG resolution (100-1200) or the ZPL printer density (203 or 300); vectors ignore it.
+    """
+    resolution = _check_format(fmt, dpi)
+    data = (await _load([lot_id]))[lot_id]
+    try:
+        content = await _off_loop(labels.render_label, data, fmt, dpi=resolution)
+    except ValueError as error:
+        raise _render_error(error) from None
+    return Rendered(content, labels.content_type(fmt), f"lot-{lot_id}.{EXTENSIONS[fmt]}")
+
+
+async def render_sheet(items: Sequence[tuple[int, int]], layout: str = "3x8") -> Rendered:
+    """A PDF of A4 label sheets with `copies` labels of each `(lot_id, copies)`, in order.
+
+    Raises Unprocessable (validation_error, label_sheet_too_large) before reading anything, and NotFound
+    naming every unknown lot before drawing anything.
+    """
+    if layout not in labels.LAYOUTS:
+        raise Unprocessable(
+            f"Unknown sheet layout {layout!r}; expected one of {', '.join(labels.LAYOUTS)}.",
+            code="validation_error",
+            layouts=list(labels.LAYOUTS),
+        )
+    if not items:
+        raise Unprocessable("A sheet needs at least one item.", code="validation_error")
+    if len(items) > MAX_SHEET_ITEMS:
+        raise Unprocessable(f"A sheet takes at most {MAX_SHEET_ITEMS} items.", code="validation_error")
+    for _, copies in items:
+        if isinstance(copies, bool) or not 1 <= copies <= MAX_COPIES:
+            raise Unprocessable(f"copies must be 1 to {MAX_COPIES}, not {copies}.", code="validation_error")
+    total = sum(copies for _, copies in items)
+    if total > MAX_SHEET_LABELS:
+        raise Unprocessable(
+            f"{total} labels asked for; one sheet request prints at most {MAX_SHEET_LABELS}.",
+            code="label_sheet_too_large",
+            requested=total,
+            max_labels=MAX_SHEET_LABELS,
+        )
+    found = await _load([lot_id for lot_id, _ in items])
+    plan = [(found[lot_id], copies) for lot_id, copies in items]
+    try:
+        content = await _off_loop(labels.render_sheet, plan, layout)
+    except ValueError as error:
+        raise _render_error(error) from None
+    return Rendered(content, labels.content_type("pdf"), f"labels-{layout}.pdf")
