@@ -92,7 +92,9 @@ async def get_client(*, actor: Actor, client_id: int) -> dict[str, Any]:
 
 
 async def list_clients(*, actor: Actor, query: str | None, limit: int = 50, offset: int = 0) -> list[dict[str, Any]]:
-    """Clients whose name contains the query."""
+    """Clients whose name contains the query; raises Unprocessable for control characters."""
+    if query is not None and not query.isprintable():
+        raise Unprocessable("The search text contains control characters.", code="validation_error")
     async with db.connection() as conn:
         rows = await conn.fetch(
             f"SELECT {_CLIENT_COLUMNS} FROM client WHERE ($1::text IS NULL OR full_name ILIKE '%' || $1 || '%')"
