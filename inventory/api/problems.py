@@ -64,6 +64,11 @@ def from_http(error: HTTPException) -> ProblemDetailsException:
     return _problem(status, code, code.replace("_", " ").capitalize(), str(error.detail))
 
 
+def from_encoding(error: UnicodeDecodeError) -> ProblemDetailsException:
+    """A body that is not valid UTF-8 (msgspec raises this from inside a JSON string, not a DecodeError)."""
+    return _problem(400, "bad_request", "Bad request", "The request body is not valid UTF-8 JSON.")
+
+
 def from_database(error: asyncpg.PostgresError) -> ProblemDetailsException:
     """Constraint and data errors the services did not anticipate; never a 500."""
     if isinstance(error, asyncpg.UniqueViolationError):
@@ -100,6 +105,7 @@ def plugin() -> ProblemDetailsPlugin:
                 InventoryError: from_domain,
                 ValidationException: from_validation,
                 HTTPException: from_http,
+                UnicodeDecodeError: from_encoding,
                 asyncpg.PostgresError: from_database,
                 asyncpg.InterfaceError: from_connection,
                 ConnectionError: from_connection,

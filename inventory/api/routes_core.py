@@ -18,6 +18,8 @@ ActorRequest = Request[Actor, Any, Any]
 Limit = Annotated[int, QueryParameter(ge=1, le=1000)]
 Offset = Annotated[int, QueryParameter(ge=0, le=10_000_000)]
 OptId = Annotated[int | None, QueryParameter(ge=1, le=2_147_483_647)]
+# Search text without control characters: a NUL would otherwise reach PostgreSQL and fail there.
+SearchText = Annotated[str | None, QueryParameter(max_length=100, pattern=r"^[^\x00-\x1f\x7f]*$")]
 
 
 class AuthController(Controller):
@@ -96,7 +98,7 @@ class CatalogController(Controller):
     async def list_products(
         self,
         brand_id: OptId = None,
-        q: Annotated[str | None, QueryParameter(max_length=100)] = None,
+        q: SearchText = None,
         limit: Limit = 100,
         offset: Offset = 0,
     ) -> list[s.ProductOut]:
@@ -288,7 +290,7 @@ class AuditController(Controller):
     @get("/", operation_id="listAuditEvents")
     async def list_events(
         self,
-        entity: Annotated[str | None, QueryParameter(max_length=32)] = None,
+        entity: Annotated[str | None, QueryParameter(max_length=32, pattern=r"^[A-Za-z0-9_.-]*$")] = None,
         entity_id: OptId = None,
         actor_id: OptId = None,
         before_id: OptId = None,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 PREFIX = "MIL"
-_CODE = re.compile(r"^MIL(\d{1,12})$", re.IGNORECASE)
+_CODE = re.compile(r"^MIL([0-9]{1,12})$", re.IGNORECASE)
 
 
 def mod10_check_digit(digits: str) -> int:

@@ -117,6 +117,10 @@ async def create_user(
 ) -> dict[str, Any]:
     """Create a user (admin, or the CLI when actor is None); raises Conflict on a taken e-mail."""
     _check_new_user(email, role, password)
+    async with db.connection() as conn:
+        # Refuse a taken e-mail before the deliberately slow hash; checked again below, in the transaction.
+        if await users.get_by_email(conn, email) is not None:
+            raise Conflict(f"A user with e-mail {email} already exists.", code="duplicate")
     password_hash = await hash_password(password)
     async with db.transaction() as conn:
         if await users.get_by_email(conn, email) is not None:

@@ -19,6 +19,8 @@ def _clean_name(value: str, what: str) -> str:
     name = " ".join(value.split())
     if not name:
         raise Unprocessable(f"The {what} name is empty.", code="validation_error")
+    if not name.isprintable():
+        raise Unprocessable(f"The {what} name contains control characters.", code="validation_error")
     return name
 
 
@@ -64,8 +66,11 @@ async def create_product(
     if gtin is not None:
         gtins.append((normalize_gtin(gtin), 1))
     for pack_gtin, units in packs:
-        if units < 1:
-            raise Unprocessable("A pack holds at least one unit.", code="validation_error")
+        if units < 2:
+            # A "pack" of one is the unit itself; stored as such it would hide behind the unit GTIN.
+            raise Unprocessable(
+                "A pack holds at least two units; give a single unit's GTIN as `gtin`.", code="validation_error"
+            )
         gtins.append((normalize_gtin(pack_gtin), units))
     codes = [g for g, _ in gtins]
     if len(set(codes)) != len(codes):

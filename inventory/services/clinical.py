@@ -95,6 +95,8 @@ async def list_clients(*, actor: Actor, query: str | None, limit: int = 50, offs
     """Clients whose name contains the query; raises Unprocessable for control characters."""
     if query is not None and not query.isprintable():
         raise Unprocessable("The search text contains control characters.", code="validation_error")
+    if query is not None:  # matched literally: % and _ are not wildcards
+        query = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     async with db.connection() as conn:
         rows = await conn.fetch(
             f"SELECT {_CLIENT_COLUMNS} FROM client WHERE ($1::text IS NULL OR full_name ILIKE '%' || $1 || '%')"

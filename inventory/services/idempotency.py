@@ -32,6 +32,13 @@ async def run_once(
     """
     if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
         raise Unprocessable("Idempotency-Key must be 1 to 255 printable characters.", code="idempotency_key_invalid")
+    # The write runs inside this transaction, so its own retry loop cannot run: retry the whole here.
+    return await db.with_retries(lambda: _attempt(user_id, key, fingerprint, operation))
+
+
+async def _attempt(
+    user_id: int, key: str, fingerprint: str, operation: Callable[[], Awaitable[StoredResponse]]
+) -> StoredResponse:
     async with db.transaction() as conn:
         await conn.execute(
             f"DELETE FROM idempotency_record WHERE user_id = $1 AND key = $2"

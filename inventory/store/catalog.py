@@ -70,7 +70,9 @@ async def get_product(conn: Connection, product_id: int) -> dict[str, Any] | Non
 async def list_products(
     conn: Connection, *, brand_id: int | None, query: str | None, limit: int, offset: int
 ) -> list[dict[str, Any]]:
-    """Products, filtered by brand and a name fragment."""
+    """Products, filtered by brand and a name fragment (matched literally: % and _ are not wildcards)."""
+    if query is not None:
+        query = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     rows = await conn.fetch(
         _PRODUCT_SELECT + " WHERE ($1::int IS NULL OR p.brand = $1)"
         " AND ($2::text IS NULL OR p.name ILIKE '%' || $2 || '%' OR b.name ILIKE '%' || $2 || '%')"
