@@ -59,9 +59,7 @@ def main() -> None:
         rates[fmt] = per_second(functools.partial(_render, fmt))
         print(f"{fmt:>4}: {rates[fmt]:8.0f} labels/s")
 
-    sheet_items = [
-        (data, 100 // len(LABELS) + (index < 100 % len(LABELS))) for index, data in enumerate(LABELS)
-    ]
+    sheet_items = [(data, 100 // len(LABELS) + (index < 100 % len(LABELS))) for index, data in enumerate(LABELS)]
     assert sum(copies for _, copies in sheet_items) == 100
     runs = []
     for _ in range(5):

@@ -8,9 +8,7 @@ from labels.model import LabelData
 from labels.symbols import Symbol, code128, gs1_128
 
 # GS1 General Specifications, "GS1 AI encodable character set 82", the only characters AI (10) may hold.
-CSET82 = frozenset(
-    "!\"%&'()*+,-./" + string.digits + ":;<=>?" + string.ascii_uppercase + "_" + string.ascii_lowercase
-)
+CSET82 = frozenset("!\"%&'()*+,-./" + string.digits + ":;<=>?" + string.ascii_uppercase + "_" + string.ascii_lowercase)
 LOT_MAX_LEN = 20  # AI (10) is X..20
 
 

@@ -25,8 +25,7 @@ def render_svg(plan: Plan) -> bytes:
     )
     parts = [
         '<?xml version="1.0" encoding="UTF-8"?>',
-        f'<svg xmlns="http://www.w3.org/2000/svg" version="1.1" width="{w}mm" height="{h}mm" '
-        f'viewBox="0 0 {w} {h}">',
+        f'<svg xmlns="http://www.w3.org/2000/svg" version="1.1" width="{w}mm" height="{h}mm" viewBox="0 0 {w} {h}">',
         f"<title>{escape(bars.symbol.hri)}</title>",
         '<rect width="100%" height="100%" fill="#fff"/>',
         f'<path d="{path}" fill="#000" shape-rendering="crispEdges"/>',

@@ -29,7 +29,12 @@ def _cli(*args: str, url: str, stdin: str = "") -> subprocess.CompletedProcess[s
     env = {**os.environ, "DATABASE_URL": url, "INVENTORY_SECRET_KEY": secrets.token_urlsafe(48)}
     return subprocess.run(
         [sys.executable, "-m", "inventory.cli", *args],
-        input=stdin, capture_output=True, text=True, env=env, timeout=120, check=False,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
     )
 
 
@@ -80,13 +85,27 @@ async def test_serve_refuses_an_unmigrated_database_and_user_create_reads_stdin(
         assert "not migrated" in refused.stderr
         assert (await asyncio.to_thread(_cli, "migrate", url=url)).returncode == 0
         created = await asyncio.to_thread(
-            _cli, "user", "create", "nurse@clinic.test", "--role", "staff", "--password-stdin",
-            url=url, stdin="a long enough password\n",
+            _cli,
+            "user",
+            "create",
+            "nurse@clinic.test",
+            "--role",
+            "staff",
+            "--password-stdin",
+            url=url,
+            stdin="a long enough password\n",
         )
         assert created.returncode == 0, created.stderr
         duplicate = await asyncio.to_thread(
-            _cli, "user", "create", "nurse@clinic.test", "--role", "staff", "--password-stdin",
-            url=url, stdin="a long enough password\n",
+            _cli,
+            "user",
+            "create",
+            "nurse@clinic.test",
+            "--role",
+            "staff",
+            "--password-stdin",
+            url=url,
+            stdin="a long enough password\n",
         )
         assert duplicate.returncode == 1
         conn = await asyncpg.connect(url)

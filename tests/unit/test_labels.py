@@ -50,9 +50,7 @@ OWN_LABEL = LabelData(
 )
 
 
-def decode(
-    image: Image.Image, text_mode: zxingcpp.TextMode = zxingcpp.TextMode.HRI
-) -> list[zxingcpp.Barcode]:
+def decode(image: Image.Image, text_mode: zxingcpp.TextMode = zxingcpp.TextMode.HRI) -> list[zxingcpp.Barcode]:
     """Every barcode zxing finds in `image`."""
     return zxingcpp.read_barcodes(image, text_mode=text_mode)
 
@@ -214,9 +212,7 @@ def test_png_honours_dpi() -> None:
 
 @settings(max_examples=25, deadline=None)
 @given(
-    lot=st.text(
-        alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-./", min_size=1, max_size=20
-    ),
+    lot=st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-./", min_size=1, max_size=20),
     expiry=st.dates(min_value=datetime.date(2000, 1, 1), max_value=datetime.date(2099, 12, 31)),
 )
 def test_png_property_any_gs1_lot_and_date_decodes_back(lot: str, expiry: datetime.date) -> None:
