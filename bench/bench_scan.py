@@ -48,7 +48,6 @@ async def seed(lanes: int) -> list[tuple[int, str, int, int]]:
     actor = Actor(id=user["id"], role="manager", email=user["email"])
     brand = await catalog.create_brand(actor=actor, name="Bench brand")
     location = await catalog.create_location(actor=actor, name="Bench room")
-    client = await clinical.create_client(actor=actor, full_name="Bench client", allergies=["Peanut"])
     expiry = clock.today() + timedelta(days=365)
     lanes_out = []
     for lane in range(lanes):
@@ -80,6 +79,8 @@ async def seed(lanes: int) -> list[tuple[int, str, int, int]]:
                 )
             ],
         )
+        # One client per chair, as in a clinic: each lane is a different person's session.
+        client = await clinical.create_client(actor=actor, full_name=f"Bench client {lane}", allergies=["Peanut"])
         session = await clinical.create_session(actor=actor, client_id=client["id"], location_id=location["id"])
         code = format_element_string(gtin=gtin(lane + 1), expiry=expiry, lot_number=f"B{lane:03d}")
         lanes_out.append((session["id"], code, receipt["lines"][0]["lot"]["id"], location["id"]))
@@ -251,7 +252,11 @@ async def main() -> None:
                     await http.post("/api/auth/token", json={"email": "bench@clinic.test", "password": PASSWORD})
                 ).json()["access_token"]
                 headers = {"Authorization": f"Bearer {token}"}
+                use_wrk = shutil.which("wrk") is not None
                 for level in LEVELS:
+                    if use_wrk:
+                        http_figures[level] = await asyncio.to_thread(drive_wrk, base, token, lanes, level)
+                        continue
 
                     async def one_http(lane: int) -> None:
                         session_id, code, _, _ = lanes[lane]

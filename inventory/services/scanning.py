@@ -87,6 +87,9 @@ async def _record(
     today = clock.today()
     scanned = raw.strip()
     async with db.transaction() as conn:
+        # The scan's statements are prepared and their shapes never vary: planning them afresh on every scan
+        # (PostgreSQL's custom plans) costs more than running them, so reuse one generic plan each.
+        await conn.execute("SET LOCAL plan_cache_mode = force_generic_plan")
         # FOR SHARE: closing the session waits for scans in flight, and a scan after the close sees it.
         session = await conn.fetchrow(
             "SELECT s.id, s.status, s.location, s.client, c.allergies FROM treatment_session s"
