@@ -14,6 +14,7 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 import httpx
 import pytest
+from litestar import Litestar
 from piccolo.engine.postgres import PostgresTransaction
 
 from inventory import clock, db
@@ -149,10 +150,15 @@ async def tokens(settings: Settings, pool: None) -> dict[str, str]:
     return result
 
 
+@pytest.fixture(scope="session")
+def app(settings: Settings) -> Litestar:
+    """The app, built once: it holds no per-test state (the database is the state)."""
+    return create_app(settings, manage_pool=False)
+
+
 @pytest.fixture
-async def client(settings: Settings, conn: asyncpg.Connection) -> AsyncIterator[httpx.AsyncClient]:
+async def client(app: Litestar, conn: asyncpg.Connection) -> AsyncIterator[httpx.AsyncClient]:
     """An HTTP client on the ASGI app, in the test's transaction (same task, so the same connection)."""
-    app = create_app(settings, manage_pool=False)
     transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
         yield http

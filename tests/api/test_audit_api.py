@@ -2,34 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
 import httpx
 import pytest
-from litestar import Litestar
 
-from inventory.app import create_app
-from inventory.config import Settings
 from inventory.domain.models import Actor
 from tests.support import factories as f
 
 H = dict[str, dict[str, str]]
-
-
-@pytest.fixture(scope="module")
-def app(settings: Settings) -> Litestar:
-    """The app, built once for this module (it holds no per-test state)."""
-    return create_app(settings, manage_pool=False)
-
-
-@pytest.fixture
-async def client(app: Litestar, conn: asyncpg.Connection) -> AsyncIterator[httpx.AsyncClient]:
-    """An HTTP client on the module's app, in the test's transaction."""
-    transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-        yield http
 
 
 async def brand_via_api(client: httpx.AsyncClient, headers: dict[str, str]) -> int:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -11,9 +10,7 @@ import asyncpg
 import httpx
 import jwt
 import pytest
-from litestar import Litestar
 
-from inventory.app import create_app
 from inventory.config import Settings
 from inventory.domain.models import Actor
 from inventory.services import auth
@@ -22,20 +19,6 @@ from tests.support import factories as f
 
 H = dict[str, dict[str, str]]
 PASSWORD = "a long enough password"
-
-
-@pytest.fixture(scope="module")
-def app(settings: Settings) -> Litestar:
-    """The app, built once for this module (it holds no per-test state)."""
-    return create_app(settings, manage_pool=False)
-
-
-@pytest.fixture
-async def client(app: Litestar, conn: asyncpg.Connection) -> AsyncIterator[httpx.AsyncClient]:
-    """An HTTP client on the module's app, in the test's transaction."""
-    transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-        yield http
 
 
 def is_problem(response: httpx.Response, status: int, code: str | None = None) -> bool:

@@ -12,7 +12,7 @@ leak into the next; the row count of every table is compared before and after, i
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -20,11 +20,8 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
-from litestar import Litestar
 
 from inventory import clock
-from inventory.app import create_app
-from inventory.config import Settings
 from inventory.domain.gs1 import format_element_string
 from inventory.domain.models import Actor
 from inventory.services import catalog, clinical, recalls, scanning
@@ -41,20 +38,6 @@ ABORTED = "<transaction aborted by the request>"
 
 
 # ------------------------------------------------------------------ one app for the module, the world
-
-
-@pytest.fixture(scope="module")
-def app(settings: Settings) -> Litestar:
-    """The app, built once for this module (it holds no per-test state)."""
-    return create_app(settings, manage_pool=False)
-
-
-@pytest.fixture
-async def client(app: Litestar, conn: asyncpg.Connection) -> AsyncIterator[httpx.AsyncClient]:
-    """An HTTP client on the module's app, in the test's transaction."""
-    transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-        yield http
 
 
 @dataclass

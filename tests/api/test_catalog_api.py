@@ -3,36 +3,19 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
 import httpx
 import pytest
-from litestar import Litestar
 
-from inventory.app import create_app
-from inventory.config import Settings
 from inventory.domain.labelcode import mod10_check_digit
 from tests.support import factories as f
+from tests.support.db import row_counts
 
 H = dict[str, dict[str, str]]
 CATALOG_TABLES = ("brand", "product", "product_gtin", "location", "stock_rule", "audit_event", "reorder_alert")
 _seeds = itertools.count(800_000, 5)
-
-
-@pytest.fixture(scope="module")
-def app(settings: Settings) -> Litestar:
-    """The app, built once for this module (it holds no per-test state)."""
-    return create_app(settings, manage_pool=False)
-
-
-@pytest.fixture
-async def client(app: Litestar, conn: asyncpg.Connection) -> AsyncIterator[httpx.AsyncClient]:
-    """An HTTP client on the module's app, in the test's transaction."""
-    transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-        yield http
 
 
 def with_check(body: str) -> str:
@@ -56,7 +39,7 @@ def is_problem(response: httpx.Response, status: int, code: str | None = None) -
 
 async def counts(conn: asyncpg.Connection) -> dict[str, int]:
     """Row counts of the catalog tables."""
-    return {table: int(await conn.fetchval(f"SELECT count(*) FROM {table}")) for table in CATALOG_TABLES}
+    return await row_counts(conn, CATALOG_TABLES)
 
 
 async def new_brand(client: httpx.AsyncClient, headers: H, name: str | None = None) -> dict[str, Any]:

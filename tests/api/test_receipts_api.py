@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
 import httpx
 import pytest
-from litestar import Litestar
 
-from inventory.app import create_app
-from inventory.config import Settings
 from inventory.domain.gs1 import format_element_string, format_hri
 from inventory.domain.models import Actor
 from tests.support import factories as f
+from tests.support.db import row_counts
 
 H = dict[str, dict[str, str]]
 RECEIPT_TABLES = (
@@ -29,20 +26,6 @@ RECEIPT_TABLES = (
     "idempotency_record",
 )
 _seeds = itertools.count(900_000, 3)
-
-
-@pytest.fixture(scope="module")
-def app(settings: Settings) -> Litestar:
-    """The app, built once for this module (it holds no per-test state)."""
-    return create_app(settings, manage_pool=False)
-
-
-@pytest.fixture
-async def client(app: Litestar, conn: asyncpg.Connection) -> AsyncIterator[httpx.AsyncClient]:
-    """An HTTP client on the module's app, in the test's transaction."""
-    transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-        yield http
 
 
 @dataclass
@@ -66,7 +49,7 @@ async def setup(actors: dict[str, Actor]) -> Setup:
 
 async def counts(conn: asyncpg.Connection) -> dict[str, int]:
     """Row counts of the tables a receipt writes."""
-    return {table: int(await conn.fetchval(f"SELECT count(*) FROM {table}")) for table in RECEIPT_TABLES}
+    return await row_counts(conn, RECEIPT_TABLES)
 
 
 def line(product_id: int, lot_number: str, days: int = 200, quantity: int = 5) -> dict[str, Any]:

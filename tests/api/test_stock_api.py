@@ -3,38 +3,22 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
 import httpx
 import pytest
-from litestar import Litestar
 
-from inventory.app import create_app
-from inventory.config import Settings
 from inventory.domain.models import Actor
 from inventory.store import stock as stock_store
 from tests.support import factories as f
+from tests.support.db import row_counts
 
 H = dict[str, dict[str, str]]
 STOCK_TABLES = ("stock_movement", "stock_level", "audit_event", "reorder_alert", "lot", "idempotency_record")
 _seeds = itertools.count(950_000, 3)
-
-
-@pytest.fixture(scope="module")
-def app(settings: Settings) -> Litestar:
-    """The app, built once for this module (it holds no per-test state)."""
-    return create_app(settings, manage_pool=False)
-
-
-@pytest.fixture
-async def client(app: Litestar, conn: asyncpg.Connection) -> AsyncIterator[httpx.AsyncClient]:
-    """An HTTP client on the module's app, in the test's transaction."""
-    transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-        yield http
 
 
 @dataclass
@@ -65,7 +49,7 @@ async def shelf(actors: dict[str, Actor], on_hand: int = 10) -> Shelf:
 
 async def counts(conn: asyncpg.Connection) -> dict[str, int]:
     """Row counts of the tables stock changes write."""
-    return {table: int(await conn.fetchval(f"SELECT count(*) FROM {table}")) for table in STOCK_TABLES}
+    return await row_counts(conn, STOCK_TABLES)
 
 
 def is_problem(response: httpx.Response, status: int, code: str | None = None) -> bool:

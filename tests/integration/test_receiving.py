@@ -18,6 +18,7 @@ from inventory.domain.models import Actor
 from inventory.services import catalog, receiving
 from inventory.store import lots
 from tests.support import factories as f
+from tests.support.db import row_counts
 
 WRITTEN_TABLES = ("receipt", "receipt_line", "stock_movement", "stock_level", "lot", "audit_event", "reorder_alert")
 _seeds = itertools.count(600_000, 3)
@@ -44,7 +45,7 @@ async def setup(actors: dict[str, Actor]) -> Setup:
 
 async def counts(conn: asyncpg.Connection) -> dict[str, int]:
     """Row counts of the tables a receipt writes."""
-    return {table: int(await conn.fetchval(f"SELECT count(*) FROM {table}")) for table in WRITTEN_TABLES}
+    return await row_counts(conn, WRITTEN_TABLES)
 
 
 async def receive(actor: Actor, location_id: int, *lines: receiving.LineIn) -> dict[str, Any]:

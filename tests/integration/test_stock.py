@@ -12,6 +12,7 @@ from inventory.domain.errors import Conflict, NotFound, Unprocessable
 from inventory.domain.models import Actor
 from inventory.services import catalog, stock
 from tests.support import factories as f
+from tests.support.db import row_counts
 
 WRITTEN_TABLES = ("stock_movement", "stock_level", "audit_event", "reorder_alert", "lot")
 _seeds = itertools.count(700_000, 3)
@@ -45,7 +46,7 @@ async def shelf(actors: dict[str, Actor], on_hand: int = 10) -> Shelf:
 
 async def counts(conn: asyncpg.Connection) -> dict[str, int]:
     """Row counts of the tables stock changes write."""
-    return {table: int(await conn.fetchval(f"SELECT count(*) FROM {table}")) for table in WRITTEN_TABLES}
+    return await row_counts(conn, WRITTEN_TABLES)
 
 
 async def on_hand(conn: asyncpg.Connection, lot_id: int, location_id: int) -> int | None:
