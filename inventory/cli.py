@@ -141,6 +141,24 @@ def cmd_alerts(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_purge(_: argparse.Namespace) -> int:
+    """Forget expired idempotency keys, old sign-in attempts and stale token revocations."""
+    _ensure_database_url()
+    from inventory import db
+    from inventory.services import maintenance
+
+    async def run() -> dict[str, int]:
+        await db.start_pool(min_size=1, max_size=2)
+        try:
+            return await maintenance.purge()
+        finally:
+            await db.close_pool()
+
+    counts = asyncio.run(run())
+    print("inventory: purged " + ", ".join(f"{count} {what.replace('_', ' ')}" for what, count in counts.items()))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser."""
     parser = argparse.ArgumentParser(prog="inventory", description="meso-inventory service")
@@ -154,6 +172,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("migrate", help="apply migrations").set_defaults(func=cmd_migrate)
     sub.add_parser("demo", help="load the demo clinic (idempotent)").set_defaults(func=cmd_demo)
+    sub.add_parser("purge", help="nightly: forget expired idempotency keys and sign-in records").set_defaults(
+        func=cmd_purge
+    )
 
     user = sub.add_parser("user", help="manage users")
     user_sub = user.add_subparsers(dest="user_command", required=True)

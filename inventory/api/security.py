@@ -16,8 +16,6 @@ from inventory.domain.errors import Forbidden, Unauthorized
 from inventory.domain.models import Actor
 from inventory.services import auth
 
-OPEN_PATHS = {"/health", "/ready", "/api/auth/token", "/docs", "/schema"}
-
 
 class BearerAuthMiddleware(AbstractAuthenticationMiddleware):
     """Resolves `Authorization: Bearer <token>` to an Actor on every /api route but the token route."""
@@ -37,7 +35,7 @@ def auth_middleware() -> DefineMiddleware:
     """The middleware, applied to /api except the token route."""
     return DefineMiddleware(
         BearerAuthMiddleware,
-        exclude=["^/health", "^/ready", "^/api/auth/token$", "^/docs", "^/schema", "^/$", "^/static", "^/ui"],
+        exclude=["^/health$", "^/ready$", "^/api/auth/token$", "^/docs$", "^/schema"],
     )
 
 

@@ -16,6 +16,7 @@ import pytest
 from inventory import db
 from inventory.app import create_app
 from inventory.config import Settings
+from inventory.domain.models import Actor
 from tests.conftest import Databases
 
 pytestmark = pytest.mark.race
@@ -118,3 +119,29 @@ async def test_serve_refuses_an_unmigrated_database_and_user_create_reads_stdin(
     finally:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()
+
+
+async def test_purge_forgets_only_what_is_past_retention(conn: asyncpg.Connection, actors: dict[str, Actor]) -> None:
+    from inventory.services import maintenance
+
+    user = actors["staff"].id
+    await conn.execute(
+        "INSERT INTO idempotency_record (user_id, key, fingerprint, response_status, response_body, created_at)"
+        " VALUES ($1, 'old', 'f', 201, '{}', now() - interval '3 days'), ($1, 'new', 'f', 201, '{}', now())",
+        user,
+    )
+    await conn.execute(
+        "INSERT INTO login_attempt (email, succeeded, attempted_at) VALUES"
+        " ('x@clinic.test', false, now() - interval '40 days'), ('x@clinic.test', false, now())"
+    )
+    await conn.execute(
+        "INSERT INTO revoked_token (jti, expires_at) VALUES ('gone', now() - interval '1 hour'),"
+        " ('live', now() + interval '1 hour')"
+    )
+    counts = await maintenance.purge()
+    assert counts["idempotency_keys"] >= 1
+    assert await conn.fetchval(
+        "SELECT array_agg(key ORDER BY key) FROM idempotency_record WHERE user_id = $1", user
+    ) == ["new"]
+    assert await conn.fetchval("SELECT count(*) FROM login_attempt WHERE email = 'x@clinic.test'") == 1
+    assert await conn.fetchval("SELECT array_agg(jti) FROM revoked_token WHERE jti IN ('gone', 'live')") == ["live"]
