@@ -41,18 +41,20 @@ async def _verify(password_hash: str, password: str) -> bool:
 
 async def issue_token(*, settings: Settings, email: str, password: str) -> dict[str, Any]:
     """Check credentials and return a signed bearer token; raises Unauthorized or TooManyRequests."""
-    async with db.connection() as conn:
+    async with db.transaction() as conn:
+        await users.lock_email(conn, email)
         failures = await users.count_recent_failures(conn, email, settings.login_window_seconds)
         if failures >= settings.login_max_failures:
             raise TooManyRequests(
                 "Too many failed sign-in attempts; try again in a few minutes.", code="too_many_attempts"
             )
+        attempt_id = await users.claim_attempt(conn, email)
         user = await users.get_by_email(conn, email)
     ok = await _verify(user["password_hash"] if user else _DUMMY_HASH, password)
     ok = ok and user is not None and bool(user["active"])
-    async with db.transaction() as conn:
-        await users.record_attempt(conn, email, succeeded=ok)
-        if ok and user is not None:
+    if ok and user is not None:
+        async with db.transaction() as conn:
+            await users.mark_attempt_succeeded(conn, attempt_id)
             await audit.record(conn, actor_id=user["id"], action="auth.token", entity="user", entity_id=user["id"])
     if not ok or user is None:
         raise Unauthorized("Wrong e-mail or password.", code="invalid_credentials")

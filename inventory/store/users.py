@@ -60,13 +60,26 @@ async def count_recent_failures(conn: Connection, email: str, window_seconds: in
     return int(value)
 
 
-async def record_attempt(conn: Connection, email: str, *, succeeded: bool) -> None:
-    """Remember a sign-in attempt."""
-    await conn.execute(
-        "INSERT INTO login_attempt (email, succeeded, attempted_at) VALUES (lower($1), $2, now())",
+async def claim_attempt(conn: Connection, email: str) -> int:
+    """Record a sign-in attempt as failed until it is proven right; returns its id.
+
+    Claiming before the (slow) password check means parallel guesses each see the others' attempts.
+    """
+    value = await conn.fetchval(
+        "INSERT INTO login_attempt (email, succeeded, attempted_at) VALUES (lower($1), false, now()) RETURNING id",
         email,
-        succeeded,
     )
+    return int(value)
+
+
+async def mark_attempt_succeeded(conn: Connection, attempt_id: int) -> None:
+    """The claimed attempt had the right password."""
+    await conn.execute("UPDATE login_attempt SET succeeded = true WHERE id = $1", attempt_id)
+
+
+async def lock_email(conn: Connection, email: str) -> None:
+    """Serialise sign-in bookkeeping for one e-mail until the transaction ends."""
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtext('login:' || lower($1)))", email)
 
 
 async def revoke(conn: Connection, jti: str, expires_at: Any) -> None:

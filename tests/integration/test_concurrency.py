@@ -158,3 +158,24 @@ async def test_same_idempotency_key_sent_twenty_times_at_once_records_one_use(
     async with db.connection() as conn:
         assert await conn.fetchval("SELECT count(*) FROM usage WHERE session = $1", clinic.session["id"]) == 1
         assert await conn.fetchval("SELECT on_hand FROM stock_level WHERE lot = $1", clinic.lot["id"]) == 9
+
+
+async def test_parallel_password_guesses_cannot_pass_the_limit_together(race_pool: None, settings: Settings) -> None:
+    from inventory.domain.errors import TooManyRequests, Unauthorized
+    from inventory.services import auth
+
+    email = f"guess-{secrets.token_hex(4)}@clinic.test"
+    await auth.create_user(actor=None, email=email, role="staff", password="the right password")
+
+    async def guess(n: int) -> str:
+        try:
+            await auth.issue_token(settings=settings, email=email, password=f"wrong guess {n}")
+        except Unauthorized:
+            return "wrong"
+        except TooManyRequests:
+            return "limited"
+        return "signed in"
+
+    outcomes = await asyncio.gather(*[guess(n) for n in range(12)])
+    assert outcomes.count("wrong") == settings.login_max_failures
+    assert outcomes.count("limited") == 12 - settings.login_max_failures
