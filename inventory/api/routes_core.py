@@ -295,7 +295,7 @@ class AuditController(Controller):
         actor_id: OptId = None,
         before_id: OptId = None,
         limit: Limit = 100,
-    ) -> s.Page:
+    ) -> s.Page[s.AuditEventOut]:
         """Audit events, newest first."""
         events = await audit_log.list_events(
             entity=entity, entity_id=entity_id, actor_id=actor_id, before_id=before_id, limit=limit

@@ -343,7 +343,7 @@ class RecallController(Controller):
         status: Annotated[str | None, QueryParameter(pattern="^(open|closed)$")] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
         offset: Annotated[int, QueryParameter(ge=0, le=10_000_000)] = 0,
-    ) -> s.Page:
+    ) -> s.Page[RecallSummaryOut]:
         """Recall cases, newest first."""
         items = await recalls.list_recalls(actor=request.user, status=status, limit=limit, offset=offset)
         return s.Page(items=s.to(list[RecallSummaryOut], items))

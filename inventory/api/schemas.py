@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
 import msgspec
 from msgspec import Meta, Struct
+
+T = TypeVar("T")
 
 Name = Annotated[str, Meta(min_length=1, max_length=200)]
 ShortText = Annotated[str, Meta(max_length=200)]
@@ -20,10 +22,10 @@ LotNumber = Annotated[str, Meta(min_length=1, max_length=64)]
 Ingredient = Annotated[str, Meta(min_length=1, max_length=120)]
 
 
-class Page(Struct):
+class Page(Struct, Generic[T]):
     """A list of items."""
 
-    items: list[Any]
+    items: list[T]
 
 
 # ------------------------------------------------------------------ auth and users
