@@ -123,12 +123,18 @@ def inputs_of(row: Any, today: date) -> ReorderInputs:
     )
 
 
-async def reevaluate(conn: Connection, pairs: Iterable[tuple[int, int]]) -> None:
-    """Open, update or resolve the reorder alert of each (product, location) in the caller's transaction."""
-    await reevaluate_counted(conn, pairs)
+async def reevaluate(conn: Connection, pairs: Iterable[tuple[int, int]], *, rules_locked: bool = False) -> None:
+    """Open, update or resolve the reorder alert of each (product, location) in the caller's transaction.
+
+    `rules_locked`: the caller already locked the pairs' stock rules in an earlier statement of this
+    transaction (the scan does, inside its write), which saves a round trip on the hot path.
+    """
+    await reevaluate_counted(conn, pairs, rules_locked=rules_locked)
 
 
-async def reevaluate_counted(conn: Connection, pairs: Iterable[tuple[int, int]]) -> tuple[int, int]:
+async def reevaluate_counted(
+    conn: Connection, pairs: Iterable[tuple[int, int]], *, rules_locked: bool = False
+) -> tuple[int, int]:
     """`reevaluate`, returning how many alerts it (opened, resolved)."""
     unique = sorted(set(pairs))
     if not unique:
@@ -136,7 +142,8 @@ async def reevaluate_counted(conn: Connection, pairs: Iterable[tuple[int, int]])
     today, now = clock.today(), clock.now()
     products = [product for product, _ in unique]
     locations = [location for _, location in unique]
-    await conn.execute(_LOCK, products, locations)
+    if not rules_locked:
+        await conn.execute(_LOCK, products, locations)
     rows = await conn.fetch(_GATHER, products, locations, today)
     changes: list[dict[str, Any]] = []
     for row in rows:

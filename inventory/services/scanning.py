@@ -49,6 +49,9 @@ WITH used AS (
 ), ledger AS (
     INSERT INTO stock_movement (lot, location, quantity, kind, "user", created_at, usage)
     SELECT $3, $5, -$6::int, 'use', $9, now(), used.id FROM used
+), rule AS (
+    -- The reorder rule is locked here, so the alert evaluation that follows needs no statement of its own.
+    SELECT 1 FROM stock_rule WHERE product = $4 AND location = $5 FOR NO KEY UPDATE
 ), audited AS (
     INSERT INTO audit_event (actor, action, entity, entity_id, details, created_at)
     SELECT $9, 'usage.record', 'usage', used.id,
@@ -58,7 +61,7 @@ WITH used AS (
            now()
     FROM used, level
 )
-SELECT used.id, used.used_at, level.on_hand FROM used, level
+SELECT used.id, used.used_at, level.on_hand, (SELECT count(*) FROM rule) AS rules FROM used, level
 """
 
 
@@ -222,7 +225,7 @@ async def _record(
                 )
             )
             await conn.execute("UPDATE usage SET warnings = $2 WHERE id = $1", written["id"], warnings)
-        await alerting.reevaluate(conn, [(locked["product_id"], location_id)])
+        await alerting.reevaluate(conn, [(locked["product_id"], location_id)], rules_locked=True)
     return {
         "usage_id": written["id"],
         "session_id": session_id,
