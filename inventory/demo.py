@@ -90,8 +90,9 @@ async def _load() -> None:
                 actor=manager,
                 location_id=location["id"],
                 product_id=product["id"],
-                reorder_point=4,
-                par_level=12,
+                # Lyon runs lean on the first three products, so a manager sees live reorder alerts.
+                reorder_point=8 if location is lyon and len(products) <= 3 else 4,
+                par_level=20 if location is lyon and len(products) <= 3 else 12,
                 lead_time_days=7,
             )
 
