@@ -21,11 +21,13 @@ from inventory.services import labels as labels_service
 
 def _route_handlers() -> list[Any]:
     from inventory.api import routes_alerts, routes_clinical, routes_labels, routes_recalls
+    from inventory.web import routes as web_routes
 
     return [
         routes_ops.health,
         routes_ops.ready,
         routes_ops.docs,
+        routes_ops.home,
         routes_core.AuthController,
         routes_core.UserController,
         routes_core.CatalogController,
@@ -35,6 +37,7 @@ def _route_handlers() -> list[Any]:
         *routes_alerts.HANDLERS,
         *routes_recalls.HANDLERS,
         *routes_labels.HANDLERS,
+        *web_routes.HANDLERS,
     ]
 
 

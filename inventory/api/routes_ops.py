@@ -26,3 +26,9 @@ async def ready() -> Response[dict[str, str]]:
 async def docs() -> Redirect:
     """The interactive API documentation (Swagger UI)."""
     return Redirect(path="/schema/swagger")
+
+
+@get("/", operation_id="home", include_in_schema=False, security=[])
+async def home() -> Redirect:
+    """The pages for people: sign-in and the menu."""
+    return Redirect(path="/ui/")

@@ -27,3 +27,12 @@ async def test_openapi_document_is_open(client: httpx.AsyncClient) -> None:
     response = await client.get("/schema/openapi.json")
     assert response.status_code == 200
     assert "/api/receipts" in response.json()["paths"]
+
+
+async def test_root_and_docs_lead_to_the_pages_and_the_api_documentation(client: httpx.AsyncClient) -> None:
+    root = await client.get("/")
+    assert root.status_code in (301, 302, 307, 308)
+    assert root.headers["location"] == "/ui/"
+    docs = await client.get("/docs", follow_redirects=True)
+    assert docs.status_code == 200
+    assert "swagger" in docs.text.lower()
