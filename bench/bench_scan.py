@@ -156,6 +156,7 @@ async def raw_scan(
 WRK_SCRIPT = """
 local lanes = %s
 local token = "%s"
+local step = %d
 local counter = 0
 local threads = 0
 setup = function(thread)
@@ -163,12 +164,14 @@ setup = function(thread)
     threads = threads + 1
 end
 init = function(args)
-    -- Threads start half the lanes apart, so no two in-flight requests share a lane (and its row locks).
-    counter = first * math.floor(#lanes / 2)
+    counter = 0
 end
 request = function()
+    -- Each wrk thread cycles through its own lanes (every step-th one, from its own first), and there are
+    -- twice as many lanes as connections: two chairs never scan the same lot at the same moment.
+    local own = math.floor(#lanes / step)
+    local lane = lanes[first + step * (counter %% own) + 1]
     counter = counter + 1
-    local lane = lanes[(counter %% #lanes) + 1]
     return wrk.format("POST", "/api/sessions/" .. lane[1] .. "/scans",
         {["Content-Type"] = "application/json", ["Authorization"] = "Bearer " .. token}, lane[2])
 end
@@ -184,17 +187,18 @@ def drive_wrk(
     base: str, token: str, lanes: list[tuple[int, str, int, int]], concurrency: int
 ) -> tuple[float, float, float]:
     """Load the served app with wrk (a C load generator: it leaves the CPU to the service)."""
+    threads = min(2, concurrency)
     entries = ", ".join(
         f"{{{session_id}, {json.dumps(json.dumps({'barcode': code}))}}}" for session_id, code, _, _ in lanes
     )
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-        script.write(WRK_SCRIPT % ("{" + entries + "}", token))
+        script.write(WRK_SCRIPT % ("{" + entries + "}", token, threads))
     try:
         result = subprocess.run(
             [
                 "wrk",
                 "-t",
-                str(min(2, concurrency)),
+                str(threads),
                 "-c",
                 str(concurrency),
                 "-d",
@@ -221,7 +225,7 @@ def drive_wrk(
 
 async def main() -> None:
     """Seed, then measure raw asyncpg and HTTP at each concurrency level."""
-    lanes_count = max(LEVELS)
+    lanes_count = 2 * max(LEVELS)
     async with scratch_database("bench_scan") as url:
         lanes = await seed(lanes_count)
         pool = await asyncpg.create_pool(url, min_size=lanes_count, max_size=lanes_count)
