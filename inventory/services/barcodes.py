@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 from inventory.db import Connection
-from inventory.domain.errors import BarcodeAmbiguous, NotFound
+from inventory.domain.errors import BarcodeAmbiguous, BarcodeInvalid, NotFound
 from inventory.domain.gs1 import Reading, read_barcode
 from inventory.domain.lots import lot_key
 from inventory.store import lots
@@ -37,6 +37,12 @@ async def resolve(conn: Connection, raw: str, *, today: date) -> Resolved:
             candidates.append(resolved)
     if not candidates:
         first = readings[0]
+        if first.kind == "gs1" and first.gtin is None:
+            raise BarcodeInvalid(
+                "The barcode carries no product number (AI 01) and its lot does not name exactly one known lot;"
+                " scan the product's own barcode.",
+                readings=[r.as_element_string() for r in readings],
+            )
         if first.kind == "label":
             raise NotFound("This label names a lot that does not exist.", code="product_unknown")
         raise NotFound(
@@ -70,7 +76,8 @@ async def _resolve_reading(conn: Connection, reading: Reading) -> Resolved | Non
             "SELECT gtin FROM product_gtin WHERE product = $1 AND units = 1 ORDER BY id LIMIT 1", lot["product_id"]
         )
         return Resolved(reading=reading, product_id=lot["product_id"], units=1, gtin=gtin, lot=lot)
-    assert reading.gtin is not None
+    if reading.gtin is None:
+        return await _resolve_without_gtin(conn, reading)
     # One round trip: the product behind the GTIN and, when the barcode names one, its lot.
     row = await conn.fetchrow(
         "SELECT g.product AS product_id, g.units, l.id, l.lot_number, l.expiry_date, l.status, l.not_received"
@@ -88,3 +95,20 @@ async def _resolve_reading(conn: Connection, reading: Reading) -> Resolved | Non
     return Resolved(
         reading=reading, product_id=found["product_id"], units=int(found["units"]), gtin=reading.gtin, lot=lot
     )
+
+
+async def _resolve_without_gtin(conn: Connection, reading: Reading) -> Resolved | None:
+    """A secondary GS1 barcode (lot and expiry, no GTIN) names a lot only when exactly one lot has that number."""
+    if reading.lot_number is None:
+        return None
+    rows = await conn.fetch(
+        "SELECT l.id, l.product AS product_id, l.lot_number, l.expiry_date, l.status, l.not_received,"
+        " (SELECT g.gtin FROM product_gtin g WHERE g.product = l.product AND g.units = 1 ORDER BY g.id LIMIT 1)"
+        " AS gtin FROM lot l WHERE l.lot_key = $1 LIMIT 2",
+        lot_key(reading.lot_number),
+    )
+    if len(rows) != 1:
+        return None
+    lot = dict(rows[0])
+    gtin = lot.pop("gtin")
+    return Resolved(reading=reading, product_id=lot["product_id"], units=1, gtin=gtin, lot=lot)

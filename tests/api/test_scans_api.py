@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
 import asyncpg
@@ -326,3 +327,55 @@ async def test_scan_body_errors_are_422_problems(
         response = await client.post(url, json=body, headers=auth_headers["staff"])
         assert response.status_code == 422, (body, response.text)
         assert response.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_gs1_without_gtin_names_a_lot_only_when_its_number_is_unique(
+    client: httpx.AsyncClient, auth_headers: H, actors: dict[str, Actor], conn: asyncpg.Connection
+) -> None:
+    clinic = await build(actors)
+    expiry = clinic.lot["expiry_date"].strftime("%y%m%d")
+    known = await scan(
+        client, auth_headers["staff"], clinic.session["id"], f"(17){expiry}(10){clinic.lot['lot_number']}"
+    )
+    assert known.status_code == 201, known.text
+    assert known.json()["lot"]["id"] == clinic.lot["id"]
+    for barcode in ("(10)NOSUCHLOT", "(21)12345", f"]C110{clinic.lot['lot_number']}X"):
+        refused = await scan(client, auth_headers["staff"], clinic.session["id"], barcode)
+        assert refused.status_code == 422, (barcode, refused.text)
+        assert refused.json()["code"] == "barcode_invalid"
+    assert await conn.fetchval("SELECT count(*) FROM usage WHERE session = $1", clinic.session["id"]) == 1
+
+
+async def test_generated_gs1_strings_never_break_the_scan(
+    client: httpx.AsyncClient, auth_headers: H, actors: dict[str, Actor]
+) -> None:
+    import random
+
+    clinic = await build(actors)
+    rng = random.Random(20261125)
+    elements: list[Callable[[], str]] = [
+        lambda: f"(01){clinic.gtin}",
+        lambda: f"(01){f.make_gtin(rng.randrange(10**6), prefix='400000')}",
+        lambda: f"(17){rng.randrange(100):02d}{rng.randrange(14):02d}{rng.randrange(33):02d}",
+        lambda: f"(10){rng.choice(['', clinic.lot['lot_number'], 'AB(21)7', 'x' * 25, 'Lot-9/2'])}",
+        lambda: f"(21){rng.randrange(10**6)}",
+        lambda: f"(11){rng.randrange(10**6):06d}",
+        lambda: "(30)12",
+        lambda: "(99)" + "Z" * rng.randrange(3),
+    ]
+    statuses = set()
+    for _ in range(150):
+        text = "".join(rng.choice(elements)() for _ in range(rng.randrange(1, 5)))
+        if rng.random() < 0.5:
+            text = text.replace("(", "").replace(")", "") if rng.random() < 0.5 else "]C1" + text
+        response = await scan(client, auth_headers["staff"], clinic.session["id"], text)
+        assert response.status_code < 500, (text, response.text)
+        statuses.add(response.status_code)
+        received = await client.post(
+            "/api/receipts",
+            json={"location_id": clinic.location_id, "lines": [{"barcode": text, "quantity": 1}]},
+            headers=auth_headers["staff"],
+        )
+        assert received.status_code < 500, (text, received.text)
+        statuses.add(received.status_code)
+    assert statuses <= {201, 404, 409, 422}
