@@ -14,6 +14,7 @@ from litestar.openapi.plugins import SwaggerRenderPlugin
 
 from inventory import db
 from inventory.api import problems, routes_core, routes_ops
+from inventory.api.openapi import document_problems
 from inventory.api.security import auth_middleware, openapi_components
 from inventory.config import Settings, get_settings
 from inventory.services import labels as labels_service
@@ -57,7 +58,7 @@ def create_app(settings: Settings | None = None, *, manage_pool: bool = True) ->
                 await db.close_pool()
                 labels_service.shutdown()
 
-    return Litestar(
+    app = Litestar(
         route_handlers=_route_handlers(),
         lifespan=[pool_lifespan],
         middleware=[auth_middleware()],
@@ -76,3 +77,5 @@ def create_app(settings: Settings | None = None, *, manage_pool: bool = True) ->
         request_max_body_size=1_000_000,
         debug=False,
     )
+    document_problems(app)
+    return app

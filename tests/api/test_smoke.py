@@ -36,3 +36,17 @@ async def test_root_and_docs_lead_to_the_pages_and_the_api_documentation(client:
     docs = await client.get("/docs", follow_redirects=True)
     assert docs.status_code == 200
     assert "swagger" in docs.text.lower()
+
+
+async def test_openapi_documents_problem_responses_on_every_api_operation(client: httpx.AsyncClient) -> None:
+    document = (await client.get("/schema/openapi.json")).json()
+    assert "Problem" in document["components"]["schemas"]
+    for path, item in document["paths"].items():
+        if not path.startswith("/api"):
+            continue
+        for method, operation in item.items():
+            responses = operation["responses"]
+            for status in ("400", "404", "409", "422"):
+                assert "application/problem+json" in responses[status]["content"], (method, path, status)
+            if path != "/api/auth/token":
+                assert {"401", "403"} <= set(responses), (method, path)

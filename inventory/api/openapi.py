@@ -1,0 +1,62 @@
+"""Completes the OpenAPI document: every operation lists the problem responses it can give."""
+
+from __future__ import annotations
+
+from litestar import Litestar
+from litestar.openapi.spec import OpenAPIMediaType, OpenAPIResponse, Reference, Schema
+from litestar.openapi.spec.enums import OpenAPIType
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+PROBLEM_SCHEMA = Schema(
+    type=OpenAPIType.OBJECT,
+    description="RFC 9457 problem details; `code` is stable and machine-readable, extra members carry the data"
+    " to act on (`candidates`, `readings`, `ingredients`, `errors`, ...).",
+    required=["type", "title", "status", "detail", "code"],
+    properties={
+        "type": Schema(type=OpenAPIType.STRING),
+        "title": Schema(type=OpenAPIType.STRING),
+        "status": Schema(type=OpenAPIType.INTEGER),
+        "detail": Schema(type=OpenAPIType.STRING),
+        "code": Schema(type=OpenAPIType.STRING, examples=["lot_expired"]),
+    },
+    additional_properties=True,
+)
+
+_OPEN = {"/health", "/ready", "/api/auth/token"}
+_COMMON = {
+    "400": "Malformed request: not JSON, or not UTF-8 (problem `code`: bad_request)",
+    "404": "Not found (problem `code`: not_found, product_unknown, ...)",
+    "409": "Conflicts with the current state (problem `code` names the rule)",
+    "422": "Invalid content (problem `code`: validation_error, gtin_invalid, barcode_invalid, ...)",
+    "503": "The database is unreachable or busy",
+}
+_AUTH = {
+    "401": "Missing, bad, expired or revoked bearer token",
+    "403": "The role may not do this",
+}
+
+
+def document_problems(app: Litestar) -> None:
+    """Add the problem responses to every operation of the app's OpenAPI document (before it is served)."""
+    document = app.openapi_schema
+    if document.components.schemas is None:
+        document.components.schemas = {}
+    document.components.schemas["Problem"] = PROBLEM_SCHEMA
+    content = {PROBLEM_MEDIA_TYPE: OpenAPIMediaType(schema=Reference(ref="#/components/schemas/Problem"))}
+    for path, item in (document.paths or {}).items():
+        if not path.startswith("/api"):
+            continue
+        wanted = dict(_COMMON) if path in _OPEN else {**_COMMON, **_AUTH}
+        if path == "/api/auth/token":
+            wanted["401"] = "Wrong e-mail or password (problem `code`: invalid_credentials)"
+            wanted["429"] = "Too many failed sign-in attempts for this e-mail (problem `code`: too_many_attempts)"
+        for operation in (item.get, item.put, item.post, item.patch, item.delete):
+            if operation is None:
+                continue
+            responses = operation.responses if operation.responses is not None else {}
+            for status, description in wanted.items():
+                # Litestar documents its 400 as plain JSON; ours, like every error, is problem+json.
+                if status == "400" or status not in responses:
+                    responses[status] = OpenAPIResponse(description=description, content=content)
+            operation.responses = responses
