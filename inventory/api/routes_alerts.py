@@ -130,13 +130,13 @@ class AlertsController(Controller):
     @get("/reorder/{alert_id:int}", operation_id="getReorderAlert")
     async def get_reorder(self, alert_id: FromPath[int]) -> ReorderAlertOut:
         """One reorder alert."""
-        return s.to(ReorderAlertOut, await alerts.get_reorder(_alert_id(alert_id)))  # type: ignore[no-any-return]
+        return s.to(ReorderAlertOut, await alerts.get_reorder(_alert_id(alert_id)))
 
     @post("/reorder/{alert_id:int}/acknowledge", operation_id="acknowledgeReorderAlert", status_code=200)
     async def acknowledge(self, request: ActorRequest, alert_id: FromPath[int]) -> ReorderAlertOut:
         """Mark an open alert as seen; it stays open until stock recovers. Repeating it changes nothing."""
         alert = await alerts.acknowledge(actor=request.user, alert_id=_alert_id(alert_id))
-        return s.to(ReorderAlertOut, alert)  # type: ignore[no-any-return]
+        return s.to(ReorderAlertOut, alert)
 
     @get("/expiry", operation_id="listExpiryAlerts")
     async def expiry(

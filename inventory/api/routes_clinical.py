@@ -214,7 +214,7 @@ class ClinicalController(Controller):
             date_of_birth=data.date_of_birth,
             allergies=list(data.allergies),
         )
-        return to(ClientOut, client)  # type: ignore[no-any-return]
+        return to(ClientOut, client)
 
     @get("/clients", operation_id="listClients")
     async def list_clients(
@@ -226,12 +226,12 @@ class ClinicalController(Controller):
     ) -> list[ClientOut]:
         """Find clients by name."""
         clients = await clinical.list_clients(actor=request.user, query=q, limit=limit, offset=offset)
-        return to(list[ClientOut], clients)  # type: ignore[no-any-return]
+        return to(list[ClientOut], clients)
 
     @get("/clients/{client_id:int}", operation_id="getClient")
     async def get_client(self, request: ActorRequest, client_id: FromPath[int]) -> ClientOut:
         """One client."""
-        return to(ClientOut, await clinical.get_client(actor=request.user, client_id=client_id))  # type: ignore[no-any-return]
+        return to(ClientOut, await clinical.get_client(actor=request.user, client_id=client_id))
 
     @post("/sessions", operation_id="createSession")
     async def create_session(self, request: ActorRequest, data: JSONBody[SessionIn]) -> SessionOut:
@@ -243,7 +243,7 @@ class ClinicalController(Controller):
             scheduled_for=data.scheduled_for,
             treatment=data.treatment,
         )
-        return to(SessionOut, session)  # type: ignore[no-any-return]
+        return to(SessionOut, session)
 
     @get("/sessions", operation_id="listSessions")
     async def list_sessions(
@@ -257,17 +257,17 @@ class ClinicalController(Controller):
         sessions = await clinical.list_sessions(
             location_id=location_id, client_id=client_id, status=status, limit=limit
         )
-        return to(list[SessionOut], sessions)  # type: ignore[no-any-return]
+        return to(list[SessionOut], sessions)
 
     @get("/sessions/{session_id:int}", operation_id="getSession")
     async def get_session(self, session_id: FromPath[int]) -> SessionDetailOut:
         """A session with its recorded uses."""
-        return to(SessionDetailOut, await clinical.get_session(session_id=session_id))  # type: ignore[no-any-return]
+        return to(SessionDetailOut, await clinical.get_session(session_id=session_id))
 
     @post("/sessions/{session_id:int}/close", operation_id="closeSession", status_code=200)
     async def close_session(self, request: ActorRequest, session_id: FromPath[int]) -> SessionOut:
         """Close a session; later scans are refused."""
-        return to(SessionOut, await clinical.close_session(actor=request.user, session_id=session_id))  # type: ignore[no-any-return]
+        return to(SessionOut, await clinical.close_session(actor=request.user, session_id=session_id))
 
     @post("/courses", operation_id="createCourse")
     async def create_course(self, request: ActorRequest, data: JSONBody[CourseIn]) -> CourseOut:
@@ -282,12 +282,12 @@ class ClinicalController(Controller):
             interval_days=data.interval_days,
             products=[(p.product_id, p.quantity) for p in data.products],
         )
-        return to(CourseOut, course)  # type: ignore[no-any-return]
+        return to(CourseOut, course)
 
     @get("/courses/{course_id:int}", operation_id="getCourse")
     async def get_course(self, course_id: FromPath[int]) -> CourseOut:
         """A course with its planned sessions."""
-        return to(CourseOut, await clinical.get_course(course_id=course_id))  # type: ignore[no-any-return]
+        return to(CourseOut, await clinical.get_course(course_id=course_id))
 
     @post("/sessions/{session_id:int}/scans", operation_id="recordScan", responses={201: ResponseSpec(ScanOut)})
     async def scan(

@@ -34,7 +34,7 @@ class AuthController(Controller):
         result = await auth.issue_token(
             settings=request.app.state.settings, email=data.email.strip(), password=data.password
         )
-        return s.to(s.TokenOut, result)  # type: ignore[no-any-return]
+        return s.to(s.TokenOut, result)
 
     @post("/logout", operation_id="revokeToken", status_code=204, guards=[staff])
     async def logout(self, request: ActorRequest) -> None:
@@ -55,12 +55,12 @@ class UserController(Controller):
         user = await auth.create_user(
             actor=request.user, email=data.email, role=data.role, password=data.password, full_name=data.full_name
         )
-        return s.to(s.UserOut, user)  # type: ignore[no-any-return]
+        return s.to(s.UserOut, user)
 
     @get("/", operation_id="listUsers")
     async def list_users(self) -> list[s.UserOut]:
         """All users."""
-        return s.to(list[s.UserOut], await auth.list_users())  # type: ignore[no-any-return]
+        return s.to(list[s.UserOut], await auth.list_users())
 
 
 class CatalogController(Controller):
@@ -73,12 +73,12 @@ class CatalogController(Controller):
     @post("/brands", operation_id="createBrand", guards=[manager])
     async def create_brand(self, request: ActorRequest, data: JSONBody[s.BrandIn]) -> s.BrandOut:
         """Create a brand."""
-        return s.to(s.BrandOut, await catalog.create_brand(actor=request.user, name=data.name))  # type: ignore[no-any-return]
+        return s.to(s.BrandOut, await catalog.create_brand(actor=request.user, name=data.name))
 
     @get("/brands", operation_id="listBrands")
     async def list_brands(self) -> list[s.BrandOut]:
         """All brands."""
-        return s.to(list[s.BrandOut], await catalog.list_brands())  # type: ignore[no-any-return]
+        return s.to(list[s.BrandOut], await catalog.list_brands())
 
     @post("/products", operation_id="createProduct", guards=[manager])
     async def create_product(self, request: ActorRequest, data: JSONBody[s.ProductIn]) -> s.ProductOut:
@@ -92,7 +92,7 @@ class CatalogController(Controller):
             ingredients=list(data.ingredients),
             storage=data.storage,
         )
-        return s.to(s.ProductOut, product)  # type: ignore[no-any-return]
+        return s.to(s.ProductOut, product)
 
     @get("/products", operation_id="listProducts")
     async def list_products(
@@ -104,22 +104,22 @@ class CatalogController(Controller):
     ) -> list[s.ProductOut]:
         """Products, filtered by brand or a name fragment."""
         products = await catalog.list_products(brand_id=brand_id, query=q, limit=limit, offset=offset)
-        return s.to(list[s.ProductOut], products)  # type: ignore[no-any-return]
+        return s.to(list[s.ProductOut], products)
 
     @get("/products/{product_id:int}", operation_id="getProduct")
     async def get_product(self, product_id: FromPath[int]) -> s.ProductOut:
         """One product."""
-        return s.to(s.ProductOut, await catalog.get_product(product_id))  # type: ignore[no-any-return]
+        return s.to(s.ProductOut, await catalog.get_product(product_id))
 
     @post("/locations", operation_id="createLocation", guards=[manager])
     async def create_location(self, request: ActorRequest, data: JSONBody[s.LocationIn]) -> s.LocationOut:
         """Create a location."""
-        return s.to(s.LocationOut, await catalog.create_location(actor=request.user, name=data.name))  # type: ignore[no-any-return]
+        return s.to(s.LocationOut, await catalog.create_location(actor=request.user, name=data.name))
 
     @get("/locations", operation_id="listLocations")
     async def list_locations(self) -> list[s.LocationOut]:
         """All locations."""
-        return s.to(list[s.LocationOut], await catalog.list_locations())  # type: ignore[no-any-return]
+        return s.to(list[s.LocationOut], await catalog.list_locations())
 
     @put("/locations/{location_id:int}/rules/{product_id:int}", operation_id="setStockRule", guards=[manager])
     async def set_rule(
@@ -134,12 +134,12 @@ class CatalogController(Controller):
             par_level=data.par_level,
             lead_time_days=data.lead_time_days,
         )
-        return s.to(s.RuleOut, rule)  # type: ignore[no-any-return]
+        return s.to(s.RuleOut, rule)
 
     @get("/rules", operation_id="listStockRules")
     async def list_rules(self, location_id: OptId = None) -> list[s.RuleOut]:
         """Stock rules."""
-        return s.to(list[s.RuleOut], await catalog.list_rules(location_id=location_id))  # type: ignore[no-any-return]
+        return s.to(list[s.RuleOut], await catalog.list_rules(location_id=location_id))
 
 
 class StockController(Controller):
@@ -191,7 +191,7 @@ class StockController(Controller):
         items = await stock.list_stock(
             location_id=location_id, product_id=product_id, lot_id=lot_id, include_empty=include_empty
         )
-        return s.to(s.StockOut, {"items": items})  # type: ignore[no-any-return]
+        return s.to(s.StockOut, {"items": items})
 
     @get("/lots", operation_id="listLots")
     async def list_lots(
@@ -203,12 +203,12 @@ class StockController(Controller):
     ) -> list[s.LotOut]:
         """Lots, filtered by product and status."""
         lots = await stock.list_lots(product_id=product_id, status=status, limit=limit, offset=offset)
-        return s.to(list[s.LotOut], lots)  # type: ignore[no-any-return]
+        return s.to(list[s.LotOut], lots)
 
     @get("/lots/{lot_id:int}", operation_id="getLot")
     async def get_lot(self, lot_id: FromPath[int]) -> s.LotDetailOut:
         """One lot with its stock per location."""
-        return s.to(s.LotDetailOut, await stock.get_lot(lot_id))  # type: ignore[no-any-return]
+        return s.to(s.LotDetailOut, await stock.get_lot(lot_id))
 
     @get("/movements", operation_id="listMovements", guards=[manager])
     async def movements(
@@ -216,7 +216,7 @@ class StockController(Controller):
     ) -> list[s.MovementOut]:
         """The stock ledger, newest first."""
         rows = await stock.movements(lot_id=lot_id, location_id=location_id, limit=limit)
-        return s.to(list[s.MovementOut], rows)  # type: ignore[no-any-return]
+        return s.to(list[s.MovementOut], rows)
 
     @post("/transfers", operation_id="createTransfer", guards=[manager], responses={201: ResponseSpec(s.TransferOut)})
     async def transfer(

@@ -298,13 +298,13 @@ class TraceController(Controller):
     ) -> TraceOut:
         """Every lot with this number: receipts, stock per location, every usage with its client."""
         result = await trace.trace_lot(actor=request.user, lot_number=lot_number, gtin=gtin)
-        return s.to(TraceOut, result)  # type: ignore[no-any-return]
+        return s.to(TraceOut, result)
 
     @get("/clients/{client_id:int}/history", operation_id="getClientHistory")
     async def client_history(self, request: ActorRequest, client_id: FromPath[int]) -> HistoryOut:
         """Every lot used on a client (for adverse reactions)."""
         result = await trace.client_history(actor=request.user, client_id=client_id)
-        return s.to(HistoryOut, result)  # type: ignore[no-any-return]
+        return s.to(HistoryOut, result)
 
 
 class RecallController(Controller):
@@ -351,7 +351,7 @@ class RecallController(Controller):
     @get("/{recall_id:int}", operation_id="getRecall")
     async def get_recall(self, request: ActorRequest, recall_id: FromPath[int]) -> RecallOut:
         """A case with its lots, clients, contact status and report counts."""
-        return s.to(RecallOut, await recalls.get_recall(actor=request.user, recall_id=recall_id))  # type: ignore[no-any-return]
+        return s.to(RecallOut, await recalls.get_recall(actor=request.user, recall_id=recall_id))
 
     @get(
         "/{recall_id:int}/clients.csv",
@@ -383,7 +383,7 @@ class RecallController(Controller):
             contact_status=data.contact_status,
             note=data.note,
         )
-        return s.to(RecallClientOut, entry)  # type: ignore[no-any-return]
+        return s.to(RecallClientOut, entry)
 
     @post("/{recall_id:int}/clients/{client_id:int}", operation_id="updateRecallClientByPost", status_code=200)
     async def update_client_post(
@@ -397,7 +397,7 @@ class RecallController(Controller):
             contact_status=data.contact_status,
             note=data.note,
         )
-        return s.to(RecallClientOut, entry)  # type: ignore[no-any-return]
+        return s.to(RecallClientOut, entry)
 
     @post("/{recall_id:int}/close", operation_id="closeRecall", status_code=200)
     async def close(
@@ -410,7 +410,7 @@ class RecallController(Controller):
         case = await recalls.close_recall(
             actor=request.user, recall_id=recall_id, note=data.note if data is not None else None
         )
-        return s.to(RecallOut, case)  # type: ignore[no-any-return]
+        return s.to(RecallOut, case)
 
 
 class QuarantineController(Controller):

@@ -337,6 +337,9 @@ class AuditEventOut(Struct):
     created_at: datetime
 
 
-def to(struct_type: type[Any], value: Any) -> Any:
+S = TypeVar("S")
+
+
+def to(struct_type: type[S], value: Any) -> S:
     """Convert a service result (dicts, dates) into a response struct."""
     return msgspec.convert(value, struct_type, from_attributes=True)
