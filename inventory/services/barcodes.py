@@ -10,7 +10,7 @@ from inventory.db import Connection
 from inventory.domain.errors import BarcodeAmbiguous, BarcodeInvalid, NotFound
 from inventory.domain.gs1 import Reading, read_barcode
 from inventory.domain.lots import lot_key
-from inventory.store import lots
+from inventory.store import catalog, lots
 
 MAX_BARCODE_LENGTH = 512
 
@@ -72,22 +72,16 @@ async def _resolve_reading(conn: Connection, reading: Reading) -> Resolved | Non
         lot = await lots.get(conn, reading.lot_id)
         if lot is None:
             return None
-        gtin = await conn.fetchval(
-            "SELECT gtin FROM product_gtin WHERE product = $1 AND units = 1 ORDER BY id LIMIT 1", lot["product_id"]
-        )
+        gtin = await catalog.unit_gtin(conn, lot["product_id"])
         return Resolved(reading=reading, product_id=lot["product_id"], units=1, gtin=gtin, lot=lot)
     if reading.gtin is None:
         return await _resolve_without_gtin(conn, reading)
     # One round trip: the product behind the GTIN and, when the barcode names one, its lot.
-    row = await conn.fetchrow(
-        "SELECT g.product AS product_id, g.units, l.id, l.lot_number, l.expiry_date, l.status, l.not_received"
-        " FROM product_gtin g LEFT JOIN lot l ON l.product = g.product AND l.lot_key = $2 WHERE g.gtin = $1",
-        reading.gtin,
-        lot_key(reading.lot_number) if reading.lot_number is not None else None,
+    found = await lots.find_by_gtin_and_key(
+        conn, reading.gtin, lot_key(reading.lot_number) if reading.lot_number is not None else None
     )
-    if row is None:
+    if found is None:
         return None
-    found = dict(row)
     lot = None
     if found["id"] is not None:
         lot = {k: found[k] for k in ("id", "lot_number", "expiry_date", "status", "not_received")}
@@ -101,14 +95,9 @@ async def _resolve_without_gtin(conn: Connection, reading: Reading) -> Resolved 
     """A secondary GS1 barcode (lot and expiry, no GTIN) names a lot only when exactly one lot has that number."""
     if reading.lot_number is None:
         return None
-    rows = await conn.fetch(
-        "SELECT l.id, l.product AS product_id, l.lot_number, l.expiry_date, l.status, l.not_received,"
-        " (SELECT g.gtin FROM product_gtin g WHERE g.product = l.product AND g.units = 1 ORDER BY g.id LIMIT 1)"
-        " AS gtin FROM lot l WHERE l.lot_key = $1 LIMIT 2",
-        lot_key(reading.lot_number),
-    )
+    rows = await lots.first_two_with_key(conn, lot_key(reading.lot_number))
     if len(rows) != 1:
         return None
-    lot = dict(rows[0])
+    lot = rows[0]
     gtin = lot.pop("gtin")
     return Resolved(reading=reading, product_id=lot["product_id"], units=1, gtin=gtin, lot=lot)

@@ -28,7 +28,7 @@ async def create_brand(*, actor: Actor, name: str) -> dict[str, Any]:
     """Create a brand; raises Conflict(duplicate) when the name exists (ignoring case)."""
     name = _clean_name(name, "brand")
     async with db.transaction() as conn:
-        if await conn.fetchval("SELECT 1 FROM brand WHERE lower(name) = lower($1)", name):
+        if await catalog.brand_name_taken(conn, name):
             raise Conflict(f"Brand {name!r} already exists.", code="duplicate")
         brand = await catalog.create_brand(conn, name)
         await audit.record(
@@ -79,7 +79,7 @@ async def create_product(
     async with db.transaction() as conn:
         if await catalog.get_brand(conn, brand_id) is None:
             raise NotFound(f"Brand {brand_id} does not exist.", code="not_found", entity="brand")
-        if await conn.fetchval("SELECT 1 FROM product WHERE brand = $1 AND lower(name) = lower($2)", brand_id, name):
+        if await catalog.product_name_taken(conn, brand_id, name):
             raise Conflict(f"Product {name!r} already exists for this brand.", code="duplicate")
         taken = await catalog.existing_gtins(conn, codes)
         if taken:
@@ -123,7 +123,7 @@ async def create_location(*, actor: Actor, name: str) -> dict[str, Any]:
     """Create a location; raises Conflict(duplicate)."""
     name = _clean_name(name, "location")
     async with db.transaction() as conn:
-        if await conn.fetchval("SELECT 1 FROM location WHERE lower(name) = lower($1)", name):
+        if await catalog.location_name_taken(conn, name):
             raise Conflict(f"Location {name!r} already exists.", code="duplicate")
         location = await catalog.create_location(conn, name)
         await audit.record(

@@ -4,24 +4,19 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from inventory import clock, db
 from inventory.domain.errors import Conflict, NotFound, Unprocessable
 from inventory.domain.models import Actor
 from inventory.services import alerting
 from inventory.store import audit, catalog
+from inventory.store import clinical as store
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _PHONE = re.compile(r"^\+?[0-9 ().\-/]{5,40}$")
 MAX_SESSIONS = 52
 COURSE_SESSION_TIME = time(9, 0, tzinfo=UTC)
-
-_CLIENT_COLUMNS = "id, full_name, email, phone, date_of_birth, allergies, created_at"
-_SESSION_COLUMNS = (
-    "s.id, s.client AS client_id, s.location AS location_id, s.course AS course_id, s.sequence, s.status,"
-    " s.treatment, s.scheduled_for, s.created_at, s.closed_at"
-)
 
 
 def client_view(row: dict[str, Any], actor: Actor) -> dict[str, Any]:
@@ -68,48 +63,40 @@ async def create_client(
     if date_of_birth is not None and not date(1900, 1, 1) <= date_of_birth <= clock.today():
         raise Unprocessable("The date of birth is not plausible.", code="validation_error")
     async with db.transaction() as conn:
-        row = await conn.fetchrow(
-            "INSERT INTO client (full_name, email, phone, date_of_birth, allergies, created_at)"
-            f" VALUES ($1, $2, $3, $4, $5, now()) RETURNING {_CLIENT_COLUMNS}",
-            name,
-            email,
-            phone,
-            date_of_birth,
-            _clean_allergies(allergies or []),
+        row = await store.create_client(
+            conn,
+            full_name=name,
+            email=email,
+            phone=phone,
+            date_of_birth=date_of_birth,
+            allergies=_clean_allergies(allergies or []),
         )
-        assert row is not None
         await audit.record(conn, actor_id=actor.id, action="client.create", entity="client", entity_id=row["id"])
-    return client_view(dict(row), actor)
+    return client_view(row, actor)
 
 
 async def get_client(*, actor: Actor, client_id: int) -> dict[str, Any]:
     """One client; raises NotFound."""
     async with db.connection() as conn:
-        row = await conn.fetchrow(f"SELECT {_CLIENT_COLUMNS} FROM client WHERE id = $1", client_id)
+        row = await store.get_client(conn, client_id)
     if row is None:
         raise NotFound(f"Client {client_id} does not exist.", code="not_found", entity="client")
-    return client_view(dict(row), actor)
+    return client_view(row, actor)
 
 
 async def list_clients(*, actor: Actor, query: str | None, limit: int = 50, offset: int = 0) -> list[dict[str, Any]]:
     """Clients whose name contains the query; raises Unprocessable for control characters."""
     if query is not None and not query.isprintable():
         raise Unprocessable("The search text contains control characters.", code="validation_error")
-    if query is not None:  # matched literally: % and _ are not wildcards
-        query = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     async with db.connection() as conn:
-        rows = await conn.fetch(
-            f"SELECT {_CLIENT_COLUMNS} FROM client WHERE ($1::text IS NULL OR full_name ILIKE '%' || $1 || '%')"
-            " ORDER BY lower(full_name), id LIMIT $2 OFFSET $3",
-            query,
-            limit,
-            offset,
-        )
-    return [client_view(dict(r), actor) for r in rows]
+        rows = await store.list_clients(conn, query=query, limit=limit, offset=offset)
+    return [client_view(r, actor) for r in rows]
 
 
-async def _require(conn: db.Connection, table: str, entity_id: int, entity: str) -> None:
-    if not await conn.fetchval(f"SELECT 1 FROM {table} WHERE id = $1", entity_id):
+async def _require(
+    conn: db.Connection, table: Literal["client", "location", "product"], entity_id: int, entity: str
+) -> None:
+    if not await store.exists(conn, table, entity_id):
         raise NotFound(f"{entity.capitalize()} {entity_id} does not exist.", code="not_found", entity=entity)
 
 
@@ -127,48 +114,39 @@ async def create_session(
     async with db.transaction() as conn:
         await _require(conn, "client", client_id, "client")
         await _require(conn, "location", location_id, "location")
-        row = await conn.fetchrow(
-            "INSERT INTO treatment_session (client, location, status, treatment, scheduled_for, created_by, created_at)"
-            " VALUES ($1, $2, 'open', $3, coalesce($4, now()), $5, now()) RETURNING id",
-            client_id,
-            location_id,
-            (treatment or "").strip() or None,
-            scheduled_for,
-            actor.id,
+        session_id = await store.create_session(
+            conn,
+            client_id=client_id,
+            location_id=location_id,
+            treatment=(treatment or "").strip() or None,
+            scheduled_for=scheduled_for,
+            created_by=actor.id,
         )
-        assert row is not None
         await audit.record(
             conn,
             actor_id=actor.id,
             action="session.create",
             entity="session",
-            entity_id=row["id"],
+            entity_id=session_id,
             details={"client_id": client_id, "location_id": location_id},
         )
-        session = await _session(conn, row["id"])
+        session = await _session(conn, session_id)
     return session
 
 
 async def _session(conn: db.Connection, session_id: int) -> dict[str, Any]:
-    row = await conn.fetchrow(f"SELECT {_SESSION_COLUMNS} FROM treatment_session s WHERE s.id = $1", session_id)
+    row = await store.get_session(conn, session_id)
     if row is None:
         raise NotFound(f"Session {session_id} does not exist.", code="not_found", entity="session")
-    return dict(row)
+    return row
 
 
 async def get_session(*, session_id: int) -> dict[str, Any]:
     """A session with its recorded uses."""
     async with db.connection() as conn:
         session = await _session(conn, session_id)
-        usages = await conn.fetch(
-            "SELECT u.id AS usage_id, u.lot AS lot_id, l.lot_number, l.expiry_date, u.product AS product_id,"
-            " p.name AS product_name, u.quantity, u.used_at, u.used_by AS user_id, u.warnings,"
-            " u.voided_at IS NOT NULL AS voided, u.void_reason"
-            " FROM usage u JOIN lot l ON l.id = u.lot JOIN product p ON p.id = u.product"
-            " WHERE u.session = $1 ORDER BY u.id",
-            session_id,
-        )
-    return {**session, "usages": [dict(u) for u in usages]}
+        usages = await store.session_usages(conn, session_id)
+    return {**session, "usages": usages}
 
 
 async def list_sessions(
@@ -176,29 +154,18 @@ async def list_sessions(
 ) -> list[dict[str, Any]]:
     """Sessions, most recent first."""
     async with db.connection() as conn:
-        rows = await conn.fetch(
-            f"SELECT {_SESSION_COLUMNS} FROM treatment_session s WHERE ($1::int IS NULL OR s.location = $1)"
-            " AND ($2::int IS NULL OR s.client = $2) AND ($3::text IS NULL OR s.status = $3)"
-            " ORDER BY s.scheduled_for DESC NULLS LAST, s.id DESC LIMIT $4",
-            location_id,
-            client_id,
-            status,
-            limit,
-        )
-    return [dict(r) for r in rows]
+        return await store.list_sessions(conn, location_id=location_id, client_id=client_id, status=status, limit=limit)
 
 
 async def close_session(*, actor: Actor, session_id: int) -> dict[str, Any]:
     """Close a session: no more scans; raises NotFound, Conflict(session_closed)."""
     async with db.transaction() as conn:
-        status = await conn.fetchval("SELECT status FROM treatment_session WHERE id = $1 FOR UPDATE", session_id)
+        status = await store.lock_session_status(conn, session_id)
         if status is None:
             raise NotFound(f"Session {session_id} does not exist.", code="not_found", entity="session")
         if status == "closed":
             raise Conflict("The session is already closed.", code="session_closed")
-        await conn.execute(
-            "UPDATE treatment_session SET status = 'closed', closed_at = now() WHERE id = $1", session_id
-        )
+        await store.close_session(conn, session_id)
         await audit.record(conn, actor_id=actor.id, action="session.close", entity="session", entity_id=session_id)
         return await _session(conn, session_id)
 
@@ -234,21 +201,17 @@ async def create_course(
             raise NotFound(f"Location {location_id} does not exist.", code="not_found", entity="location")
         for product_id, _ in products:
             await _require(conn, "product", product_id, "product")
-        course_id = await conn.fetchval(
-            "INSERT INTO course (client, location, treatment, start_date, sessions, interval_days, created_by,"
-            " created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, now()) RETURNING id",
-            client_id,
-            location_id,
-            treatment,
-            start_date,
-            sessions,
-            interval_days,
-            actor.id,
+        course_id = await store.create_course(
+            conn,
+            client_id=client_id,
+            location_id=location_id,
+            treatment=treatment,
+            start_date=start_date,
+            sessions=sessions,
+            interval_days=interval_days,
+            created_by=actor.id,
         )
-        await conn.executemany(
-            "INSERT INTO course_product (course, product, quantity) VALUES ($1, $2, $3)",
-            [(course_id, product_id, quantity) for product_id, quantity in products],
-        )
+        await store.add_course_products(conn, course_id, products)
         planned = [
             (
                 client_id,
@@ -261,11 +224,7 @@ async def create_course(
             )
             for n in range(sessions)
         ]
-        await conn.executemany(
-            "INSERT INTO treatment_session (client, location, course, sequence, status, treatment, scheduled_for,"
-            " created_by, created_at) VALUES ($1, $2, $3, $4, 'planned', $5, $6, $7, now())",
-            planned,
-        )
+        await store.add_planned_sessions(conn, planned)
         # Booked sessions inside a lead time raise forecast demand now, not at tomorrow's catch-up.
         await alerting.reevaluate(conn, [(product_id, location_id) for product_id, _ in products])
         await audit.record(
@@ -280,23 +239,13 @@ async def create_course(
 
 
 async def _course(conn: db.Connection, course_id: int) -> dict[str, Any]:
-    row = await conn.fetchrow(
-        "SELECT id, client AS client_id, location AS location_id, treatment, start_date, sessions, interval_days"
-        " FROM course WHERE id = $1",
-        course_id,
-    )
+    row = await store.get_course(conn, course_id)
     if row is None:
         raise NotFound(f"Course {course_id} does not exist.", code="not_found", entity="course")
-    products = await conn.fetch(
-        "SELECT product AS product_id, quantity FROM course_product WHERE course = $1 ORDER BY id", course_id
-    )
-    planned = await conn.fetch(
-        f"SELECT {_SESSION_COLUMNS} FROM treatment_session s WHERE s.course = $1 ORDER BY s.sequence", course_id
-    )
     return {
-        **dict(row),
-        "products": [dict(p) for p in products],
-        "planned_sessions": [dict(s) for s in planned],
+        **row,
+        "products": await store.course_products(conn, course_id),
+        "planned_sessions": await store.course_sessions(conn, course_id),
     }
 
 

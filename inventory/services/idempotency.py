@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 from inventory import db
 from inventory.domain.errors import Conflict, Unprocessable
+from inventory.store import idempotency as records
 
 MAX_KEY_LENGTH = 255
-RETENTION = "48 hours"  # the draft asks for at least 24 hours
 
 
 @dataclass(frozen=True)
@@ -40,26 +40,10 @@ async def _attempt(
     user_id: int, key: str, fingerprint: str, operation: Callable[[], Awaitable[StoredResponse]]
 ) -> StoredResponse:
     async with db.transaction() as conn:
-        await conn.execute(
-            f"DELETE FROM idempotency_record WHERE user_id = $1 AND key = $2"
-            f" AND created_at < now() - interval '{RETENTION}'",
-            user_id,
-            key,
-        )
-        inserted = await conn.fetchval(
-            "INSERT INTO idempotency_record (user_id, key, fingerprint, response_status, response_body, created_at)"
-            " VALUES ($1, $2, $3, 0, '', now()) ON CONFLICT (user_id, key) DO NOTHING RETURNING id",
-            user_id,
-            key,
-            fingerprint,
-        )
+        await records.forget_expired_key(conn, user_id=user_id, key=key)
+        inserted = await records.claim(conn, user_id=user_id, key=key, fingerprint=fingerprint)
         if inserted is None:
-            row = await conn.fetchrow(
-                "SELECT fingerprint, response_status, response_body FROM idempotency_record"
-                " WHERE user_id = $1 AND key = $2",
-                user_id,
-                key,
-            )
+            row = await records.get(conn, user_id=user_id, key=key)
             if row is None:  # pragma: no cover - only if it expired between the two statements
                 raise Conflict(
                     "The request with this Idempotency-Key is still in flight.", code="idempotency_key_in_flight"
@@ -74,17 +58,11 @@ async def _attempt(
                 )
             return StoredResponse(row["response_status"], row["response_body"].encode(), replayed=True)
         response = await operation()
-        await conn.execute(
-            "UPDATE idempotency_record SET response_status = $2, response_body = $3 WHERE id = $1",
-            inserted,
-            response.status,
-            response.body.decode(),
-        )
+        await records.save_response(conn, inserted, status=response.status, body=response.body.decode())
     return response
 
 
 async def purge_expired() -> int:
     """Delete keys past retention; returns how many."""
     async with db.transaction() as conn:
-        result = await conn.execute(f"DELETE FROM idempotency_record WHERE created_at < now() - interval '{RETENTION}'")
-    return int(result.split()[-1])
+        return await records.purge_expired(conn)

@@ -18,6 +18,7 @@ import labels
 from inventory import db
 from inventory.domain.errors import NotFound, Unprocessable
 from inventory.domain.labelcode import format_lot_code
+from inventory.store import labels as label_store
 
 T = TypeVar("T")
 log = logging.getLogger("inventory")
@@ -38,13 +39,6 @@ RENDER_PROCESSES = 1
 STORAGE_NOTES = {"fridge": "Store at 2\u20138 °C", "room": "Store below 25 °C"}
 EXTENSIONS = {"png": "png", "svg": "svg", "pdf": "pdf", "zpl": "zpl"}
 
-_LOTS_SQL = """
-SELECT l.id, l.lot_number, l.expiry_date, p.name AS product_name, p.storage, b.name AS brand_name,
-       (SELECT g.gtin FROM product_gtin g WHERE g.product = p.id AND g.units = 1 ORDER BY g.id LIMIT 1) AS gtin
-FROM lot l JOIN product p ON p.id = l.product JOIN brand b ON b.id = p.brand
-WHERE l.id = ANY($1::int[])
-"""
-
 _processes: ProcessPoolExecutor | None = None
 
 
@@ -58,7 +52,7 @@ class Rendered:
 
 
 def label_data(row: Any) -> labels.LabelData:
-    """The printed content of a lot's label, from a row of the lots query."""
+    """The printed content of a lot's label, from a row of `store.labels.label_rows`."""
     return labels.LabelData(
         brand=row["brand_name"],
         product=row["product_name"],
@@ -77,7 +71,7 @@ async def _load(lot_ids: Sequence[int]) -> dict[int, labels.LabelData]:
     rows: list[Any] = []
     if valid:
         async with db.connection() as conn:
-            rows = await conn.fetch(_LOTS_SQL, valid)
+            rows = await label_store.label_rows(conn, valid)
     found = {row["id"]: label_data(row) for row in rows}
     missing = [lot_id for lot_id in wanted if lot_id not in found]
     if missing:

@@ -13,7 +13,7 @@ from inventory.domain.models import Actor
 from inventory.domain.rules import is_expired
 from inventory.services import alerting, barcodes
 from inventory.services.views import lot_view
-from inventory.store import audit, catalog, lots, stock
+from inventory.store import audit, catalog, lots, receipts, stock
 
 MAX_LINES = 500
 MAX_QUANTITY = 100_000
@@ -63,13 +63,8 @@ async def _receive(
         if await catalog.get_location(conn, location_id) is None:
             raise NotFound(f"Location {location_id} does not exist.", code="not_found", entity="location")
         planned = [await _plan_line(conn, index, line, today) for index, line in enumerate(lines)]
-        receipt_id = await conn.fetchval(
-            "INSERT INTO receipt (location, supplier, reference, received_by, received_at)"
-            " VALUES ($1, $2, $3, $4, now()) RETURNING id",
-            location_id,
-            supplier,
-            reference,
-            actor.id,
+        receipt_id = await receipts.create(
+            conn, location_id=location_id, supplier=supplier, reference=reference, received_by=actor.id
         )
         results: dict[int, dict[str, Any]] = {}
         # A fixed order of row locks keeps concurrent receipts of the same lots from deadlocking.
@@ -99,17 +94,11 @@ async def _receive(
                     line=plan.index,
                 )
             if lot["not_received"]:
-                await conn.execute("UPDATE lot SET not_received = false WHERE id = $1", lot["id"])
+                await lots.mark_received(conn, lot["id"])
                 lot["not_received"] = False
             quantity = plan.units * lines[plan.index].quantity
-            line_id = await conn.fetchval(
-                "INSERT INTO receipt_line (receipt, lot, quantity, gtin, barcode) VALUES ($1, $2, $3, $4, $5)"
-                " RETURNING id",
-                receipt_id,
-                lot["id"],
-                quantity,
-                plan.gtin,
-                plan.barcode,
+            line_id = await receipts.add_line(
+                conn, receipt_id=receipt_id, lot_id=lot["id"], quantity=quantity, gtin=plan.gtin, barcode=plan.barcode
             )
             on_hand = await stock.move(
                 conn,
@@ -138,7 +127,7 @@ async def _receive(
                 "lines": [{"lot_id": r["lot"]["id"], "quantity": r["quantity"]} for r in results.values()],
             },
         )
-        received_at = await conn.fetchval("SELECT received_at FROM receipt WHERE id = $1", receipt_id)
+        received_at = await receipts.received_at(conn, receipt_id)
     return {
         "id": receipt_id,
         "location_id": location_id,

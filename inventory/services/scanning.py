@@ -13,56 +13,10 @@ from inventory.domain.lots import clean_lot_number, lot_key, similar_key
 from inventory.domain.models import Actor
 from inventory.domain.rules import allergy_conflicts, expires_soon, is_expired
 from inventory.services import alerting, barcodes
-from inventory.store import audit, lots, stock
+from inventory.store import audit, lots, stock, usages
+from inventory.store import clinical as sessions
 
 MAX_QUANTITY = 100
-
-# The lot, locked FOR SHARE (a recall either commits before and is seen, or waits for this scan), with its
-# product and the earliest-expiring other usable lot of the product on the shelf here (for the FEFO warning).
-_LOCK_LOT = """
-SELECT l.id, l.product AS product_id, l.lot_number, l.expiry_date, l.status, l.not_received,
-       p.name AS product_name, p.ingredients, b.name AS brand_name,
-       e.id AS earlier_id, e.lot_number AS earlier_lot_number, e.expiry_date AS earlier_expiry
-FROM lot l
-JOIN product p ON p.id = l.product
-JOIN brand b ON b.id = p.brand
-LEFT JOIN LATERAL (
-    SELECT o.id, o.lot_number, o.expiry_date FROM lot o JOIN stock_level s ON s.lot = o.id
-    WHERE o.product = l.product AND s.location = $2 AND s.on_hand > 0 AND o.status = 'active'
-      AND o.expiry_date >= $3 AND o.expiry_date < l.expiry_date AND o.id <> l.id
-    ORDER BY o.expiry_date, o.id LIMIT 1
-) e ON true
-WHERE l.id = $1
-FOR SHARE OF l
-"""
-
-_RECORD_USE = """
-WITH used AS (
-    INSERT INTO usage (session, client, lot, product, location, quantity, serial, barcode, used_by, used_at,
-                       override_reason, warnings)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now(), $10, $11)
-    RETURNING id, used_at
-), level AS (
-    INSERT INTO stock_level (lot, location, on_hand, updated_at) VALUES ($3, $5, -$6::int, now())
-    ON CONFLICT (lot, location) DO UPDATE SET on_hand = stock_level.on_hand + EXCLUDED.on_hand, updated_at = now()
-    RETURNING on_hand
-), ledger AS (
-    INSERT INTO stock_movement (lot, location, quantity, kind, "user", created_at, usage)
-    SELECT $3, $5, -$6::int, 'use', $9, now(), used.id FROM used
-), rule AS (
-    -- The reorder rule is locked here, so the alert evaluation that follows needs no statement of its own.
-    SELECT 1 FROM stock_rule WHERE product = $4 AND location = $5 FOR NO KEY UPDATE
-), audited AS (
-    INSERT INTO audit_event (actor, action, entity, entity_id, details, created_at)
-    SELECT $9, 'usage.record', 'usage', used.id,
-           jsonb_build_object('session_id', $1::int, 'client_id', $2::int, 'lot_id', $3::int, 'quantity', $6::int,
-                              'warnings', to_jsonb($12::text[]) || CASE WHEN level.on_hand < 0
-                                  THEN '["stock_discrepancy"]'::jsonb ELSE '[]'::jsonb END),
-           now()
-    FROM used, level
-)
-SELECT used.id, used.used_at, level.on_hand, (SELECT count(*) FROM rule) AS rules FROM used, level
-"""
 
 
 def _warning(code: str, message: str, **extra: Any) -> dict[str, Any]:
@@ -90,15 +44,9 @@ async def _record(
     today = clock.today()
     scanned = raw.strip()
     async with db.transaction() as conn:
-        # The scan's statements are prepared and their shapes never vary: planning them afresh on every scan
-        # (PostgreSQL's custom plans) costs more than running them, so reuse one generic plan each.
-        await conn.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+        await usages.use_generic_plans(conn)
         # FOR SHARE: closing the session waits for scans in flight, and a scan after the close sees it.
-        session = await conn.fetchrow(
-            "SELECT s.id, s.status, s.location, s.client, c.allergies FROM treatment_session s"
-            " JOIN client c ON c.id = s.client WHERE s.id = $1 FOR SHARE OF s",
-            session_id,
-        )
+        session = await sessions.lock_session_for_scan(conn, session_id)
         if session is None:
             raise NotFound(f"Session {session_id} does not exist.", code="not_found", entity="session")
         if session["status"] == "closed":
@@ -129,7 +77,7 @@ async def _record(
             warnings.append(_warning("lot_not_received", f"Lot {lot['lot_number']} was never received."))
 
         # Lock the lot: a recall either commits before this (and we see it) or waits until we commit.
-        locked = await conn.fetchrow(_LOCK_LOT, lot["id"], location_id, today)
+        locked = await usages.lock_lot(conn, lot["id"], location_id=location_id, today=today)
         assert locked is not None
         if locked["status"] == "recalled":
             raise Conflict(
@@ -157,11 +105,7 @@ async def _record(
                 lot_id=locked["id"],
                 expiry_date=expiry.isoformat(),
             )
-        if reading.serial is not None and await conn.fetchval(
-            "SELECT 1 FROM usage WHERE product = $1 AND serial = $2 AND voided_at IS NULL",
-            locked["product_id"],
-            reading.serial,
-        ):
+        if reading.serial is not None and await usages.serial_in_use(conn, locked["product_id"], reading.serial):
             raise Conflict(
                 f"Ampoule serial {reading.serial} was already used.", code="serial_already_used", serial=reading.serial
             )
@@ -192,29 +136,28 @@ async def _record(
                 )
             )
         if session["status"] == "planned":
-            await conn.execute("UPDATE treatment_session SET status = 'open' WHERE id = $1", session_id)
+            await sessions.open_session(conn, session_id)
         try:
             # One statement: the usage, the guarded-free stock change, its ledger row and the audit event.
-            written = await conn.fetchrow(
-                _RECORD_USE,
-                session_id,
-                session["client"],
-                locked["id"],
-                locked["product_id"],
-                location_id,
-                quantity,
-                reading.serial,
-                scanned[:512],
-                actor.id,
-                override_reason if conflicts else None,
-                warnings,
-                [w["code"] for w in warnings],
+            written = await usages.record(
+                conn,
+                session_id=session_id,
+                client_id=session["client"],
+                lot_id=locked["id"],
+                product_id=locked["product_id"],
+                location_id=location_id,
+                quantity=quantity,
+                serial=reading.serial,
+                barcode=scanned[:512],
+                user_id=actor.id,
+                override_reason=override_reason if conflicts else None,
+                warnings=warnings,
+                warning_codes=[w["code"] for w in warnings],
             )
         except asyncpg.UniqueViolationError as error:
             raise Conflict(
                 f"Ampoule serial {reading.serial} was already used.", code="serial_already_used", serial=reading.serial
             ) from error
-        assert written is not None
         after: int = written["on_hand"]
         if after < 0:
             # Exact under concurrency: on-hand before this use was after + quantity.
@@ -224,7 +167,7 @@ async def _record(
                     f"Recorded stock here was {after + quantity}; the use is recorded and on-hand goes to {after}.",
                 )
             )
-            await conn.execute("UPDATE usage SET warnings = $2 WHERE id = $1", written["id"], warnings)
+            await usages.set_warnings(conn, written["id"], warnings)
         await alerting.reevaluate(conn, [(locked["product_id"], location_id)], rules_locked=True)
     return {
         "usage_id": written["id"],
@@ -310,25 +253,14 @@ async def void_usage(*, actor: Actor, usage_id: int, reason: str) -> dict[str, A
 
     async def run() -> dict[str, Any]:
         async with db.transaction() as conn:
-            usage = await conn.fetchrow(
-                "SELECT id, session, lot, product, location, quantity, used_by, voided_at FROM usage"
-                " WHERE id = $1 FOR UPDATE",
-                usage_id,
-            )
+            usage = await usages.lock_for_void(conn, usage_id)
             if usage is None:
                 raise NotFound(f"Usage {usage_id} does not exist.", code="not_found", entity="usage")
             if usage["used_by"] != actor.id and not actor.has_role("manager"):
                 raise Forbidden("Staff may void only their own scans; ask a manager.", code="forbidden")
             if usage["voided_at"] is not None:
                 raise Conflict("This use is already voided.", code="usage_voided")
-            voided = await conn.fetchrow(
-                "UPDATE usage SET voided_at = now(), voided_by = $2, void_reason = $3 WHERE id = $1"
-                " RETURNING voided_at",
-                usage_id,
-                actor.id,
-                reason,
-            )
-            assert voided is not None
+            voided_at = await usages.mark_voided(conn, usage_id, user_id=actor.id, reason=reason)
             after = await stock.move(
                 conn,
                 lot_id=usage["lot"],
@@ -355,7 +287,7 @@ async def void_usage(*, actor: Actor, usage_id: int, reason: str) -> dict[str, A
             "location_id": usage["location"],
             "quantity": usage["quantity"],
             "voided": True,
-            "voided_at": voided["voided_at"],
+            "voided_at": voided_at,
             "void_reason": reason,
             "on_hand_after": after,
         }

@@ -83,11 +83,7 @@ async def transfer(
         async with db.transaction() as conn:
             lot = await _lot_and_locations(conn, lot_id, from_location_id, to_location_id)
             # Lock both levels in location order so opposite transfers cannot deadlock.
-            await conn.execute(
-                "SELECT 1 FROM stock_level WHERE lot = $1 AND location = ANY($2::int[]) ORDER BY location FOR UPDATE",
-                lot_id,
-                [from_location_id, to_location_id],
-            )
+            await stock.lock_levels(conn, lot_id, [from_location_id, to_location_id])
             group = str(uuid.uuid4())
             left = await stock.move(
                 conn,

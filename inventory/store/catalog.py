@@ -141,3 +141,28 @@ async def list_rules(conn: Connection, *, location_id: int | None) -> list[dict[
         location_id,
     )
     return [dict(r) for r in rows]
+
+
+async def unit_gtin(conn: Connection, product_id: int) -> str | None:
+    """A product's first single-unit GTIN, if it has one."""
+    value = await conn.fetchval(
+        "SELECT gtin FROM product_gtin WHERE product = $1 AND units = 1 ORDER BY id LIMIT 1", product_id
+    )
+    return None if value is None else str(value)
+
+
+async def brand_name_taken(conn: Connection, name: str) -> bool:
+    """Whether a brand already has this name (ignoring case)."""
+    return bool(await conn.fetchval("SELECT 1 FROM brand WHERE lower(name) = lower($1)", name))
+
+
+async def product_name_taken(conn: Connection, brand_id: int, name: str) -> bool:
+    """Whether the brand already has a product with this name (ignoring case)."""
+    return bool(
+        await conn.fetchval("SELECT 1 FROM product WHERE brand = $1 AND lower(name) = lower($2)", brand_id, name)
+    )
+
+
+async def location_name_taken(conn: Connection, name: str) -> bool:
+    """Whether a location already has this name (ignoring case)."""
+    return bool(await conn.fetchval("SELECT 1 FROM location WHERE lower(name) = lower($1)", name))

@@ -89,3 +89,33 @@ async def list_lots(
         offset,
     )
     return [dict(r) for r in rows]
+
+
+async def find_by_gtin_and_key(conn: Connection, gtin: str, key: str | None) -> dict[str, Any] | None:
+    """The product and pack size behind a GTIN and, when `key` names one of its lots, that lot.
+
+    One round trip; the lot columns (id, lot_number, expiry_date, status, not_received) are NULL without a lot.
+    """
+    row = await conn.fetchrow(
+        "SELECT g.product AS product_id, g.units, l.id, l.lot_number, l.expiry_date, l.status, l.not_received"
+        " FROM product_gtin g LEFT JOIN lot l ON l.product = g.product AND l.lot_key = $2 WHERE g.gtin = $1",
+        gtin,
+        key,
+    )
+    return dict(row) if row else None
+
+
+async def first_two_with_key(conn: Connection, key: str) -> list[dict[str, Any]]:
+    """Up to two lots of any product with this normalised number, each with its product's unit GTIN."""
+    rows = await conn.fetch(
+        "SELECT l.id, l.product AS product_id, l.lot_number, l.expiry_date, l.status, l.not_received,"
+        " (SELECT g.gtin FROM product_gtin g WHERE g.product = l.product AND g.units = 1 ORDER BY g.id LIMIT 1)"
+        " AS gtin FROM lot l WHERE l.lot_key = $1 LIMIT 2",
+        key,
+    )
+    return [dict(r) for r in rows]
+
+
+async def mark_received(conn: Connection, lot_id: int) -> None:
+    """A lot first recorded at a scan has now arrived in a delivery."""
+    await conn.execute("UPDATE lot SET not_received = false WHERE id = $1", lot_id)

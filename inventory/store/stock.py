@@ -81,6 +81,15 @@ async def on_hand(conn: Connection, lot_id: int, location_id: int, *, for_update
     return None if value is None else int(value)
 
 
+async def lock_levels(conn: Connection, lot_id: int, location_ids: list[int]) -> None:
+    """Lock a lot's levels at these locations in location order (so opposite transfers cannot deadlock)."""
+    await conn.execute(
+        "SELECT 1 FROM stock_level WHERE lot = $1 AND location = ANY($2::int[]) ORDER BY location FOR UPDATE",
+        lot_id,
+        location_ids,
+    )
+
+
 async def levels_of_lots(conn: Connection, lot_ids: list[int]) -> list[dict[str, Any]]:
     """Every non-zero level of these lots."""
     rows = await conn.fetch(

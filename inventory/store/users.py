@@ -89,3 +89,20 @@ async def revoke(conn: Connection, jti: str, expires_at: Any) -> None:
         jti,
         expires_at,
     )
+
+
+LOGIN_ATTEMPT_RETENTION = "30 days"
+
+
+async def purge_login_attempts(conn: Connection) -> int:
+    """Delete sign-in attempts past retention; returns how many."""
+    result = await conn.execute(
+        f"DELETE FROM login_attempt WHERE attempted_at < now() - interval '{LOGIN_ATTEMPT_RETENTION}'"
+    )
+    return int(result.split()[-1])
+
+
+async def purge_revoked_tokens(conn: Connection) -> int:
+    """Delete revocations of tokens that have expired anyway; returns how many."""
+    result = await conn.execute("DELETE FROM revoked_token WHERE expires_at < now()")
+    return int(result.split()[-1])

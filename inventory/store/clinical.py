@@ -1,0 +1,226 @@
+"""Clients, treatment sessions and courses of sessions."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+
+from inventory.db import Connection
+
+CLIENT_COLUMNS = "id, full_name, email, phone, date_of_birth, allergies, created_at"
+SESSION_COLUMNS = (
+    "s.id, s.client AS client_id, s.location AS location_id, s.course AS course_id, s.sequence, s.status,"
+    " s.treatment, s.scheduled_for, s.created_at, s.closed_at"
+)
+
+
+async def exists(conn: Connection, table: Literal["client", "location", "product"], entity_id: int) -> bool:
+    """Whether a row with this id exists in the table."""
+    return bool(await conn.fetchval(f"SELECT 1 FROM {table} WHERE id = $1", entity_id))
+
+
+# ------------------------------------------------------------------ clients
+
+
+async def create_client(
+    conn: Connection,
+    *,
+    full_name: str,
+    email: str | None,
+    phone: str | None,
+    date_of_birth: date | None,
+    allergies: list[str],
+) -> dict[str, Any]:
+    """Insert a client."""
+    row = await conn.fetchrow(
+        "INSERT INTO client (full_name, email, phone, date_of_birth, allergies, created_at)"
+        f" VALUES ($1, $2, $3, $4, $5, now()) RETURNING {CLIENT_COLUMNS}",
+        full_name,
+        email,
+        phone,
+        date_of_birth,
+        allergies,
+    )
+    assert row is not None
+    return dict(row)
+
+
+async def get_client(conn: Connection, client_id: int) -> dict[str, Any] | None:
+    """A client by id."""
+    row = await conn.fetchrow(f"SELECT {CLIENT_COLUMNS} FROM client WHERE id = $1", client_id)
+    return dict(row) if row else None
+
+
+async def list_clients(conn: Connection, *, query: str | None, limit: int, offset: int) -> list[dict[str, Any]]:
+    """Clients whose name contains the query (matched literally: % and _ are not wildcards), by name."""
+    if query is not None:
+        query = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    rows = await conn.fetch(
+        f"SELECT {CLIENT_COLUMNS} FROM client WHERE ($1::text IS NULL OR full_name ILIKE '%' || $1 || '%')"
+        " ORDER BY lower(full_name), id LIMIT $2 OFFSET $3",
+        query,
+        limit,
+        offset,
+    )
+    return [dict(r) for r in rows]
+
+
+# ------------------------------------------------------------------ sessions
+
+
+async def create_session(
+    conn: Connection,
+    *,
+    client_id: int,
+    location_id: int,
+    treatment: str | None,
+    scheduled_for: datetime | None,
+    created_by: int,
+) -> int:
+    """Insert an open session (scheduled now unless given); returns its id."""
+    value = await conn.fetchval(
+        "INSERT INTO treatment_session (client, location, status, treatment, scheduled_for, created_by, created_at)"
+        " VALUES ($1, $2, 'open', $3, coalesce($4, now()), $5, now()) RETURNING id",
+        client_id,
+        location_id,
+        treatment,
+        scheduled_for,
+        created_by,
+    )
+    return int(value)
+
+
+async def get_session(conn: Connection, session_id: int) -> dict[str, Any] | None:
+    """A session by id."""
+    row = await conn.fetchrow(f"SELECT {SESSION_COLUMNS} FROM treatment_session s WHERE s.id = $1", session_id)
+    return dict(row) if row else None
+
+
+async def session_usages(conn: Connection, session_id: int) -> list[dict[str, Any]]:
+    """The uses recorded in a session, voided ones included, in order."""
+    rows = await conn.fetch(
+        "SELECT u.id AS usage_id, u.lot AS lot_id, l.lot_number, l.expiry_date, u.product AS product_id,"
+        " p.name AS product_name, u.quantity, u.used_at, u.used_by AS user_id, u.warnings,"
+        " u.voided_at IS NOT NULL AS voided, u.void_reason"
+        " FROM usage u JOIN lot l ON l.id = u.lot JOIN product p ON p.id = u.product"
+        " WHERE u.session = $1 ORDER BY u.id",
+        session_id,
+    )
+    return [dict(r) for r in rows]
+
+
+async def list_sessions(
+    conn: Connection, *, location_id: int | None, client_id: int | None, status: str | None, limit: int
+) -> list[dict[str, Any]]:
+    """Sessions, most recent first."""
+    rows = await conn.fetch(
+        f"SELECT {SESSION_COLUMNS} FROM treatment_session s WHERE ($1::int IS NULL OR s.location = $1)"
+        " AND ($2::int IS NULL OR s.client = $2) AND ($3::text IS NULL OR s.status = $3)"
+        " ORDER BY s.scheduled_for DESC NULLS LAST, s.id DESC LIMIT $4",
+        location_id,
+        client_id,
+        status,
+        limit,
+    )
+    return [dict(r) for r in rows]
+
+
+async def lock_session_status(conn: Connection, session_id: int) -> str | None:
+    """A session's status, the row locked for update (None when it does not exist)."""
+    value = await conn.fetchval("SELECT status FROM treatment_session WHERE id = $1 FOR UPDATE", session_id)
+    return None if value is None else str(value)
+
+
+async def close_session(conn: Connection, session_id: int) -> None:
+    """Mark a session closed now."""
+    await conn.execute("UPDATE treatment_session SET status = 'closed', closed_at = now() WHERE id = $1", session_id)
+
+
+async def lock_session_for_scan(conn: Connection, session_id: int) -> dict[str, Any] | None:
+    """A session with its client's allergies, locked FOR SHARE.
+
+    FOR SHARE: closing the session waits for scans in flight, and a scan after the close sees it.
+    """
+    row = await conn.fetchrow(
+        "SELECT s.id, s.status, s.location, s.client, c.allergies FROM treatment_session s"
+        " JOIN client c ON c.id = s.client WHERE s.id = $1 FOR SHARE OF s",
+        session_id,
+    )
+    return dict(row) if row else None
+
+
+async def open_session(conn: Connection, session_id: int) -> None:
+    """Mark a (planned) session open."""
+    await conn.execute("UPDATE treatment_session SET status = 'open' WHERE id = $1", session_id)
+
+
+# ------------------------------------------------------------------ courses
+
+
+async def create_course(
+    conn: Connection,
+    *,
+    client_id: int,
+    location_id: int,
+    treatment: str,
+    start_date: date,
+    sessions: int,
+    interval_days: int,
+    created_by: int,
+) -> int:
+    """Insert a course; returns its id."""
+    value = await conn.fetchval(
+        "INSERT INTO course (client, location, treatment, start_date, sessions, interval_days, created_by,"
+        " created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, now()) RETURNING id",
+        client_id,
+        location_id,
+        treatment,
+        start_date,
+        sessions,
+        interval_days,
+        created_by,
+    )
+    return int(value)
+
+
+async def add_course_products(conn: Connection, course_id: int, products: list[tuple[int, int]]) -> None:
+    """Attach the products (product id, quantity) each session of a course is expected to use."""
+    await conn.executemany(
+        "INSERT INTO course_product (course, product, quantity) VALUES ($1, $2, $3)",
+        [(course_id, product_id, quantity) for product_id, quantity in products],
+    )
+
+
+async def add_planned_sessions(conn: Connection, planned: list[tuple[int, int, int, int, str, datetime, int]]) -> None:
+    """Insert planned sessions (client, location, course, sequence, treatment, scheduled_for, created_by)."""
+    await conn.executemany(
+        "INSERT INTO treatment_session (client, location, course, sequence, status, treatment, scheduled_for,"
+        " created_by, created_at) VALUES ($1, $2, $3, $4, 'planned', $5, $6, $7, now())",
+        planned,
+    )
+
+
+async def get_course(conn: Connection, course_id: int) -> dict[str, Any] | None:
+    """A course's own row."""
+    row = await conn.fetchrow(
+        "SELECT id, client AS client_id, location AS location_id, treatment, start_date, sessions, interval_days"
+        " FROM course WHERE id = $1",
+        course_id,
+    )
+    return dict(row) if row else None
+
+
+async def course_products(conn: Connection, course_id: int) -> list[dict[str, Any]]:
+    """The products of a course with their quantities."""
+    rows = await conn.fetch(
+        "SELECT product AS product_id, quantity FROM course_product WHERE course = $1 ORDER BY id", course_id
+    )
+    return [dict(r) for r in rows]
+
+
+async def course_sessions(conn: Connection, course_id: int) -> list[dict[str, Any]]:
+    """The sessions of a course in sequence."""
+    rows = await conn.fetch(
+        f"SELECT {SESSION_COLUMNS} FROM treatment_session s WHERE s.course = $1 ORDER BY s.sequence", course_id
+    )
+    return [dict(r) for r in rows]

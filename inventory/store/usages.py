@@ -1,0 +1,148 @@
+"""Recorded uses of lots on clients: the scan's lot lock and single-statement write, and voids."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from inventory.db import Connection
+
+# The lot, locked FOR SHARE (a recall either commits before and is seen, or waits for this scan), with its
+# product and the earliest-expiring other usable lot of the product on the shelf here (for the FEFO warning).
+_LOCK_LOT = """
+SELECT l.id, l.product AS product_id, l.lot_number, l.expiry_date, l.status, l.not_received,
+       p.name AS product_name, p.ingredients, b.name AS brand_name,
+       e.id AS earlier_id, e.lot_number AS earlier_lot_number, e.expiry_date AS earlier_expiry
+FROM lot l
+JOIN product p ON p.id = l.product
+JOIN brand b ON b.id = p.brand
+LEFT JOIN LATERAL (
+    SELECT o.id, o.lot_number, o.expiry_date FROM lot o JOIN stock_level s ON s.lot = o.id
+    WHERE o.product = l.product AND s.location = $2 AND s.on_hand > 0 AND o.status = 'active'
+      AND o.expiry_date >= $3 AND o.expiry_date < l.expiry_date AND o.id <> l.id
+    ORDER BY o.expiry_date, o.id LIMIT 1
+) e ON true
+WHERE l.id = $1
+FOR SHARE OF l
+"""
+
+# One statement: the usage, the guard-free stock change, its ledger row and the audit event.
+_RECORD_USE = """
+WITH used AS (
+    INSERT INTO usage (session, client, lot, product, location, quantity, serial, barcode, used_by, used_at,
+                       override_reason, warnings)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now(), $10, $11)
+    RETURNING id, used_at
+), level AS (
+    INSERT INTO stock_level (lot, location, on_hand, updated_at) VALUES ($3, $5, -$6::int, now())
+    ON CONFLICT (lot, location) DO UPDATE SET on_hand = stock_level.on_hand + EXCLUDED.on_hand, updated_at = now()
+    RETURNING on_hand
+), ledger AS (
+    INSERT INTO stock_movement (lot, location, quantity, kind, "user", created_at, usage)
+    SELECT $3, $5, -$6::int, 'use', $9, now(), used.id FROM used
+), rule AS (
+    -- The reorder rule is locked here, so the alert evaluation that follows needs no statement of its own.
+    SELECT 1 FROM stock_rule WHERE product = $4 AND location = $5 FOR NO KEY UPDATE
+), audited AS (
+    INSERT INTO audit_event (actor, action, entity, entity_id, details, created_at)
+    SELECT $9, 'usage.record', 'usage', used.id,
+           jsonb_build_object('session_id', $1::int, 'client_id', $2::int, 'lot_id', $3::int, 'quantity', $6::int,
+                              'warnings', to_jsonb($12::text[]) || CASE WHEN level.on_hand < 0
+                                  THEN '["stock_discrepancy"]'::jsonb ELSE '[]'::jsonb END),
+           now()
+    FROM used, level
+)
+SELECT used.id, used.used_at, level.on_hand, (SELECT count(*) FROM rule) AS rules FROM used, level
+"""
+
+
+async def use_generic_plans(conn: Connection) -> None:
+    """Plan the transaction's prepared statements once, generically, for the rest of the transaction.
+
+    The scan's statements are prepared and their shapes never vary: planning them afresh on every scan
+    (PostgreSQL's custom plans) costs more than running them, so reuse one generic plan each.
+    """
+    await conn.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+
+
+async def lock_lot(conn: Connection, lot_id: int, *, location_id: int, today: date) -> dict[str, Any] | None:
+    """The lot locked FOR SHARE, with its product and the earlier-expiring usable lot at the location, if any."""
+    row = await conn.fetchrow(_LOCK_LOT, lot_id, location_id, today)
+    return dict(row) if row else None
+
+
+async def serial_in_use(conn: Connection, product_id: int, serial: str) -> bool:
+    """Whether a non-voided usage of the product already carries this ampoule serial."""
+    return bool(
+        await conn.fetchval(
+            "SELECT 1 FROM usage WHERE product = $1 AND serial = $2 AND voided_at IS NULL",
+            product_id,
+            serial,
+        )
+    )
+
+
+async def record(
+    conn: Connection,
+    *,
+    session_id: int,
+    client_id: int,
+    lot_id: int,
+    product_id: int,
+    location_id: int,
+    quantity: int,
+    serial: str | None,
+    barcode: str,
+    user_id: int,
+    override_reason: str | None,
+    warnings: list[dict[str, Any]],
+    warning_codes: list[str],
+) -> dict[str, Any]:
+    """Write a use in one statement; returns its id, used_at, the on-hand after it and the locked rule count.
+
+    Raises asyncpg.UniqueViolationError when a concurrent use took the same serial.
+    """
+    row = await conn.fetchrow(
+        _RECORD_USE,
+        session_id,
+        client_id,
+        lot_id,
+        product_id,
+        location_id,
+        quantity,
+        serial,
+        barcode,
+        user_id,
+        override_reason,
+        warnings,
+        warning_codes,
+    )
+    assert row is not None
+    return dict(row)
+
+
+async def set_warnings(conn: Connection, usage_id: int, warnings: list[dict[str, Any]]) -> None:
+    """Replace the warnings stored with a use."""
+    await conn.execute("UPDATE usage SET warnings = $2 WHERE id = $1", usage_id, warnings)
+
+
+async def lock_for_void(conn: Connection, usage_id: int) -> dict[str, Any] | None:
+    """A usage locked for update, with what a void needs."""
+    row = await conn.fetchrow(
+        "SELECT id, session, lot, product, location, quantity, used_by, voided_at FROM usage WHERE id = $1 FOR UPDATE",
+        usage_id,
+    )
+    return dict(row) if row else None
+
+
+async def mark_voided(conn: Connection, usage_id: int, *, user_id: int, reason: str) -> datetime:
+    """Mark a use voided now, by whom and why; returns when."""
+    row = await conn.fetchrow(
+        "UPDATE usage SET voided_at = now(), voided_by = $2, void_reason = $3 WHERE id = $1 RETURNING voided_at",
+        usage_id,
+        user_id,
+        reason,
+    )
+    assert row is not None
+    voided_at: datetime = row["voided_at"]
+    return voided_at
