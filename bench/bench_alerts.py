@@ -29,6 +29,7 @@ from inventory import clock, db
 from inventory.app import create_app
 from inventory.config import Settings
 from inventory.services import alerting, alerts, auth
+from inventory.store import alerts as alert_store
 
 PASSWORD = secrets.token_urlsafe(16)
 BRANDS, PRODUCTS, LOCATIONS, LOTS_PER_PRODUCT = 50, 2000, 20, 4
@@ -229,7 +230,7 @@ async def measure(url: str, requests: int) -> list[tuple[str, float]]:
                     "/api/alerts/reorder",
                     {"location_id": 7},
                     lambda: raw.fetch(
-                        alerts._ALERT_SELECT + " WHERE a.status = 'open' AND a.location = 7"
+                        alert_store.ALERT_SELECT + " WHERE a.status = 'open' AND a.location = 7"
                         " ORDER BY a.location, lower(p.name), a.id"
                     ),
                 ),
@@ -238,7 +239,7 @@ async def measure(url: str, requests: int) -> list[tuple[str, float]]:
                     "/api/alerts/reorder",
                     {},
                     lambda: raw.fetch(
-                        alerts._ALERT_SELECT + " WHERE a.status = 'open' ORDER BY a.location, lower(p.name), a.id"
+                        alert_store.ALERT_SELECT + " WHERE a.status = 'open' ORDER BY a.location, lower(p.name), a.id"
                     ),
                 ),
                 (
@@ -246,7 +247,7 @@ async def measure(url: str, requests: int) -> list[tuple[str, float]]:
                     "/api/alerts/expiry",
                     {"within_days": 30, "location_id": 7},
                     lambda: raw.fetch(
-                        alerts._EXPIRY_SELECT, today, today.min, today + timedelta(days=30), 7, None, False
+                        alert_store.EXPIRY_SELECT, today, today.min, today + timedelta(days=30), 7, None, False
                     ),
                 ),
                 (
@@ -254,7 +255,7 @@ async def measure(url: str, requests: int) -> list[tuple[str, float]]:
                     "/api/alerts/expiry",
                     {"within_days": 30},
                     lambda: raw.fetch(
-                        alerts._EXPIRY_SELECT, today, today.min, today + timedelta(days=30), None, None, False
+                        alert_store.EXPIRY_SELECT, today, today.min, today + timedelta(days=30), None, None, False
                     ),
                 ),
                 (
@@ -262,7 +263,7 @@ async def measure(url: str, requests: int) -> list[tuple[str, float]]:
                     "/api/alerts/expiry",
                     {"view": "expired"},
                     lambda: raw.fetch(
-                        alerts._EXPIRY_SELECT, today, today.min, today - timedelta(days=1), None, None, False
+                        alert_store.EXPIRY_SELECT, today, today.min, today - timedelta(days=1), None, None, False
                     ),
                 ),
                 (

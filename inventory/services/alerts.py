@@ -26,6 +26,7 @@ from inventory.domain.models import Actor
 from inventory.domain.reorder import TREND_DAYS, LotStock, PlannedUse, unused_in_time
 from inventory.services import alerting
 from inventory.services.views import lot_view
+from inventory.store import alerts as store
 from inventory.store import audit
 
 CHUNK = 1000  # pairs per transaction: keeps each refresh transaction (and the rows it locks) short
@@ -48,64 +49,6 @@ def _lock() -> asyncio.Lock:
 
 # ------------------------------------------------------------------ keeping alerts up to date
 
-# The last day evaluated for location $1 (or, $1 NULL, for all of them): the newest refresh event covering it.
-# Refresh events are audit events of entity `reorder_alert_refresh` whose entity_id is the location's id, or 0
-# for all locations, so each branch is one backward step on the (entity, entity_id, id DESC) index.
-_WATERMARK = """
-SELECT details->>'date' FROM (
-    (SELECT id, details FROM audit_event WHERE entity = 'reorder_alert_refresh' AND entity_id = 0
-     ORDER BY id DESC LIMIT 1)
-    UNION ALL
-    (SELECT id, details FROM audit_event WHERE entity = 'reorder_alert_refresh' AND entity_id = $1::int
-     ORDER BY id DESC LIMIT 1)
-) e
-ORDER BY id DESC LIMIT 1
-"""
-
-_ALL_PAIRS = """
-SELECT product, location FROM stock_rule WHERE $1::int IS NULL OR location = $1
-UNION SELECT product, location FROM reorder_alert WHERE status = 'open' AND ($1::int IS NULL OR location = $1)
-"""
-
-# Pairs (at location $3, or everywhere) whose arithmetic the calendar may have changed between day $1 (last
-# evaluated) and day $2 (today): open alerts (may resolve); use of days [$1, $2) entering the trend window; lots
-# expiring in [$1, $2 + lead) (expired overnight, entering the lead-time window, or consumed differently now);
-# planned course sessions in [$2, $2 + lead). Everything else can only lower demand, which changes nothing for
-# a pair with no open alert and no lot expiring within its lead time.
-_CHANGED_PAIRS = """
-WITH rules AS (
-    SELECT coalesce(max(lead_time_days), 0) AS longest FROM stock_rule WHERE $3::int IS NULL OR location = $3
-), places AS (
-    SELECT id FROM location WHERE $3::int IS NULL OR id = $3
-)
-SELECT product, location FROM reorder_alert WHERE status = 'open' AND ($3::int IS NULL OR location = $3)
-UNION
-SELECT r.product, r.location FROM places o
-CROSS JOIN LATERAL (
-    SELECT DISTINCT u.product FROM usage u
-    WHERE u.location = o.id AND u.used_at >= ($1::date::timestamp AT TIME ZONE 'UTC')
-      AND u.used_at < ($2::date::timestamp AT TIME ZONE 'UTC')
-) u
-JOIN stock_rule r ON r.product = u.product AND r.location = o.id
-UNION
-SELECT r.product, r.location FROM rules CROSS JOIN lot l
-JOIN stock_level s ON s.lot = l.id AND s.on_hand > 0 AND ($3::int IS NULL OR s.location = $3)
-JOIN stock_rule r ON r.product = l.product AND r.location = s.location
-WHERE l.status = 'active' AND l.expiry_date >= $1::date AND l.expiry_date < $2::date + rules.longest
-  AND l.expiry_date < $2::date + r.lead_time_days
-UNION
-SELECT r.product, r.location FROM rules CROSS JOIN places o
-CROSS JOIN LATERAL (
-    SELECT DISTINCT cp.product, t.scheduled_for FROM treatment_session t
-    JOIN course_product cp ON cp.course = t.course
-    WHERE t.location = o.id AND t.status = 'planned'
-      AND t.scheduled_for >= ($2::date::timestamp AT TIME ZONE 'UTC')
-      AND t.scheduled_for < (($2::date + rules.longest)::timestamp AT TIME ZONE 'UTC')
-) t
-JOIN stock_rule r ON r.product = t.product AND r.location = o.id
-WHERE t.scheduled_for < (($2::date + r.lead_time_days)::timestamp AT TIME ZONE 'UTC')
-"""
-
 
 async def _reevaluate_in_chunks(pairs: list[tuple[int, int]]) -> tuple[int, int]:
     opened = resolved = 0
@@ -120,17 +63,14 @@ async def _reevaluate_in_chunks(pairs: list[tuple[int, int]]) -> tuple[int, int]
     return opened, resolved
 
 
-async def _pairs(sql: str, *args: Any) -> list[tuple[int, int]]:
-    async with db.connection() as conn:
-        return sorted((r["product"], r["location"]) for r in await conn.fetch(sql, *args))
-
-
 async def _refresh(today: date, location_id: int | None, last: date | None) -> int:
     """Re-evaluate everything (last None) or what changed since `last`; record the day as evaluated."""
-    if last is None:
-        pairs, mode = await _pairs(_ALL_PAIRS, location_id), "full"
-    else:
-        pairs, mode = await _pairs(_CHANGED_PAIRS, last, today, location_id), "catch_up"
+    async with db.connection() as conn:
+        if last is None:
+            pairs, mode = sorted(await store.all_pairs(conn, location_id)), "full"
+        else:
+            pairs = sorted(await store.changed_pairs(conn, since=last, today=today, location_id=location_id))
+            mode = "catch_up"
     opened, resolved = await _reevaluate_in_chunks(pairs)
     details: dict[str, Any] = {
         "date": today.isoformat(),
@@ -153,7 +93,7 @@ async def _refresh(today: date, location_id: int | None, last: date | None) -> i
 
 async def _last_evaluated_day(location_id: int | None) -> date | None:
     async with db.connection() as conn:
-        value = await conn.fetchval(_WATERMARK, location_id)
+        value = await store.last_evaluated(conn, location_id)
     try:
         return date.fromisoformat(value) if value else None
     except ValueError:
@@ -183,20 +123,6 @@ async def catch_up(location_id: int | None = None) -> int:
 
 
 # ------------------------------------------------------------------ reorder alerts
-
-# The single unit's GTIN of every product, joined once rather than looked up row by row.
-_UNIT_GTIN = "SELECT DISTINCT ON (product) product, gtin FROM product_gtin WHERE units = 1 ORDER BY product, id"
-
-_ALERT_SELECT = f"""
-SELECT a.id, a.status, a.details, a.opened_at, a.updated_at, a.resolved_at, a.acknowledged_at,
-       a.acknowledged_by, u.email AS acknowledged_by_email,
-       p.id AS product_id, p.name AS product_name, b.id AS brand_id, b.name AS brand_name, g.gtin,
-       o.id AS location_id, o.name AS location_name
-FROM reorder_alert a
-JOIN product p ON p.id = a.product JOIN brand b ON b.id = p.brand JOIN location o ON o.id = a.location
-LEFT JOIN app_user u ON u.id = a.acknowledged_by
-LEFT JOIN ({_UNIT_GTIN}) g ON g.product = p.id
-"""
 
 
 def _product(row: Any) -> dict[str, Any]:
@@ -257,17 +183,9 @@ async def list_reorder(
     if status not in ("open", "resolved", "all"):
         raise Unprocessable("status is one of open, resolved, all.", code="validation_error")
     await catch_up(location_id)
-    order = "a.location, lower(p.name), a.id" if status == "open" else "a.updated_at DESC, a.id DESC"
     async with db.connection() as conn:
-        rows = await conn.fetch(
-            _ALERT_SELECT + " WHERE ($1::text = 'all' OR a.status = $1) AND ($2::int IS NULL OR a.location = $2)"
-            " AND ($3::int IS NULL OR a.product = $3)"
-            f" ORDER BY {order} LIMIT $4 OFFSET $5",
-            status,
-            location_id,
-            product_id,
-            limit,
-            offset,
+        rows = await store.list_alerts(
+            conn, status=status, location_id=location_id, product_id=product_id, limit=limit, offset=offset
         )
     return [_alert_view(r) for r in rows]
 
@@ -275,7 +193,7 @@ async def list_reorder(
 async def get_reorder(alert_id: int) -> dict[str, Any]:
     """One reorder alert; raises NotFound."""
     async with db.connection() as conn:
-        row = await conn.fetchrow(_ALERT_SELECT + " WHERE a.id = $1", alert_id)
+        row = await store.get_alert(conn, alert_id)
     if row is None:
         raise NotFound(f"Reorder alert {alert_id} does not exist.", code="not_found", entity="reorder_alert")
     return _alert_view(row)
@@ -286,20 +204,13 @@ async def acknowledge(*, actor: Actor, alert_id: int) -> dict[str, Any]:
     if not actor.has_role("manager"):
         raise Forbidden("This needs the manager role.", code="forbidden", required_role="manager")
     async with db.transaction() as conn:
-        row = await conn.fetchrow(
-            "SELECT id, status, acknowledged_at FROM reorder_alert WHERE id = $1 FOR UPDATE", alert_id
-        )
+        row = await store.lock_alert(conn, alert_id)
         if row is None:
             raise NotFound(f"Reorder alert {alert_id} does not exist.", code="not_found", entity="reorder_alert")
         if row["status"] != "open":
             raise Conflict(f"Reorder alert {alert_id} is already resolved.", code="alert_resolved", alert_id=alert_id)
         if row["acknowledged_at"] is None:  # the first acknowledgement stands; repeating it changes nothing
-            await conn.execute(
-                "UPDATE reorder_alert SET acknowledged_at = $2, acknowledged_by = $3 WHERE id = $1",
-                alert_id,
-                clock.now(),
-                actor.id,
-            )
+            await store.acknowledge(conn, alert_id=alert_id, at=clock.now(), user_id=actor.id)
             await audit.record(
                 conn,
                 actor_id=actor.id,
@@ -312,48 +223,6 @@ async def acknowledge(*, actor: Actor, alert_id: int) -> dict[str, Any]:
 
 
 # ------------------------------------------------------------------ expiry
-
-_EXPIRY_SELECT = f"""
-SELECT s.on_hand, s.location AS location_id, o.name AS location_name,
-       l.id AS lot_id, l.product AS product_id, l.lot_number, l.expiry_date, l.status, l.not_received,
-       p.name AS product_name, b.id AS brand_id, b.name AS brand_name, g.gtin,
-       (l.expiry_date - $1::date) AS days_left
-FROM lot l JOIN stock_level s ON s.lot = l.id AND s.on_hand > 0
-JOIN product p ON p.id = l.product JOIN brand b ON b.id = p.brand JOIN location o ON o.id = s.location
-LEFT JOIN ({_UNIT_GTIN}) g ON g.product = p.id
-WHERE l.expiry_date >= $2::date AND l.expiry_date <= $3::date
-  AND ($4::int IS NULL OR s.location = $4) AND ($5::int IS NULL OR l.product = $5)
-  AND ($6::bool IS FALSE OR l.status = 'active')
-ORDER BY l.expiry_date, lower(p.name), l.id, o.id
-"""
-
-_PAIR_DEMAND = """
-WITH pairs AS (SELECT * FROM unnest($1::int[], $2::int[]) AS p(product, location)),
-booked AS (
-    SELECT x.product, x.location, array_agg(x.day ORDER BY x.day) AS days,
-           array_agg(x.quantity ORDER BY x.day) AS quantities
-    FROM (
-        SELECT cp.product, t.location, (t.scheduled_for AT TIME ZONE 'UTC')::date AS day,
-               sum(cp.quantity)::int AS quantity
-        FROM treatment_session t JOIN course_product cp ON cp.course = t.course
-        WHERE t.status = 'planned' AND t.location = ANY(SELECT DISTINCT location FROM pairs)
-          AND cp.product = ANY(SELECT DISTINCT product FROM pairs)
-          AND t.scheduled_for >= ($3::date::timestamp AT TIME ZONE 'UTC')
-          AND t.scheduled_for < (($4::date + 1)::timestamp AT TIME ZONE 'UTC')
-        GROUP BY 1, 2, 3
-    ) x
-    GROUP BY 1, 2
-)
-SELECT p.product, p.location, coalesce(trend.used, 0) AS used, b.days, b.quantities
-FROM pairs p
-LEFT JOIN booked b ON b.product = p.product AND b.location = p.location
-LEFT JOIN LATERAL (
-    SELECT sum(u.quantity)::int AS used FROM usage u
-    WHERE u.product = p.product AND u.location = p.location AND u.voided_at IS NULL
-      AND u.used_at >= (($3::date - 28)::timestamp AT TIME ZONE 'UTC')
-      AND u.used_at < ($3::date::timestamp AT TIME ZONE 'UTC')
-) trend ON true
-"""
 
 
 def _expiry_item(row: Any, lots: dict[int, dict[str, Any]]) -> dict[str, Any]:
@@ -394,7 +263,15 @@ async def expiry(
     first = date.min if view in (None, "expired") else today
     last = today - timedelta(days=1) if view == "expired" else horizon
     async with db.connection() as conn:
-        rows = await conn.fetch(_EXPIRY_SELECT, today, first, last, location_id, product_id, view == "unused_in_time")
+        rows = await store.expiring_stock(
+            conn,
+            today=today,
+            first=first,
+            last=last,
+            location_id=location_id,
+            product_id=product_id,
+            active_only=view == "unused_in_time",
+        )
         shaped: dict[int, dict[str, Any]] = {}
         items = [_expiry_item(r, shaped) for r in rows]
         if view != "unused_in_time" or not items:
@@ -403,7 +280,9 @@ async def expiry(
         for item in items:
             by_pair[(item["product"]["id"], item["location"]["id"])].append(item)
         pairs = sorted(by_pair)
-        demand = await conn.fetch(_PAIR_DEMAND, [p for p, _ in pairs], [loc for _, loc in pairs], today, horizon)
+        demand = await store.pair_demand(
+            conn, products=[p for p, _ in pairs], locations=[loc for _, loc in pairs], today=today, horizon=horizon
+        )
     result: list[dict[str, Any]] = []
     for row in demand:
         lots = by_pair[(row["product"], row["location"])]
@@ -421,12 +300,6 @@ async def expiry(
 
 # ------------------------------------------------------------------ daily digest
 
-_LAST_DELIVERY = """
-SELECT max(created_at) FILTER (WHERE status = 'delivered') AS last_delivered,
-       bool_or(status = 'delivered' AND payload->>'date' = $2) AS delivered_today
-FROM notification_delivery WHERE location = $1
-"""
-
 
 def _json_default(value: Any) -> Any:
     if isinstance(value, datetime | date):
@@ -441,8 +314,7 @@ def _jsonable(value: Any) -> Any:
 
 async def _location_digest(location: Any, today: date, now: datetime) -> dict[str, Any] | None:
     async with db.connection() as conn:
-        last = await conn.fetchrow(_LAST_DELIVERY, location["id"], today.isoformat())
-    assert last is not None
+        last = await store.last_delivery(conn, location["id"], today.isoformat())
     since: datetime = last["last_delivered"] or (now - timedelta(days=1))
     alerts = await list_reorder(status="open", location_id=location["id"])
     shelf = await expiry(within_days=DIGEST_EXPIRY_DAYS, location_id=location["id"])
@@ -514,13 +386,7 @@ def _post(url: str, body: bytes, key: str) -> int:
 async def _deliver(url: str, location_id: int, payload: dict[str, Any]) -> dict[str, Any]:
     """POST one digest with retries and exponential back-off, recording every outcome."""
     async with db.transaction() as conn:
-        delivery_id = await conn.fetchval(
-            "INSERT INTO notification_delivery (location, payload, status, attempts, created_at)"
-            " VALUES ($1, $2, 'sending', 0, $3) RETURNING id",
-            location_id,
-            payload,
-            clock.now(),
-        )
+        delivery_id = await store.create_delivery(conn, location_id=location_id, payload=payload, at=clock.now())
     body = json.dumps(payload).encode()
     attempts, error, status = 0, None, "failed"
     for delay in (*RETRY_DELAYS, None):
@@ -538,14 +404,8 @@ async def _deliver(url: str, location_id: int, payload: dict[str, Any]) -> dict[
         if delay is not None:
             await asyncio.sleep(delay)
     async with db.transaction() as conn:
-        await conn.execute(
-            "UPDATE notification_delivery SET status = $2::text, attempts = $3, last_error = $4,"
-            " delivered_at = CASE WHEN $2::text = 'delivered' THEN $5::timestamptz END WHERE id = $1",
-            delivery_id,
-            status,
-            attempts,
-            error,
-            clock.now(),
+        await store.finish_delivery(
+            conn, delivery_id=delivery_id, status=status, attempts=attempts, error=error, at=clock.now()
         )
         await audit.record(
             conn,
@@ -566,9 +426,7 @@ async def digest(location_id: int | None, send: bool) -> list[dict[str, Any]]:
     """
     today, now = clock.today(), clock.now()
     async with db.connection() as conn:
-        locations = await conn.fetch(
-            "SELECT id, name FROM location WHERE ($1::int IS NULL OR id = $1) ORDER BY id", location_id
-        )
+        locations = await store.digest_locations(conn, location_id)
     if location_id is not None and not locations:
         raise NotFound(f"Location {location_id} does not exist.", code="not_found", entity="location")
     await catch_up()

@@ -1,0 +1,382 @@
+"""Reorder alerts, their inputs and their digests: the SQL behind `services.alerting` and `services.alerts`."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from asyncpg import Record
+
+from inventory.db import Connection
+
+# ------------------------------------------------------------------ evaluation (inside stock-changing transactions)
+
+# Row locks (not advisory locks) serialise evaluations: they cost no shared lock-table slots however many
+# pairs a refresh locks. Pairs without a rule can only have their alert resolved, which is race-free.
+_LOCK = """
+SELECT 1 FROM stock_rule
+WHERE (product, location) IN (SELECT * FROM unnest($1::int[], $2::int[]))
+ORDER BY product, location
+FOR NO KEY UPDATE
+"""
+
+# $3 = today. Days are UTC days, like clock.today(). Booked demand is gathered once for all the pairs (one pass
+# over the planned sessions of their locations), not once per pair; the arithmetic keeps each rule's window.
+_GATHER = """
+WITH pairs AS (
+    SELECT p.product, p.location, r.id AS rule_id, r.reorder_point, r.par_level, r.lead_time_days
+    FROM unnest($1::int[], $2::int[]) AS p(product, location)
+    LEFT JOIN stock_rule r ON r.product = p.product AND r.location = p.location
+), booked AS (
+    SELECT x.product, x.location, array_agg(x.day ORDER BY x.day) AS days,
+           array_agg(x.quantity ORDER BY x.day) AS quantities
+    FROM (
+        SELECT cp.product, t.location, (t.scheduled_for AT TIME ZONE 'UTC')::date AS day,
+               sum(cp.quantity)::int AS quantity
+        FROM treatment_session t JOIN course_product cp ON cp.course = t.course
+        WHERE t.status = 'planned'
+          AND t.location = ANY(SELECT DISTINCT location FROM pairs WHERE rule_id IS NOT NULL)
+          AND cp.product = ANY(SELECT DISTINCT product FROM pairs WHERE rule_id IS NOT NULL)
+          AND t.scheduled_for >= ($3::date::timestamp AT TIME ZONE 'UTC')
+          AND t.scheduled_for < (($3::date + (SELECT coalesce(max(lead_time_days), 0) FROM pairs))::timestamp
+                                 AT TIME ZONE 'UTC')
+        GROUP BY 1, 2, 3
+    ) x
+    GROUP BY 1, 2
+)
+SELECT p.product, p.location, p.reorder_point, p.par_level, p.lead_time_days,
+       a.id AS alert_id, a.details AS alert_details,
+       coalesce(box.units, 1) AS box_size,
+       stock.expiries, stock.quantities, coalesce(trend.used, 0) AS used,
+       b.days, b.quantities AS booked_quantities
+FROM pairs p
+LEFT JOIN reorder_alert a ON a.product = p.product AND a.location = p.location AND a.status = 'open'
+LEFT JOIN booked b ON b.product = p.product AND b.location = p.location AND p.rule_id IS NOT NULL
+LEFT JOIN LATERAL (
+    SELECT max(g.units) AS units FROM product_gtin g WHERE g.product = p.product AND p.rule_id IS NOT NULL
+) box ON true
+LEFT JOIN LATERAL (
+    SELECT array_agg(x.expiry_date ORDER BY x.expiry_date) AS expiries,
+           array_agg(x.quantity ORDER BY x.expiry_date) AS quantities
+    FROM (
+        SELECT l.expiry_date, sum(s.on_hand)::int AS quantity
+        FROM lot l JOIN stock_level s ON s.lot = l.id AND s.location = p.location
+        WHERE p.rule_id IS NOT NULL AND l.product = p.product AND l.status = 'active'
+          AND l.expiry_date >= $3::date AND s.on_hand > 0
+        GROUP BY l.expiry_date
+    ) x
+) stock ON true
+LEFT JOIN LATERAL (
+    SELECT sum(u.quantity)::int AS used FROM usage u
+    WHERE p.rule_id IS NOT NULL AND u.product = p.product AND u.location = p.location
+      AND u.used_at >= (($3::date - 28)::timestamp AT TIME ZONE 'UTC')
+      AND u.used_at < ($3::date::timestamp AT TIME ZONE 'UTC')
+      AND u.voided_at IS NULL
+) trend ON true
+"""
+
+_WRITE = """
+WITH input AS (
+    SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(product int, location int, alert bool, details jsonb)
+), resolved AS (
+    UPDATE reorder_alert a
+    SET status = 'resolved', resolved_at = $2, updated_at = $2, details = coalesce(i.details, a.details)
+    FROM input i
+    WHERE NOT i.alert AND a.product = i.product AND a.location = i.location AND a.status = 'open'
+    RETURNING a.id, a.details
+), opened AS (
+    INSERT INTO reorder_alert (product, location, status, details, opened_at, updated_at)
+    SELECT product, location, 'open', details, $2, $2 FROM input WHERE alert
+    ON CONFLICT (product, location) WHERE status = 'open'
+    DO UPDATE SET details = EXCLUDED.details, updated_at = EXCLUDED.updated_at
+    WHERE reorder_alert.details IS DISTINCT FROM EXCLUDED.details
+    RETURNING id, details, (xmax = 0) AS inserted
+), logged AS (
+    INSERT INTO audit_event (actor, action, entity, entity_id, details, created_at)
+    SELECT NULL::int, 'reorder_alert.resolve', 'reorder_alert', id, details, now() FROM resolved
+    UNION ALL
+    SELECT NULL::int, 'reorder_alert.open', 'reorder_alert', id, details, now() FROM opened WHERE inserted
+)
+SELECT (SELECT count(*) FROM resolved) AS resolved, (SELECT count(*) FROM opened WHERE inserted) AS opened
+"""
+
+
+async def lock_rules(conn: Connection, products: list[int], locations: list[int]) -> None:
+    """Lock the stock rules of the (product, location) pairs given as two parallel lists, in a fixed order."""
+    await conn.execute(_LOCK, products, locations)
+
+
+async def gather(conn: Connection, *, products: list[int], locations: list[int], today: date) -> list[Record]:
+    """Every input of the reorder arithmetic, and the open alert, of each pair: one row per pair."""
+    rows: list[Record] = await conn.fetch(_GATHER, products, locations, today)
+    return rows
+
+
+async def write_changes(conn: Connection, changes: list[dict[str, Any]], now: datetime) -> tuple[int, int]:
+    """Open, update or resolve alerts (product, location, alert, details) and audit them; returns (opened, resolved)."""
+    result = await conn.fetchrow(_WRITE, changes, now)
+    assert result is not None
+    return int(result["opened"]), int(result["resolved"])
+
+
+# ------------------------------------------------------------------ keeping alerts up to date
+
+# The last day evaluated for location $1 (or, $1 NULL, for all of them): the newest refresh event covering it.
+# Refresh events are audit events of entity `reorder_alert_refresh` whose entity_id is the location's id, or 0
+# for all locations, so each branch is one backward step on the (entity, entity_id, id DESC) index.
+_WATERMARK = """
+SELECT details->>'date' FROM (
+    (SELECT id, details FROM audit_event WHERE entity = 'reorder_alert_refresh' AND entity_id = 0
+     ORDER BY id DESC LIMIT 1)
+    UNION ALL
+    (SELECT id, details FROM audit_event WHERE entity = 'reorder_alert_refresh' AND entity_id = $1::int
+     ORDER BY id DESC LIMIT 1)
+) e
+ORDER BY id DESC LIMIT 1
+"""
+
+_ALL_PAIRS = """
+SELECT product, location FROM stock_rule WHERE $1::int IS NULL OR location = $1
+UNION SELECT product, location FROM reorder_alert WHERE status = 'open' AND ($1::int IS NULL OR location = $1)
+"""
+
+# Pairs (at location $3, or everywhere) whose arithmetic the calendar may have changed between day $1 (last
+# evaluated) and day $2 (today): open alerts (may resolve); use of days [$1, $2) entering the trend window; lots
+# expiring in [$1, $2 + lead) (expired overnight, entering the lead-time window, or consumed differently now);
+# planned course sessions in [$2, $2 + lead). Everything else can only lower demand, which changes nothing for
+# a pair with no open alert and no lot expiring within its lead time.
+_CHANGED_PAIRS = """
+WITH rules AS (
+    SELECT coalesce(max(lead_time_days), 0) AS longest FROM stock_rule WHERE $3::int IS NULL OR location = $3
+), places AS (
+    SELECT id FROM location WHERE $3::int IS NULL OR id = $3
+)
+SELECT product, location FROM reorder_alert WHERE status = 'open' AND ($3::int IS NULL OR location = $3)
+UNION
+SELECT r.product, r.location FROM places o
+CROSS JOIN LATERAL (
+    SELECT DISTINCT u.product FROM usage u
+    WHERE u.location = o.id AND u.used_at >= ($1::date::timestamp AT TIME ZONE 'UTC')
+      AND u.used_at < ($2::date::timestamp AT TIME ZONE 'UTC')
+) u
+JOIN stock_rule r ON r.product = u.product AND r.location = o.id
+UNION
+SELECT r.product, r.location FROM rules CROSS JOIN lot l
+JOIN stock_level s ON s.lot = l.id AND s.on_hand > 0 AND ($3::int IS NULL OR s.location = $3)
+JOIN stock_rule r ON r.product = l.product AND r.location = s.location
+WHERE l.status = 'active' AND l.expiry_date >= $1::date AND l.expiry_date < $2::date + rules.longest
+  AND l.expiry_date < $2::date + r.lead_time_days
+UNION
+SELECT r.product, r.location FROM rules CROSS JOIN places o
+CROSS JOIN LATERAL (
+    SELECT DISTINCT cp.product, t.scheduled_for FROM treatment_session t
+    JOIN course_product cp ON cp.course = t.course
+    WHERE t.location = o.id AND t.status = 'planned'
+      AND t.scheduled_for >= ($2::date::timestamp AT TIME ZONE 'UTC')
+      AND t.scheduled_for < (($2::date + rules.longest)::timestamp AT TIME ZONE 'UTC')
+) t
+JOIN stock_rule r ON r.product = t.product AND r.location = o.id
+WHERE t.scheduled_for < (($2::date + r.lead_time_days)::timestamp AT TIME ZONE 'UTC')
+"""
+
+
+async def last_evaluated(conn: Connection, location_id: int | None) -> str | None:
+    """The day (ISO text, as recorded) last evaluated for a location, or for all of them with None."""
+    value: str | None = await conn.fetchval(_WATERMARK, location_id)
+    return value
+
+
+async def all_pairs(conn: Connection, location_id: int | None) -> list[tuple[int, int]]:
+    """Every (product, location) with a stock rule or an open alert, at one location or everywhere."""
+    return [(r["product"], r["location"]) for r in await conn.fetch(_ALL_PAIRS, location_id)]
+
+
+async def changed_pairs(
+    conn: Connection, *, since: date, today: date, location_id: int | None
+) -> list[tuple[int, int]]:
+    """The (product, location) pairs whose arithmetic the calendar may have changed from `since` to `today`."""
+    return [(r["product"], r["location"]) for r in await conn.fetch(_CHANGED_PAIRS, since, today, location_id)]
+
+
+# ------------------------------------------------------------------ reorder alerts
+
+# The single unit's GTIN of every product, joined once rather than looked up row by row.
+_UNIT_GTIN = "SELECT DISTINCT ON (product) product, gtin FROM product_gtin WHERE units = 1 ORDER BY product, id"
+
+ALERT_SELECT = f"""
+SELECT a.id, a.status, a.details, a.opened_at, a.updated_at, a.resolved_at, a.acknowledged_at,
+       a.acknowledged_by, u.email AS acknowledged_by_email,
+       p.id AS product_id, p.name AS product_name, b.id AS brand_id, b.name AS brand_name, g.gtin,
+       o.id AS location_id, o.name AS location_name
+FROM reorder_alert a
+JOIN product p ON p.id = a.product JOIN brand b ON b.id = p.brand JOIN location o ON o.id = a.location
+LEFT JOIN app_user u ON u.id = a.acknowledged_by
+LEFT JOIN ({_UNIT_GTIN}) g ON g.product = p.id
+"""
+
+
+async def list_alerts(
+    conn: Connection,
+    *,
+    status: str,
+    location_id: int | None,
+    product_id: int | None,
+    limit: int | None,
+    offset: int,
+) -> list[Record]:
+    """Alerts with product, location and acknowledger; open ones by location and product, others newest first."""
+    order = "a.location, lower(p.name), a.id" if status == "open" else "a.updated_at DESC, a.id DESC"
+    rows: list[Record] = await conn.fetch(
+        ALERT_SELECT + " WHERE ($1::text = 'all' OR a.status = $1) AND ($2::int IS NULL OR a.location = $2)"
+        " AND ($3::int IS NULL OR a.product = $3)"
+        f" ORDER BY {order} LIMIT $4 OFFSET $5",
+        status,
+        location_id,
+        product_id,
+        limit,
+        offset,
+    )
+    return rows
+
+
+async def get_alert(conn: Connection, alert_id: int) -> Record | None:
+    """One alert with product, location and acknowledger."""
+    row: Record | None = await conn.fetchrow(ALERT_SELECT + " WHERE a.id = $1", alert_id)
+    return row
+
+
+async def lock_alert(conn: Connection, alert_id: int) -> Record | None:
+    """An alert's id, status and acknowledged_at, locked for the rest of the transaction."""
+    row: Record | None = await conn.fetchrow(
+        "SELECT id, status, acknowledged_at FROM reorder_alert WHERE id = $1 FOR UPDATE", alert_id
+    )
+    return row
+
+
+async def acknowledge(conn: Connection, *, alert_id: int, at: datetime, user_id: int) -> None:
+    """Record who acknowledged an alert and when."""
+    await conn.execute(
+        "UPDATE reorder_alert SET acknowledged_at = $2, acknowledged_by = $3 WHERE id = $1",
+        alert_id,
+        at,
+        user_id,
+    )
+
+
+# ------------------------------------------------------------------ expiry
+
+EXPIRY_SELECT = f"""
+SELECT s.on_hand, s.location AS location_id, o.name AS location_name,
+       l.id AS lot_id, l.product AS product_id, l.lot_number, l.expiry_date, l.status, l.not_received,
+       p.name AS product_name, b.id AS brand_id, b.name AS brand_name, g.gtin,
+       (l.expiry_date - $1::date) AS days_left
+FROM lot l JOIN stock_level s ON s.lot = l.id AND s.on_hand > 0
+JOIN product p ON p.id = l.product JOIN brand b ON b.id = p.brand JOIN location o ON o.id = s.location
+LEFT JOIN ({_UNIT_GTIN}) g ON g.product = p.id
+WHERE l.expiry_date >= $2::date AND l.expiry_date <= $3::date
+  AND ($4::int IS NULL OR s.location = $4) AND ($5::int IS NULL OR l.product = $5)
+  AND ($6::bool IS FALSE OR l.status = 'active')
+ORDER BY l.expiry_date, lower(p.name), l.id, o.id
+"""
+
+_PAIR_DEMAND = """
+WITH pairs AS (SELECT * FROM unnest($1::int[], $2::int[]) AS p(product, location)),
+booked AS (
+    SELECT x.product, x.location, array_agg(x.day ORDER BY x.day) AS days,
+           array_agg(x.quantity ORDER BY x.day) AS quantities
+    FROM (
+        SELECT cp.product, t.location, (t.scheduled_for AT TIME ZONE 'UTC')::date AS day,
+               sum(cp.quantity)::int AS quantity
+        FROM treatment_session t JOIN course_product cp ON cp.course = t.course
+        WHERE t.status = 'planned' AND t.location = ANY(SELECT DISTINCT location FROM pairs)
+          AND cp.product = ANY(SELECT DISTINCT product FROM pairs)
+          AND t.scheduled_for >= ($3::date::timestamp AT TIME ZONE 'UTC')
+          AND t.scheduled_for < (($4::date + 1)::timestamp AT TIME ZONE 'UTC')
+        GROUP BY 1, 2, 3
+    ) x
+    GROUP BY 1, 2
+)
+SELECT p.product, p.location, coalesce(trend.used, 0) AS used, b.days, b.quantities
+FROM pairs p
+LEFT JOIN booked b ON b.product = p.product AND b.location = p.location
+LEFT JOIN LATERAL (
+    SELECT sum(u.quantity)::int AS used FROM usage u
+    WHERE u.product = p.product AND u.location = p.location AND u.voided_at IS NULL
+      AND u.used_at >= (($3::date - 28)::timestamp AT TIME ZONE 'UTC')
+      AND u.used_at < ($3::date::timestamp AT TIME ZONE 'UTC')
+) trend ON true
+"""
+
+
+async def expiring_stock(
+    conn: Connection,
+    *,
+    today: date,
+    first: date,
+    last: date,
+    location_id: int | None,
+    product_id: int | None,
+    active_only: bool,
+) -> list[Record]:
+    """Stock on the shelf of lots expiring from `first` to `last` (inclusive), with `days_left` from `today`."""
+    rows: list[Record] = await conn.fetch(EXPIRY_SELECT, today, first, last, location_id, product_id, active_only)
+    return rows
+
+
+async def pair_demand(
+    conn: Connection, *, products: list[int], locations: list[int], today: date, horizon: date
+) -> list[Record]:
+    """Per pair: use over the trailing 28 days and booked course use per day from `today` to `horizon`."""
+    rows: list[Record] = await conn.fetch(_PAIR_DEMAND, products, locations, today, horizon)
+    return rows
+
+
+# ------------------------------------------------------------------ daily digest
+
+_LAST_DELIVERY = """
+SELECT max(created_at) FILTER (WHERE status = 'delivered') AS last_delivered,
+       bool_or(status = 'delivered' AND payload->>'date' = $2) AS delivered_today
+FROM notification_delivery WHERE location = $1
+"""
+
+
+async def last_delivery(conn: Connection, location_id: int, day: str) -> Record:
+    """When a location's digest was last delivered, and whether the one of `day` (ISO) was."""
+    row: Record | None = await conn.fetchrow(_LAST_DELIVERY, location_id, day)
+    assert row is not None
+    return row
+
+
+async def digest_locations(conn: Connection, location_id: int | None) -> list[Record]:
+    """One location's id and name, or every location's, by id."""
+    rows: list[Record] = await conn.fetch(
+        "SELECT id, name FROM location WHERE ($1::int IS NULL OR id = $1) ORDER BY id", location_id
+    )
+    return rows
+
+
+async def create_delivery(conn: Connection, *, location_id: int, payload: dict[str, Any], at: datetime) -> int:
+    """Record a digest about to be sent; returns the delivery's id."""
+    delivery_id: int = await conn.fetchval(
+        "INSERT INTO notification_delivery (location, payload, status, attempts, created_at)"
+        " VALUES ($1, $2, 'sending', 0, $3) RETURNING id",
+        location_id,
+        payload,
+        at,
+    )
+    return delivery_id
+
+
+async def finish_delivery(
+    conn: Connection, *, delivery_id: int, status: str, attempts: int, error: str | None, at: datetime
+) -> None:
+    """Record a delivery's outcome; `at` is kept as delivered_at only when it was delivered."""
+    await conn.execute(
+        "UPDATE notification_delivery SET status = $2::text, attempts = $3, last_error = $4,"
+        " delivered_at = CASE WHEN $2::text = 'delivered' THEN $5::timestamptz END WHERE id = $1",
+        delivery_id,
+        status,
+        attempts,
+        error,
+        at,
+    )
