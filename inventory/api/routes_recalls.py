@@ -307,6 +307,20 @@ class TraceController(Controller):
         return s.to(HistoryOut, result)
 
 
+async def _set_contact_status(
+    request: ActorRequest, recall_id: int, client_id: int, data: ContactIn
+) -> RecallClientOut:
+    """Shared by PATCH and POST: update one client's contact status on a recall case."""
+    entry = await recalls.set_client_status(
+        actor=request.user,
+        recall_id=recall_id,
+        client_id=client_id,
+        contact_status=data.contact_status,
+        note=data.note,
+    )
+    return s.to(RecallClientOut, entry)
+
+
 class RecallController(Controller):
     """Recall cases."""
 
@@ -376,28 +390,14 @@ class RecallController(Controller):
         self, request: ActorRequest, recall_id: FromPath[int], client_id: FromPath[int], data: JSONBody[ContactIn]
     ) -> RecallClientOut:
         """Record contact with a client: to_contact → contacted → acknowledged | unreachable."""
-        entry = await recalls.set_client_status(
-            actor=request.user,
-            recall_id=recall_id,
-            client_id=client_id,
-            contact_status=data.contact_status,
-            note=data.note,
-        )
-        return s.to(RecallClientOut, entry)
+        return await _set_contact_status(request, recall_id, client_id, data)
 
     @post("/{recall_id:int}/clients/{client_id:int}", operation_id="updateRecallClientByPost", status_code=200)
     async def update_client_post(
         self, request: ActorRequest, recall_id: FromPath[int], client_id: FromPath[int], data: JSONBody[ContactIn]
     ) -> RecallClientOut:
         """The same as PATCH, for clients that cannot send PATCH."""
-        entry = await recalls.set_client_status(
-            actor=request.user,
-            recall_id=recall_id,
-            client_id=client_id,
-            contact_status=data.contact_status,
-            note=data.note,
-        )
-        return s.to(RecallClientOut, entry)
+        return await _set_contact_status(request, recall_id, client_id, data)
 
     @post("/{recall_id:int}/close", operation_id="closeRecall", status_code=200)
     async def close(
