@@ -51,6 +51,7 @@ def cmd_migrate(_: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     """Serve the app with uvicorn."""
+    embedded = not os.environ.get("DATABASE_URL", "").strip()
     _ensure_database_url()
     _ensure_secret()
     from inventory import migrate
@@ -63,6 +64,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    if embedded:
+        return _serve_beside_embedded(args)
     import uvicorn
 
     uvicorn.run(
@@ -75,6 +78,31 @@ def cmd_serve(args: argparse.Namespace) -> int:
         proxy_headers=False,
     )
     return 0
+
+
+def _serve_beside_embedded(args: argparse.Namespace) -> int:
+    """Serve from a child process, so this one, which owns the embedded PostgreSQL, always lives to stop it.
+
+    uvicorn re-raises SIGINT/SIGTERM after its graceful shutdown, which ends a process without running its exit
+    handlers; in the child that is harmless, and here the signal is only passed on.
+    """
+    import signal
+    import subprocess
+
+    command = [
+        sys.executable, "-m", "uvicorn", "inventory.asgi:app", "--host", args.host, "--port", str(args.port),
+        "--workers", str(args.workers), "--no-access-log", "--no-proxy-headers",
+    ]  # fmt: skip
+    child = subprocess.Popen(command, env=os.environ.copy(), start_new_session=True)
+
+    def pass_on(signum: int, _frame: object) -> None:
+        child.send_signal(signum)
+
+    signal.signal(signal.SIGINT, pass_on)
+    signal.signal(signal.SIGTERM, pass_on)
+    code = child.wait()
+    # A child ended by the signal we passed on has shut down as asked.
+    return 0 if code in (0, -signal.SIGINT, -signal.SIGTERM) else code
 
 
 def cmd_demo(_: argparse.Namespace) -> int:
