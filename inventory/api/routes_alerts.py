@@ -5,19 +5,17 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, get, post
 from litestar.params import FromPath, QueryParameter
 from msgspec import Struct
 
 from inventory import clock
 from inventory.api import schemas as s
+from inventory.api.params import ActorRequest, OptId
 from inventory.api.security import manager
 from inventory.domain.errors import NotFound
-from inventory.domain.models import Actor
 from inventory.services import alerts
 
-ActorRequest = Request[Actor, Any, Any]
-OptId = Annotated[int | None, QueryParameter(ge=1, le=2_147_483_647)]
 MAX_ID = 2_147_483_647
 
 
@@ -101,7 +99,7 @@ class DigestsOut(Struct):
 
 def _alert_id(alert_id: int) -> int:
     if not 1 <= alert_id <= MAX_ID:
-        raise NotFound(f"Reorder alert {alert_id} does not exist.", code="not_found", entity="reorder_alert")
+        raise NotFound.of("reorder_alert", alert_id)
     return alert_id
 
 

@@ -6,8 +6,9 @@ InventoryError                      400 bad_request
 ├── NotFound                        404 not_found (product_unknown, …)
 ├── Conflict                        409 duplicate, lot_expired, insufficient_stock, …
 ├── Unprocessable                   422 validation_error, gtin_invalid, barcode_invalid, …
-├── TooManyRequests                 429 too_many_attempts
-└── Unavailable                     503 database_unavailable
+└── TooManyRequests                 429 too_many_attempts
+
+(Database outages are not domain refusals: the API maps driver errors to 503 itself.)
 """
 
 from __future__ import annotations
@@ -53,6 +54,12 @@ class NotFound(InventoryError):
     code = "not_found"
     title = "Not found"
 
+    @classmethod
+    def of(cls, entity: str, entity_id: int) -> NotFound:
+        """The standard refusal for an unknown id: "Location 7 does not exist." with `entity`."""
+        label = entity.replace("_", " ").capitalize()
+        return cls(f"{label} {entity_id} does not exist.", code="not_found", entity=entity)
+
 
 class Conflict(InventoryError):
     """The request is well-formed but conflicts with the current state."""
@@ -76,14 +83,6 @@ class TooManyRequests(InventoryError):
     status = 429
     code = "too_many_attempts"
     title = "Too many requests"
-
-
-class Unavailable(InventoryError):
-    """A dependency (the database) is not reachable."""
-
-    status = 503
-    code = "unavailable"
-    title = "Service unavailable"
 
 
 class BarcodeInvalid(Unprocessable):

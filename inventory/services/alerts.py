@@ -195,7 +195,7 @@ async def get_reorder(alert_id: int) -> dict[str, Any]:
     async with db.connection() as conn:
         row = await store.get_alert(conn, alert_id)
     if row is None:
-        raise NotFound(f"Reorder alert {alert_id} does not exist.", code="not_found", entity="reorder_alert")
+        raise NotFound.of("reorder_alert", alert_id)
     return _alert_view(row)
 
 
@@ -206,7 +206,7 @@ async def acknowledge(*, actor: Actor, alert_id: int) -> dict[str, Any]:
     async with db.transaction() as conn:
         row = await store.lock_alert(conn, alert_id)
         if row is None:
-            raise NotFound(f"Reorder alert {alert_id} does not exist.", code="not_found", entity="reorder_alert")
+            raise NotFound.of("reorder_alert", alert_id)
         if row["status"] != "open":
             raise Conflict(f"Reorder alert {alert_id} is already resolved.", code="alert_resolved", alert_id=alert_id)
         if row["acknowledged_at"] is None:  # the first acknowledgement stands; repeating it changes nothing
@@ -428,7 +428,7 @@ async def digest(location_id: int | None, send: bool) -> list[dict[str, Any]]:
     async with db.connection() as conn:
         locations = await store.digest_locations(conn, location_id)
     if location_id is not None and not locations:
-        raise NotFound(f"Location {location_id} does not exist.", code="not_found", entity="location")
+        raise NotFound.of("location", location_id)
     await catch_up()
     url = os.environ.get("INVENTORY_WEBHOOK_URL", "").strip()
     results: list[dict[str, Any]] = []

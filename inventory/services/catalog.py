@@ -9,6 +9,7 @@ from inventory.domain.errors import Conflict, NotFound, Unprocessable
 from inventory.domain.gtin import normalize_gtin
 from inventory.domain.models import Actor
 from inventory.services import alerting
+from inventory.services.checks import require
 from inventory.services.views import product_view
 from inventory.store import audit, catalog
 
@@ -77,8 +78,7 @@ async def create_product(
         raise Unprocessable("The same GTIN is given twice.", code="gtin_duplicate")
     cleaned_ingredients = [i.strip() for i in ingredients if i.strip()]
     async with db.transaction() as conn:
-        if await catalog.get_brand(conn, brand_id) is None:
-            raise NotFound(f"Brand {brand_id} does not exist.", code="not_found", entity="brand")
+        await require(conn, "brand", brand_id)
         if await catalog.product_name_taken(conn, brand_id, name):
             raise Conflict(f"Product {name!r} already exists for this brand.", code="duplicate")
         taken = await catalog.existing_gtins(conn, codes)
@@ -106,7 +106,7 @@ async def get_product(product_id: int) -> dict[str, Any]:
     async with db.connection() as conn:
         row = await catalog.get_product(conn, product_id)
     if row is None:
-        raise NotFound(f"Product {product_id} does not exist.", code="not_found", entity="product")
+        raise NotFound.of("product", product_id)
     return product_view(row)
 
 
@@ -154,10 +154,8 @@ async def set_rule(
     if lead_time_days > 365:
         raise Unprocessable("A lead time above 365 days is not plausible.", code="validation_error")
     async with db.transaction() as conn:
-        if await catalog.get_location(conn, location_id) is None:
-            raise NotFound(f"Location {location_id} does not exist.", code="not_found", entity="location")
-        if await catalog.get_product(conn, product_id) is None:
-            raise NotFound(f"Product {product_id} does not exist.", code="not_found", entity="product")
+        await require(conn, "location", location_id)
+        await require(conn, "product", product_id)
         rule = await catalog.upsert_rule(
             conn,
             product_id=product_id,

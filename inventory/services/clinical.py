@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, Literal
+from typing import Any
 
 from inventory import clock, db
 from inventory.domain.errors import Conflict, NotFound, Unprocessable
 from inventory.domain.models import Actor
 from inventory.services import alerting
-from inventory.store import audit, catalog
+from inventory.services.checks import require
+from inventory.store import audit
 from inventory.store import clinical as store
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -80,7 +81,7 @@ async def get_client(*, actor: Actor, client_id: int) -> dict[str, Any]:
     async with db.connection() as conn:
         row = await store.get_client(conn, client_id)
     if row is None:
-        raise NotFound(f"Client {client_id} does not exist.", code="not_found", entity="client")
+        raise NotFound.of("client", client_id)
     return client_view(row, actor)
 
 
@@ -91,13 +92,6 @@ async def list_clients(*, actor: Actor, query: str | None, limit: int = 50, offs
     async with db.connection() as conn:
         rows = await store.list_clients(conn, query=query, limit=limit, offset=offset)
     return [client_view(r, actor) for r in rows]
-
-
-async def _require(
-    conn: db.Connection, table: Literal["client", "location", "product"], entity_id: int, entity: str
-) -> None:
-    if not await store.exists(conn, table, entity_id):
-        raise NotFound(f"{entity.capitalize()} {entity_id} does not exist.", code="not_found", entity=entity)
 
 
 async def create_session(
@@ -112,8 +106,8 @@ async def create_session(
     if scheduled_for is not None and scheduled_for.tzinfo is None:
         scheduled_for = scheduled_for.replace(tzinfo=UTC)
     async with db.transaction() as conn:
-        await _require(conn, "client", client_id, "client")
-        await _require(conn, "location", location_id, "location")
+        await require(conn, "client", client_id)
+        await require(conn, "location", location_id)
         session_id = await store.create_session(
             conn,
             client_id=client_id,
@@ -137,7 +131,7 @@ async def create_session(
 async def _session(conn: db.Connection, session_id: int) -> dict[str, Any]:
     row = await store.get_session(conn, session_id)
     if row is None:
-        raise NotFound(f"Session {session_id} does not exist.", code="not_found", entity="session")
+        raise NotFound.of("session", session_id)
     return row
 
 
@@ -162,7 +156,7 @@ async def close_session(*, actor: Actor, session_id: int) -> dict[str, Any]:
     async with db.transaction() as conn:
         status = await store.lock_session_status(conn, session_id)
         if status is None:
-            raise NotFound(f"Session {session_id} does not exist.", code="not_found", entity="session")
+            raise NotFound.of("session", session_id)
         if status == "closed":
             raise Conflict("The session is already closed.", code="session_closed")
         await store.close_session(conn, session_id)
@@ -196,11 +190,10 @@ async def create_course(
     if any(q < 1 for _, q in products):
         raise Unprocessable("Quantities are positive whole numbers.", code="validation_error")
     async with db.transaction() as conn:
-        await _require(conn, "client", client_id, "client")
-        if await catalog.get_location(conn, location_id) is None:
-            raise NotFound(f"Location {location_id} does not exist.", code="not_found", entity="location")
+        await require(conn, "client", client_id)
+        await require(conn, "location", location_id)
         for product_id, _ in products:
-            await _require(conn, "product", product_id, "product")
+            await require(conn, "product", product_id)
         course_id = await store.create_course(
             conn,
             client_id=client_id,
@@ -241,7 +234,7 @@ async def create_course(
 async def _course(conn: db.Connection, course_id: int) -> dict[str, Any]:
     row = await store.get_course(conn, course_id)
     if row is None:
-        raise NotFound(f"Course {course_id} does not exist.", code="not_found", entity="course")
+        raise NotFound.of("course", course_id)
     return {
         **row,
         "products": await store.course_products(conn, course_id),

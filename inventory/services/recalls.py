@@ -138,7 +138,7 @@ async def create_recall(
 async def _case(conn: db.Connection, recall_id: int) -> dict[str, Any]:
     recall = await store.get_recall(conn, recall_id)
     if recall is None:
-        raise NotFound(f"Recall {recall_id} does not exist.", code="not_found", entity="recall")
+        raise NotFound.of("recall", recall_id)
     lots = [
         {
             "lot": lot_view(row),
@@ -274,7 +274,7 @@ async def set_client_status(
         async with db.transaction() as conn:
             recall = await store.get_recall(conn, recall_id, for_update=True)
             if recall is None:
-                raise NotFound(f"Recall {recall_id} does not exist.", code="not_found", entity="recall")
+                raise NotFound.of("recall", recall_id)
             if recall["status"] == "closed":
                 raise Conflict(f"Recall {recall_id} is closed.", code="recall_closed")
             row = await store.get_recall_client(conn, recall_id, client_id, for_update=True)
@@ -317,7 +317,7 @@ async def close_recall(*, actor: Actor, recall_id: int, note: str | None = None)
         async with db.transaction() as conn:
             recall = await store.get_recall(conn, recall_id, for_update=True)
             if recall is None:
-                raise NotFound(f"Recall {recall_id} does not exist.", code="not_found", entity="recall")
+                raise NotFound.of("recall", recall_id)
             if recall["status"] == "closed":
                 raise Conflict(
                     f"Recall {recall_id} is already closed.",
@@ -407,7 +407,7 @@ async def _change_hold(*, actor: Actor, lot_id: int, reason: str, to_status: str
             await store.fence_scans(conn)
             locked = await store.lock_lots(conn, [lot_id])
             if not locked:
-                raise NotFound(f"Lot {lot_id} does not exist.", code="not_found", entity="lot")
+                raise NotFound.of("lot", lot_id)
             lot = locked[0]
             if lot["status"] == "recalled":
                 raise Conflict(

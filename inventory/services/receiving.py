@@ -7,13 +7,14 @@ from datetime import date
 from typing import Any
 
 from inventory import clock, db
-from inventory.domain.errors import Conflict, NotFound, Unprocessable
+from inventory.domain.errors import Conflict, Unprocessable
 from inventory.domain.lots import clean_lot_number, lot_key, similar_key
 from inventory.domain.models import Actor
 from inventory.domain.rules import is_expired
 from inventory.services import alerting, barcodes
+from inventory.services.checks import require
 from inventory.services.views import lot_view
-from inventory.store import audit, catalog, lots, receipts, stock
+from inventory.store import audit, lots, receipts, stock
 
 MAX_LINES = 500
 MAX_QUANTITY = 100_000
@@ -60,10 +61,9 @@ async def _receive(
 ) -> dict[str, Any]:
     today = clock.today()
     async with db.transaction() as conn:
-        if await catalog.get_location(conn, location_id) is None:
-            raise NotFound(f"Location {location_id} does not exist.", code="not_found", entity="location")
+        await require(conn, "location", location_id)
         planned = [await _plan_line(conn, index, line, today) for index, line in enumerate(lines)]
-        receipt_id = await receipts.create(
+        receipt_id, received_at = await receipts.create(
             conn, location_id=location_id, supplier=supplier, reference=reference, received_by=actor.id
         )
         results: dict[int, dict[str, Any]] = {}
@@ -127,7 +127,6 @@ async def _receive(
                 "lines": [{"lot_id": r["lot"]["id"], "quantity": r["quantity"]} for r in results.values()],
             },
         )
-        received_at = await receipts.received_at(conn, receipt_id)
     return {
         "id": receipt_id,
         "location_id": location_id,
@@ -167,8 +166,7 @@ async def _plan_line(conn: db.Connection, index: int, line: LineIn, today: date)
                 code="validation_error",
                 line=index,
             )
-        if await catalog.get_product(conn, line.product_id) is None:
-            raise NotFound(f"Product {line.product_id} does not exist.", code="not_found", entity="product")
+        await require(conn, "product", line.product_id)
         plan = _Planned(index, line.product_id, clean_lot_number(line.lot_number), line.expiry_date, 1, None, None)
     if is_expired(plan.expiry, today):
         raise Unprocessable(

@@ -48,7 +48,7 @@ async def _record(
         # FOR SHARE: closing the session waits for scans in flight, and a scan after the close sees it.
         session = await sessions.lock_session_for_scan(conn, session_id)
         if session is None:
-            raise NotFound(f"Session {session_id} does not exist.", code="not_found", entity="session")
+            raise NotFound.of("session", session_id)
         if session["status"] == "closed":
             raise Conflict("The session is closed; open a new one to record more.", code="session_closed")
         location_id: int = session["location"]
@@ -197,10 +197,11 @@ async def _lot_not_received(
     conn: db.Connection, product_id: int, lot_number: str, expiry: date | None
 ) -> dict[str, Any]:
     number = clean_lot_number(lot_number)
-    existing = await lots.get_by_key(conn, product_id, lot_key(number))
-    if existing is not None:
-        return existing
+    # The barcode look-up just found no such lot; get_or_create still returns one a concurrent scan made.
     if expiry is None:
+        existing = await lots.get_by_key(conn, product_id, lot_key(number))
+        if existing is not None:
+            return existing
         raise Conflict(
             f"Lot {number} was never received and the barcode carries no expiry date; receive it first.",
             code="lot_required",
@@ -255,7 +256,7 @@ async def void_usage(*, actor: Actor, usage_id: int, reason: str) -> dict[str, A
         async with db.transaction() as conn:
             usage = await usages.lock_for_void(conn, usage_id)
             if usage is None:
-                raise NotFound(f"Usage {usage_id} does not exist.", code="not_found", entity="usage")
+                raise NotFound.of("usage", usage_id)
             if usage["used_by"] != actor.id and not actor.has_role("manager"):
                 raise Forbidden("Staff may void only their own scans; ask a manager.", code="forbidden")
             if usage["voided_at"] is not None:

@@ -9,8 +9,9 @@ from inventory import db
 from inventory.domain.errors import Conflict, NotFound, Unprocessable
 from inventory.domain.models import Actor
 from inventory.services import alerting
+from inventory.services.checks import require
 from inventory.services.views import lot_view
-from inventory.store import audit, catalog, lots, stock
+from inventory.store import audit, lots, stock
 
 MAX_QUANTITY = 100_000
 
@@ -25,10 +26,9 @@ def _reason(reason: str) -> str:
 async def _lot_and_locations(conn: db.Connection, lot_id: int, *location_ids: int) -> dict[str, Any]:
     lot = await lots.get(conn, lot_id)
     if lot is None:
-        raise NotFound(f"Lot {lot_id} does not exist.", code="not_found", entity="lot")
+        raise NotFound.of("lot", lot_id)
     for location_id in location_ids:
-        if await catalog.get_location(conn, location_id) is None:
-            raise NotFound(f"Location {location_id} does not exist.", code="not_found", entity="location")
+        await require(conn, "location", location_id)
     return lot
 
 
@@ -238,7 +238,7 @@ async def get_lot(lot_id: int) -> dict[str, Any]:
     async with db.connection() as conn:
         lot = await lots.get(conn, lot_id)
         if lot is None:
-            raise NotFound(f"Lot {lot_id} does not exist.", code="not_found", entity="lot")
+            raise NotFound.of("lot", lot_id)
         levels = await stock.levels_of_lots(conn, [lot_id])
     return {**lot_view(lot), "stock": [{"location_id": r["location_id"], "on_hand": r["on_hand"]} for r in levels]}
 

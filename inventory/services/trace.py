@@ -161,7 +161,7 @@ async def client_history(*, actor: Actor, client_id: int) -> dict[str, Any]:
     async with db.transaction() as conn:
         client = await store.get_client(conn, client_id)
         if client is None:
-            raise NotFound(f"Client {client_id} does not exist.", code="not_found", entity="client")
+            raise NotFound.of("client", client_id)
         rows = await store.client_usages(conn, client_id)
         by_lot: dict[int, dict[str, Any]] = {}
         uses: dict[int, list[dict[str, Any]]] = defaultdict(list)

@@ -28,12 +28,6 @@ async def list_brands(conn: Connection) -> list[dict[str, Any]]:
     return [dict(r) for r in await conn.fetch("SELECT id, name FROM brand ORDER BY lower(name)")]
 
 
-async def get_brand(conn: Connection, brand_id: int) -> dict[str, Any] | None:
-    """A brand by id."""
-    row = await conn.fetchrow("SELECT id, name FROM brand WHERE id = $1", brand_id)
-    return dict(row) if row else None
-
-
 async def create_product(conn: Connection, *, brand_id: int, name: str, ingredients: list[str], storage: str) -> int:
     """Insert a product; returns its id."""
     value = await conn.fetchval(
@@ -85,16 +79,6 @@ async def list_products(
     return [dict(r) for r in rows]
 
 
-async def find_by_gtin(conn: Connection, gtin: str) -> dict[str, Any] | None:
-    """The product and pack size behind a 14-digit GTIN."""
-    row = await conn.fetchrow(
-        "SELECT g.product AS product_id, g.units, p.active FROM product_gtin g"
-        " JOIN product p ON p.id = g.product WHERE g.gtin = $1",
-        gtin,
-    )
-    return dict(row) if row else None
-
-
 async def create_location(conn: Connection, name: str) -> dict[str, Any]:
     """Insert a location."""
     row = await conn.fetchrow("INSERT INTO location (name, created_at) VALUES ($1, now()) RETURNING id, name", name)
@@ -105,12 +89,6 @@ async def create_location(conn: Connection, name: str) -> dict[str, Any]:
 async def list_locations(conn: Connection) -> list[dict[str, Any]]:
     """All locations."""
     return [dict(r) for r in await conn.fetch("SELECT id, name FROM location ORDER BY lower(name)")]
-
-
-async def get_location(conn: Connection, location_id: int) -> dict[str, Any] | None:
-    """A location by id."""
-    row = await conn.fetchrow("SELECT id, name FROM location WHERE id = $1", location_id)
-    return dict(row) if row else None
 
 
 async def upsert_rule(

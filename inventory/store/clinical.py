@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Any
 
 from inventory.db import Connection
 
@@ -12,11 +12,6 @@ SESSION_COLUMNS = (
     "s.id, s.client AS client_id, s.location AS location_id, s.course AS course_id, s.sequence, s.status,"
     " s.treatment, s.scheduled_for, s.created_at, s.closed_at"
 )
-
-
-async def exists(conn: Connection, table: Literal["client", "location", "product"], entity_id: int) -> bool:
-    """Whether a row with this id exists in the table."""
-    return bool(await conn.fetchval(f"SELECT 1 FROM {table} WHERE id = $1", entity_id))
 
 
 # ------------------------------------------------------------------ clients

@@ -71,11 +71,6 @@ async def usable_at_location(conn: Connection, product_id: int, location_id: int
     return [dict(r) for r in rows]
 
 
-async def set_status(conn: Connection, lot_ids: list[int], status: str) -> None:
-    """Change the status of lots."""
-    await conn.execute("UPDATE lot SET status = $2 WHERE id = ANY($1::int[])", lot_ids, status)
-
-
 async def list_lots(
     conn: Connection, *, product_id: int | None, status: str | None, limit: int, offset: int
 ) -> list[dict[str, Any]]:

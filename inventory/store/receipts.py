@@ -9,17 +9,18 @@ from inventory.db import Connection
 
 async def create(
     conn: Connection, *, location_id: int, supplier: str | None, reference: str | None, received_by: int
-) -> int:
-    """Insert a receipt received now; returns its id."""
-    value = await conn.fetchval(
+) -> tuple[int, datetime]:
+    """Insert a receipt received now; returns its id and time."""
+    row = await conn.fetchrow(
         "INSERT INTO receipt (location, supplier, reference, received_by, received_at)"
-        " VALUES ($1, $2, $3, $4, now()) RETURNING id",
+        " VALUES ($1, $2, $3, $4, now()) RETURNING id, received_at",
         location_id,
         supplier,
         reference,
         received_by,
     )
-    return int(value)
+    assert row is not None
+    return int(row["id"]), row["received_at"]
 
 
 async def add_line(
@@ -35,9 +36,3 @@ async def add_line(
         barcode,
     )
     return int(value)
-
-
-async def received_at(conn: Connection, receipt_id: int) -> datetime:
-    """When a receipt was recorded."""
-    value: datetime = await conn.fetchval("SELECT received_at FROM receipt WHERE id = $1", receipt_id)
-    return value
