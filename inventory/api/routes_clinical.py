@@ -5,19 +5,16 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Response, get, post
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, JSONBody, QueryParameter
 from msgspec import Meta, Struct
 
 from inventory.api.idempotent import IdempotencyKey, respond
+from inventory.api.params import ActorRequest, OptId
 from inventory.api.schemas import Id, Name, ShortText, to
 from inventory.api.security import staff
-from inventory.domain.models import Actor
 from inventory.services import clinical, scanning
-
-ActorRequest = Request[Actor, Any, Any]
-OptId = Annotated[int | None, QueryParameter(ge=1, le=2_147_483_647)]
 
 
 class ClientIn(Struct, forbid_unknown_fields=True):

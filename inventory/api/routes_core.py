@@ -10,14 +10,10 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from inventory.api import schemas as s
 from inventory.api.idempotent import IdempotencyKey, respond
+from inventory.api.params import ActorRequest, Limit, Offset, OptId
 from inventory.api.security import admin, manager, staff
-from inventory.domain.models import Actor
 from inventory.services import audit_log, auth, catalog, receiving, stock
 
-ActorRequest = Request[Actor, Any, Any]
-Limit = Annotated[int, QueryParameter(ge=1, le=1000)]
-Offset = Annotated[int, QueryParameter(ge=0, le=10_000_000)]
-OptId = Annotated[int | None, QueryParameter(ge=1, le=2_147_483_647)]
 # Search text without control characters: a NUL would otherwise reach PostgreSQL and fail there.
 SearchText = Annotated[str | None, QueryParameter(max_length=100, pattern=r"^[^\x00-\x1f\x7f]*$")]
 

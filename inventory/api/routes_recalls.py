@@ -5,18 +5,17 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from litestar import Controller, Request, Response, get, patch, post
+from litestar import Controller, Response, get, patch, post
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, JSONBody, QueryParameter
 from msgspec import Meta, Struct
 
 from inventory.api import schemas as s
 from inventory.api.idempotent import IdempotencyKey, respond
+from inventory.api.params import ActorRequest
 from inventory.api.security import manager
-from inventory.domain.models import Actor
 from inventory.services import recalls, trace
 
-ActorRequest = Request[Actor, Any, Any]
 Reason = Annotated[str, Meta(min_length=1, max_length=2000)]
 ContactStatus = Literal["to_contact", "contacted", "acknowledged", "unreachable"]
 

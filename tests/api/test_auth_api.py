@@ -16,21 +16,9 @@ from inventory.domain.models import Actor
 from inventory.services import auth
 from inventory.store import users
 from tests.support import factories as f
+from tests.support.http import H, is_problem
 
-H = dict[str, dict[str, str]]
 PASSWORD = "a long enough password"
-
-
-def is_problem(response: httpx.Response, status: int, code: str | None = None) -> bool:
-    """The response is problem+json with this status (and code)."""
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json"), response.headers
-    body = response.json()
-    assert body["status"] == status
-    assert "code" in body
-    if code is not None:
-        assert body["code"] == code, body
-    return True
 
 
 _HASH: list[str] = []

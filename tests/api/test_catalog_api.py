@@ -12,8 +12,8 @@ import pytest
 from inventory.domain.labelcode import mod10_check_digit
 from tests.support import factories as f
 from tests.support.db import row_counts
+from tests.support.http import H, is_problem
 
-H = dict[str, dict[str, str]]
 CATALOG_TABLES = ("brand", "product", "product_gtin", "location", "stock_rule", "audit_event", "reorder_alert")
 _seeds = itertools.count(800_000, 5)
 
@@ -26,15 +26,6 @@ def with_check(body: str) -> str:
 def wrong_check(gtin: str) -> str:
     """The same GTIN with a wrong check digit."""
     return gtin[:-1] + str((int(gtin[-1]) + 1) % 10)
-
-
-def is_problem(response: httpx.Response, status: int, code: str | None = None) -> bool:
-    """The response is problem+json with this status (and code)."""
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    if code is not None:
-        assert response.json()["code"] == code, response.json()
-    return True
 
 
 async def counts(conn: asyncpg.Connection) -> dict[str, int]:

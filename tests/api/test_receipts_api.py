@@ -14,8 +14,8 @@ from inventory.domain.gs1 import format_element_string, format_hri
 from inventory.domain.models import Actor
 from tests.support import factories as f
 from tests.support.db import row_counts
+from tests.support.http import H, is_problem
 
-H = dict[str, dict[str, str]]
 RECEIPT_TABLES = (
     "receipt",
     "receipt_line",
@@ -76,15 +76,6 @@ async def post(
     return await client.post(
         "/api/receipts", json={"location_id": location_id, "lines": list(lines), **extra}, headers=headers
     )
-
-
-def is_problem(response: httpx.Response, status: int, code: str | None = None) -> bool:
-    """The response is problem+json with this status (and code)."""
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    if code is not None:
-        assert response.json()["code"] == code, response.json()
-    return True
 
 
 async def test_receipt_by_fields_has_the_contract_shape(

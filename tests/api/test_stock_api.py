@@ -13,10 +13,11 @@ import pytest
 
 from inventory.domain.models import Actor
 from inventory.store import stock as stock_store
+from inventory.store.stock import ledger_sum, on_hand
 from tests.support import factories as f
 from tests.support.db import row_counts
+from tests.support.http import H, is_problem
 
-H = dict[str, dict[str, str]]
 STOCK_TABLES = ("stock_movement", "stock_level", "audit_event", "reorder_alert", "lot", "idempotency_record")
 _seeds = itertools.count(950_000, 3)
 
@@ -50,32 +51,6 @@ async def shelf(actors: dict[str, Actor], on_hand: int = 10) -> Shelf:
 async def counts(conn: asyncpg.Connection) -> dict[str, int]:
     """Row counts of the tables stock changes write."""
     return await row_counts(conn, STOCK_TABLES)
-
-
-def is_problem(response: httpx.Response, status: int, code: str | None = None) -> bool:
-    """The response is problem+json with this status (and code)."""
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    if code is not None:
-        assert response.json()["code"] == code, response.json()
-    return True
-
-
-async def on_hand(conn: asyncpg.Connection, lot_id: int, location_id: int) -> int | None:
-    """The stored level."""
-    value = await conn.fetchval("SELECT on_hand FROM stock_level WHERE lot = $1 AND location = $2", lot_id, location_id)
-    return None if value is None else int(value)
-
-
-async def ledger_sum(conn: asyncpg.Connection, lot_id: int, location_id: int) -> int:
-    """The sum of the ledger rows."""
-    return int(
-        await conn.fetchval(
-            "SELECT coalesce(sum(quantity), 0) FROM stock_movement WHERE lot = $1 AND location = $2",
-            lot_id,
-            location_id,
-        )
-    )
 
 
 # ------------------------------------------------------------------ reading

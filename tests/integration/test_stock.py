@@ -11,6 +11,7 @@ import pytest
 from inventory.domain.errors import Conflict, NotFound, Unprocessable
 from inventory.domain.models import Actor
 from inventory.services import catalog, stock
+from inventory.store.stock import ledger_sum, on_hand
 from tests.support import factories as f
 from tests.support.db import row_counts
 
@@ -47,23 +48,6 @@ async def shelf(actors: dict[str, Actor], on_hand: int = 10) -> Shelf:
 async def counts(conn: asyncpg.Connection) -> dict[str, int]:
     """Row counts of the tables stock changes write."""
     return await row_counts(conn, WRITTEN_TABLES)
-
-
-async def on_hand(conn: asyncpg.Connection, lot_id: int, location_id: int) -> int | None:
-    """The stored level."""
-    value = await conn.fetchval("SELECT on_hand FROM stock_level WHERE lot = $1 AND location = $2", lot_id, location_id)
-    return None if value is None else int(value)
-
-
-async def ledger_sum(conn: asyncpg.Connection, lot_id: int, location_id: int) -> int:
-    """The sum of the ledger rows of a lot at a location."""
-    return int(
-        await conn.fetchval(
-            "SELECT coalesce(sum(quantity), 0) FROM stock_movement WHERE lot = $1 AND location = $2",
-            lot_id,
-            location_id,
-        )
-    )
 
 
 async def last_audit(conn: asyncpg.Connection, lot_id: int) -> asyncpg.Record:
