@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from inventory.db import Connection
+from inventory.store.common import unit_gtin_sql
 
-_PRODUCT_SELECT = """
+_PRODUCT_SELECT = f"""
 SELECT p.id, p.brand AS brand_id, b.name AS brand_name, p.name, p.ingredients, p.storage, p.active,
-       coalesce((SELECT g.gtin FROM product_gtin g WHERE g.product = p.id AND g.units = 1 ORDER BY g.id LIMIT 1),
-                NULL) AS gtin,
+       {unit_gtin_sql("p.id")} AS gtin,
        coalesce((SELECT json_agg(json_build_object('gtin', g.gtin, 'units', g.units) ORDER BY g.units, g.id)::jsonb
                  FROM product_gtin g WHERE g.product = p.id AND g.units > 1), '[]'::jsonb) AS packs
 FROM product p JOIN brand b ON b.id = p.brand
@@ -123,9 +123,7 @@ async def list_rules(conn: Connection, *, location_id: int | None) -> list[dict[
 
 async def unit_gtin(conn: Connection, product_id: int) -> str | None:
     """A product's first single-unit GTIN, if it has one."""
-    value = await conn.fetchval(
-        "SELECT gtin FROM product_gtin WHERE product = $1 AND units = 1 ORDER BY id LIMIT 1", product_id
-    )
+    value = await conn.fetchval(f"SELECT {unit_gtin_sql('$1')}", product_id)
     return None if value is None else str(value)
 
 

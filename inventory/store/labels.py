@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from inventory.db import Connection
+from inventory.store.common import unit_gtin_sql
 
-_LOTS_SQL = """
+_LOTS_SQL = f"""
 SELECT l.id, l.lot_number, l.expiry_date, p.name AS product_name, p.storage, b.name AS brand_name,
-       (SELECT g.gtin FROM product_gtin g WHERE g.product = p.id AND g.units = 1 ORDER BY g.id LIMIT 1) AS gtin
+       {unit_gtin_sql("p.id")} AS gtin
 FROM lot l JOIN product p ON p.id = l.product JOIN brand b ON b.id = p.brand
 WHERE l.id = ANY($1::int[])
 """

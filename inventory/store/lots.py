@@ -6,6 +6,7 @@ from datetime import date
 from typing import Any
 
 from inventory.db import Connection
+from inventory.store.common import unit_gtin_sql
 
 LOT_COLUMNS = "l.id, l.product AS product_id, l.lot_number, l.expiry_date, l.status, l.not_received"
 
@@ -104,7 +105,7 @@ async def first_two_with_key(conn: Connection, key: str) -> list[dict[str, Any]]
     """Up to two lots of any product with this normalised number, each with its product's unit GTIN."""
     rows = await conn.fetch(
         "SELECT l.id, l.product AS product_id, l.lot_number, l.expiry_date, l.status, l.not_received,"
-        " (SELECT g.gtin FROM product_gtin g WHERE g.product = l.product AND g.units = 1 ORDER BY g.id LIMIT 1)"
+        f" {unit_gtin_sql('l.product')}"
         " AS gtin FROM lot l WHERE l.lot_key = $1 LIMIT 2",
         key,
     )

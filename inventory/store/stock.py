@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from inventory.db import Connection
+from inventory.store.common import unit_gtin_sql
 
 # One statement: change the level and append the ledger row, or do neither.
 _ADD = """
@@ -107,7 +108,7 @@ async def list_levels(
     rows = await conn.fetch(
         "SELECT s.on_hand, l.id AS lot_id, l.lot_number, l.expiry_date, l.status, l.not_received,"
         " p.id AS product_id, p.name AS product_name, b.name AS brand_name, b.id AS brand_id,"
-        " (SELECT g.gtin FROM product_gtin g WHERE g.product = p.id AND g.units = 1 ORDER BY g.id LIMIT 1) AS gtin,"
+        f" {unit_gtin_sql('p.id')} AS gtin,"
         " o.id AS location_id, o.name AS location_name"
         " FROM stock_level s JOIN lot l ON l.id = s.lot JOIN product p ON p.id = l.product"
         " JOIN brand b ON b.id = p.brand JOIN location o ON o.id = s.location"

@@ -5,15 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from inventory.db import Connection
+from inventory.store.common import unit_gtin_sql
 
 # ------------------------------------------------------------------ trace: one query per section
 
 # Exact matches (lot_key) and loose ones (similar_key), both on their own index; a GTIN (unit or pack)
 # narrows to one product. Exact matches are never capped; loose ones are numbered so the caller can cap them.
-TRACE_LOTS = """
+TRACE_LOTS = f"""
 SELECT f.id, f.product AS product_id, f.lot_number, f.expiry_date, f.status, f.not_received,
        p.name AS product_name, p.brand AS brand_id, b.name AS brand_name,
-       (SELECT g.gtin FROM product_gtin g WHERE g.product = p.id AND g.units = 1 ORDER BY g.id LIMIT 1) AS gtin,
+       {unit_gtin_sql("p.id")} AS gtin,
        f.exact, f.n
 FROM (
     SELECT l.*, (l.lot_key = $1) AS exact, row_number() OVER (PARTITION BY l.lot_key = $1 ORDER BY l.id) AS n
@@ -97,7 +98,7 @@ async def client_usages(conn: Connection, client_id: int) -> list[dict[str, Any]
         "SELECT u.id AS usage_id, u.used_at, u.voided_at, u.void_reason, u.session AS session_id, u.quantity,"
         " l.id AS lot_id, l.product AS product_id, l.lot_number, l.expiry_date, l.status, l.not_received,"
         " p.name AS product_name, p.brand AS brand_id, b.name AS brand_name,"
-        " (SELECT g.gtin FROM product_gtin g WHERE g.product = p.id AND g.units = 1 ORDER BY g.id LIMIT 1) AS gtin,"
+        f" {unit_gtin_sql('p.id')} AS gtin,"
         " o.id AS location_id, o.name AS location_name,"
         " a.id AS user_id, a.email AS user_email, a.full_name AS user_full_name,"
         " coalesce((SELECT array_agg(rl.recall ORDER BY rl.recall) FROM recall_lot rl WHERE rl.lot = l.id),"
@@ -244,7 +245,7 @@ async def recall_lots(conn: Connection, recall_id: int) -> list[dict[str, Any]]:
     rows = await conn.fetch(
         "SELECT l.id, l.product AS product_id, l.lot_number, l.expiry_date, l.status, l.not_received,"
         " p.name AS product_name, p.brand AS brand_id, b.name AS brand_name,"
-        " (SELECT g.gtin FROM product_gtin g WHERE g.product = p.id AND g.units = 1 ORDER BY g.id LIMIT 1) AS gtin,"
+        f" {unit_gtin_sql('p.id')} AS gtin,"
         " rl.quarantined_units,"
         " coalesce((SELECT sum(s.on_hand) FROM stock_level s WHERE s.lot = l.id AND s.on_hand > 0), 0) AS on_hand,"
         # disposals written after this case's quarantine rows (ledger ids, not clock times, give the order)
