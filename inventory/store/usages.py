@@ -6,6 +6,7 @@ from datetime import date, datetime
 from typing import Any
 
 from inventory.db import Connection
+from inventory.store.stock import level_change_sql
 
 # The lot, locked FOR SHARE (a recall either commits before and is seen, or waits for this scan), with its
 # product and the earliest-expiring other usable lot of the product on the shelf here (for the FEFO warning).
@@ -27,17 +28,13 @@ FOR SHARE OF l
 """
 
 # One statement: the usage, the guard-free stock change, its ledger row and the audit event.
-_RECORD_USE = """
+_RECORD_USE = f"""
 WITH used AS (
     INSERT INTO usage (session, client, lot, product, location, quantity, serial, barcode, used_by, used_at,
                        override_reason, warnings)
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now(), $10, $11)
     RETURNING id, used_at
-), level AS (
-    INSERT INTO stock_level (lot, location, on_hand, updated_at) VALUES ($3, $5, -$6::int, now())
-    ON CONFLICT (lot, location) DO UPDATE SET on_hand = stock_level.on_hand + EXCLUDED.on_hand, updated_at = now()
-    RETURNING on_hand
-), ledger AS (
+), level AS ({level_change_sql("$3", "$5", "-$6::int")}), ledger AS (
     INSERT INTO stock_movement (lot, location, quantity, kind, "user", created_at, usage)
     SELECT $3, $5, -$6::int, 'use', $9, now(), used.id FROM used
 ), rule AS (
