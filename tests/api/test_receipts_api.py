@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
-from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
@@ -25,26 +23,6 @@ RECEIPT_TABLES = (
     "audit_event",
     "idempotency_record",
 )
-_seeds = itertools.count(900_000, 3)
-
-
-@dataclass
-class Setup:
-    """A product with a unit GTIN and a box of 10, and a location."""
-
-    product_id: int
-    gtin: str
-    box_gtin: str
-    location_id: int
-
-
-async def setup(actors: dict[str, Actor]) -> Setup:
-    """Create the product and the location inside the test transaction."""
-    seed = next(_seeds)
-    gtin, box = f.make_gtin(seed), f.make_gtin(seed + 1)
-    product = await f.product(actors["manager"], gtin=gtin, packs=[(box, 10)])
-    location = await f.location(actors["manager"])
-    return Setup(product_id=product["id"], gtin=gtin, box_gtin=box, location_id=location["id"])
 
 
 async def counts(conn: asyncpg.Connection) -> dict[str, int]:
@@ -81,7 +59,7 @@ async def post(
 async def test_receipt_by_fields_has_the_contract_shape(
     client: httpx.AsyncClient, auth_headers: H, actors: dict[str, Actor], conn: asyncpg.Connection
 ) -> None:
-    s = await setup(actors)
+    s = await f.product_and_location(actors)
     response = await post(
         client,
         auth_headers["staff"],
@@ -115,7 +93,7 @@ async def test_receipt_by_fields_has_the_contract_shape(
 async def test_each_line_has_its_own_label_url(
     client: httpx.AsyncClient, auth_headers: H, actors: dict[str, Actor], conn: asyncpg.Connection
 ) -> None:
-    s = await setup(actors)
+    s = await f.product_and_location(actors)
     response = await post(
         client, auth_headers["staff"], s.location_id, line(s.product_id, "LA"), line(s.product_id, "LB")
     )
@@ -129,7 +107,7 @@ async def test_each_line_has_its_own_label_url(
 async def test_receipt_by_gs1_barcode_in_every_form(
     client: httpx.AsyncClient, auth_headers: H, actors: dict[str, Actor], conn: asyncpg.Connection
 ) -> None:
-    s = await setup(actors)
+    s = await f.product_and_location(actors)
     expiry = f.in_days(120)
     codes = [
         format_element_string(gtin=s.gtin, expiry=expiry, lot_number="GS-77"),
@@ -150,7 +128,7 @@ async def test_receipt_by_gs1_barcode_in_every_form(
 async def test_box_gtin_multiplies_the_quantity_by_its_units(
     client: httpx.AsyncClient, auth_headers: H, actors: dict[str, Actor], conn: asyncpg.Connection
 ) -> None:
-    s = await setup(actors)
+    s = await f.product_and_location(actors)
     code = format_element_string(gtin=s.box_gtin, expiry=f.in_days(90), lot_number="BX1")
     response = await post(client, auth_headers["staff"], s.location_id, {"barcode": code, "quantity": 2})
     assert response.status_code == 201, response.text
@@ -162,7 +140,7 @@ async def test_box_gtin_multiplies_the_quantity_by_its_units(
 async def test_lower_case_lot_number_adds_to_the_upper_case_lot(
     client: httpx.AsyncClient, auth_headers: H, actors: dict[str, Actor], conn: asyncpg.Connection
 ) -> None:
-    s = await setup(actors)
+    s = await f.product_and_location(actors)
     first = await post(client, auth_headers["staff"], s.location_id, line(s.product_id, "AB12", quantity=3))
     second = await post(client, auth_headers["staff"], s.location_id, line(s.product_id, "ab12", quantity=4))
     assert second.status_code == 201, second.text
@@ -175,7 +153,7 @@ async def test_lower_case_lot_number_adds_to_the_upper_case_lot(
 async def test_same_lot_number_of_different_products_makes_different_lots(
     client: httpx.AsyncClient, auth_headers: H, actors: dict[str, Actor], conn: asyncpg.Connection
 ) -> None:
-    s, other = await setup(actors), await setup(actors)
+    s, other = await f.product_and_location(actors), await f.product_and_location(actors)
     a = await post(client, auth_headers["staff"], s.location_id, line(s.product_id, "ab12", days=100))
     b = await post(client, auth_headers["staff"], s.location_id, line(other.product_id, "AB12", days=300))
     assert b.status_code == 201, b.text
@@ -186,7 +164,7 @@ async def test_same_lot_number_of_different_products_makes_different_lots(
 async def test_known_lot_with_another_expiry_is_409_and_nothing_is_written(
     client: httpx.AsyncClient, auth_headers: H, actors: dict[str, Actor], conn: asyncpg.Connection
 ) -> None:
-    s = await setup(actors)
+    s = await f.product_and_location(actors)
     first = await post(client, auth_headers["staff"], s.location_id, line(s.product_id, "MM1", days=200))
     before = await counts(conn)
     response = await post(
@@ -207,7 +185,7 @@ async def test_known_lot_with_another_expiry_is_409_and_nothing_is_written(
 async def test_expired_lot_is_422_lot_expired(
     client: httpx.AsyncClient, auth_headers: H, actors: dict[str, Actor], conn: asyncpg.Connection
 ) -> None:
-    s = await setup(actors)
+    s = await f.product_and_location(actors)
     before = await counts(conn)
     response = await post(client, auth_headers["staff"], s.location_id, line(s.product_id, "OLD", days=-1))
     assert is_problem(response, 422, "lot_expired")
@@ -221,7 +199,7 @@ async def test_expired_lot_is_422_lot_expired(
 async def test_unknown_gtin_is_404_product_unknown(
     client: httpx.AsyncClient, auth_headers: H, actors: dict[str, Actor], conn: asyncpg.Connection
 ) -> None:
-    s = await setup(actors)
+    s = await f.product_and_location(actors)
     code = format_element_string(gtin=f.make_gtin(4242, prefix="400111"), expiry=f.in_days(60), lot_number="U1")
     before = await counts(conn)
     response = await post(client, auth_headers["staff"], s.location_id, {"barcode": code, "quantity": 1})
@@ -232,7 +210,7 @@ async def test_unknown_gtin_is_404_product_unknown(
 async def test_plain_gtin_barcode_is_422(
     client: httpx.AsyncClient, auth_headers: H, actors: dict[str, Actor], conn: asyncpg.Connection
 ) -> None:
-    s = await setup(actors)
+    s = await f.product_and_location(actors)
     before = await counts(conn)
     for code in (s.gtin, s.gtin[1:]):
         response = await post(client, auth_headers["staff"], s.location_id, {"barcode": code, "quantity": 1})
@@ -269,7 +247,7 @@ async def test_bad_lines_are_refused_and_nothing_is_written(
     status: int,
     code: str | None,
 ) -> None:
-    s = await setup(actors)
+    s = await f.product_and_location(actors)
     before = await counts(conn)
     response = await post(client, auth_headers["staff"], s.location_id, line(s.product_id, "GOOD"), make_line(s))
     assert is_problem(response, status, code)
@@ -279,7 +257,7 @@ async def test_bad_lines_are_refused_and_nothing_is_written(
 async def test_unknown_location_and_empty_receipts_are_refused(
     client: httpx.AsyncClient, auth_headers: H, actors: dict[str, Actor], conn: asyncpg.Connection
 ) -> None:
-    s = await setup(actors)
+    s = await f.product_and_location(actors)
     before = await counts(conn)
     assert is_problem(await post(client, auth_headers["staff"], 999_999, line(s.product_id, "L")), 404, "not_found")
     assert is_problem(await post(client, auth_headers["staff"], s.location_id), 422)
@@ -294,7 +272,7 @@ async def test_unknown_location_and_empty_receipts_are_refused(
 async def test_on_hand_equals_the_ledger_sum_after_receipts(
     client: httpx.AsyncClient, auth_headers: H, actors: dict[str, Actor], conn: asyncpg.Connection
 ) -> None:
-    s = await setup(actors)
+    s = await f.product_and_location(actors)
     box = format_element_string(gtin=s.box_gtin, expiry=f.in_days(90), lot_number="SUM")
     for _ in range(2):
         response = await post(
@@ -324,7 +302,7 @@ async def test_on_hand_equals_the_ledger_sum_after_receipts(
 async def test_same_idempotency_key_and_body_replays_the_first_receipt(
     client: httpx.AsyncClient, auth_headers: H, actors: dict[str, Actor], conn: asyncpg.Connection
 ) -> None:
-    s = await setup(actors)
+    s = await f.product_and_location(actors)
     first = await post(client, auth_headers["staff"], s.location_id, line(s.product_id, "IDEM"), key="rcpt-1")
     assert first.status_code == 201, first.text
     assert "idempotency-replayed" not in first.headers
@@ -339,7 +317,7 @@ async def test_same_idempotency_key_and_body_replays_the_first_receipt(
 async def test_same_idempotency_key_with_another_body_is_422(
     client: httpx.AsyncClient, auth_headers: H, actors: dict[str, Actor], conn: asyncpg.Connection
 ) -> None:
-    s = await setup(actors)
+    s = await f.product_and_location(actors)
     assert (
         await post(client, auth_headers["staff"], s.location_id, line(s.product_id, "K1"), key="rcpt-2")
     ).status_code == 201
@@ -354,7 +332,7 @@ async def test_same_idempotency_key_with_another_body_is_422(
 async def test_idempotency_keys_belong_to_their_user(
     client: httpx.AsyncClient, auth_headers: H, actors: dict[str, Actor], conn: asyncpg.Connection
 ) -> None:
-    s = await setup(actors)
+    s = await f.product_and_location(actors)
     a = await post(client, auth_headers["staff"], s.location_id, line(s.product_id, "U1"), key="shared")
     b = await post(client, auth_headers["staff2"], s.location_id, line(s.product_id, "U1"), key="shared")
     assert (a.status_code, b.status_code) == (201, 201)
@@ -366,7 +344,7 @@ async def test_idempotency_keys_belong_to_their_user(
 async def test_a_refused_request_keeps_no_key_so_a_corrected_retry_runs(
     client: httpx.AsyncClient, auth_headers: H, actors: dict[str, Actor], conn: asyncpg.Connection
 ) -> None:
-    s = await setup(actors)
+    s = await f.product_and_location(actors)
     refused = await post(client, auth_headers["staff"], s.location_id, line(s.product_id, "R", days=-1), key="rk")
     assert is_problem(refused, 422, "lot_expired")
     assert await conn.fetchval("SELECT count(*) FROM idempotency_record WHERE key = 'rk'") == 0
@@ -379,7 +357,7 @@ async def test_a_refused_request_keeps_no_key_so_a_corrected_retry_runs(
 async def test_invalid_idempotency_key_is_422(
     client: httpx.AsyncClient, auth_headers: H, actors: dict[str, Actor], conn: asyncpg.Connection, key: str
 ) -> None:
-    s = await setup(actors)
+    s = await f.product_and_location(actors)
     before = await counts(conn)
     assert is_problem(await post(client, auth_headers["staff"], s.location_id, line(s.product_id, "K"), key=key), 422)
     assert await counts(conn) == before

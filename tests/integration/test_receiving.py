@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -21,26 +19,6 @@ from tests.support import factories as f
 from tests.support.db import row_counts
 
 WRITTEN_TABLES = ("receipt", "receipt_line", "stock_movement", "stock_level", "lot", "audit_event", "reorder_alert")
-_seeds = itertools.count(600_000, 3)
-
-
-@dataclass
-class Setup:
-    """A product with a unit GTIN and a box of 10, and a location."""
-
-    product_id: int
-    gtin: str
-    box_gtin: str
-    location_id: int
-
-
-async def setup(actors: dict[str, Actor]) -> Setup:
-    """Create the product and location inside the test transaction."""
-    seed = next(_seeds)
-    gtin, box = f.make_gtin(seed), f.make_gtin(seed + 1)
-    product = await f.product(actors["manager"], gtin=gtin, packs=[(box, 10)])
-    location = await f.location(actors["manager"])
-    return Setup(product_id=product["id"], gtin=gtin, box_gtin=box, location_id=location["id"])
 
 
 async def counts(conn: asyncpg.Connection) -> dict[str, int]:
@@ -75,7 +53,7 @@ async def ledger_matches_levels(conn: asyncpg.Connection) -> bool:
 async def test_receipt_by_fields_creates_lot_adds_stock_and_writes_ledger_and_audit(
     conn: asyncpg.Connection, actors: dict[str, Actor]
 ) -> None:
-    s = await setup(actors)
+    s = await f.product_and_location(actors)
     result = await receive(actors["staff"], s.location_id, by_fields(s.product_id, "AB-100", quantity=7))
     line = result["lines"][0]
     assert line["lot_created"] is True
@@ -103,7 +81,7 @@ async def test_receipt_by_fields_creates_lot_adds_stock_and_writes_ledger_and_au
 async def test_lot_number_is_kept_as_printed_trimmed_and_matched_ignoring_case(
     conn: asyncpg.Connection, actors: dict[str, Actor]
 ) -> None:
-    s = await setup(actors)
+    s = await f.product_and_location(actors)
     first = await receive(actors["staff"], s.location_id, by_fields(s.product_id, "  Ab12 \t", quantity=3))
     second = await receive(actors["staff"], s.location_id, by_fields(s.product_id, "aB12", quantity=4))
     lot = first["lines"][0]["lot"]
@@ -118,8 +96,8 @@ async def test_lot_number_is_kept_as_printed_trimmed_and_matched_ignoring_case(
 async def test_lot_numbers_are_unique_per_product_never_globally(
     conn: asyncpg.Connection, actors: dict[str, Actor]
 ) -> None:
-    s = await setup(actors)
-    other = await setup(actors)
+    s = await f.product_and_location(actors)
+    other = await f.product_and_location(actors)
     a = await receive(actors["staff"], s.location_id, by_fields(s.product_id, "ab12", days=100))
     b = await receive(actors["staff"], s.location_id, by_fields(other.product_id, "AB12", days=300))
     assert a["lines"][0]["lot"]["id"] != b["lines"][0]["lot"]["id"]
@@ -130,7 +108,7 @@ async def test_lot_numbers_are_unique_per_product_never_globally(
 async def test_known_lot_with_another_expiry_is_refused_and_nothing_is_written(
     conn: asyncpg.Connection, actors: dict[str, Actor]
 ) -> None:
-    s = await setup(actors)
+    s = await f.product_and_location(actors)
     first = await receive(actors["staff"], s.location_id, by_fields(s.product_id, "EXP1", days=200))
     before = await counts(conn)
     with pytest.raises(Conflict) as refused:
@@ -144,7 +122,7 @@ async def test_known_lot_with_another_expiry_is_refused_and_nothing_is_written(
 async def test_a_refused_line_rolls_back_the_lines_before_it(
     conn: asyncpg.Connection, actors: dict[str, Actor]
 ) -> None:
-    s = await setup(actors)
+    s = await f.product_and_location(actors)
     await receive(actors["staff"], s.location_id, by_fields(s.product_id, "OLD1", days=200))
     before = await counts(conn)
     with pytest.raises(Conflict):
@@ -158,7 +136,7 @@ async def test_a_refused_line_rolls_back_the_lines_before_it(
 async def test_two_lines_of_one_new_lot_with_different_expiries_are_refused(
     conn: asyncpg.Connection, actors: dict[str, Actor]
 ) -> None:
-    s = await setup(actors)
+    s = await f.product_and_location(actors)
     before = await counts(conn)
     with pytest.raises(Conflict) as refused:
         await receive(
@@ -172,7 +150,7 @@ async def test_two_lines_of_one_new_lot_with_different_expiries_are_refused(
 
 
 async def test_two_lines_of_one_lot_add_up_on_one_lot(conn: asyncpg.Connection, actors: dict[str, Actor]) -> None:
-    s = await setup(actors)
+    s = await f.product_and_location(actors)
     result = await receive(
         actors["staff"],
         s.location_id,
@@ -188,7 +166,7 @@ async def test_two_lines_of_one_lot_add_up_on_one_lot(conn: asyncpg.Connection, 
 async def test_expired_lot_is_refused_but_a_lot_expiring_today_is_received(
     conn: asyncpg.Connection, actors: dict[str, Actor]
 ) -> None:
-    s = await setup(actors)
+    s = await f.product_and_location(actors)
     before = await counts(conn)
     with pytest.raises(Unprocessable) as refused:
         await receive(actors["staff"], s.location_id, by_fields(s.product_id, "OLD", days=-1))
@@ -199,7 +177,7 @@ async def test_expired_lot_is_refused_but_a_lot_expiring_today_is_received(
 
 
 async def test_lot_expired_follows_the_service_clock(conn: asyncpg.Connection, actors: dict[str, Actor]) -> None:
-    s = await setup(actors)
+    s = await f.product_and_location(actors)
     clock.shift(timedelta(days=400))
     with pytest.raises(Unprocessable) as refused:
         await receive(
@@ -215,7 +193,7 @@ async def test_lot_expired_follows_the_service_clock(conn: asyncpg.Connection, a
 async def test_gs1_barcode_of_the_unit_gtin_receives_the_lot_it_names(
     conn: asyncpg.Connection, actors: dict[str, Actor]
 ) -> None:
-    s = await setup(actors)
+    s = await f.product_and_location(actors)
     code = format_element_string(gtin=s.gtin, expiry=f.in_days(90), lot_number="GS1LOT")
     result = await receive(actors["staff"], s.location_id, receiving.LineIn(quantity=4, barcode=code))
     line = result["lines"][0]
@@ -227,7 +205,7 @@ async def test_gs1_barcode_of_the_unit_gtin_receives_the_lot_it_names(
 
 
 async def test_box_gtin_multiplies_quantity_by_units(conn: asyncpg.Connection, actors: dict[str, Actor]) -> None:
-    s = await setup(actors)
+    s = await f.product_and_location(actors)
     code = format_element_string(gtin=s.box_gtin, expiry=f.in_days(90), lot_number="BOX1")
     result = await receive(actors["staff"], s.location_id, receiving.LineIn(quantity=3, barcode=code))
     line = result["lines"][0]
@@ -239,7 +217,7 @@ async def test_box_gtin_multiplies_quantity_by_units(conn: asyncpg.Connection, a
 async def test_box_and_unit_barcodes_of_one_lot_share_the_lot(
     conn: asyncpg.Connection, actors: dict[str, Actor]
 ) -> None:
-    s = await setup(actors)
+    s = await f.product_and_location(actors)
     box = format_element_string(gtin=s.box_gtin, expiry=f.in_days(90), lot_number="MIX1")
     unit = format_element_string(gtin=s.gtin, expiry=f.in_days(90), lot_number="mix1")
     result = await receive(
@@ -255,7 +233,7 @@ async def test_box_and_unit_barcodes_of_one_lot_share_the_lot(
 async def test_plain_gtin_barcode_without_lot_and_expiry_is_refused(
     conn: asyncpg.Connection, actors: dict[str, Actor]
 ) -> None:
-    s = await setup(actors)
+    s = await f.product_and_location(actors)
     before = await counts(conn)
     for code in (s.gtin, s.gtin[1:], format_element_string(gtin=s.gtin, lot_number="NOEXP")):
         with pytest.raises(Unprocessable) as refused:
@@ -265,7 +243,7 @@ async def test_plain_gtin_barcode_without_lot_and_expiry_is_refused(
 
 
 async def test_unknown_gtin_is_product_unknown(conn: asyncpg.Connection, actors: dict[str, Actor]) -> None:
-    s = await setup(actors)
+    s = await f.product_and_location(actors)
     code = format_element_string(gtin=f.make_gtin(123, prefix="400999"), expiry=f.in_days(90), lot_number="X")
     with pytest.raises(NotFound) as refused:
         await receive(actors["staff"], s.location_id, receiving.LineIn(quantity=1, barcode=code))
@@ -273,7 +251,7 @@ async def test_unknown_gtin_is_product_unknown(conn: asyncpg.Connection, actors:
 
 
 async def test_unreadable_barcode_is_barcode_invalid(conn: asyncpg.Connection, actors: dict[str, Actor]) -> None:
-    s = await setup(actors)
+    s = await f.product_and_location(actors)
     bad_check = s.gtin[:-1] + str((int(s.gtin[-1]) + 1) % 10)
     for code in ("hello", bad_check, f"01{s.gtin}17261332" + "10X"):
         with pytest.raises(Unprocessable) as refused:
@@ -282,7 +260,7 @@ async def test_unreadable_barcode_is_barcode_invalid(conn: asyncpg.Connection, a
 
 
 async def test_own_label_code_receives_into_that_lot(conn: asyncpg.Connection, actors: dict[str, Actor]) -> None:
-    s = await setup(actors)
+    s = await f.product_and_location(actors)
     first = await receive(actors["staff"], s.location_id, by_fields(s.product_id, "LBL1", quantity=2))
     lot_id = first["lines"][0]["lot"]["id"]
     again = await receive(actors["staff"], s.location_id, receiving.LineIn(quantity=3, barcode=format_lot_code(lot_id)))
@@ -291,7 +269,7 @@ async def test_own_label_code_receives_into_that_lot(conn: asyncpg.Connection, a
 
 
 async def test_barcode_and_fields_together_are_refused(conn: asyncpg.Connection, actors: dict[str, Actor]) -> None:
-    s = await setup(actors)
+    s = await f.product_and_location(actors)
     code = format_element_string(gtin=s.gtin, expiry=f.in_days(90), lot_number="BOTH")
     for line in (
         receiving.LineIn(quantity=1, barcode=code, product_id=s.product_id),
@@ -303,7 +281,7 @@ async def test_barcode_and_fields_together_are_refused(conn: asyncpg.Connection,
 
 
 async def test_line_by_fields_needs_product_lot_and_expiry(conn: asyncpg.Connection, actors: dict[str, Actor]) -> None:
-    s = await setup(actors)
+    s = await f.product_and_location(actors)
     for line in (
         receiving.LineIn(quantity=1, product_id=s.product_id, lot_number="L"),
         receiving.LineIn(quantity=1, product_id=s.product_id, expiry_date=f.in_days(9)),
@@ -316,7 +294,7 @@ async def test_line_by_fields_needs_product_lot_and_expiry(conn: asyncpg.Connect
 
 
 async def test_quantity_must_be_a_positive_whole_number(conn: asyncpg.Connection, actors: dict[str, Actor]) -> None:
-    s = await setup(actors)
+    s = await f.product_and_location(actors)
     for quantity in (0, -1, 100_001):
         with pytest.raises(Unprocessable):
             await receive(actors["staff"], s.location_id, by_fields(s.product_id, "Q", quantity=quantity))
@@ -325,7 +303,7 @@ async def test_quantity_must_be_a_positive_whole_number(conn: asyncpg.Connection
 
 
 async def test_unknown_location_and_product_are_not_found(conn: asyncpg.Connection, actors: dict[str, Actor]) -> None:
-    s = await setup(actors)
+    s = await f.product_and_location(actors)
     with pytest.raises(NotFound) as location:
         await receive(actors["staff"], 999_999, by_fields(s.product_id, "L"))
     assert location.value.extra["entity"] == "location"
@@ -338,7 +316,7 @@ async def test_unknown_location_and_product_are_not_found(conn: asyncpg.Connecti
 async def test_recalled_or_quarantined_lot_cannot_be_received(
     conn: asyncpg.Connection, actors: dict[str, Actor], status: str
 ) -> None:
-    s = await setup(actors)
+    s = await f.product_and_location(actors)
     first = await receive(actors["staff"], s.location_id, by_fields(s.product_id, "BAD1"))
     await conn.execute("UPDATE lot SET status = $2 WHERE id = $1", first["lines"][0]["lot"]["id"], status)
     before = await counts(conn)
@@ -351,7 +329,7 @@ async def test_recalled_or_quarantined_lot_cannot_be_received(
 async def test_receiving_a_lot_first_seen_at_a_scan_clears_its_not_received_flag(
     conn: asyncpg.Connection, actors: dict[str, Actor]
 ) -> None:
-    s = await setup(actors)
+    s = await f.product_and_location(actors)
     lot, _ = await lots.get_or_create(
         conn,
         product_id=s.product_id,
@@ -368,7 +346,7 @@ async def test_receiving_a_lot_first_seen_at_a_scan_clears_its_not_received_flag
 
 
 async def test_receipt_resolves_the_reorder_alert(conn: asyncpg.Connection, actors: dict[str, Actor]) -> None:
-    s = await setup(actors)
+    s = await f.product_and_location(actors)
     await catalog.set_rule(
         actor=actors["manager"],
         location_id=s.location_id,
@@ -386,7 +364,7 @@ async def test_receipt_resolves_the_reorder_alert(conn: asyncpg.Connection, acto
 async def test_on_hand_equals_the_ledger_sum_after_many_receipts(
     conn: asyncpg.Connection, actors: dict[str, Actor]
 ) -> None:
-    s = await setup(actors)
+    s = await f.product_and_location(actors)
     other = await f.location(actors["manager"])
     box = format_element_string(gtin=s.box_gtin, expiry=f.in_days(60), lot_number="SUM2")
     for location_id in (s.location_id, other["id"]):

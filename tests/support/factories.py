@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
@@ -77,3 +78,25 @@ async def receive(
     )
     line: dict[str, Any] = result["lines"][0]
     return line
+
+
+@dataclass(frozen=True)
+class ProductAndLocation:
+    """A product with a unit GTIN and a box of 10, and a location."""
+
+    product_id: int
+    gtin: str
+    box_gtin: str
+    location_id: int
+
+
+_gtin_seeds = itertools.count(600_000, 3)
+
+
+async def product_and_location(actors: dict[str, Actor]) -> ProductAndLocation:
+    """Create a product (unit GTIN and a box of 10) and a location inside the test transaction."""
+    seed = next(_gtin_seeds)
+    gtin, box = make_gtin(seed), make_gtin(seed + 1)
+    made = await product(actors["manager"], gtin=gtin, packs=[(box, 10)])
+    place = await location(actors["manager"])
+    return ProductAndLocation(product_id=made["id"], gtin=gtin, box_gtin=box, location_id=place["id"])
