@@ -6,7 +6,10 @@ import os
 from dataclasses import dataclass
 from functools import lru_cache
 
+from inventory import clock
+
 _WEAK_SECRETS = {"", "secret", "changeme", "change-me", "dev", "test"}
+DEFAULT_TIMEZONE = "Europe/Paris"
 
 
 class SettingsError(RuntimeError):
@@ -25,6 +28,7 @@ class Settings:
     pool_max_size: int = 20
     login_max_failures: int = 5
     login_window_seconds: int = 15 * 60
+    timezone: str = DEFAULT_TIMEZONE
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -35,8 +39,14 @@ class Settings:
         secret = os.environ.get("INVENTORY_SECRET_KEY", "")
         if secret.strip().lower() in _WEAK_SECRETS or len(secret) < 32:
             raise SettingsError("INVENTORY_SECRET_KEY must be set to a random string of at least 32 characters")
+        timezone = os.environ.get("INVENTORY_TIMEZONE", "").strip() or DEFAULT_TIMEZONE
+        try:
+            clock.zone(timezone)
+        except clock.UnknownTimezone as error:
+            raise SettingsError(f"INVENTORY_TIMEZONE: {error}") from None
         return cls(
             database_url=database_url,
+            timezone=timezone,
             secret_key=secret,
             webhook_url=os.environ.get("INVENTORY_WEBHOOK_URL") or None,
             token_ttl_seconds=int(os.environ.get("INVENTORY_TOKEN_TTL_SECONDS", 8 * 3600)),

@@ -89,10 +89,11 @@ class ProductGtin(Table):
 
 
 class Location(Table):
-    """A place stock is kept: a clinic, a treatment room, a fridge."""
+    """A place stock is kept: a clinic, a treatment room, a fridge; its IANA time zone decides its "today"."""
 
     id: Serial
     name = Varchar(length=120)
+    timezone = Varchar(length=64, default="Europe/Paris")
     created_at = Timestamptz()
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from litestar import Controller, Request, Response, get, post, put
+from litestar import Controller, Request, Response, get, patch, post, put
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
@@ -109,8 +109,19 @@ class CatalogController(Controller):
 
     @post("/locations", operation_id="createLocation", guards=[manager])
     async def create_location(self, request: ActorRequest, data: JSONBody[s.LocationIn]) -> s.LocationOut:
-        """Create a location."""
-        return s.to(s.LocationOut, await catalog.create_location(actor=request.user, name=data.name))
+        """Create a location in an IANA time zone (default: the service's INVENTORY_TIMEZONE)."""
+        timezone = data.timezone if data.timezone is not None else request.app.state.settings.timezone
+        return s.to(s.LocationOut, await catalog.create_location(actor=request.user, name=data.name, timezone=timezone))
+
+    @patch("/locations/{location_id:int}", operation_id="updateLocation", guards=[manager])
+    async def update_location(
+        self, request: ActorRequest, location_id: FromPath[int], data: JSONBody[s.LocationPatch]
+    ) -> s.LocationOut:
+        """Rename a location or change its time zone."""
+        location = await catalog.update_location(
+            actor=request.user, location_id=location_id, name=data.name, timezone=data.timezone
+        )
+        return s.to(s.LocationOut, location)
 
     @get("/locations", operation_id="listLocations")
     async def list_locations(self) -> list[s.LocationOut]:

@@ -120,17 +120,37 @@ class ProductOut(Struct):
     active: bool
 
 
+Timezone = Annotated[
+    str,
+    Meta(
+        min_length=1,
+        max_length=64,
+        description='An IANA time zone name; the location\'s local date is its "today".',
+        examples=["Europe/Paris"],
+    ),
+]
+
+
 class LocationIn(Struct, forbid_unknown_fields=True):
-    """A new location."""
+    """A new location; `timezone` defaults to INVENTORY_TIMEZONE (itself Europe/Paris by default)."""
 
     name: Annotated[str, Meta(min_length=1, max_length=120)]
+    timezone: Timezone | None = None
+
+
+class LocationPatch(Struct, forbid_unknown_fields=True):
+    """A location's new name or time zone (what is absent stays as it is)."""
+
+    name: Annotated[str, Meta(min_length=1, max_length=120)] | None = None
+    timezone: Timezone | None = None
 
 
 class LocationOut(Struct):
-    """A location."""
+    """A location and its IANA time zone."""
 
     id: int
     name: str
+    timezone: str
 
 
 class RuleIn(Struct, forbid_unknown_fields=True):

@@ -25,7 +25,7 @@ from inventory.domain.errors import Conflict, Forbidden, NotFound, Unprocessable
 from inventory.domain.models import Actor
 from inventory.domain.reorder import TREND_DAYS, LotStock, PlannedUse, unused_in_time
 from inventory.services import alerting
-from inventory.services.views import lot_view
+from inventory.services.views import location_view, lot_view
 from inventory.store import alerts as store
 from inventory.store import audit
 
@@ -144,7 +144,7 @@ def _alert_view(row: Any) -> dict[str, Any]:
         "id": row["id"],
         "status": row["status"],
         "product": _product(row),
-        "location": {"id": row["location_id"], "name": row["location_name"]},
+        "location": location_view(row),
         "usable_on_hand": get("usable_on_hand", 0),
         "reorder_point": get("reorder_point", 0),
         "par_level": get("par_level", 0),
@@ -233,7 +233,7 @@ def _expiry_item(row: Any, lots: dict[int, dict[str, Any]]) -> dict[str, Any]:
     return {
         "lot": lot,
         "product": _product(row),
-        "location": {"id": row["location_id"], "name": row["location_name"]},
+        "location": location_view(row),
         "on_hand": row["on_hand"],
         "days_left": days_left,
         "state": "expired" if days_left < 0 else "expiring",

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from inventory import db
+from inventory import clock, db
+from inventory.config import DEFAULT_TIMEZONE
 from inventory.domain.errors import Conflict, NotFound, Unprocessable
 from inventory.domain.gtin import normalize_gtin
 from inventory.domain.models import Actor
 from inventory.services import alerting
 from inventory.services.checks import require
 from inventory.services.views import product_view
+from inventory.store import alerts as alert_store
 from inventory.store import audit, catalog
 
 STORAGE = ("room", "fridge")
@@ -119,22 +121,67 @@ async def list_products(
     return [product_view(r) for r in rows]
 
 
-async def create_location(*, actor: Actor, name: str) -> dict[str, Any]:
-    """Create a location; raises Conflict(duplicate)."""
+def _clean_timezone(value: str) -> str:
+    name = value.strip()
+    try:
+        clock.zone(name)
+    except clock.UnknownTimezone:
+        raise Unprocessable(
+            f"{name!r} is not an IANA time zone name such as Europe/Paris or America/New_York.",
+            code="timezone_unknown",
+            timezone=name,
+        ) from None
+    return name
+
+
+async def create_location(*, actor: Actor, name: str, timezone: str = DEFAULT_TIMEZONE) -> dict[str, Any]:
+    """Create a location in an IANA time zone; raises Unprocessable(timezone_unknown), Conflict(duplicate)."""
     name = _clean_name(name, "location")
+    timezone = _clean_timezone(timezone)
     async with db.transaction() as conn:
         if await catalog.location_name_taken(conn, name):
             raise Conflict(f"Location {name!r} already exists.", code="duplicate")
-        location = await catalog.create_location(conn, name)
+        location = await catalog.create_location(conn, name=name, timezone=timezone, at=clock.now())
         await audit.record(
             conn,
             actor_id=actor.id,
             action="location.create",
             entity="location",
             entity_id=location["id"],
-            details={"name": name},
+            details={"name": name, "timezone": timezone},
         )
     return location
+
+
+async def update_location(
+    *, actor: Actor, location_id: int, name: str | None = None, timezone: str | None = None
+) -> dict[str, Any]:
+    """Rename a location or change its time zone; raises NotFound, Unprocessable(timezone_unknown), Conflict."""
+    new_name = None if name is None else _clean_name(name, "location")
+    new_timezone = None if timezone is None else _clean_timezone(timezone)
+    async with db.transaction() as conn:
+        before = await catalog.get_location(conn, location_id, for_update=True)
+        if before is None:
+            raise NotFound.of("location", location_id)
+        if new_name is not None and await catalog.location_name_taken(conn, new_name, other_than=location_id):
+            raise Conflict(f"Location {new_name!r} already exists.", code="duplicate")
+        after = await catalog.update_location(
+            conn, location_id, name=new_name or before["name"], timezone=new_timezone or before["timezone"]
+        )
+        changes = {k: {"from": before[k], "to": after[k]} for k in ("name", "timezone") if before[k] != after[k]}
+        if changes:
+            await audit.record(
+                conn,
+                actor_id=actor.id,
+                action="location.update",
+                entity="location",
+                entity_id=location_id,
+                details=changes,
+            )
+            if "timezone" in changes:
+                # Another zone moves the location's "today": its reorder arithmetic may change at once.
+                await alerting.reevaluate(conn, await alert_store.all_pairs(conn, location_id))
+    return after
 
 
 async def list_locations() -> list[dict[str, Any]]:

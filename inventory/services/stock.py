@@ -10,7 +10,7 @@ from inventory.domain.errors import Conflict, NotFound, Unprocessable
 from inventory.domain.models import Actor
 from inventory.services import alerting
 from inventory.services.checks import require
-from inventory.services.views import lot_view
+from inventory.services.views import location_view, lot_view
 from inventory.store import audit, lots, stock
 
 MAX_QUANTITY = 100_000
@@ -63,7 +63,7 @@ async def list_stock(
                 "brand_id": row["brand_id"],
                 "gtin": row["gtin"],
             },
-            "location": {"id": row["location_id"], "name": row["location_name"]},
+            "location": location_view(row),
             "on_hand": row["on_hand"],
         }
         for row in rows

@@ -10,7 +10,7 @@ from inventory.domain.errors import Forbidden, NotFound
 from inventory.domain.gtin import normalize_gtin
 from inventory.domain.lots import clean_lot_number, lot_key, similar_key
 from inventory.domain.models import Actor
-from inventory.services.views import lot_view
+from inventory.services.views import location_view, lot_view
 from inventory.store import audit
 from inventory.store import trace as store
 
@@ -37,7 +37,7 @@ def product_ref(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def _location(row: dict[str, Any]) -> dict[str, Any]:
-    return {"id": row["location_id"], "name": row["location_name"]}
+    return location_view(row)
 
 
 def _user(row: dict[str, Any]) -> dict[str, Any]:

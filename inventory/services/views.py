@@ -35,3 +35,8 @@ def product_view(row: dict[str, Any]) -> dict[str, Any]:
         "storage": row["storage"],
         "active": row["active"],
     }
+
+
+def location_view(row: Any) -> dict[str, Any]:
+    """A location as services return it, from a row's location_id, location_name and location_timezone."""
+    return {"id": row["location_id"], "name": row["location_name"], "timezone": row["location_timezone"]}

@@ -207,7 +207,7 @@ ALERT_SELECT = f"""
 SELECT a.id, a.status, a.details, a.opened_at, a.updated_at, a.resolved_at, a.acknowledged_at,
        a.acknowledged_by, u.email AS acknowledged_by_email,
        p.id AS product_id, p.name AS product_name, b.id AS brand_id, b.name AS brand_name, g.gtin,
-       o.id AS location_id, o.name AS location_name
+       o.id AS location_id, o.name AS location_name, o.timezone AS location_timezone
 FROM reorder_alert a
 JOIN product p ON p.id = a.product JOIN brand b ON b.id = p.brand JOIN location o ON o.id = a.location
 LEFT JOIN app_user u ON u.id = a.acknowledged_by
@@ -266,7 +266,7 @@ async def acknowledge(conn: Connection, *, alert_id: int, at: datetime, user_id:
 # ------------------------------------------------------------------ expiry
 
 EXPIRY_SELECT = f"""
-SELECT s.on_hand, s.location AS location_id, o.name AS location_name,
+SELECT s.on_hand, s.location AS location_id, o.name AS location_name, o.timezone AS location_timezone,
        l.id AS lot_id, l.product AS product_id, l.lot_number, l.expiry_date, l.status, l.not_received,
        p.name AS product_name, b.id AS brand_id, b.name AS brand_name, g.gtin,
        (l.expiry_date - $1::date) AS days_left

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from inventory.db import Connection
@@ -79,16 +80,40 @@ async def list_products(
     return [dict(r) for r in rows]
 
 
-async def create_location(conn: Connection, name: str) -> dict[str, Any]:
-    """Insert a location."""
-    row = await conn.fetchrow("INSERT INTO location (name, created_at) VALUES ($1, now()) RETURNING id, name", name)
+async def create_location(conn: Connection, *, name: str, timezone: str, at: datetime) -> dict[str, Any]:
+    """Insert a location in an IANA time zone."""
+    row = await conn.fetchrow(
+        "INSERT INTO location (name, timezone, created_at) VALUES ($1, $2, $3) RETURNING id, name, timezone",
+        name,
+        timezone,
+        at,
+    )
+    assert row is not None
+    return dict(row)
+
+
+async def get_location(conn: Connection, location_id: int, *, for_update: bool = False) -> dict[str, Any] | None:
+    """A location's id, name and time zone, optionally locked for the rest of the transaction."""
+    lock = " FOR UPDATE" if for_update else ""
+    row = await conn.fetchrow(f"SELECT id, name, timezone FROM location WHERE id = $1{lock}", location_id)
+    return dict(row) if row else None
+
+
+async def update_location(conn: Connection, location_id: int, *, name: str, timezone: str) -> dict[str, Any]:
+    """Rename a location or move it to another time zone."""
+    row = await conn.fetchrow(
+        "UPDATE location SET name = $2, timezone = $3 WHERE id = $1 RETURNING id, name, timezone",
+        location_id,
+        name,
+        timezone,
+    )
     assert row is not None
     return dict(row)
 
 
 async def list_locations(conn: Connection) -> list[dict[str, Any]]:
     """All locations."""
-    return [dict(r) for r in await conn.fetch("SELECT id, name FROM location ORDER BY lower(name)")]
+    return [dict(r) for r in await conn.fetch("SELECT id, name, timezone FROM location ORDER BY lower(name)")]
 
 
 async def upsert_rule(
@@ -139,6 +164,10 @@ async def product_name_taken(conn: Connection, brand_id: int, name: str) -> bool
     )
 
 
-async def location_name_taken(conn: Connection, name: str) -> bool:
-    """Whether a location already has this name (ignoring case)."""
-    return bool(await conn.fetchval("SELECT 1 FROM location WHERE lower(name) = lower($1)", name))
+async def location_name_taken(conn: Connection, name: str, *, other_than: int | None = None) -> bool:
+    """Whether a location (other than `other_than`) already has this name (ignoring case)."""
+    return bool(
+        await conn.fetchval(
+            "SELECT 1 FROM location WHERE lower(name) = lower($1) AND id IS DISTINCT FROM $2", name, other_than
+        )
+    )

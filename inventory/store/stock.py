@@ -116,7 +116,7 @@ async def list_levels(
         "SELECT s.on_hand, l.id AS lot_id, l.lot_number, l.expiry_date, l.status, l.not_received,"
         " p.id AS product_id, p.name AS product_name, b.name AS brand_name, b.id AS brand_id,"
         f" {unit_gtin_sql('p.id')} AS gtin,"
-        " o.id AS location_id, o.name AS location_name"
+        " o.id AS location_id, o.name AS location_name, o.timezone AS location_timezone"
         " FROM stock_level s JOIN lot l ON l.id = s.lot JOIN product p ON p.id = l.product"
         " JOIN brand b ON b.id = p.brand JOIN location o ON o.id = s.location"
         " WHERE ($1::int IS NULL OR s.location = $1) AND ($2::int IS NULL OR l.product = $2)"

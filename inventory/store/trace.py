@@ -28,7 +28,7 @@ ORDER BY f.exact DESC, lower(b.name), lower(p.name), f.id
 
 TRACE_RECEIVED = """
 SELECT rl.lot AS lot_id, r.id AS receipt_id, r.received_at, r.supplier, r.reference, rl.quantity, rl.gtin,
-       o.id AS location_id, o.name AS location_name,
+       o.id AS location_id, o.name AS location_name, o.timezone AS location_timezone,
        a.id AS user_id, a.email AS user_email, a.full_name AS user_full_name
 FROM receipt_line rl JOIN receipt r ON r.id = rl.receipt JOIN location o ON o.id = r.location
 JOIN app_user a ON a.id = r.received_by
@@ -37,7 +37,7 @@ ORDER BY rl.lot, r.received_at, rl.id
 """
 
 TRACE_STOCK = """
-SELECT s.lot AS lot_id, s.on_hand, o.id AS location_id, o.name AS location_name
+SELECT s.lot AS lot_id, s.on_hand, o.id AS location_id, o.name AS location_name, o.timezone AS location_timezone
 FROM stock_level s JOIN location o ON o.id = s.location
 WHERE s.lot = ANY($1::int[]) AND s.on_hand <> 0
 ORDER BY s.lot, o.id
@@ -46,7 +46,7 @@ ORDER BY s.lot, o.id
 TRACE_USAGES = """
 SELECT u.lot AS lot_id, u.id AS usage_id, u.used_at, u.voided_at, u.void_reason, u.session AS session_id,
        u.quantity, c.id AS client_id, c.full_name AS client_full_name, c.email AS client_email,
-       c.phone AS client_phone, o.id AS location_id, o.name AS location_name,
+       c.phone AS client_phone, o.id AS location_id, o.name AS location_name, o.timezone AS location_timezone,
        a.id AS user_id, a.email AS user_email, a.full_name AS user_full_name
 FROM usage u JOIN client c ON c.id = u.client JOIN location o ON o.id = u.location
 JOIN app_user a ON a.id = u.used_by
@@ -99,7 +99,7 @@ async def client_usages(conn: Connection, client_id: int) -> list[dict[str, Any]
         " l.id AS lot_id, l.product AS product_id, l.lot_number, l.expiry_date, l.status, l.not_received,"
         " p.name AS product_name, p.brand AS brand_id, b.name AS brand_name,"
         f" {unit_gtin_sql('p.id')} AS gtin,"
-        " o.id AS location_id, o.name AS location_name,"
+        " o.id AS location_id, o.name AS location_name, o.timezone AS location_timezone,"
         " a.id AS user_id, a.email AS user_email, a.full_name AS user_full_name,"
         " coalesce((SELECT array_agg(rl.recall ORDER BY rl.recall) FROM recall_lot rl WHERE rl.lot = l.id),"
         " '{}'::int[]) AS recall_ids"

@@ -261,7 +261,7 @@ async def test_locations_are_created_listed_and_unique_ignoring_case(
     response = await client.post("/api/locations", json={"name": name}, headers=auth_headers["manager"])
     assert response.status_code == 201, response.text
     body = response.json()
-    assert body == {"id": body["id"], "name": name}
+    assert body == {"id": body["id"], "name": name, "timezone": "Europe/Paris"}
     assert body in (await client.get("/api/locations", headers=auth_headers["staff"])).json()
     duplicate = await client.post("/api/locations", json={"name": name.upper()}, headers=auth_headers["manager"])
     assert is_problem(duplicate, 409, "duplicate")

@@ -85,7 +85,7 @@ async def test_stock_list_has_the_contract_shape_and_filters(
         s.product["name"],
         s.product["gtin"],
     )
-    assert item["location"] == {"id": s.a["id"], "name": s.a["name"]}
+    assert item["location"] == {"id": s.a["id"], "name": s.a["name"], "timezone": "Europe/Paris"}
     assert item["on_hand"] == 10
     by_product = (
         await client.get("/api/stock", params={"product_id": other["id"]}, headers=auth_headers["staff"])
