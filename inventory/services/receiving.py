@@ -7,14 +7,14 @@ from datetime import date
 from typing import Any
 
 from inventory import clock, db
-from inventory.domain.errors import Conflict, Unprocessable
+from inventory.domain.errors import Conflict, NotFound, Unprocessable
 from inventory.domain.lots import clean_lot_number, lot_key, similar_key
 from inventory.domain.models import Actor
 from inventory.domain.rules import is_expired
 from inventory.services import alerting, barcodes
 from inventory.services.checks import require
 from inventory.services.views import lot_view
-from inventory.store import audit, lots, receipts, stock
+from inventory.store import audit, catalog, lots, receipts, stock
 
 MAX_LINES = 500
 MAX_QUANTITY = 100_000
@@ -59,9 +59,11 @@ async def receive(
 async def _receive(
     actor: Actor, location_id: int, supplier: str | None, reference: str | None, lines: list[LineIn]
 ) -> dict[str, Any]:
-    today = clock.today()
     async with db.transaction() as conn:
-        await require(conn, "location", location_id)
+        location = await catalog.get_location(conn, location_id)
+        if location is None:
+            raise NotFound.of("location", location_id)
+        today = clock.today_in(location["timezone"])  # "already expired" is decided by the location's day
         planned = [await _plan_line(conn, index, line, today) for index, line in enumerate(lines)]
         receipt_id, received_at = await receipts.create(
             conn, location_id=location_id, supplier=supplier, reference=reference, received_by=actor.id

@@ -41,7 +41,6 @@ async def record_use(
 async def _record(
     actor: Actor, session_id: int, raw: str, quantity: int, override_reason: str | None
 ) -> dict[str, Any]:
-    today = clock.today()
     scanned = raw.strip()
     async with db.transaction() as conn:
         await usages.use_generic_plans(conn)
@@ -52,6 +51,7 @@ async def _record(
         if session["status"] == "closed":
             raise Conflict("The session is closed; open a new one to record more.", code="session_closed")
         location_id: int = session["location"]
+        today = clock.today_in(session["timezone"])  # expiry, FEFO and usable lots go by the location's day
         resolved = await barcodes.resolve(conn, raw, today=today)
         reading = resolved.reading
         warnings: list[dict[str, Any]] = []

@@ -132,13 +132,13 @@ async def close_session(conn: Connection, session_id: int) -> None:
 
 
 async def lock_session_for_scan(conn: Connection, session_id: int) -> dict[str, Any] | None:
-    """A session with its client's allergies, locked FOR SHARE.
+    """A session with its client's allergies and its location's time zone, locked FOR SHARE.
 
     FOR SHARE: closing the session waits for scans in flight, and a scan after the close sees it.
     """
     row = await conn.fetchrow(
-        "SELECT s.id, s.status, s.location, s.client, c.allergies FROM treatment_session s"
-        " JOIN client c ON c.id = s.client WHERE s.id = $1 FOR SHARE OF s",
+        "SELECT s.id, s.status, s.location, s.client, c.allergies, o.timezone FROM treatment_session s"
+        " JOIN client c ON c.id = s.client JOIN location o ON o.id = s.location WHERE s.id = $1 FOR SHARE OF s",
         session_id,
     )
     return dict(row) if row else None

@@ -43,6 +43,7 @@ async def build(
     expiry_days: int = 200,
     allergies: list[str] | None = None,
     ingredients: list[str] | None = None,
+    timezone: str = f.PARIS,
 ) -> Clinic:
     """Create the clinic inside the current transaction."""
     manager = actors["manager"]
@@ -51,13 +52,13 @@ async def build(
     product = await f.product(
         manager, gtin=gtin, packs=[(box_gtin, 10)], ingredients=ingredients or ["Hyaluronic acid", "Vitamin C"]
     )
-    location = await f.location(manager)
+    location = await f.location(manager, timezone=timezone)
     line = await f.receive(
         manager,
         location_id=location["id"],
         product_id=product["id"],
         lot_number=f.unique("L").replace(" ", ""),
-        expiry=f.in_days(expiry_days),
+        expiry=f.in_days(expiry_days, tz=timezone),
         quantity=on_hand,
     )
     client = await clinical.create_client(

@@ -26,9 +26,12 @@ def make_gtin(seed: int, *, prefix: str = "376000") -> str:
     return body + str(mod10_check_digit(body))
 
 
-def in_days(days: int) -> date:
-    """A date relative to the service clock's today."""
-    return clock.today() + timedelta(days=days)
+PARIS = "Europe/Paris"
+
+
+def in_days(days: int, *, tz: str = PARIS) -> date:
+    """A date relative to the service clock's today at a location in `tz` (test locations are in Paris)."""
+    return clock.today_in(tz) + timedelta(days=days)
 
 
 async def brand(actor: Actor, name: str | None = None) -> dict[str, Any]:
@@ -36,9 +39,9 @@ async def brand(actor: Actor, name: str | None = None) -> dict[str, Any]:
     return await catalog.create_brand(actor=actor, name=name or unique("Brand"))
 
 
-async def location(actor: Actor, name: str | None = None) -> dict[str, Any]:
-    """A new location."""
-    return await catalog.create_location(actor=actor, name=name or unique("Room"))
+async def location(actor: Actor, name: str | None = None, *, timezone: str = PARIS) -> dict[str, Any]:
+    """A new location (in Paris unless told otherwise)."""
+    return await catalog.create_location(actor=actor, name=name or unique("Room"), timezone=timezone)
 
 
 async def product(
