@@ -25,7 +25,8 @@ def today() -> date:
 
 @lru_cache(maxsize=1)
 def _known_names() -> frozenset[str]:
-    return frozenset(available_timezones())
+    # The tz database directory also holds files that are not zones a clinic is in.
+    return frozenset(available_timezones()) - {"localtime", "posixrules", "Factory"}
 
 
 @lru_cache(maxsize=256)

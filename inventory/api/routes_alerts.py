@@ -7,9 +7,8 @@ from typing import Annotated, Any
 
 from litestar import Controller, get, post
 from litestar.params import FromPath, QueryParameter
-from msgspec import Struct
+from msgspec import Meta, Struct
 
-from inventory import clock
 from inventory.api import schemas as s
 from inventory.api.params import ActorRequest, OptId
 from inventory.api.security import manager
@@ -76,10 +75,12 @@ class ExpiryItemOut(Struct, omit_defaults=True):
 
 
 class ExpiryOut(Struct):
-    """Lots by expiry."""
+    """Lots by expiry; each item's `days_left` counts from its location's local date."""
 
     items: list[ExpiryItemOut]
-    as_of: date
+    as_of: Annotated[
+        date, Meta(description="Today at location_id, or in INVENTORY_TIMEZONE when the list spans locations.")
+    ]
     within_days: int
     view: str
 
@@ -139,6 +140,7 @@ class AlertsController(Controller):
     @get("/expiry", operation_id="listExpiryAlerts")
     async def expiry(
         self,
+        request: ActorRequest,
         within_days: Annotated[int, QueryParameter(ge=0, le=3650)] = 30,
         view: Annotated[str | None, QueryParameter(pattern="^(expiring|expired|unused_in_time)$")] = None,
         location_id: OptId = None,
@@ -150,8 +152,9 @@ class AlertsController(Controller):
         what the trailing use rate and booked sessions will consume before expiry (`expected_use`, `surplus`).
         """
         items = await alerts.expiry(within_days=within_days, view=view, location_id=location_id, product_id=product_id)
+        as_of = await alerts.as_of(location_id=location_id, default_timezone=request.app.state.settings.timezone)
         return ExpiryOut(
-            items=s.to(list[ExpiryItemOut], items), as_of=clock.today(), within_days=within_days, view=view or "all"
+            items=s.to(list[ExpiryItemOut], items), as_of=as_of, within_days=within_days, view=view or "all"
         )
 
     @get("/digest", operation_id="previewAlertDigest")

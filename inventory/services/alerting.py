@@ -51,12 +51,12 @@ async def reevaluate_counted(
     unique = sorted(set(pairs))
     if not unique:
         return 0, 0
-    today, now = clock.today(), clock.now()
+    now = clock.now()
     products = [product for product, _ in unique]
     locations = [location for _, location in unique]
     if not rules_locked:
         await store.lock_rules(conn, products, locations)
-    rows = await store.gather(conn, products=products, locations=locations, today=today)
+    rows = await store.gather(conn, products=products, locations=locations, at=now)
     changes: list[dict[str, Any]] = []
     for row in rows:
         if row["reorder_point"] is None:
@@ -65,7 +65,7 @@ async def reevaluate_counted(
                     {"product": row["product"], "location": row["location"], "alert": False, "details": None}
                 )
             continue
-        figures = evaluate(inputs_of(row, today))
+        figures = evaluate(inputs_of(row, row["today"]))  # each location's own local date
         details = figures.as_details()
         if figures.alert:
             if row["alert_id"] is not None and row["alert_details"] == details:

@@ -17,7 +17,7 @@ import urllib.error
 import urllib.request
 import weakref
 from collections import defaultdict
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from inventory import clock, db
@@ -63,19 +63,59 @@ async def _reevaluate_in_chunks(pairs: list[tuple[int, int]]) -> tuple[int, int]
     return opened, resolved
 
 
-async def _refresh(today: date, location_id: int | None, last: date | None) -> int:
-    """Re-evaluate everything (last None) or what changed since `last`; record the day as evaluated."""
+def _covered_until(details: Any) -> datetime | None:
+    """The instant a refresh event evaluated its locations at (older events recorded only a UTC date)."""
+    if not isinstance(details, dict):
+        return None
+    try:
+        if "at" in details:
+            at = datetime.fromisoformat(str(details["at"]))
+            return at if at.tzinfo is not None else None
+        return datetime.combine(date.fromisoformat(str(details["date"])), time(0), tzinfo=UTC)
+    except (KeyError, ValueError):
+        return None
+
+
+async def _due(location_id: int | None, now: datetime) -> tuple[list[int], list[tuple[int, date, date]]]:
+    """Locations to evaluate in full, and (location, last day, today) to catch up, in each one's local days."""
     async with db.connection() as conn:
-        if last is None:
-            pairs, mode = sorted(await store.all_pairs(conn, location_id)), "full"
+        rows = await store.watermarks(conn, location_id)
+    full: list[int] = []
+    changed: list[tuple[int, date, date]] = []
+    for row in rows:
+        today = clock.today_in(row["timezone"], now)
+        instants = [i for i in (_covered_until(row["everywhere"]), _covered_until(row["own"])) if i is not None]
+        last = clock.today_in(row["timezone"], max(instants)) if instants else None
+        if last == today:
+            continue
+        if last is None or last > today or (today - last).days > MAX_CATCH_UP_DAYS:
+            full.append(row["id"])
         else:
-            pairs = sorted(await store.changed_pairs(conn, since=last, today=today, location_id=location_id))
-            mode = "catch_up"
-    opened, resolved = await _reevaluate_in_chunks(pairs)
+            changed.append((row["id"], last, today))
+    return full, changed
+
+
+async def _refresh(
+    now: datetime, location_id: int | None, full: list[int], changed: list[tuple[int, date, date]]
+) -> int:
+    """Re-evaluate `full` locations entirely and what changed at the others; record `now` as evaluated."""
+    async with db.connection() as conn:
+        pairs: set[tuple[int, int]] = set()
+        if location_id is None and full and not changed:
+            pairs.update(await store.all_pairs(conn, None))
+        else:
+            for place in full:
+                pairs.update(await store.all_pairs(conn, place))
+        if changed:
+            pairs.update(await store.changed_pairs(conn, changed))
+    ordered = sorted(pairs)
+    opened, resolved = await _reevaluate_in_chunks(ordered)
     details: dict[str, Any] = {
-        "date": today.isoformat(),
-        "mode": mode,
-        "pairs": len(pairs),
+        # Each location was evaluated on its own local date at this instant (the watermark every process reads).
+        "at": now.isoformat(),
+        "date": now.date().isoformat(),
+        "mode": "catch_up" if changed else "full",
+        "pairs": len(ordered),
         "opened": opened,
         "resolved": resolved,
     }
@@ -88,38 +128,31 @@ async def _refresh(today: date, location_id: int | None, last: date | None) -> i
             entity_id=location_id or 0,
             details=details,
         )
-    return len(pairs)
-
-
-async def _last_evaluated_day(location_id: int | None) -> date | None:
-    async with db.connection() as conn:
-        value = await store.last_evaluated(conn, location_id)
-    try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
+    return len(ordered)
 
 
 async def refresh_all() -> int:
     """Re-evaluate the reorder alert of every product and location with a rule or an open alert."""
-    return await _refresh(clock.today(), None, None)
+    now = clock.now()
+    async with db.connection() as conn:
+        everywhere = [row["id"] for row in await store.watermarks(conn, None)]
+    return await _refresh(now, None, everywhere, [])
 
 
 async def catch_up(location_id: int | None = None) -> int:
-    """Bring reorder alerts (of one location, or all) up to today after time alone moved on.
+    """Bring reorder alerts (of one location, or all) up to each location's local today after time alone moved on.
 
-    Returns the number of pairs re-evaluated: 0 when the day was already evaluated.
+    Returns the number of pairs re-evaluated: 0 when every location's day was already evaluated.
     """
-    today = clock.today()
-    if await _last_evaluated_day(location_id) == today:
+    now = clock.now()
+    full, changed = await _due(location_id, now)
+    if not full and not changed:
         return 0
     async with _lock():
-        last = await _last_evaluated_day(location_id)
-        if last == today:
+        full, changed = await _due(location_id, now)
+        if not full and not changed:
             return 0
-        if last is not None and (last > today or (today - last).days > MAX_CATCH_UP_DAYS):
-            last = None
-        return await _refresh(today, location_id, last)
+        return await _refresh(now, location_id, full, changed)
 
 
 # ------------------------------------------------------------------ reorder alerts
@@ -258,14 +291,14 @@ async def expiry(
         raise Unprocessable(f"view is one of {', '.join(VIEWS)}.", code="validation_error")
     if not 0 <= within_days <= 3650:
         raise Unprocessable("within_days is a whole number from 0 to 3650.", code="validation_error")
-    today = clock.today()
-    horizon = today + timedelta(days=within_days)
-    first = date.min if view in (None, "expired") else today
-    last = today - timedelta(days=1) if view == "expired" else horizon
+    now = clock.now()
+    # Offsets from each location's own local date: view "expired" ends yesterday, "expiring" starts today.
+    first = None if view in (None, "expired") else 0
+    last = -1 if view == "expired" else within_days
     async with db.connection() as conn:
         rows = await store.expiring_stock(
             conn,
-            today=today,
+            at=now,
             first=first,
             last=last,
             location_id=location_id,
@@ -281,7 +314,7 @@ async def expiry(
             by_pair[(item["product"]["id"], item["location"]["id"])].append(item)
         pairs = sorted(by_pair)
         demand = await store.pair_demand(
-            conn, products=[p for p, _ in pairs], locations=[loc for _, loc in pairs], today=today, horizon=horizon
+            conn, products=[p for p, _ in pairs], locations=[loc for _, loc in pairs], at=now, within_days=within_days
         )
     result: list[dict[str, Any]] = []
     for row in demand:
@@ -289,13 +322,24 @@ async def expiry(
         planned = [PlannedUse(d, q) for d, q in zip(row["days"] or (), row["quantities"] or (), strict=True)]
         by_ref = {i: item for i, item in enumerate(lots)}
         stock = [LotStock(item["lot"]["expiry_date"], item["on_hand"], ref=i) for i, item in by_ref.items()]
-        for lot in unused_in_time(stock, today=today, used_last_28_days=row["used"], planned=planned):
+        for lot in unused_in_time(stock, today=row["today"], used_last_28_days=row["used"], planned=planned):
             if lot.surplus > 0:
                 result.append({**by_ref[lot.ref], "expected_use": lot.expected_use, "surplus": lot.surplus})
     result.sort(
         key=lambda i: (i["lot"]["expiry_date"], i["product"]["name"].lower(), i["lot"]["id"], i["location"]["id"])
     )
     return result
+
+
+async def as_of(*, location_id: int | None, default_timezone: str) -> date:
+    """Today at the location (or, without one or for an unknown one, in `default_timezone`)."""
+    timezone = default_timezone
+    if location_id is not None:
+        async with db.connection() as conn:
+            rows = await store.digest_locations(conn, location_id)
+        if rows:
+            timezone = rows[0]["timezone"]
+    return clock.today_in(timezone)
 
 
 # ------------------------------------------------------------------ daily digest
@@ -353,7 +397,7 @@ async def _location_digest(location: Any, today: date, now: datetime) -> dict[st
         "kind": "inventory.alerts.digest",
         "date": today.isoformat(),
         "generated_at": now,
-        "location": {"id": location["id"], "name": location["name"]},
+        "location": {"id": location["id"], "name": location["name"], "timezone": location["timezone"]},
         "summary": {
             "new_reorder_alerts": sum(1 for r in reorder if r["new"]),
             "open_reorder_alerts": len(reorder),
@@ -424,7 +468,7 @@ async def digest(location_id: int | None, send: bool) -> list[dict[str, Any]]:
     With `send`, each is POSTed as JSON to INVENTORY_WEBHOOK_URL (retried with back-off, recorded in
     notification_delivery), at most once a day per location. Raises NotFound for an unknown location.
     """
-    today, now = clock.today(), clock.now()
+    now = clock.now()
     async with db.connection() as conn:
         locations = await store.digest_locations(conn, location_id)
     if location_id is not None and not locations:
@@ -433,7 +477,8 @@ async def digest(location_id: int | None, send: bool) -> list[dict[str, Any]]:
     url = os.environ.get("INVENTORY_WEBHOOK_URL", "").strip()
     results: list[dict[str, Any]] = []
     for location in locations:
-        found = await _location_digest(location, today, now)
+        # The digest's day is the location's own date: "already sent today" resets at its local midnight.
+        found = await _location_digest(location, clock.today_in(location["timezone"], now), now)
         if found is None:
             continue
         delivered_today = found.pop("delivered_today")

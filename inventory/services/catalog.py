@@ -157,6 +157,8 @@ async def update_location(
     *, actor: Actor, location_id: int, name: str | None = None, timezone: str | None = None
 ) -> dict[str, Any]:
     """Rename a location or change its time zone; raises NotFound, Unprocessable(timezone_unknown), Conflict."""
+    if name is None and timezone is None:
+        raise Unprocessable("Give a new name or timezone.", code="validation_error")
     new_name = None if name is None else _clean_name(name, "location")
     new_timezone = None if timezone is None else _clean_timezone(timezone)
     async with db.transaction() as conn:

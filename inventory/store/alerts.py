@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from asyncpg import Record
@@ -20,31 +20,38 @@ ORDER BY product, location
 FOR NO KEY UPDATE
 """
 
-# $3 = today. Days are UTC days, like clock.today(). Booked demand is gathered once for all the pairs (one pass
-# over the planned sessions of their locations), not once per pair; the arithmetic keeps each rule's window.
+# $3 = the instant of evaluation; each pair's `today` is the local date at its location then, and day bounds are
+# local midnights (`day::timestamp AT TIME ZONE zone`) as UTC instants. Booked demand is gathered once for all the
+# pairs (one pass over the planned sessions of their locations), not once per pair; the arithmetic keeps each
+# rule's window.
 _GATHER = """
 WITH pairs AS (
-    SELECT p.product, p.location, r.id AS rule_id, r.reorder_point, r.par_level, r.lead_time_days
+    SELECT p.product, p.location, r.id AS rule_id, r.reorder_point, r.par_level, r.lead_time_days,
+           o.timezone, ($3::timestamptz AT TIME ZONE o.timezone)::date AS today
     FROM unnest($1::int[], $2::int[]) AS p(product, location)
+    JOIN location o ON o.id = p.location
     LEFT JOIN stock_rule r ON r.product = p.product AND r.location = p.location
+), places AS (
+    SELECT location, timezone, today, max(lead_time_days) AS longest
+    FROM pairs WHERE rule_id IS NOT NULL GROUP BY location, timezone, today
 ), booked AS (
     SELECT x.product, x.location, array_agg(x.day ORDER BY x.day) AS days,
            array_agg(x.quantity ORDER BY x.day) AS quantities
     FROM (
-        SELECT cp.product, t.location, (t.scheduled_for AT TIME ZONE 'UTC')::date AS day,
+        SELECT cp.product, t.location, (t.scheduled_for AT TIME ZONE z.timezone)::date AS day,
                sum(cp.quantity)::int AS quantity
-        FROM treatment_session t JOIN course_product cp ON cp.course = t.course
+        FROM places z
+        JOIN treatment_session t ON t.location = z.location
+        JOIN course_product cp ON cp.course = t.course
         WHERE t.status = 'planned'
-          AND t.location = ANY(SELECT DISTINCT location FROM pairs WHERE rule_id IS NOT NULL)
           AND cp.product = ANY(SELECT DISTINCT product FROM pairs WHERE rule_id IS NOT NULL)
-          AND t.scheduled_for >= ($3::date::timestamp AT TIME ZONE 'UTC')
-          AND t.scheduled_for < (($3::date + (SELECT coalesce(max(lead_time_days), 0) FROM pairs))::timestamp
-                                 AT TIME ZONE 'UTC')
+          AND t.scheduled_for >= (z.today::timestamp AT TIME ZONE z.timezone)
+          AND t.scheduled_for < ((z.today + z.longest)::timestamp AT TIME ZONE z.timezone)
         GROUP BY 1, 2, 3
     ) x
     GROUP BY 1, 2
 )
-SELECT p.product, p.location, p.reorder_point, p.par_level, p.lead_time_days,
+SELECT p.product, p.location, p.today, p.reorder_point, p.par_level, p.lead_time_days,
        a.id AS alert_id, a.details AS alert_details,
        coalesce(box.units, 1) AS box_size,
        stock.expiries, stock.quantities, coalesce(trend.used, 0) AS used,
@@ -62,15 +69,15 @@ LEFT JOIN LATERAL (
         SELECT l.expiry_date, sum(s.on_hand)::int AS quantity
         FROM lot l JOIN stock_level s ON s.lot = l.id AND s.location = p.location
         WHERE p.rule_id IS NOT NULL AND l.product = p.product AND l.status = 'active'
-          AND l.expiry_date >= $3::date AND s.on_hand > 0
+          AND l.expiry_date >= p.today AND s.on_hand > 0
         GROUP BY l.expiry_date
     ) x
 ) stock ON true
 LEFT JOIN LATERAL (
     SELECT sum(u.quantity)::int AS used FROM usage u
     WHERE p.rule_id IS NOT NULL AND u.product = p.product AND u.location = p.location
-      AND u.used_at >= (($3::date - 28)::timestamp AT TIME ZONE 'UTC')
-      AND u.used_at < ($3::date::timestamp AT TIME ZONE 'UTC')
+      AND u.used_at >= ((p.today - 28)::timestamp AT TIME ZONE p.timezone)
+      AND u.used_at < (p.today::timestamp AT TIME ZONE p.timezone)
       AND u.voided_at IS NULL
 ) trend ON true
 """
@@ -106,9 +113,9 @@ async def lock_rules(conn: Connection, products: list[int], locations: list[int]
     await conn.execute(_LOCK, products, locations)
 
 
-async def gather(conn: Connection, *, products: list[int], locations: list[int], today: date) -> list[Record]:
-    """Every input of the reorder arithmetic, and the open alert, of each pair: one row per pair."""
-    rows: list[Record] = await conn.fetch(_GATHER, products, locations, today)
+async def gather(conn: Connection, *, products: list[int], locations: list[int], at: datetime) -> list[Record]:
+    """Every input of the reorder arithmetic at instant `at`, the open alert and `today` (local), of each pair."""
+    rows: list[Record] = await conn.fetch(_GATHER, products, locations, at)
     return rows
 
 
@@ -121,18 +128,21 @@ async def write_changes(conn: Connection, changes: list[dict[str, Any]], now: da
 
 # ------------------------------------------------------------------ keeping alerts up to date
 
-# The last day evaluated for location $1 (or, $1 NULL, for all of them): the newest refresh event covering it.
-# Refresh events are audit events of entity `reorder_alert_refresh` whose entity_id is the location's id, or 0
-# for all locations, so each branch is one backward step on the (entity, entity_id, id DESC) index.
-_WATERMARK = """
-SELECT details->>'date' FROM (
-    (SELECT id, details FROM audit_event WHERE entity = 'reorder_alert_refresh' AND entity_id = 0
-     ORDER BY id DESC LIMIT 1)
-    UNION ALL
-    (SELECT id, details FROM audit_event WHERE entity = 'reorder_alert_refresh' AND entity_id = $1::int
-     ORDER BY id DESC LIMIT 1)
-) e
-ORDER BY id DESC LIMIT 1
+# The newest refresh event covering each location ($1, or all with $1 NULL): its own (entity_id = its id) and
+# the newest one of all locations (entity_id 0). Refresh events are audit events of entity
+# `reorder_alert_refresh`, so each look-up is one backward step on the (entity, entity_id, id DESC) index.
+_WATERMARKS = """
+WITH everywhere AS (
+    SELECT details FROM audit_event WHERE entity = 'reorder_alert_refresh' AND entity_id = 0 ORDER BY id DESC LIMIT 1
+)
+SELECT o.id, o.timezone, (SELECT details FROM everywhere) AS everywhere, own.details AS own
+FROM location o
+LEFT JOIN LATERAL (
+    SELECT details FROM audit_event WHERE entity = 'reorder_alert_refresh' AND entity_id = o.id
+    ORDER BY id DESC LIMIT 1
+) own ON true
+WHERE $1::int IS NULL OR o.id = $1
+ORDER BY o.id
 """
 
 _ALL_PAIRS = """
@@ -140,50 +150,52 @@ SELECT product, location FROM stock_rule WHERE $1::int IS NULL OR location = $1
 UNION SELECT product, location FROM reorder_alert WHERE status = 'open' AND ($1::int IS NULL OR location = $1)
 """
 
-# Pairs (at location $3, or everywhere) whose arithmetic the calendar may have changed between day $1 (last
-# evaluated) and day $2 (today): open alerts (may resolve); use of days [$1, $2) entering the trend window; lots
-# expiring in [$1, $2 + lead) (expired overnight, entering the lead-time window, or consumed differently now);
-# planned course sessions in [$2, $2 + lead). Everything else can only lower demand, which changes nothing for
-# a pair with no open alert and no lot expiring within its lead time.
+# Pairs at the locations $1 whose arithmetic the calendar may have changed between their local day $2 (last
+# evaluated) and their local day $3 (today): open alerts (may resolve); use of days [$2, $3) entering the trend
+# window; lots expiring in [$2, $3 + lead) (expired overnight, entering the lead-time window, or consumed
+# differently now); planned course sessions in [$3, $3 + lead). Everything else can only lower demand, which
+# changes nothing for a pair with no open alert and no lot expiring within its lead time. Day bounds are local
+# midnights at each location.
 _CHANGED_PAIRS = """
-WITH rules AS (
-    SELECT coalesce(max(lead_time_days), 0) AS longest FROM stock_rule WHERE $3::int IS NULL OR location = $3
-), places AS (
-    SELECT id FROM location WHERE $3::int IS NULL OR id = $3
+WITH places AS (
+    SELECT x.id, x.since, x.today, o.timezone,
+           (SELECT coalesce(max(r.lead_time_days), 0) FROM stock_rule r WHERE r.location = x.id) AS longest
+    FROM unnest($1::int[], $2::date[], $3::date[]) AS x(id, since, today) JOIN location o ON o.id = x.id
 )
-SELECT product, location FROM reorder_alert WHERE status = 'open' AND ($3::int IS NULL OR location = $3)
+SELECT a.product, a.location FROM places o JOIN reorder_alert a ON a.location = o.id AND a.status = 'open'
 UNION
 SELECT r.product, r.location FROM places o
 CROSS JOIN LATERAL (
     SELECT DISTINCT u.product FROM usage u
-    WHERE u.location = o.id AND u.used_at >= ($1::date::timestamp AT TIME ZONE 'UTC')
-      AND u.used_at < ($2::date::timestamp AT TIME ZONE 'UTC')
+    WHERE u.location = o.id AND u.used_at >= (o.since::timestamp AT TIME ZONE o.timezone)
+      AND u.used_at < (o.today::timestamp AT TIME ZONE o.timezone)
 ) u
 JOIN stock_rule r ON r.product = u.product AND r.location = o.id
 UNION
-SELECT r.product, r.location FROM rules CROSS JOIN lot l
-JOIN stock_level s ON s.lot = l.id AND s.on_hand > 0 AND ($3::int IS NULL OR s.location = $3)
+SELECT r.product, r.location FROM places o
+JOIN stock_level s ON s.location = o.id AND s.on_hand > 0
+JOIN lot l ON l.id = s.lot
 JOIN stock_rule r ON r.product = l.product AND r.location = s.location
-WHERE l.status = 'active' AND l.expiry_date >= $1::date AND l.expiry_date < $2::date + rules.longest
-  AND l.expiry_date < $2::date + r.lead_time_days
+WHERE l.status = 'active' AND l.expiry_date >= o.since AND l.expiry_date < o.today + o.longest
+  AND l.expiry_date < o.today + r.lead_time_days
 UNION
-SELECT r.product, r.location FROM rules CROSS JOIN places o
+SELECT r.product, r.location FROM places o
 CROSS JOIN LATERAL (
     SELECT DISTINCT cp.product, t.scheduled_for FROM treatment_session t
     JOIN course_product cp ON cp.course = t.course
     WHERE t.location = o.id AND t.status = 'planned'
-      AND t.scheduled_for >= ($2::date::timestamp AT TIME ZONE 'UTC')
-      AND t.scheduled_for < (($2::date + rules.longest)::timestamp AT TIME ZONE 'UTC')
+      AND t.scheduled_for >= (o.today::timestamp AT TIME ZONE o.timezone)
+      AND t.scheduled_for < ((o.today + o.longest)::timestamp AT TIME ZONE o.timezone)
 ) t
 JOIN stock_rule r ON r.product = t.product AND r.location = o.id
-WHERE t.scheduled_for < (($2::date + r.lead_time_days)::timestamp AT TIME ZONE 'UTC')
+WHERE t.scheduled_for < ((o.today + r.lead_time_days)::timestamp AT TIME ZONE o.timezone)
 """
 
 
-async def last_evaluated(conn: Connection, location_id: int | None) -> str | None:
-    """The day (ISO text, as recorded) last evaluated for a location, or for all of them with None."""
-    value: str | None = await conn.fetchval(_WATERMARK, location_id)
-    return value
+async def watermarks(conn: Connection, location_id: int | None) -> list[Record]:
+    """Per location (one, or all with None): id, timezone and the newest refresh events covering it (or None)."""
+    rows: list[Record] = await conn.fetch(_WATERMARKS, location_id)
+    return rows
 
 
 async def all_pairs(conn: Connection, location_id: int | None) -> list[tuple[int, int]]:
@@ -191,11 +203,12 @@ async def all_pairs(conn: Connection, location_id: int | None) -> list[tuple[int
     return [(r["product"], r["location"]) for r in await conn.fetch(_ALL_PAIRS, location_id)]
 
 
-async def changed_pairs(
-    conn: Connection, *, since: date, today: date, location_id: int | None
-) -> list[tuple[int, int]]:
-    """The (product, location) pairs whose arithmetic the calendar may have changed from `since` to `today`."""
-    return [(r["product"], r["location"]) for r in await conn.fetch(_CHANGED_PAIRS, since, today, location_id)]
+async def changed_pairs(conn: Connection, places: list[tuple[int, date, date]]) -> list[tuple[int, int]]:
+    """Pairs the calendar may have changed at each (location, since, today), in the location's local days."""
+    ids = [place for place, _, _ in places]
+    since = [day for _, day, _ in places]
+    today = [day for _, _, day in places]
+    return [(r["product"], r["location"]) for r in await conn.fetch(_CHANGED_PAIRS, ids, since, today)]
 
 
 # ------------------------------------------------------------------ reorder alerts
@@ -265,69 +278,92 @@ async def acknowledge(conn: Connection, *, alert_id: int, at: datetime, user_id:
 
 # ------------------------------------------------------------------ expiry
 
+# $1 = the instant; each row's `today` is the local date at its location then. Expiry from `today + $2` (NULL: no
+# lower bound) to `today + $3` days. $7/$8 bound expiry_date for every zone at once (local dates lie within a day
+# of the UTC date), so the expiry index still narrows the scan before the per-location comparison.
 EXPIRY_SELECT = f"""
 SELECT s.on_hand, s.location AS location_id, o.name AS location_name, o.timezone AS location_timezone,
        l.id AS lot_id, l.product AS product_id, l.lot_number, l.expiry_date, l.status, l.not_received,
        p.name AS product_name, b.id AS brand_id, b.name AS brand_name, g.gtin,
-       (l.expiry_date - $1::date) AS days_left
+       t.today, (l.expiry_date - t.today) AS days_left
 FROM lot l JOIN stock_level s ON s.lot = l.id AND s.on_hand > 0
 JOIN product p ON p.id = l.product JOIN brand b ON b.id = p.brand JOIN location o ON o.id = s.location
+CROSS JOIN LATERAL (SELECT ($1::timestamptz AT TIME ZONE o.timezone)::date AS today) t
 LEFT JOIN ({_UNIT_GTIN}) g ON g.product = p.id
-WHERE l.expiry_date >= $2::date AND l.expiry_date <= $3::date
+WHERE l.expiry_date >= $7::date AND l.expiry_date <= $8::date
+  AND ($2::int IS NULL OR l.expiry_date >= t.today + $2::int) AND l.expiry_date <= t.today + $3::int
   AND ($4::int IS NULL OR s.location = $4) AND ($5::int IS NULL OR l.product = $5)
   AND ($6::bool IS FALSE OR l.status = 'active')
 ORDER BY l.expiry_date, lower(p.name), l.id, o.id
 """
 
+# $3 = the instant; per pair, `today` is the local date at its location; booked use from `today` through
+# `today + $4` days and the trailing 28 days' use, in local days.
 _PAIR_DEMAND = """
-WITH pairs AS (SELECT * FROM unnest($1::int[], $2::int[]) AS p(product, location)),
-booked AS (
+WITH pairs AS (
+    SELECT p.product, p.location, o.timezone, ($3::timestamptz AT TIME ZONE o.timezone)::date AS today
+    FROM unnest($1::int[], $2::int[]) AS p(product, location) JOIN location o ON o.id = p.location
+), places AS (
+    SELECT DISTINCT location, timezone, today FROM pairs
+), booked AS (
     SELECT x.product, x.location, array_agg(x.day ORDER BY x.day) AS days,
            array_agg(x.quantity ORDER BY x.day) AS quantities
     FROM (
-        SELECT cp.product, t.location, (t.scheduled_for AT TIME ZONE 'UTC')::date AS day,
+        SELECT cp.product, t.location, (t.scheduled_for AT TIME ZONE z.timezone)::date AS day,
                sum(cp.quantity)::int AS quantity
-        FROM treatment_session t JOIN course_product cp ON cp.course = t.course
-        WHERE t.status = 'planned' AND t.location = ANY(SELECT DISTINCT location FROM pairs)
-          AND cp.product = ANY(SELECT DISTINCT product FROM pairs)
-          AND t.scheduled_for >= ($3::date::timestamp AT TIME ZONE 'UTC')
-          AND t.scheduled_for < (($4::date + 1)::timestamp AT TIME ZONE 'UTC')
+        FROM places z
+        JOIN treatment_session t ON t.location = z.location
+        JOIN course_product cp ON cp.course = t.course
+        WHERE t.status = 'planned' AND cp.product = ANY(SELECT DISTINCT product FROM pairs)
+          AND t.scheduled_for >= (z.today::timestamp AT TIME ZONE z.timezone)
+          AND t.scheduled_for < ((z.today + $4::int + 1)::timestamp AT TIME ZONE z.timezone)
         GROUP BY 1, 2, 3
     ) x
     GROUP BY 1, 2
 )
-SELECT p.product, p.location, coalesce(trend.used, 0) AS used, b.days, b.quantities
+SELECT p.product, p.location, p.today, coalesce(trend.used, 0) AS used, b.days, b.quantities
 FROM pairs p
 LEFT JOIN booked b ON b.product = p.product AND b.location = p.location
 LEFT JOIN LATERAL (
     SELECT sum(u.quantity)::int AS used FROM usage u
     WHERE u.product = p.product AND u.location = p.location AND u.voided_at IS NULL
-      AND u.used_at >= (($3::date - 28)::timestamp AT TIME ZONE 'UTC')
-      AND u.used_at < ($3::date::timestamp AT TIME ZONE 'UTC')
+      AND u.used_at >= ((p.today - 28)::timestamp AT TIME ZONE p.timezone)
+      AND u.used_at < (p.today::timestamp AT TIME ZONE p.timezone)
 ) trend ON true
 """
+
+
+def expiry_bounds(at: datetime, first: int | None, last: int) -> tuple[date, date]:
+    """Expiry dates that hold the range [today + first, today + last] of every zone's today at instant `at`."""
+    utc_day = at.astimezone(UTC).date()
+    # Local dates lie within one day of the UTC date (offsets run from -12 to +14 hours).
+    low = date.min if first is None else utc_day + timedelta(days=first - 1)
+    return low, utc_day + timedelta(days=last + 1)
 
 
 async def expiring_stock(
     conn: Connection,
     *,
-    today: date,
-    first: date,
-    last: date,
+    at: datetime,
+    first: int | None,
+    last: int,
     location_id: int | None,
     product_id: int | None,
     active_only: bool,
 ) -> list[Record]:
-    """Stock on the shelf of lots expiring from `first` to `last` (inclusive), with `days_left` from `today`."""
-    rows: list[Record] = await conn.fetch(EXPIRY_SELECT, today, first, last, location_id, product_id, active_only)
+    """Stock of lots expiring `first` (None: any time) to `last` days after each location's local date at `at`."""
+    low, high = expiry_bounds(at, first, last)
+    rows: list[Record] = await conn.fetch(
+        EXPIRY_SELECT, at, first, last, location_id, product_id, active_only, low, high
+    )
     return rows
 
 
 async def pair_demand(
-    conn: Connection, *, products: list[int], locations: list[int], today: date, horizon: date
+    conn: Connection, *, products: list[int], locations: list[int], at: datetime, within_days: int
 ) -> list[Record]:
-    """Per pair: use over the trailing 28 days and booked course use per day from `today` to `horizon`."""
-    rows: list[Record] = await conn.fetch(_PAIR_DEMAND, products, locations, today, horizon)
+    """Per pair: use over the trailing 28 local days and booked course use per local day through `within_days`."""
+    rows: list[Record] = await conn.fetch(_PAIR_DEMAND, products, locations, at, within_days)
     return rows
 
 
@@ -348,9 +384,9 @@ async def last_delivery(conn: Connection, location_id: int, day: str) -> Record:
 
 
 async def digest_locations(conn: Connection, location_id: int | None) -> list[Record]:
-    """One location's id and name, or every location's, by id."""
+    """One location's id, name and time zone, or every location's, by id."""
     rows: list[Record] = await conn.fetch(
-        "SELECT id, name FROM location WHERE ($1::int IS NULL OR id = $1) ORDER BY id", location_id
+        "SELECT id, name, timezone FROM location WHERE ($1::int IS NULL OR id = $1) ORDER BY id", location_id
     )
     return rows
 

@@ -177,7 +177,7 @@ async def test_expiry_lists_expired_with_negative_days_left_and_expiring_within_
     assert item["product"]["id"] == clinic.product["id"]
     assert item["location"]["id"] == clinic.location_id
     assert "surplus" not in item
-    assert body["as_of"] == clock.today().isoformat()
+    assert body["as_of"] == clock.today_in(f.PARIS).isoformat()
 
     async def view(name: str) -> list[str]:
         answer = await client.get(

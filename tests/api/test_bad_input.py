@@ -51,6 +51,7 @@ class World:
     box_gtin: str
     location_id: int
     location2_id: int
+    location2_name: str
     lot_id: int
     lot_number: str
     client_id: int
@@ -129,6 +130,7 @@ async def world(actors: dict[str, Actor], conn: asyncpg.Connection) -> World:
         box_gtin=clinic.box_gtin,
         location_id=clinic.location_id,
         location2_id=other["id"],
+        location2_name=other["name"],
         lot_id=clinic.lot["id"],
         lot_number=clinic.lot["lot_number"],
         client_id=clinic.client["id"],
@@ -312,6 +314,10 @@ def _product(w: World) -> dict[str, Any]:
 
 def _location(w: World) -> dict[str, Any]:
     return {"name": "Room under test"}
+
+
+def _location_patch(w: World) -> dict[str, Any]:
+    return {"timezone": "America/New_York"}
 
 
 def _rule(w: World) -> dict[str, Any]:
@@ -537,6 +543,41 @@ ROUTES: dict[str, Route] = {
             Case("blank name", merge(_location, name=" \t "), status=422, code=V),
             Case("wrong type", merge(_location, name=["Room"]), status=422, code=V),
             Case("oversize name", merge(_location, name=BIG), status=422, code=V),
+            Case("unknown time zone", merge(_location, timezone="Mars/Olympus"), status=422, code="timezone_unknown"),
+            Case(
+                "a path as time zone",
+                merge(_location, timezone="../../etc/passwd"),
+                status=422,
+                code="timezone_unknown",
+            ),
+            Case("localtime is no zone", merge(_location, timezone="localtime"), status=422, code="timezone_unknown"),
+            Case("empty time zone", merge(_location, timezone=""), status=422, code=V),
+            Case("oversize time zone", merge(_location, timezone=BIG), status=422, code=V),
+            Case("time zone as number", merge(_location, timezone=1), status=422, code=V),
+        ),
+    ),
+    "updateLocation": Route(
+        "PATCH",
+        "/api/locations/{w.location_id}",
+        valid=_location_patch,
+        cases=(
+            Case(
+                "unknown time zone",
+                merge(_location_patch, timezone="Europe/Atlantis"),
+                status=422,
+                code="timezone_unknown",
+            ),
+            Case(
+                "NUL in time zone",
+                merge(_location_patch, timezone="Europe/Paris\x00"),
+                status=422,
+                code="timezone_unknown",
+            ),
+            Case("blank name", merge(_location_patch, name="  "), status=422, code=V),
+            Case("unknown field", merge(_location_patch, colour="red"), status=422, code=V),
+            Case("duplicate name", lambda w: {"name": w.location2_name.upper()}, status=409, code="duplicate"),
+            Case("unknown location", _location_patch, path="/api/locations/999999", status=404, code="not_found"),
+            Case("location id too big", _location_patch, path=f"/api/locations/{HUGE}"),
         ),
     ),
     "setStockRule": Route(
@@ -1297,7 +1338,7 @@ async def test_a_day_later_the_same_bad_requests_still_write_nothing(
             {
                 "product_id": world.product_id,
                 "lot_number": world.lot_number,
-                "expiry_date": (clock.today() - timedelta(days=1)).isoformat(),
+                "expiry_date": (clock.today_in(f.PARIS) - timedelta(days=1)).isoformat(),
                 "quantity": 1,
             }
         ],

@@ -82,7 +82,7 @@ async def receive(
 
 async def past_use(conn: asyncpg.Connection, clinic: Clinic, quantity: int, days_ago: int) -> None:
     """A usage recorded `days_ago` days before the service's today (for the 28-day trend)."""
-    used_at = datetime.combine(clock.today() - timedelta(days=days_ago), time(12), tzinfo=UTC)
+    used_at = datetime.combine(clock.today_in(f.PARIS) - timedelta(days=days_ago), time(12), tzinfo=UTC)
     await conn.execute(
         "INSERT INTO usage (session, client, lot, product, location, quantity, barcode, used_by, used_at, warnings)"
         " SELECT $1, $2, $3, $4, $5, $6, 'test', id, $7, '[]'::jsonb FROM app_user WHERE email = 'staff@clinic.test'",
@@ -239,7 +239,7 @@ async def test_lot_expiring_overnight_opens_the_alert_on_the_next_read(
     listed = mine(await alerts.list_reorder(), clinic)
     assert len(listed) == 1
     assert listed[0]["usable_on_hand"] == 2
-    assert listed[0]["evaluated_on"] == clock.today().isoformat()
+    assert listed[0]["evaluated_on"] == clock.today_in(f.PARIS).isoformat()
     assert await alerts.catch_up() == 0  # the day is evaluated once
 
 
@@ -313,7 +313,7 @@ async def test_course_booked_within_the_lead_time_alerts_as_soon_as_re_evaluated
         client_id=clinic.client["id"],
         location_id=clinic.location_id,
         treatment="Hair",
-        start_date=clock.today(),
+        start_date=clock.today_in(f.PARIS),
         sessions=4,
         interval_days=7,
         products=[(clinic.product["id"], 2)],
@@ -506,7 +506,7 @@ async def test_digest_send_retries_with_back_off_and_records_the_delivery(
     row = await conn.fetchrow("SELECT * FROM notification_delivery WHERE id = $1", found["delivery"]["id"])
     assert (row["status"], row["attempts"], row["location"]) == ("delivered", 3, clinic.location_id)
     assert row["delivered_at"] is not None
-    assert row["payload"]["date"] == clock.today().isoformat()
+    assert row["payload"]["date"] == clock.today_in(f.PARIS).isoformat()
     clock.shift(timedelta(days=1))
     [next_day] = await alerts.digest(location_id=clinic.location_id, send=False)
     assert next_day["payload"]["reorder"][0]["new"] is False  # already in yesterday's digest

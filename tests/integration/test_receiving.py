@@ -173,7 +173,7 @@ async def test_expired_lot_is_refused_but_a_lot_expiring_today_is_received(
     assert refused.value.code == "lot_expired"
     assert await counts(conn) == before
     today = await receive(actors["staff"], s.location_id, by_fields(s.product_id, "TODAY", days=0))
-    assert today["lines"][0]["lot"]["expiry_date"] == clock.today()
+    assert today["lines"][0]["lot"]["expiry_date"] == clock.today_in(f.PARIS)
 
 
 async def test_lot_expired_follows_the_service_clock(conn: asyncpg.Connection, actors: dict[str, Actor]) -> None:
@@ -184,7 +184,10 @@ async def test_lot_expired_follows_the_service_clock(conn: asyncpg.Connection, a
             actors["staff"],
             s.location_id,
             receiving.LineIn(
-                quantity=1, product_id=s.product_id, lot_number="L", expiry_date=clock.today() - timedelta(days=1)
+                quantity=1,
+                product_id=s.product_id,
+                lot_number="L",
+                expiry_date=clock.today_in(f.PARIS) - timedelta(days=1),
             ),
         )
     assert refused.value.code == "lot_expired"

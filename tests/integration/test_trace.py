@@ -84,7 +84,14 @@ async def test_trace_shows_receipts_stock_and_every_use_with_client_contacts_and
         (10, "Test supplier", clinic.location_id)
     ]
     assert match["stock"] == [
-        {"location": {"id": clinic.location_id, "name": match["stock"][0]["location"]["name"], "timezone": "Europe/Paris"}, "on_hand": 8}
+        {
+            "location": {
+                "id": clinic.location_id,
+                "name": match["stock"][0]["location"]["name"],
+                "timezone": "Europe/Paris",
+            },
+            "on_hand": 8,
+        }
     ]
     by_id = {u["usage_id"]: u for u in match["usages"]}
     assert set(by_id) == {kept["usage_id"], voided["usage_id"]}
