@@ -52,6 +52,7 @@ class SessionOut(Struct):
 
     id: int
     client_id: int
+    client_name: Annotated[str, Meta(description="The client's full name (never contacts): what a chair picks by.")]
     location_id: int
     course_id: int | None
     sequence: int | None
@@ -249,10 +250,18 @@ class ClinicalController(Controller):
         client_id: OptId = None,
         status: Annotated[Literal["planned", "open", "closed"] | None, QueryParameter()] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
+        day: Annotated[
+            date | None,
+            QueryParameter(
+                name="date",
+                description="A local day (YYYY-MM-DD) at location_id: that day's sessions, planned first, then open,"
+                " then closed, each by scheduled time. Needs location_id.",
+            ),
+        ] = None,
     ) -> list[SessionOut]:
-        """Sessions, most recent first."""
+        """Sessions, most recent first; with `date` and `location_id`, that local day's sessions for the chair."""
         sessions = await clinical.list_sessions(
-            location_id=location_id, client_id=client_id, status=status, limit=limit
+            location_id=location_id, client_id=client_id, status=status, limit=limit, day=day
         )
         return to(list[SessionOut], sessions)
 

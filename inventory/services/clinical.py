@@ -11,13 +11,13 @@ from inventory.domain.errors import Conflict, NotFound, Unprocessable
 from inventory.domain.models import Actor
 from inventory.services import alerting
 from inventory.services.checks import require
-from inventory.store import audit
+from inventory.store import audit, catalog
 from inventory.store import clinical as store
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _PHONE = re.compile(r"^\+?[0-9 ().\-/]{5,40}$")
 MAX_SESSIONS = 52
-COURSE_SESSION_TIME = time(9, 0, tzinfo=UTC)
+COURSE_SESSION_TIME = time(9, 0)  # local time at the course's location
 
 
 def client_view(row: dict[str, Any], actor: Actor) -> dict[str, Any]:
@@ -144,11 +144,40 @@ async def get_session(*, session_id: int) -> dict[str, Any]:
 
 
 async def list_sessions(
-    *, location_id: int | None, client_id: int | None, status: str | None, limit: int = 100
+    *,
+    location_id: int | None,
+    client_id: int | None,
+    status: str | None,
+    limit: int = 100,
+    day: date | None = None,
 ) -> list[dict[str, Any]]:
-    """Sessions, most recent first."""
+    """Sessions, most recent first; with `day`, that local day's at the location, planned first (the chair's list).
+
+    Raises Unprocessable when `day` comes without a location, NotFound for an unknown location.
+    """
+    if day is None:
+        async with db.connection() as conn:
+            return await store.list_sessions(
+                conn, location_id=location_id, client_id=client_id, status=status, limit=limit
+            )
+    if location_id is None:
+        raise Unprocessable(
+            "A day's sessions are listed per location: give location_id with date.", code="validation_error"
+        )
     async with db.connection() as conn:
-        return await store.list_sessions(conn, location_id=location_id, client_id=client_id, status=status, limit=limit)
+        location = await catalog.get_location(conn, location_id)
+        if location is None:
+            raise NotFound.of("location", location_id)
+        timezone = location["timezone"]
+        return await store.day_sessions(
+            conn,
+            location_id=location_id,
+            start=clock.day_start(day, timezone),
+            end=clock.day_end(day, timezone),
+            client_id=client_id,
+            status=status,
+            limit=limit,
+        )
 
 
 async def close_session(*, actor: Actor, session_id: int) -> dict[str, Any]:
@@ -183,15 +212,18 @@ async def create_course(
         raise Unprocessable(f"A course has 1 to {MAX_SESSIONS} sessions.", code="validation_error")
     if not 1 <= interval_days <= 365:
         raise Unprocessable("The interval is 1 to 365 days.", code="validation_error")
-    if start_date < clock.today() - timedelta(days=365):
-        raise Unprocessable("The start date is too far in the past.", code="validation_error")
     if len({p for p, _ in products}) != len(products):
         raise Unprocessable("A product is listed twice.", code="validation_error")
     if any(q < 1 for _, q in products):
         raise Unprocessable("Quantities are positive whole numbers.", code="validation_error")
     async with db.transaction() as conn:
         await require(conn, "client", client_id)
-        await require(conn, "location", location_id)
+        location = await catalog.get_location(conn, location_id)
+        if location is None:
+            raise NotFound.of("location", location_id)
+        timezone = location["timezone"]
+        if start_date < clock.today_in(timezone) - timedelta(days=365):
+            raise Unprocessable("The start date is too far in the past.", code="validation_error")
         for product_id, _ in products:
             await require(conn, "product", product_id)
         course_id = await store.create_course(
@@ -212,7 +244,8 @@ async def create_course(
                 course_id,
                 n + 1,
                 treatment,
-                datetime.combine(start_date + timedelta(days=n * interval_days), COURSE_SESSION_TIME),
+                # The same wall-clock time at the location on each day, whatever DST does in between.
+                clock.at_local(start_date + timedelta(days=n * interval_days), COURSE_SESSION_TIME, timezone),
                 actor.id,
             )
             for n in range(sessions)

@@ -9,7 +9,8 @@ from inventory.db import Connection
 
 CLIENT_COLUMNS = "id, full_name, email, phone, date_of_birth, allergies, created_at"
 SESSION_COLUMNS = (
-    "s.id, s.client AS client_id, s.location AS location_id, s.course AS course_id, s.sequence, s.status,"
+    "s.id, s.client AS client_id, (SELECT c.full_name FROM client c WHERE c.id = s.client) AS client_name,"
+    " s.location AS location_id, s.course AS course_id, s.sequence, s.status,"
     " s.treatment, s.scheduled_for, s.created_at, s.closed_at"
 )
 
@@ -115,6 +116,33 @@ async def list_sessions(
         location_id,
         client_id,
         status,
+        limit,
+    )
+    return [dict(r) for r in rows]
+
+
+async def day_sessions(
+    conn: Connection,
+    *,
+    location_id: int,
+    start: datetime,
+    end: datetime,
+    client_id: int | None,
+    status: str | None,
+    limit: int,
+) -> list[dict[str, Any]]:
+    """A location's sessions scheduled in [start, end): planned, then open, then closed, each by scheduled time."""
+    rows = await conn.fetch(
+        f"SELECT {SESSION_COLUMNS} FROM treatment_session s WHERE s.location = $1"
+        " AND s.scheduled_for >= $2 AND s.scheduled_for < $3 AND ($4::text IS NULL OR s.status = $4)"
+        " AND ($5::int IS NULL OR s.client = $5)"
+        " ORDER BY CASE s.status WHEN 'planned' THEN 0 WHEN 'open' THEN 1 ELSE 2 END, s.scheduled_for, s.id"
+        " LIMIT $6",
+        location_id,
+        start,
+        end,
+        status,
+        client_id,
         limit,
     )
     return [dict(r) for r in rows]
