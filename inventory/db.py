@@ -6,6 +6,8 @@ import asyncio
 import contextlib
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextvars import ContextVar
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -13,9 +15,14 @@ import asyncpg
 from asyncpg import Connection
 from piccolo.engine.postgres import PostgresEngine, PostgresTransaction
 
+from inventory import clock
+
 T = TypeVar("T")
 
-__all__ = ["Connection", "connection", "transaction", "with_retries"]
+__all__ = ["Connection", "connection", "now", "transaction", "with_retries"]
+
+# The Python clock's instant when the current transaction began: what SQL's now() would say, from our clock.
+_began: ContextVar[datetime | None] = ContextVar("inventory_transaction_began", default=None)
 
 
 # Errors after which the whole transaction may be retried from the start, outside its scope.
@@ -96,6 +103,16 @@ def _pool() -> asyncpg.Pool:
     return ENGINE.pool
 
 
+def now() -> datetime:
+    """The time written as "now" by the current transaction: the service clock when it began (UTC).
+
+    Every row a transaction writes carries the same instant, as with PostgreSQL's now(), but a shifted
+    process clock moves it; outside a transaction it is simply clock.now().
+    """
+    began = _began.get()
+    return clock.now() if began is None else began
+
+
 @contextlib.asynccontextmanager
 async def transaction() -> AsyncIterator[Connection]:
     """One database transaction; nested calls become savepoints of the enclosing one.
@@ -104,6 +121,16 @@ async def transaction() -> AsyncIterator[Connection]:
     context variable is always reset, even when COMMIT itself fails (deferred constraint, serialization
     failure, dropped connection): the pool can never leak empty.
     """
+    began = _began.set(_began.get() or clock.now())
+    try:
+        async with _transaction() as conn:
+            yield conn
+    finally:
+        _began.reset(began)
+
+
+@contextlib.asynccontextmanager
+async def _transaction() -> AsyncIterator[Connection]:
     parent = ENGINE.current_transaction.get()
     if parent is not None:
         async with parent.connection.transaction():

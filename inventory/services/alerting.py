@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 
-from inventory import clock
+from inventory import db
 from inventory.db import Connection
 from inventory.domain.reorder import LotStock, PlannedUse, ReorderInputs, Rule, evaluate
 from inventory.store import alerts as store
@@ -51,7 +51,7 @@ async def reevaluate_counted(
     unique = sorted(set(pairs))
     if not unique:
         return 0, 0
-    now = clock.now()
+    now = db.now()  # the transaction's instant: alert times and "today" at each location agree with its rows
     products = [product for product, _ in unique]
     locations = [location for _, location in unique]
     if not rules_locked:

@@ -100,9 +100,9 @@ WITH input AS (
     RETURNING id, details, (xmax = 0) AS inserted
 ), logged AS (
     INSERT INTO audit_event (actor, action, entity, entity_id, details, created_at)
-    SELECT NULL::int, 'reorder_alert.resolve', 'reorder_alert', id, details, now() FROM resolved
+    SELECT NULL::int, 'reorder_alert.resolve', 'reorder_alert', id, details, $2 FROM resolved
     UNION ALL
-    SELECT NULL::int, 'reorder_alert.open', 'reorder_alert', id, details, now() FROM opened WHERE inserted
+    SELECT NULL::int, 'reorder_alert.open', 'reorder_alert', id, details, $2 FROM opened WHERE inserted
 )
 SELECT (SELECT count(*) FROM resolved) AS resolved, (SELECT count(*) FROM opened WHERE inserted) AS opened
 """

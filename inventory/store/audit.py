@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from inventory import db
 from inventory.db import Connection
 
 
@@ -19,22 +20,24 @@ async def record(
     """Append one audit event in the caller's transaction."""
     await conn.execute(
         "INSERT INTO audit_event (actor, action, entity, entity_id, details, created_at)"
-        " VALUES ($1, $2, $3, $4, $5, now())",
+        " VALUES ($1, $2, $3, $4, $5, $6)",
         actor_id,
         action,
         entity,
         entity_id,
         details or {},
+        db.now(),
     )
 
 
 async def record_many(conn: Connection, rows: list[tuple[int | None, str, str, int | None, dict[str, Any]]]) -> None:
     """Append several audit events at once (actor, action, entity, entity_id, details)."""
     if rows:
+        at = db.now()
         await conn.executemany(
             "INSERT INTO audit_event (actor, action, entity, entity_id, details, created_at)"
-            " VALUES ($1, $2, $3, $4, $5, now())",
-            rows,
+            " VALUES ($1, $2, $3, $4, $5, $6)",
+            [(*row, at) for row in rows],
         )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from inventory import db
 from inventory.db import Connection
 from inventory.store.common import unit_gtin_sql
 
@@ -19,7 +20,7 @@ FROM product p JOIN brand b ON b.id = p.brand
 
 async def create_brand(conn: Connection, name: str) -> dict[str, Any]:
     """Insert a brand (the unique index refuses a duplicate name)."""
-    row = await conn.fetchrow("INSERT INTO brand (name, created_at) VALUES ($1, now()) RETURNING id, name", name)
+    row = await conn.fetchrow("INSERT INTO brand (name, created_at) VALUES ($1, $2) RETURNING id, name", name, db.now())
     assert row is not None
     return dict(row)
 
@@ -33,11 +34,12 @@ async def create_product(conn: Connection, *, brand_id: int, name: str, ingredie
     """Insert a product; returns its id."""
     value = await conn.fetchval(
         "INSERT INTO product (brand, name, ingredients, storage, active, created_at)"
-        " VALUES ($1, $2, $3, $4, true, now()) RETURNING id",
+        " VALUES ($1, $2, $3, $4, true, $5) RETURNING id",
         brand_id,
         name,
         ingredients,
         storage,
+        db.now(),
     )
     return int(value)
 
@@ -122,15 +124,16 @@ async def upsert_rule(
     """Create or replace the stock rule of a product at a location."""
     row = await conn.fetchrow(
         "INSERT INTO stock_rule (product, location, reorder_point, par_level, lead_time_days, updated_at)"
-        " VALUES ($1, $2, $3, $4, $5, now())"
+        " VALUES ($1, $2, $3, $4, $5, $6)"
         " ON CONFLICT (product, location) DO UPDATE SET reorder_point = EXCLUDED.reorder_point,"
-        " par_level = EXCLUDED.par_level, lead_time_days = EXCLUDED.lead_time_days, updated_at = now()"
+        " par_level = EXCLUDED.par_level, lead_time_days = EXCLUDED.lead_time_days, updated_at = EXCLUDED.updated_at"
         " RETURNING id, product AS product_id, location AS location_id, reorder_point, par_level, lead_time_days",
         product_id,
         location_id,
         reorder_point,
         par_level,
         lead_time_days,
+        db.now(),
     )
     assert row is not None
     return dict(row)

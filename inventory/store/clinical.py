@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
+from inventory import db
 from inventory.db import Connection
 
 CLIENT_COLUMNS = "id, full_name, email, phone, date_of_birth, allergies, created_at"
@@ -30,12 +31,13 @@ async def create_client(
     """Insert a client."""
     row = await conn.fetchrow(
         "INSERT INTO client (full_name, email, phone, date_of_birth, allergies, created_at)"
-        f" VALUES ($1, $2, $3, $4, $5, now()) RETURNING {CLIENT_COLUMNS}",
+        f" VALUES ($1, $2, $3, $4, $5, $6) RETURNING {CLIENT_COLUMNS}",
         full_name,
         email,
         phone,
         date_of_birth,
         allergies,
+        db.now(),
     )
     assert row is not None
     return dict(row)
@@ -76,12 +78,13 @@ async def create_session(
     """Insert an open session (scheduled now unless given); returns its id."""
     value = await conn.fetchval(
         "INSERT INTO treatment_session (client, location, status, treatment, scheduled_for, created_by, created_at)"
-        " VALUES ($1, $2, 'open', $3, coalesce($4, now()), $5, now()) RETURNING id",
+        " VALUES ($1, $2, 'open', $3, coalesce($4::timestamptz, $6::timestamptz), $5, $6) RETURNING id",
         client_id,
         location_id,
         treatment,
         scheduled_for,
         created_by,
+        db.now(),
     )
     return int(value)
 
@@ -156,7 +159,9 @@ async def lock_session_status(conn: Connection, session_id: int) -> str | None:
 
 async def close_session(conn: Connection, session_id: int) -> None:
     """Mark a session closed now."""
-    await conn.execute("UPDATE treatment_session SET status = 'closed', closed_at = now() WHERE id = $1", session_id)
+    await conn.execute(
+        "UPDATE treatment_session SET status = 'closed', closed_at = $2 WHERE id = $1", session_id, db.now()
+    )
 
 
 async def lock_session_for_scan(conn: Connection, session_id: int) -> dict[str, Any] | None:
@@ -194,7 +199,7 @@ async def create_course(
     """Insert a course; returns its id."""
     value = await conn.fetchval(
         "INSERT INTO course (client, location, treatment, start_date, sessions, interval_days, created_by,"
-        " created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, now()) RETURNING id",
+        " created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
         client_id,
         location_id,
         treatment,
@@ -202,6 +207,7 @@ async def create_course(
         sessions,
         interval_days,
         created_by,
+        db.now(),
     )
     return int(value)
 
@@ -216,10 +222,11 @@ async def add_course_products(conn: Connection, course_id: int, products: list[t
 
 async def add_planned_sessions(conn: Connection, planned: list[tuple[int, int, int, int, str, datetime, int]]) -> None:
     """Insert planned sessions (client, location, course, sequence, treatment, scheduled_for, created_by)."""
+    at = db.now()
     await conn.executemany(
         "INSERT INTO treatment_session (client, location, course, sequence, status, treatment, scheduled_for,"
-        " created_by, created_at) VALUES ($1, $2, $3, $4, 'planned', $5, $6, $7, now())",
-        planned,
+        " created_by, created_at) VALUES ($1, $2, $3, $4, 'planned', $5, $6, $7, $8)",
+        [(*row, at) for row in planned],
     )
 
 

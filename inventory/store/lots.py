@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from inventory import db
 from inventory.db import Connection
 from inventory.store.common import unit_gtin_sql
 
@@ -43,7 +44,7 @@ async def get_or_create(
     """
     row = await conn.fetchrow(
         "INSERT INTO lot (product, lot_number, lot_key, similar_key, expiry_date, status, not_received, created_at)"
-        " VALUES ($1, $2, $3, $4, $5, 'active', $6, now()) ON CONFLICT (product, lot_key) DO NOTHING"
+        " VALUES ($1, $2, $3, $4, $5, 'active', $6, $7) ON CONFLICT (product, lot_key) DO NOTHING"
         " RETURNING id, product AS product_id, lot_number, expiry_date, status, not_received",
         product_id,
         lot_number,
@@ -51,6 +52,7 @@ async def get_or_create(
         similar,
         expiry,
         not_received,
+        db.now(),
     )
     if row is not None:
         return dict(row), True

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from inventory import db
 from inventory.db import Connection
 
 
@@ -13,11 +14,12 @@ async def create(
     """Insert a receipt received now; returns its id and time."""
     row = await conn.fetchrow(
         "INSERT INTO receipt (location, supplier, reference, received_by, received_at)"
-        " VALUES ($1, $2, $3, $4, now()) RETURNING id, received_at",
+        " VALUES ($1, $2, $3, $4, $5) RETURNING id, received_at",
         location_id,
         supplier,
         reference,
         received_by,
+        db.now(),
     )
     assert row is not None
     return int(row["id"]), row["received_at"]

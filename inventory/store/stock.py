@@ -4,38 +4,39 @@ from __future__ import annotations
 
 from typing import Any
 
+from inventory import db
 from inventory.db import Connection
 from inventory.store.common import unit_gtin_sql
 
 
-def level_change_sql(lot: str, location: str, delta: str) -> str:
-    """SQL adding `delta` to a lot's on-hand at a location, creating the level if needed; returns on_hand.
+def level_change_sql(lot: str, location: str, delta: str, at: str) -> str:
+    """SQL adding `delta` to a lot's on-hand at a location at time `at`, creating the level if needed; returns on_hand.
 
     The one way on-hand grows or is used (statements that also write the ledger row embed it as a CTE).
     """
     return (
-        f"INSERT INTO stock_level (lot, location, on_hand, updated_at) VALUES ({lot}, {location}, {delta}, now())"
+        f"INSERT INTO stock_level (lot, location, on_hand, updated_at) VALUES ({lot}, {location}, {delta}, {at})"
         " ON CONFLICT (lot, location) DO UPDATE SET on_hand = stock_level.on_hand + EXCLUDED.on_hand,"
-        " updated_at = now() RETURNING on_hand"
+        " updated_at = EXCLUDED.updated_at RETURNING on_hand"
     )
 
 
 _LEDGER_ROW = """ledger AS (
     INSERT INTO stock_movement (lot, location, quantity, kind, reason, "user", created_at,
                                 receipt_line, usage, transfer_group, recall_id)
-    SELECT $1, $2, $3, $4, $5, $6, now(), $7, $8, $9, $10 FROM level
+    SELECT $1, $2, $3, $4, $5, $6, $11, $7, $8, $9, $10 FROM level
 )"""
 
 # One statement: change the level and append the ledger row, or do neither.
 _ADD = f"""
-WITH level AS ({level_change_sql("$1", "$2", "$3")}), {_LEDGER_ROW}
+WITH level AS ({level_change_sql("$1", "$2", "$3", "$11::timestamptz")}), {_LEDGER_ROW}
 SELECT on_hand FROM level
 """
 
 # Guarded decrement: no row changes unless enough is on hand.
 _TAKE = f"""
 WITH level AS (
-    UPDATE stock_level SET on_hand = on_hand + $3, updated_at = now()
+    UPDATE stock_level SET on_hand = on_hand + $3, updated_at = $11
     WHERE lot = $1 AND location = $2 AND on_hand + $3 >= 0
     RETURNING on_hand
 ), {_LEDGER_ROW}
@@ -76,6 +77,7 @@ async def move(
         usage_id,
         transfer_group,
         recall_id,
+        db.now(),
     )
     return None if value is None else int(value)
 

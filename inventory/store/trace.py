@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from inventory import db
 from inventory.db import Connection
 from inventory.store.common import unit_gtin_sql
 
@@ -159,13 +160,14 @@ async def write_status_rows(
     """
     result = await conn.execute(
         'INSERT INTO stock_movement (lot, location, quantity, kind, reason, "user", created_at, recall_id)'
-        " SELECT s.lot, s.location, 0, $2, $3, $4, now(), $5 FROM stock_level s"
+        " SELECT s.lot, s.location, 0, $2, $3, $4, $6, $5 FROM stock_level s"
         " WHERE s.lot = ANY($1::int[]) AND s.on_hand > 0 ORDER BY s.lot, s.location",
         lot_ids,
         kind,
         reason,
         user_id,
         recall_id,
+        db.now(),
     )
     return int(result.split()[-1])
 
@@ -176,11 +178,12 @@ async def create_recall(
     """Insert an open recall case; returns its id."""
     value = await conn.fetchval(
         "INSERT INTO recall (reason, source, reference, status, created_by, created_at)"
-        " VALUES ($1, $2, $3, 'open', $4, now()) RETURNING id",
+        " VALUES ($1, $2, $3, 'open', $4, $5) RETURNING id",
         reason,
         source,
         reference,
         created_by,
+        db.now(),
     )
     return int(value)
 
@@ -301,20 +304,22 @@ async def get_recall_client(
 async def set_contact_status(conn: Connection, row_id: int, *, status: str, note: str | None, user_id: int) -> None:
     """Record a client's new contact status, by whom and when."""
     await conn.execute(
-        "UPDATE recall_client SET contact_status = $2, note = coalesce($3, note), updated_by = $4, updated_at = now()"
+        "UPDATE recall_client SET contact_status = $2, note = coalesce($3, note), updated_by = $4, updated_at = $5"
         " WHERE id = $1",
         row_id,
         status,
         note,
         user_id,
+        db.now(),
     )
 
 
 async def close_recall(conn: Connection, recall_id: int, *, user_id: int, note: str | None) -> None:
     """Mark a case closed."""
     await conn.execute(
-        "UPDATE recall SET status = 'closed', closed_at = now(), closed_by = $2, closing_note = $3 WHERE id = $1",
+        "UPDATE recall SET status = 'closed', closed_at = $4, closed_by = $2, closing_note = $3 WHERE id = $1",
         recall_id,
         user_id,
         note,
+        db.now(),
     )

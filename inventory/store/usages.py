@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
+from inventory import db
 from inventory.db import Connection
 from inventory.store.stock import level_change_sql
 
@@ -32,11 +33,11 @@ _RECORD_USE = f"""
 WITH used AS (
     INSERT INTO usage (session, client, lot, product, location, quantity, serial, barcode, used_by, used_at,
                        override_reason, warnings)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now(), $10, $11)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $13, $10, $11)
     RETURNING id, used_at
-), level AS ({level_change_sql("$3", "$5", "-$6::int")}), ledger AS (
+), level AS ({level_change_sql("$3", "$5", "-$6::int", "$13")}), ledger AS (
     INSERT INTO stock_movement (lot, location, quantity, kind, "user", created_at, usage)
-    SELECT $3, $5, -$6::int, 'use', $9, now(), used.id FROM used
+    SELECT $3, $5, -$6::int, 'use', $9, $13, used.id FROM used
 ), rule AS (
     -- The reorder rule is locked here, so the alert evaluation that follows needs no statement of its own.
     SELECT 1 FROM stock_rule WHERE product = $4 AND location = $5 FOR NO KEY UPDATE
@@ -46,7 +47,7 @@ WITH used AS (
            jsonb_build_object('session_id', $1::int, 'client_id', $2::int, 'lot_id', $3::int, 'quantity', $6::int,
                               'warnings', to_jsonb($12::text[]) || CASE WHEN level.on_hand < 0
                                   THEN '["stock_discrepancy"]'::jsonb ELSE '[]'::jsonb END),
-           now()
+           $13
     FROM used, level
 )
 SELECT used.id, used.used_at, level.on_hand, (SELECT count(*) FROM rule) AS rules FROM used, level
@@ -113,6 +114,7 @@ async def record(
         override_reason,
         warnings,
         warning_codes,
+        db.now(),
     )
     assert row is not None
     return dict(row)
@@ -135,10 +137,11 @@ async def lock_for_void(conn: Connection, usage_id: int) -> dict[str, Any] | Non
 async def mark_voided(conn: Connection, usage_id: int, *, user_id: int, reason: str) -> datetime:
     """Mark a use voided now, by whom and why; returns when."""
     row = await conn.fetchrow(
-        "UPDATE usage SET voided_at = now(), voided_by = $2, void_reason = $3 WHERE id = $1 RETURNING voided_at",
+        "UPDATE usage SET voided_at = $4, voided_by = $2, void_reason = $3 WHERE id = $1 RETURNING voided_at",
         usage_id,
         user_id,
         reason,
+        db.now(),
     )
     assert row is not None
     voided_at: datetime = row["voided_at"]
