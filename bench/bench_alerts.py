@@ -223,7 +223,15 @@ async def measure(url: str, requests: int) -> list[tuple[str, float]]:
                 assert response.status_code == 200, response.text
                 return len(response.json()["items"])
 
-            today = clock.today()
+            now = clock.now()
+
+            async def expiry_sql(first: int | None, last: int, location: int | None) -> list[Any]:
+                low, high = alert_store.expiry_bounds(now, first, last)
+                rows: list[Any] = await raw.fetch(
+                    alert_store.EXPIRY_SELECT, now, first, last, location, None, False, low, high
+                )
+                return rows
+
             endpoints: list[tuple[str, str, dict[str, Any], Callable[[], Awaitable[Any]]]] = [
                 (
                     "reorder, one location",
@@ -246,25 +254,19 @@ async def measure(url: str, requests: int) -> list[tuple[str, float]]:
                     "expiry 30 d, one location",
                     "/api/alerts/expiry",
                     {"within_days": 30, "location_id": 7},
-                    lambda: raw.fetch(
-                        alert_store.EXPIRY_SELECT, today, today.min, today + timedelta(days=30), 7, None, False
-                    ),
+                    lambda: expiry_sql(None, 30, 7),
                 ),
                 (
                     "expiry 30 d, all locations",
                     "/api/alerts/expiry",
                     {"within_days": 30},
-                    lambda: raw.fetch(
-                        alert_store.EXPIRY_SELECT, today, today.min, today + timedelta(days=30), None, None, False
-                    ),
+                    lambda: expiry_sql(None, 30, None),
                 ),
                 (
                     "expiry view=expired, all",
                     "/api/alerts/expiry",
                     {"view": "expired"},
-                    lambda: raw.fetch(
-                        alert_store.EXPIRY_SELECT, today, today.min, today - timedelta(days=1), None, None, False
-                    ),
+                    lambda: expiry_sql(None, -1, None),
                 ),
                 (
                     "expiry view=unused_in_time, one location",

@@ -70,8 +70,8 @@ async def _load() -> None:
 
     manager, staff = users["manager"], users["staff"]
     brands = {name: await catalog.create_brand(actor=manager, name=name) for name in ("SRS System", "Filorga")}
-    paris = await catalog.create_location(actor=manager, name="Paris - Treatment room 1")
-    lyon = await catalog.create_location(actor=manager, name="Lyon - Treatment room")
+    paris = await catalog.create_location(actor=manager, name="Paris - Treatment room 1", timezone="Europe/Paris")
+    lyon = await catalog.create_location(actor=manager, name="Lyon - Treatment room", timezone="Europe/Paris")
     products = []
     for brand, name, ingredients, storage, item, box in PRODUCTS:
         company = "3760001" if brand == "SRS System" else "3401528"
@@ -96,7 +96,7 @@ async def _load() -> None:
                 lead_time_days=7,
             )
 
-    today = clock.today()
+    today = clock.today_in("Europe/Paris")  # both demo rooms are in France
     lots_by_product = []
     for index, product in enumerate(products):
         barcode = format_element_string(
