@@ -164,6 +164,8 @@ async def list_sessions(
         raise Unprocessable(
             "A day's sessions are listed per location: give location_id with date.", code="validation_error"
         )
+    if not date.min < day < date.max:  # the day's bounds as instants must exist in every zone
+        raise Unprocessable("The date is out of range.", code="validation_error")
     async with db.connection() as conn:
         location = await catalog.get_location(conn, location_id)
         if location is None:

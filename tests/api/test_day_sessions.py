@@ -128,6 +128,11 @@ async def test_a_day_without_a_location_is_refused_and_an_unknown_location_is_40
     assert is_problem(unknown, 404, "not_found")
     bad = await client.get("/api/sessions", params={"date": "2027-02-30", "location_id": 1}, headers=headers)
     assert is_problem(bad, 422)
+    room = await place(client, auth_headers, "Asia/Tokyo")
+    for edge in ("9999-12-31", "0001-01-01"):
+        overflow = await client.get("/api/sessions", params={"date": edge, "location_id": room["id"]}, headers=headers)
+        assert is_problem(overflow, 422, "validation_error")
+    assert await day(client, auth_headers, room["id"], "9999-12-30") == []
 
 
 async def test_course_sessions_keep_their_local_time_across_a_dst_change(
