@@ -141,7 +141,7 @@ async def create_location(*, actor: Actor, name: str, timezone: str = DEFAULT_TI
     async with db.transaction() as conn:
         if await catalog.location_name_taken(conn, name):
             raise Conflict(f"Location {name!r} already exists.", code="duplicate")
-        location = await catalog.create_location(conn, name=name, timezone=timezone, at=clock.now())
+        location = await catalog.create_location(conn, name=name, timezone=timezone, at=db.now())
         await audit.record(
             conn,
             actor_id=actor.id,
