@@ -118,3 +118,20 @@ async def test_the_same_instant_is_another_day_at_a_location_in_another_zone(
     clock.set(at(instant))
     assert is_problem(await scan(client, auth_headers, refusing), 409, "lot_expired")
     assert (await scan(client, auth_headers, usable)).status_code == 201
+
+
+async def test_the_rows_a_scan_writes_carry_the_service_clock_not_the_database_clock(
+    client: httpx.AsyncClient, auth_headers: H, actors: dict[str, Actor], conn: asyncpg.Connection
+) -> None:
+    clinic = await clinic_with_lot_expiring(actors, WINTER_EXPIRY)
+    clock.set(at("2027-03-01T22:30:00"))
+    response = await scan(client, auth_headers, clinic)
+    assert response.status_code == 201, response.text
+    usage_id = response.json()["usage_id"]
+    used_at = await conn.fetchval("SELECT used_at FROM usage WHERE id = $1", usage_id)
+    assert at("2027-03-01T22:30:00") <= used_at < at("2027-03-01T22:31:00")
+    moved_at = await conn.fetchval("SELECT created_at FROM stock_movement WHERE usage = $1", usage_id)
+    audited_at = await conn.fetchval(
+        "SELECT created_at FROM audit_event WHERE action = 'usage.record' AND entity_id = $1", usage_id
+    )
+    assert moved_at == audited_at == used_at  # one transaction, one instant
