@@ -2,6 +2,8 @@
 // the bearer token, which lives in sessionStorage only (gone when the tab closes). Text from the service is
 // put into the page with textContent, never parsed as HTML.
 
+import { cameraAvailable, openCamera } from "/ui/camera.js";
+
 const TOKEN = "meso.token";
 const EMAIL = "meso.email";
 const CHAIR = "meso.chair";
@@ -335,6 +337,7 @@ async function scanPage() {
   $("#close-session").addEventListener("click", closeSession);
   $("#scan-form").addEventListener("submit", onScan);
   setupKeyboardToggle();
+  setupCamera();
   // A keyboard-wedge scanner types wherever the focus is: bring stray keystrokes back to the scan input.
   document.addEventListener("keydown", (event) => {
     const target = event.target;
@@ -366,7 +369,37 @@ function setupKeyboardToggle() {
   apply();
 }
 
+/** Camera scanning (camera.js): each code read goes the same way as a typed scan. */
+let closeCamera = () => {};
+
+function setupCamera() {
+  const toggle = $("#camera-toggle");
+  const panel = $("#camera-panel");
+  if (!cameraAvailable()) return;
+  show(toggle);
+  let camera = null;
+  const close = () => {
+    if (camera) camera.then((handle) => handle.stop());
+    camera = null;
+    show(panel, false);
+  };
+  const onText = (text) => {
+    if (chair.session) recordScan({ raw: text, key: newKey(), override: null, sessionId: chair.session.id });
+  };
+  toggle.addEventListener("click", () => {
+    if (camera) return close();
+    show(panel);
+    camera = openCamera($("#camera-video"), onText, (text) => {
+      close();
+      pageError(text);
+    });
+  });
+  $("#camera-close").addEventListener("click", close);
+  closeCamera = close;
+}
+
 function showSetup(notice) {
+  closeCamera();
   saveChair({ sessionId: null });
   chair.session = null;
   show($("#chair"), false);
