@@ -219,49 +219,43 @@ function setupKeyboardToggle() {
   apply();
 }
 
+let closeCamera = () => {};
+
+// Camera scanning (camera.js): each code read goes the same way as a scanned or typed one.
 function setupCamera(camera) {
   if (!camera.cameraAvailable()) return;
   const toggle = $("#camera-toggle");
   const panel = $("#camera-panel");
   let running = null;
-  const stop = () => {
-    if (running) running.stop();
+  const close = () => {
+    if (running) running.then((handle) => handle.stop());
     running = null;
     show(panel, false);
     toggle.setAttribute("aria-expanded", "false");
   };
   show(toggle);
   toggle.setAttribute("aria-expanded", "false");
-  toggle.addEventListener("click", async () => {
-    if (running) {
-      stop();
-      return;
-    }
+  toggle.addEventListener("click", () => {
+    if (running) return close();
     show(panel);
     toggle.setAttribute("aria-expanded", "true");
-    $("#camera-status").textContent = "Hold the code in front of the camera.";
-    try {
-      running = await camera.openCamera(
-        $("#camera-video"),
-        (text) => submitScan(text),
-        (problem) => {
-          $("#camera-status").textContent = problem;
-        },
-      );
-    } catch (error) {
-      $("#camera-status").textContent = `The camera could not be opened: ${message(error)}`;
-    }
+    running = camera.openCamera($("#camera-video"), (text) => submitScan(text), (problem) => {
+      close();
+      pageError(problem);
+    });
   });
   $("#camera-close").addEventListener("click", () => {
-    stop();
+    close();
     $("#scan-input").focus();
   });
-  window.addEventListener("pagehide", stop);
+  window.addEventListener("pagehide", close);
+  closeCamera = close;
 }
 
 // ------------------------------------------------------------------ choosing the session
 
 function showSetup(notice) {
+  closeCamera();
   saveChair({ sessionId: null, snapshot: null });
   history.replaceState(null, "", "/ui/scan");
   chair.session = null;
