@@ -34,7 +34,6 @@ from inventory.config import Settings
 from inventory.db import Connection
 from inventory.domain.schedule import DIGEST, PURGE, REFRESH, Period
 from inventory.services import alerts, maintenance, schedule
-from inventory.store import jobs as store
 
 log = logging.getLogger("inventory.jobs")
 
@@ -104,10 +103,10 @@ class Jobs:
             on_claim=self._queue_period,
         )
 
-    async def _queue_period(self, conn: Connection, run_id: int, period: Period) -> None:
+    async def _queue_period(self, conn: Connection, run_id: int, period: Period) -> int:
         payload = _payload(run_id=run_id, scope=period.scope, day=period.day.isoformat())
         [job_id] = await Queries.from_asyncpg_connection(conn).enqueue(period.job, payload)
-        await store.set_job(conn, run_id, int(job_id))
+        return int(job_id)
 
     async def _queue_webhook(self, conn: Connection, delivery_id: int) -> None:
         await Queries.from_asyncpg_connection(conn).enqueue(WEBHOOK, _payload(delivery_id=delivery_id))

@@ -10,8 +10,8 @@ from inventory.db import Connection
 from inventory.domain.schedule import Period, due
 from inventory.store import jobs as store
 
-# Queues the work of a claimed period (its scheduled_run id), in the claiming transaction.
-OnClaim = Callable[[Connection, int, Period], Awaitable[None]]
+# Queues the work of a claimed period (its scheduled_run id) in the claiming transaction; returns the job's id.
+OnClaim = Callable[[Connection, int, Period], Awaitable[int]]
 
 
 async def claim_due(*, default_zone: str, digest_hour: int, digest: bool, on_claim: OnClaim) -> list[Period]:
@@ -36,7 +36,7 @@ async def claim_due(*, default_zone: str, digest_hour: int, digest: bool, on_cla
             run_id = await store.claim(conn, period, at=now)
             if run_id is None:
                 continue
-            await on_claim(conn, run_id, period)
+            await store.set_job(conn, run_id, await on_claim(conn, run_id, period))
         claimed.append(period)
     return claimed
 

@@ -127,8 +127,8 @@ async def test_two_workers_ticking_and_working_at_once_run_each_period_exactly_o
         assert len(hook.bodies) == 1
     assert hook.bodies[0]["location"]["id"] == busy.location_id
     assert hook.bodies[0]["date"] == today.isoformat()
-    rows = await _fetch("SELECT job, outcome, finished_at FROM scheduled_run ORDER BY job, scope")
-    assert all(r["finished_at"] is not None for r in rows)
+    rows = await _fetch("SELECT job, outcome, job_id, finished_at FROM scheduled_run ORDER BY job, scope")
+    assert all(r["finished_at"] is not None and r["job_id"] is not None for r in rows)
     outcomes = {(r["job"], r["outcome"]) for r in rows}
     assert (DIGEST, "nothing to report") in outcomes
     assert [r["outcome"] for r in rows if r["job"] == REFRESH] == [
@@ -152,10 +152,10 @@ async def test_a_claim_in_flight_makes_the_other_worker_wait_on_its_row_then_ski
     holding, release = asyncio.Event(), asyncio.Event()
     queue_period = holder._queue_period
 
-    async def held(conn: Connection, run_id: int, period: Period) -> None:
+    async def held(conn: Connection, run_id: int, period: Period) -> int:
         holding.set()
         await release.wait()  # the claim's row is written, its transaction still open
-        await queue_period(conn, run_id, period)
+        return await queue_period(conn, run_id, period)
 
     monkeypatch.setattr(holder, "_queue_period", held)
     first = asyncio.create_task(holder.tick())
