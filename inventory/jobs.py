@@ -44,6 +44,7 @@ WEBHOOK = "webhook.deliver"
 WEBHOOK_RETRY_DELAYS: tuple[float, ...] = (60.0, 300.0, 1800.0, 7200.0)
 MAX_ATTEMPTS = 5  # any other job that raises is retried this often with exponential back-off, then held
 STOP_TIMEOUT = 30.0  # seconds a stopping worker lets running jobs finish
+RESTART_DELAY = 5.0  # seconds before a failed job loop starts again
 
 
 def _payload(**values: Any) -> bytes:
@@ -90,6 +91,7 @@ class Jobs:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.started = asyncio.Event()  # set once the first tick has run and the worker is about to listen
+        self._stop = asyncio.Event()
         self.queue = self._build()
 
     # ------------------------------------------------------------------ scheduling
@@ -172,12 +174,27 @@ class Jobs:
         return queue
 
     async def run(self) -> None:
-        """Tick once (catching up with what began while no worker ran), then tick and work until `stop()`."""
-        if not self.queue.shutdown.is_set():
-            await self.tick()
+        """Tick once (catching up with what began while no worker ran), then tick and work until `stop()`.
+
+        A failure (the database gone, say) is logged and the loop starts again after RESTART_DELAY, so a
+        serving process never silently stops running its jobs.
+        """
+        try:
+            if not self._stop.is_set():
+                await self.tick()
+        except Exception:
+            log.exception("the first tick failed; the next one comes with the schedule")
         self.started.set()
-        if not self.queue.shutdown.is_set():
-            await self.queue.run()
+        while not self._stop.is_set():
+            try:
+                await self.queue.run()
+            except Exception:
+                log.exception("scheduled jobs failed; starting again in %s s", RESTART_DELAY)
+            if self._stop.is_set():
+                break
+            self.queue.shutdown.clear()  # PgQueuer.run sets it on its way out
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), RESTART_DELAY)
 
     async def drain(self) -> None:
         """Run every queued job that is ready, retries included, then return (tests and one-off runs)."""
@@ -186,6 +203,7 @@ class Jobs:
 
     def stop(self) -> None:
         """Ask the loop to stop: no new tick or job starts; running jobs finish."""
+        self._stop.set()
         self.queue.shutdown.set()
 
 

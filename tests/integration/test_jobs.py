@@ -304,13 +304,31 @@ async def _stop_with(signum: int, url: str, on_started: Callable[[], Awaitable[N
     return code, "".join(seen) + rest.decode()
 
 
-async def test_inventory_worker_starts_ticks_and_stops_on_sigterm(jobs_db: str) -> None:
+async def test_a_failed_job_loop_starts_again_until_stopped(jobs_db: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(jobs, "RESTART_DELAY", 0.0)
+    worker = jobs.Jobs(_settings(jobs_db))
+    runs: list[bool] = []
+
+    async def flaky() -> None:
+        runs.append(worker.queue.shutdown.is_set())
+        if len(runs) == 1:
+            worker.queue.shutdown.set()  # as PgQueuer.run leaves it when it fails
+            raise ConnectionError("the database went away")
+        worker.stop()
+
+    monkeypatch.setattr(worker.queue, "run", flaky)
+    await worker.run()
+    assert runs == [False, False]  # started again, with its shutdown flag cleared
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+async def test_inventory_worker_starts_ticks_and_stops_on_a_signal(jobs_db: str, signum: int) -> None:
     location = await f.location((await _actors())["manager"])
 
     async def claimed_today() -> None:
         days = {r["day"] for r in await _fetch("SELECT day FROM scheduled_run WHERE scope = $1", location["id"])}
         assert days == {datetime.now(PARIS).date()}  # the worker's own (unshifted) clock
 
-    code, output = await _stop_with(signal.SIGTERM, jobs_db, claimed_today)
+    code, output = await _stop_with(signum, jobs_db, claimed_today)
     assert code == 0, output
     assert "worker stopped" in output
