@@ -177,6 +177,21 @@ async def test_a_claim_in_flight_makes_the_other_worker_wait_on_its_row_then_ski
     assert not set(held_periods) & set(other_periods)
 
 
+async def test_a_digest_already_delivered_by_hand_that_local_day_is_not_sent_again(jobs_db: str) -> None:
+    clinic = await build(await _actors(), on_hand=3, expiry_days=10)
+    today = _paris_today()
+    _set_paris_clock(today, time(12, 0))
+    with Hook([200]) as hook:
+        [manual] = await alerts.digest(location_id=clinic.location_id, send=True, webhook_url=hook.url)
+        assert manual["delivery"]["status"] == "delivered"
+        worker = jobs.Jobs(_settings(jobs_db, webhook_url=hook.url))
+        assert Period(DIGEST, clinic.location_id, today) in await worker.tick()
+        await worker.drain()
+    assert len(hook.bodies) == 1
+    [row] = await _fetch("SELECT outcome FROM scheduled_run WHERE job = $1", DIGEST)
+    assert row["outcome"] == "already sent"
+
+
 # ------------------------------------------------------------------ the Python clock decides
 
 
