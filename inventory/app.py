@@ -58,9 +58,20 @@ def create_app(settings: Settings | None = None, *, manage_pool: bool = True) ->
                 await db.close_pool()
                 labels_service.shutdown()
 
+    @contextlib.asynccontextmanager
+    async def jobs_lifespan(app: Litestar) -> AsyncIterator[None]:
+        # Scheduled jobs in every serving process: PostgreSQL makes each period run once across all of them.
+        if not (manage_pool and settings.jobs):
+            yield
+            return
+        from inventory import jobs
+
+        async with jobs.running(settings):
+            yield
+
     app = Litestar(
         route_handlers=_route_handlers(),
-        lifespan=[pool_lifespan],
+        lifespan=[pool_lifespan, jobs_lifespan],
         middleware=[auth_middleware()],
         plugins=[problems.plugin()],
         state=State({"settings": settings}),

@@ -1,4 +1,4 @@
-"""The `inventory` command: serve, migrate, demo, user create, alerts."""
+"""The `inventory` command: serve, worker, migrate, demo, user create, alerts, purge."""
 
 from __future__ import annotations
 
@@ -8,6 +8,10 @@ import os
 import secrets
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from inventory.config import Settings
 
 STATE_DIR = Path(os.environ.get("INVENTORY_STATE_DIR", ".inventory"))
 
@@ -49,11 +53,8 @@ def cmd_migrate(_: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_serve(args: argparse.Namespace) -> int:
-    """Serve the app with uvicorn."""
-    embedded = not os.environ.get("DATABASE_URL", "").strip()
-    _ensure_database_url()
-    _ensure_secret()
+def _refuse_unmigrated() -> bool:
+    """True (after saying why) when migrations are pending."""
     from inventory import migrate
 
     pending = asyncio.run(migrate.pending())
@@ -63,7 +64,24 @@ def cmd_serve(args: argparse.Namespace) -> int:
             "Run `inventory migrate` first.",
             file=sys.stderr,
         )
+    return bool(pending)
+
+
+def _settings() -> Settings:
+    from inventory.config import get_settings
+
+    return get_settings()
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Serve the app with uvicorn (and the scheduled jobs in each worker, unless turned off)."""
+    embedded = not os.environ.get("DATABASE_URL", "").strip()
+    _ensure_database_url()
+    _ensure_secret()
+    if _refuse_unmigrated():
         return 2
+    if args.no_jobs:
+        os.environ["INVENTORY_JOBS"] = "off"  # uvicorn's workers read their settings from the environment
     if embedded:
         return _serve_beside_embedded(args)
     import uvicorn
@@ -103,6 +121,40 @@ def _serve_beside_embedded(args: argparse.Namespace) -> int:
     code = child.wait()
     # A child ended by the signal we passed on has shut down as asked.
     return 0 if code in (0, -signal.SIGINT, -signal.SIGTERM) else code
+
+
+def cmd_worker(_: argparse.Namespace) -> int:
+    """Run the scheduled jobs (alert refresh, digest, purge, webhook retries) until SIGINT or SIGTERM."""
+    _ensure_database_url()
+    _ensure_secret()
+    if _refuse_unmigrated():
+        return 2
+    import signal
+
+    from inventory import db, jobs
+
+    settings = _settings()
+
+    async def run() -> None:
+        await db.start_pool(min_size=1, max_size=settings.pool_max_size)
+        try:
+            worker = jobs.Jobs(settings)
+            loop = asyncio.get_running_loop()
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(signum, worker.stop)
+            task = asyncio.create_task(worker.run())
+            started = asyncio.create_task(worker.started.wait())
+            await asyncio.wait({task, started}, return_when=asyncio.FIRST_COMPLETED)
+            if worker.started.is_set():
+                print("inventory: worker running (Ctrl-C or SIGTERM stops it)", file=sys.stderr, flush=True)
+            started.cancel()
+            await task
+        finally:
+            await db.close_pool()
+
+    asyncio.run(run())
+    print("inventory: worker stopped", file=sys.stderr)
+    return 0
 
 
 def cmd_demo(_: argparse.Namespace) -> int:
@@ -145,6 +197,8 @@ def cmd_user_create(args: argparse.Namespace) -> int:
 def cmd_alerts(args: argparse.Namespace) -> int:
     """Refresh reorder alerts, or send the daily digest."""
     _ensure_database_url()
+    _ensure_secret()
+    settings = _settings()
     from inventory import db
     from inventory.services import alerts
 
@@ -154,7 +208,12 @@ def cmd_alerts(args: argparse.Namespace) -> int:
             if args.alerts_command == "refresh":
                 count = await alerts.refresh_all()
                 return f"inventory: {count} product/location pairs re-evaluated"
-            digests = await alerts.digest(location_id=args.location, send=args.send)
+            digests = await alerts.digest(
+                location_id=args.location,
+                send=args.send,
+                webhook_url=settings.webhook_url,
+                default_zone=settings.timezone,
+            )
             return alerts.format_digests(digests)
         finally:
             await db.close_pool()
@@ -196,7 +255,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument(
+        "--no-jobs", action="store_true", help="run no scheduled jobs here (an `inventory worker` runs them)"
+    )
     serve.set_defaults(func=cmd_serve)
+    sub.add_parser(
+        "worker", help="run the scheduled jobs (alert refresh, digest, purge, webhook retries) until stopped"
+    ).set_defaults(func=cmd_worker)
 
     sub.add_parser("migrate", help="apply migrations").set_defaults(func=cmd_migrate)
     sub.add_parser("demo", help="load the demo clinic (idempotent)").set_defaults(func=cmd_demo)

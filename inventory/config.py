@@ -10,6 +10,7 @@ from inventory import clock
 
 _WEAK_SECRETS = {"", "secret", "changeme", "change-me", "dev", "test"}
 DEFAULT_TIMEZONE = "Europe/Paris"
+_OFF = {"0", "off", "false", "no"}
 
 
 class SettingsError(RuntimeError):
@@ -29,6 +30,8 @@ class Settings:
     login_max_failures: int = 5
     login_window_seconds: int = 15 * 60
     timezone: str = DEFAULT_TIMEZONE
+    digest_hour: int = 7
+    jobs: bool = True
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -41,14 +44,19 @@ class Settings:
             raise SettingsError("INVENTORY_SECRET_KEY must be set to a random string of at least 32 characters")
         timezone = os.environ.get("INVENTORY_TIMEZONE", "").strip() or DEFAULT_TIMEZONE
         try:
-            clock.zone(timezone)
+            clock.zone(timezone)  # listed IANA names only: not "localtime", paths or other tz database files
         except clock.UnknownTimezone as error:
-            raise SettingsError(f"INVENTORY_TIMEZONE: {error}") from None
+            raise SettingsError(f"INVENTORY_TIMEZONE: {timezone!r} is not an IANA time zone name") from error
+        digest_hour = os.environ.get("INVENTORY_DIGEST_HOUR", "7").strip() or "7"
+        if not digest_hour.isdigit() or not 0 <= int(digest_hour) <= 23:
+            raise SettingsError("INVENTORY_DIGEST_HOUR must be an hour from 0 to 23")
         return cls(
             database_url=database_url,
-            timezone=timezone,
             secret_key=secret,
-            webhook_url=os.environ.get("INVENTORY_WEBHOOK_URL") or None,
+            timezone=timezone,
+            digest_hour=int(digest_hour),
+            jobs=os.environ.get("INVENTORY_JOBS", "on").strip().lower() not in _OFF,
+            webhook_url=os.environ.get("INVENTORY_WEBHOOK_URL", "").strip() or None,
             token_ttl_seconds=int(os.environ.get("INVENTORY_TOKEN_TTL_SECONDS", 8 * 3600)),
             pool_min_size=int(os.environ.get("INVENTORY_POOL_MIN", 2)),
             pool_max_size=int(os.environ.get("INVENTORY_POOL_MAX", 20)),

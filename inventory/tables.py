@@ -5,6 +5,7 @@ from __future__ import annotations
 from piccolo.columns import (
     JSONB,
     Array,
+    BigInt,
     Boolean,
     Date,
     ForeignKey,
@@ -306,6 +307,19 @@ class NotificationDelivery(Table):
     last_error = Text(null=True, default=None)
     created_at = Timestamptz()
     delivered_at = Timestamptz(null=True, default=None)
+
+
+class ScheduledRun(Table):
+    """One period of a scheduled job, claimed once across every process (unique per job, scope and day)."""
+
+    id: Serial
+    job = Varchar(length=32)
+    scope = Integer()  # a location's id, or 0 for the whole service
+    day = Date()  # the scope's local day
+    claimed_at = Timestamptz()
+    job_id = BigInt(null=True, default=None)  # the pgqueuer job that runs it
+    finished_at = Timestamptz(null=True, default=None)
+    outcome = Text(null=True, default=None)
 
 
 class AuditEvent(Table):

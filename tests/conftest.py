@@ -28,11 +28,15 @@ PASSWORD = "correct horse battery staple"
 
 @dataclass(frozen=True)
 class Databases:
-    """The migrated database the tests run in, and a clone for race tests that commit."""
+    """The migrated database the tests run in, a clone for race tests that commit, and a template for job tests.
+
+    Nothing connects to `jobs_template`: each job test clones it into a database of its own.
+    """
 
     main: str
     race: str
     admin: str
+    jobs_template: str = ""
 
 
 def _with_database(url: str, name: str) -> str:
@@ -66,6 +70,7 @@ async def databases(server_url: str) -> AsyncIterator[Databases]:
     """Create, migrate and seed users in a fresh database; clone it for race tests; drop both after."""
     suffix = secrets.token_hex(4)
     main_name, race_name = f"inventory_test_{suffix}", f"inventory_race_{suffix}"
+    jobs_name = f"inventory_jobs_{suffix}"
     admin = await asyncpg.connect(server_url)
     try:
         await admin.execute(f'CREATE DATABASE "{main_name}"')
@@ -82,10 +87,13 @@ async def databases(server_url: str) -> AsyncIterator[Databases]:
         await auth.create_user(actor=None, email="staff2@clinic.test", role="staff", password=PASSWORD)
         await db.close_pool()
         await admin.execute(f'CREATE DATABASE "{race_name}" TEMPLATE "{main_name}"')
-        yield Databases(main=main, race=_with_database(server_url, race_name), admin=server_url)
+        await admin.execute(f'CREATE DATABASE "{jobs_name}" TEMPLATE "{main_name}"')
+        yield Databases(
+            main=main, race=_with_database(server_url, race_name), admin=server_url, jobs_template=jobs_name
+        )
     finally:
         await db.close_pool()
-        for name in (main_name, race_name):
+        for name in (main_name, race_name, jobs_name):
             await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()
 

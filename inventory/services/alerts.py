@@ -12,15 +12,17 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import urllib.error
 import urllib.request
 import weakref
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from inventory import clock, db
+from inventory.config import DEFAULT_TIMEZONE
+from inventory.db import Connection
 from inventory.domain.errors import Conflict, Forbidden, NotFound, Unprocessable
 from inventory.domain.models import Actor
 from inventory.domain.reorder import TREND_DAYS, LotStock, PlannedUse, unused_in_time
@@ -28,6 +30,7 @@ from inventory.services import alerting
 from inventory.services.views import location_view, lot_view
 from inventory.store import alerts as store
 from inventory.store import audit
+from inventory.store import jobs as jobs_store
 
 CHUNK = 1000  # pairs per transaction: keeps each refresh transaction (and the rows it locks) short
 MAX_CATCH_UP_DAYS = TREND_DAYS  # beyond this, a full refresh is as cheap as working out what changed
@@ -35,6 +38,8 @@ DIGEST_EXPIRY_DAYS = 30
 RETRY_DELAYS: tuple[float, ...] = (1.0, 2.0, 4.0, 8.0)  # exponential back-off between webhook attempts
 WEBHOOK_TIMEOUT = 10.0
 VIEWS = ("expiring", "expired", "unused_in_time")
+
+Enqueue = Callable[[Connection, int], Awaitable[None]]  # queues work for a row, in the caller's transaction
 
 _locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = weakref.WeakKeyDictionary()
 
@@ -137,6 +142,11 @@ async def refresh_all() -> int:
     async with db.connection() as conn:
         everywhere = [row["id"] for row in await store.watermarks(conn, None)]
     return await _refresh(now, None, everywhere, [])
+
+
+async def refresh_location(location_id: int) -> int:
+    """Re-evaluate every reorder alert of one location (the nightly job, after its local midnight)."""
+    return await _refresh(clock.now(), location_id, [location_id], [])
 
 
 async def catch_up(location_id: int | None = None) -> int:
@@ -422,51 +432,114 @@ def _post(url: str, body: bytes, key: str) -> int:
         method="POST",
         headers={"Content-Type": "application/json", "User-Agent": "meso-inventory", "Idempotency-Key": key},
     )
-    with urllib.request.urlopen(request, timeout=WEBHOOK_TIMEOUT) as response:  # http(s) only: checked by digest()
+    with urllib.request.urlopen(request, timeout=WEBHOOK_TIMEOUT) as response:  # http(s) only: checked by callers
         status: int = response.status
         return status
 
 
-async def _deliver(url: str, location_id: int, payload: dict[str, Any]) -> dict[str, Any]:
-    """POST one digest with retries and exponential back-off, recording every outcome."""
+def webhook_problem(url: str | None) -> dict[str, str] | None:
+    """Why digests cannot be sent to `url` (a delivery status), or None when it is a usable http(s) URL."""
+    if not url:
+        return {"status": "not_configured"}
+    if not url.lower().startswith(("http://", "https://")):
+        return {"status": "not_configured", "error": "INVENTORY_WEBHOOK_URL is not http(s)"}
+    return None
+
+
+async def _post_once(url: str, body: bytes, key: str) -> tuple[str | None, bool]:
+    """One POST: (error or None, whether another attempt may succeed)."""
+    try:
+        await asyncio.to_thread(_post, url, body, key)
+        return None, False
+    except urllib.error.HTTPError as exc:
+        # The receiver refuses this body (4xx but timeout and rate limit): retrying will not help.
+        return f"HTTP {exc.code}", exc.code >= 500 or exc.code in (408, 429)
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        return f"{type(exc).__name__}: {exc}"[:500], True
+
+
+async def create_delivery(location_id: int, payload: dict[str, Any], enqueue: Enqueue | None = None) -> int:
+    """Record a digest to send (status `queued`); `enqueue` (in the same transaction) queues its sending."""
     async with db.transaction() as conn:
         delivery_id = await store.create_delivery(conn, location_id=location_id, payload=payload, at=clock.now())
-    body = json.dumps(payload).encode()
-    attempts, error, status = 0, None, "failed"
-    for delay in (*RETRY_DELAYS, None):
-        attempts += 1
-        try:
-            await asyncio.to_thread(_post, url, body, f"digest-{delivery_id}")
-            status, error = "delivered", None
-            break
-        except urllib.error.HTTPError as exc:
-            error = f"HTTP {exc.code}"
-            if exc.code < 500 and exc.code not in (408, 429):
-                break  # the receiver refuses this body: retrying will not help
-        except (urllib.error.URLError, OSError, ValueError) as exc:
-            error = f"{type(exc).__name__}: {exc}"[:500]
-        if delay is not None:
-            await asyncio.sleep(delay)
+        if enqueue is not None:
+            await enqueue(conn, delivery_id)
+    return delivery_id
+
+
+async def attempt_delivery(delivery_id: int, url: str, *, delays: tuple[float, ...] = RETRY_DELAYS) -> dict[str, Any]:
+    """POST a queued digest once and record the attempt (count, error, status) on its delivery row.
+
+    The row stays locked during the POST, so two workers never send one attempt twice. Returns the delivery
+    as `{"id","status","attempts","error"}` plus `retry_in` (seconds until the next attempt, None when
+    there is none): after a retryable failure `delays[attempts - 1]`, while delays remain; otherwise the
+    delivery is `failed` (or `delivered`) for good and audited.
+    """
     async with db.transaction() as conn:
+        row = await store.lock_pending_delivery(conn, delivery_id)
+        if row is None:  # already finished, or another worker is sending it right now
+            return {"id": delivery_id, "status": "busy_or_done", "attempts": None, "error": None, "retry_in": None}
+        attempts = int(row["attempts"]) + 1
+        error, retryable = await _post_once(url, json.dumps(row["payload"]).encode(), f"digest-{delivery_id}")
+        retry_in = delays[attempts - 1] if error is not None and retryable and attempts <= len(delays) else None
+        status = "delivered" if error is None else ("retrying" if retry_in is not None else "failed")
         await store.finish_delivery(
             conn, delivery_id=delivery_id, status=status, attempts=attempts, error=error, at=clock.now()
         )
-        await audit.record(
-            conn,
-            actor_id=None,
-            action=f"digest.{status}",
-            entity="notification_delivery",
-            entity_id=delivery_id,
-            details={"location_id": location_id, "attempts": attempts, "error": error},
-        )
-    return {"id": delivery_id, "status": status, "attempts": attempts, "error": error}
+        if status != "retrying":
+            await audit.record(
+                conn,
+                actor_id=None,
+                action=f"digest.{status}",
+                entity="notification_delivery",
+                entity_id=delivery_id,
+                details={"location_id": row["location"], "attempts": attempts, "error": error},
+            )
+    return {"id": delivery_id, "status": status, "attempts": attempts, "error": error, "retry_in": retry_in}
 
 
-async def digest(location_id: int | None, send: bool) -> list[dict[str, Any]]:
+async def _deliver(url: str, location_id: int, payload: dict[str, Any]) -> dict[str, Any]:
+    """POST one digest now, retrying with exponential back-off (RETRY_DELAYS) in this task: for manual runs."""
+    delivery_id = await create_delivery(location_id, payload)
+    while True:
+        result = await attempt_delivery(delivery_id, url, delays=RETRY_DELAYS)
+        if result["retry_in"] is None:
+            result.pop("retry_in")
+            return result
+        await asyncio.sleep(result["retry_in"])
+
+
+async def _zones(location_ids: list[int], default_zone: str) -> dict[int, str]:
+    async with db.connection() as conn:
+        zones = await jobs_store.location_zones(conn, default_zone)
+    return {i: zones.get(i, default_zone) for i in location_ids}
+
+
+async def location_digest(location_id: int, day: date) -> dict[str, Any] | None:
+    """One location's digest for its local `day` (None when there is nothing to report); raises NotFound.
+
+    `delivered_today` says whether that day's digest was already delivered.
+    """
+    async with db.connection() as conn:
+        locations = await store.digest_locations(conn, location_id)
+    if not locations:
+        raise NotFound.of("location", location_id)
+    await catch_up(location_id)
+    return await _location_digest(locations[0], day, clock.now())
+
+
+async def digest(
+    location_id: int | None,
+    send: bool,
+    *,
+    webhook_url: str | None = None,
+    default_zone: str = DEFAULT_TIMEZONE,
+) -> list[dict[str, Any]]:
     """One digest per location with open reorder alerts (new ones flagged) or lots to act on by expiry.
 
-    With `send`, each is POSTed as JSON to INVENTORY_WEBHOOK_URL (retried with back-off, recorded in
-    notification_delivery), at most once a day per location. Raises NotFound for an unknown location.
+    Each is dated with its location's local day. With `send`, each is POSTed as JSON to `webhook_url`
+    (Settings' INVENTORY_WEBHOOK_URL; retried with back-off, recorded in notification_delivery), at most once
+    a local day per location. Raises NotFound for an unknown location.
     """
     now = clock.now()
     async with db.connection() as conn:
@@ -474,20 +547,20 @@ async def digest(location_id: int | None, send: bool) -> list[dict[str, Any]]:
     if location_id is not None and not locations:
         raise NotFound.of("location", location_id)
     await catch_up()
-    url = os.environ.get("INVENTORY_WEBHOOK_URL", "").strip()
+    zones = await _zones([loc["id"] for loc in locations], default_zone)
+    url = (webhook_url or "").strip()
+    problem = webhook_problem(url)
     results: list[dict[str, Any]] = []
     for location in locations:
         # The digest's day is the location's own date: "already sent today" resets at its local midnight.
-        found = await _location_digest(location, clock.today_in(location["timezone"], now), now)
+        found = await _location_digest(location, clock.today_in(zones[location["id"]], now), now)
         if found is None:
             continue
         delivered_today = found.pop("delivered_today")
         if not send:
             found["delivery"] = {"status": "not_sent"}
-        elif not url:
-            found["delivery"] = {"status": "not_configured"}
-        elif not url.lower().startswith(("http://", "https://")):
-            found["delivery"] = {"status": "not_configured", "error": "INVENTORY_WEBHOOK_URL is not http(s)"}
+        elif problem is not None:
+            found["delivery"] = problem
         elif delivered_today:
             found["delivery"] = {"status": "already_sent"}
         else:

@@ -395,7 +395,7 @@ async def create_delivery(conn: Connection, *, location_id: int, payload: dict[s
     """Record a digest about to be sent; returns the delivery's id."""
     delivery_id: int = await conn.fetchval(
         "INSERT INTO notification_delivery (location, payload, status, attempts, created_at)"
-        " VALUES ($1, $2, 'sending', 0, $3) RETURNING id",
+        " VALUES ($1, $2, 'queued', 0, $3) RETURNING id",
         location_id,
         payload,
         at,
@@ -403,10 +403,20 @@ async def create_delivery(conn: Connection, *, location_id: int, payload: dict[s
     return delivery_id
 
 
+async def lock_pending_delivery(conn: Connection, delivery_id: int) -> Record | None:
+    """Lock a delivery still to be sent (queued or retrying); None when it is finished or locked by a sender."""
+    row: Record | None = await conn.fetchrow(
+        "SELECT id, location, payload, attempts FROM notification_delivery"
+        " WHERE id = $1 AND status IN ('queued', 'retrying') FOR UPDATE SKIP LOCKED",
+        delivery_id,
+    )
+    return row
+
+
 async def finish_delivery(
     conn: Connection, *, delivery_id: int, status: str, attempts: int, error: str | None, at: datetime
 ) -> None:
-    """Record a delivery's outcome; `at` is kept as delivered_at only when it was delivered."""
+    """Record an attempt's outcome; `at` is kept as delivered_at only when it was delivered."""
     await conn.execute(
         "UPDATE notification_delivery SET status = $2::text, attempts = $3, last_error = $4,"
         " delivered_at = CASE WHEN $2::text = 'delivered' THEN $5::timestamptz END WHERE id = $1",

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import threading
 from datetime import UTC, datetime, time, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import asyncpg
@@ -18,6 +16,7 @@ from inventory.domain.models import Actor
 from inventory.services import alerting, alerts, catalog, clinical, recalls, scanning, stock
 from tests.support import factories as f
 from tests.support.clinic import Clinic, build
+from tests.support.webhook import Hook
 
 # ------------------------------------------------------------------ helpers
 
@@ -424,40 +423,6 @@ async def test_lot_used_up_in_time_is_not_listed_as_unused(actors: dict[str, Act
 # ------------------------------------------------------------------ the daily digest
 
 
-class _Hook:
-    """A local webhook receiver answering with the given statuses in turn (the last one repeats)."""
-
-    def __init__(self, statuses: list[int]) -> None:
-        self.statuses = statuses
-        self.bodies: list[Any] = []
-        hook = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                length = int(self.headers["Content-Length"])
-                hook.bodies.append(json.loads(self.rfile.read(length)))
-                status = hook.statuses[min(len(hook.bodies), len(hook.statuses)) - 1]
-                self.send_response(status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                return None
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self) -> _Hook:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *args: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join()
-
-
 @pytest.fixture
 def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
     """No waiting between webhook attempts."""
@@ -488,51 +453,47 @@ async def test_digest_is_one_message_per_location_with_new_and_open_alerts_and_e
 
 
 async def test_digest_send_retries_with_back_off_and_records_the_delivery(
-    actors: dict[str, Actor], conn: asyncpg.Connection, monkeypatch: pytest.MonkeyPatch, fast_retries: None
+    actors: dict[str, Actor], conn: asyncpg.Connection, fast_retries: None
 ) -> None:
     clinic = await build(actors, on_hand=3)
     await set_rule(actors, clinic, point=5, par=20)
-    with _Hook([503, 500, 200]) as hook:
-        monkeypatch.setenv("INVENTORY_WEBHOOK_URL", hook.url)
-        [found] = await alerts.digest(location_id=clinic.location_id, send=True)
+    with Hook([503, 500, 200]) as hook:
+        [found] = await alerts.digest(location_id=clinic.location_id, send=True, webhook_url=hook.url)
         assert found["delivery"]["status"] == "delivered"
         assert found["delivery"]["attempts"] == 3
         assert len(hook.bodies) == 3
         assert hook.bodies[-1]["location"]["id"] == clinic.location_id
         assert hook.bodies[-1]["reorder"][0]["product"]["id"] == clinic.product["id"]
-        [again] = await alerts.digest(location_id=clinic.location_id, send=True)
+        [again] = await alerts.digest(location_id=clinic.location_id, send=True, webhook_url=hook.url)
         assert again["delivery"] == {"status": "already_sent"}
         assert len(hook.bodies) == 3
     row = await conn.fetchrow("SELECT * FROM notification_delivery WHERE id = $1", found["delivery"]["id"])
     assert (row["status"], row["attempts"], row["location"]) == ("delivered", 3, clinic.location_id)
     assert row["delivered_at"] is not None
-    assert row["payload"]["date"] == clock.today_in(f.PARIS).isoformat()
+    assert row["payload"]["date"] == clock.today_in(f.PARIS).isoformat()  # the location's local day
     clock.shift(timedelta(days=1))
     [next_day] = await alerts.digest(location_id=clinic.location_id, send=False)
     assert next_day["payload"]["reorder"][0]["new"] is False  # already in yesterday's digest
 
 
 async def test_digest_send_gives_up_after_the_last_attempt_or_on_a_refusal(
-    actors: dict[str, Actor], conn: asyncpg.Connection, monkeypatch: pytest.MonkeyPatch, fast_retries: None
+    actors: dict[str, Actor], conn: asyncpg.Connection, fast_retries: None
 ) -> None:
     clinic = await build(actors, on_hand=3)
     await set_rule(actors, clinic, point=5, par=20)
-    with _Hook([500]) as hook:
-        monkeypatch.setenv("INVENTORY_WEBHOOK_URL", hook.url)
-        [found] = await alerts.digest(location_id=clinic.location_id, send=True)
+    with Hook([500]) as hook:
+        [found] = await alerts.digest(location_id=clinic.location_id, send=True, webhook_url=hook.url)
     assert found["delivery"]["status"] == "failed"
     assert found["delivery"]["attempts"] == len(alerts.RETRY_DELAYS) + 1
     assert found["delivery"]["error"] == "HTTP 500"
-    with _Hook([400]) as hook:
-        monkeypatch.setenv("INVENTORY_WEBHOOK_URL", hook.url)
-        [refused] = await alerts.digest(location_id=clinic.location_id, send=True)
+    with Hook([400]) as hook:
+        [refused] = await alerts.digest(location_id=clinic.location_id, send=True, webhook_url=hook.url)
     assert (refused["delivery"]["status"], refused["delivery"]["attempts"]) == ("failed", 1)
     statuses = await conn.fetch(
         "SELECT status FROM notification_delivery WHERE location = $1 ORDER BY id", clinic.location_id
     )
     assert [r["status"] for r in statuses] == ["failed", "failed"]
-    monkeypatch.delenv("INVENTORY_WEBHOOK_URL")
-    [unset] = await alerts.digest(location_id=clinic.location_id, send=True)
+    [unset] = await alerts.digest(location_id=clinic.location_id, send=True, webhook_url=None)
     assert unset["delivery"]["status"] == "not_configured"
     assert "webhook: failed" in alerts.format_digests([found])
 

@@ -3,169 +3,25 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 import secrets
-import shutil
-import socket
-from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from litestar import Litestar
-from playwright.async_api import Browser, Page, Request, Route, async_playwright, expect
+from playwright.async_api import Route, expect
 
 from inventory import db
-from inventory.app import create_app
-from inventory.config import Settings
-from inventory.domain.models import Actor
 from inventory.services import catalog, clinical, scanning
 from inventory.web import routes as web_routes
-from tests.conftest import PASSWORD
 from tests.support import factories as f
-from tests.support.clinic import Clinic, build
+from tests.support.browser import SCREENSHOTS, UUID, Tab, open_chair, race_actors, scan_requests, usages_of
+from tests.support.clinic import build
 
 pytestmark = pytest.mark.race
 
 STATIC = Path(web_routes.__file__).parent / "static"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
-# Set UI_SCREENSHOT_DIR to keep a screenshot of each page (for looking at the layout).
-SCREENSHOTS = os.environ.get("UI_SCREENSHOT_DIR")
-
-
-# ------------------------------------------------------------------ fixtures
-
-
-@pytest.fixture(scope="module")
-async def browser() -> AsyncIterator[Browser]:
-    """Debian's Chromium driven by pip's playwright; skipped without it, except under CI where that fails."""
-    executable = shutil.which("chromium")
-    if executable is None:
-        message = "chromium is not installed (apt-get install chromium); the /ui browser tests need it"
-        if "CI" in os.environ:
-            pytest.fail(message)
-        pytest.skip(message)
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield launched
-        await launched.close()
-
-
-@pytest.fixture(scope="module")
-async def base_url(settings: Settings) -> AsyncIterator[str]:
-    """The app under uvicorn on a free port, in the tests' event loop (so it uses the swapped engine pool)."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(
-        create_app(settings, manage_pool=False),
-        host="127.0.0.1",
-        port=port,
-        log_level="warning",
-        ws="none",
-        timeout_graceful_shutdown=2,
-    )
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    for _ in range(250):
-        if server.started or task.done():
-            break
-        await asyncio.sleep(0.02)
-    if not server.started:
-        server.should_exit = True
-        await task
-        pytest.fail("uvicorn did not start")
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
-        sock.close()
-
-
-class Tab:
-    """A page in a fresh browser context, collecting script errors and CSP violations."""
-
-    def __init__(self, page: Page, base_url: str) -> None:
-        self.page = page
-        self.base_url = base_url
-        self.problems: list[str] = []
-        page.on("pageerror", lambda error: self.problems.append(f"uncaught: {error}"))
-        page.on("console", self._console)
-
-    def _console(self, entry: Any) -> None:
-        # Refused API calls (409, 403) are logged by Chromium as failed resources; those are expected.
-        if entry.type == "error" and not entry.text.startswith("Failed to load resource"):
-            self.problems.append(entry.text)
-
-    async def sign_in(self, role: str, path: str, *, shot: str | None = None) -> None:
-        """Open a page signed out, get sent to sign-in, and come back to the page signed in."""
-        await self.page.goto(self.base_url + path)
-        await self.page.wait_for_url(re.compile(r"/ui/\?next="))
-        await expect(self.page.locator("#email")).to_be_focused()
-        if shot:
-            await self.shot(shot)
-        await self.page.fill("#email", f"{role}@clinic.test")
-        await self.page.fill("#password", PASSWORD)
-        await self.page.press("#password", "Enter")
-        await self.page.wait_for_url(self.base_url + path)
-
-    async def shot(self, name: str) -> None:
-        """Keep a screenshot when UI_SCREENSHOT_DIR is set."""
-        if SCREENSHOTS:
-            await self.page.screenshot(path=str(Path(SCREENSHOTS) / f"ui-{name}.png"), full_page=True)
-
-
-@pytest.fixture
-async def tab(browser: Browser, base_url: str, race_pool: None) -> AsyncIterator[Tab]:
-    """A tablet-sized page; at the end, no uncaught script error and no CSP violation may have happened."""
-    context = await browser.new_context(viewport={"width": 1024, "height": 768}, accept_downloads=True)
-    context.set_default_timeout(8000)
-    page = await context.new_page()
-    opened = Tab(page, base_url)
-    try:
-        yield opened
-    finally:
-        await context.close()
-    assert opened.problems == []
-
-
-async def race_actors() -> dict[str, Actor]:
-    """The seeded users in the race database."""
-    async with db.connection() as conn:
-        rows = await conn.fetch("SELECT id, email, role FROM app_user WHERE email LIKE '%@clinic.test'")
-    by_email = {r["email"]: Actor(id=r["id"], role=r["role"], email=r["email"]) for r in rows}
-    return {name: by_email[f"{name}@clinic.test"] for name in ("staff", "staff2", "manager", "admin")}
-
-
-async def usages_of(session_id: int) -> list[dict[str, Any]]:
-    """The usage rows of a session, committed."""
-    async with db.connection() as conn:
-        rows = await conn.fetch(
-            "SELECT id, lot, client, barcode, override_reason, voided_at FROM usage WHERE session = $1 ORDER BY id",
-            session_id,
-        )
-    return [dict(r) for r in rows]
-
-
-async def open_chair(tab: Tab, clinic: Clinic, session_id: int) -> None:
-    """At /ui/scan: choose the clinic's location and the session."""
-    page = tab.page
-    await page.select_option("#location", str(clinic.location_id))
-    await page.click(f'button[data-session="{session_id}"]')
-    await expect(page.locator("#chair")).to_be_visible()
-
-
-def scan_requests(page: Page) -> list[Request]:
-    """Every scan POST the page sends, as it sends it."""
-    sent: list[Request] = []
-    page.on("request", lambda request: sent.append(request) if request.url.endswith("/scans") else None)
-    return sent
 
 
 # ------------------------------------------------------------------ pages without a browser
@@ -181,6 +37,9 @@ async def test_ui_pages_are_served_without_a_token_under_a_strict_csp(app: Lites
             ("/ui/alerts", "text/html"),
             ("/ui/recall", "text/html"),
             ("/ui/app.js", "text/javascript"),
+            ("/ui/scan.js", "text/javascript"),
+            ("/ui/common.js", "text/javascript"),
+            ("/ui/sw.js", "text/javascript"),
             ("/ui/app.css", "text/css"),
         ]:
             response = await http.get(path)
@@ -190,9 +49,13 @@ async def test_ui_pages_are_served_without_a_token_under_a_strict_csp(app: Lites
             assert "default-src 'self'" in csp
             assert "script-src 'self'" in csp
             assert "style-src 'self'" in csp
-            assert "unsafe" not in csp
+            # The chair may compile its self-hosted WebAssembly decoder; no page may eval JavaScript or inline code.
+            assert "unsafe" not in csp.replace("'wasm-unsafe-eval'", "")
+            assert ("'wasm-unsafe-eval'" in csp) == (path == "/ui/scan")
             assert response.headers["x-content-type-options"] == "nosniff"
         assert (await http.get("/ui/nothing-here")).status_code == 404
+        assert (await http.get("/ui/scan.html")).status_code == 404  # pages only under their own names
+        assert (await http.get("/ui/vendor/nothing.js")).status_code == 404
         assert (await http.get("/api/alerts/reorder")).status_code == 401
 
 
@@ -203,10 +66,12 @@ def test_pages_have_no_inline_script_or_style_and_the_script_never_parses_data_a
         assert not re.search(r"\sstyle=", html), page.name
         assert not re.search(r"\son[a-z]+=", html), page.name
         scripts = re.findall(r"<script\b[^>]*>", html)
-        assert scripts == ['<script type="module" src="/ui/app.js">'], page.name
-    script = (STATIC / "app.js").read_text()
-    for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "localStorage"):
-        assert sink not in script, sink
+        entry = "scan.js" if page.name == "scan.html" else "app.js"
+        assert scripts == [f'<script type="module" src="/ui/{entry}">'], page.name
+    for module in STATIC.glob("*.js"):
+        script = module.read_text()
+        for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "localStorage"):
+            assert sink not in script, (module.name, sink)
 
 
 # ------------------------------------------------------------------ the chair
@@ -241,7 +106,7 @@ async def test_staff_signs_in_picks_the_session_scans_and_sees_the_lot_recorded_
     await page.press("#scan-input", "Enter")
 
     card = page.locator(".scan-result.latest")
-    await expect(card).to_have_class(re.compile(r"\bok\b"))
+    await expect(card).to_have_class(re.compile(r"\brecorded\b"))
     await expect(card.locator(".lot")).to_have_text(clinic.lot["lot_number"])
     await expect(card.locator(".facts")).to_contain_text("On hand after")
     await expect(card.locator(".facts dd").nth(3)).to_have_text("9")
@@ -271,7 +136,7 @@ async def test_enter_twice_records_once_and_a_lost_answer_is_retried_with_the_sa
     await page.fill("#scan-input", clinic.code())
     await page.press("#scan-input", "Enter")
     await page.press("#scan-input", "Enter")
-    await expect(page.locator(".scan-result.latest")).to_have_class(re.compile(r"\bok\b"))
+    await expect(page.locator(".scan-result.latest")).to_have_class(re.compile(r"\brecorded\b"))
     await expect(page.locator("#uses tr")).to_have_count(1)
     assert len(await usages_of(clinic.session["id"])) == 1
     assert len(sent) == 1
@@ -293,7 +158,7 @@ async def test_enter_twice_records_once_and_a_lost_answer_is_retried_with_the_sa
     await page.route("**/api/sessions/*/scans", lose_first_answer)
     await page.fill("#scan-input", clinic.code())
     await page.press("#scan-input", "Enter")
-    await expect(page.locator(".scan-result.latest")).to_have_class(re.compile(r"\bok\b"))
+    await expect(page.locator(".scan-result.latest")).to_have_class(re.compile(r"\brecorded\b"))
     await expect(page.locator("#uses tr")).to_have_count(2)
     keys = [request.headers["idempotency-key"] for request in sent[1:]]
     assert len(keys) == 2
@@ -322,9 +187,10 @@ async def test_allergy_conflict_is_refused_in_red_and_an_override_records_the_us
 
     reason = "Patch test negative on 2 May; doctor agreed"
     await page.fill("#override-reason", reason)
+    await page.check("#override-confirm")
     await page.click("text=Record anyway")
     card = page.locator(".scan-result.latest")
-    await expect(card).to_have_class(re.compile(r"\bwarn\b"))
+    await expect(card).to_have_class(re.compile(r"\bwarning\b"))
     await expect(card.locator(".warnings")).to_contain_text("overridden")
     await expect(card.locator(".lot")).to_have_text(clinic.lot["lot_number"])
     await tab.shot("scan-override")
