@@ -9,15 +9,19 @@ from typing import Any
 from litestar import Litestar
 from litestar.config.compression import CompressionConfig
 from litestar.datastructures import State
+from litestar.middleware.base import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 
 from inventory import db
 from inventory.api import problems, routes_core, routes_ops
+from inventory.api.json_depth import json_depth_middleware
 from inventory.api.openapi import document_problems
 from inventory.api.security import auth_middleware, openapi_components
 from inventory.config import Settings, get_settings
 from inventory.services import labels as labels_service
+
+MAX_BODY = 1_000_000
 
 
 def _route_handlers() -> list[Any]:
@@ -61,7 +65,8 @@ def create_app(settings: Settings | None = None, *, manage_pool: bool = True) ->
     app = Litestar(
         route_handlers=_route_handlers(),
         lifespan=[pool_lifespan],
-        middleware=[auth_middleware()],
+        # The depth guard comes first: it must see every body before anything decodes it.
+        middleware=[DefineMiddleware(json_depth_middleware, max_body=MAX_BODY), auth_middleware()],
         plugins=[problems.plugin()],
         state=State({"settings": settings}),
         compression_config=CompressionConfig(backend="gzip", minimum_size=2048, gzip_compress_level=5),
@@ -74,7 +79,7 @@ def create_app(settings: Settings | None = None, *, manage_pool: bool = True) ->
             path="/schema",
             render_plugins=[SwaggerRenderPlugin(path="/swagger")],
         ),
-        request_max_body_size=1_000_000,
+        request_max_body_size=MAX_BODY,
         debug=False,
     )
     document_problems(app)

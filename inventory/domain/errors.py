@@ -1,6 +1,7 @@
 """The one exception tree of the service; the API maps it to RFC 9457 problem details in one place.
 
 InventoryError                      400 bad_request
+├── JsonTooDeep                     400 json_too_deep
 ├── Unauthorized                    401 unauthorized
 ├── Forbidden                       403 forbidden
 ├── NotFound                        404 not_found (product_unknown, …)
@@ -29,6 +30,13 @@ class InventoryError(Exception):
         if code is not None:
             self.code = code
         self.extra: dict[str, Any] = extra
+
+
+class JsonTooDeep(InventoryError):
+    """A request body nests arrays or objects deeper than the service decodes."""
+
+    code = "json_too_deep"
+    title = "JSON nested too deeply"
 
 
 class Unauthorized(InventoryError):
