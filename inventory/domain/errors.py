@@ -7,6 +7,7 @@ InventoryError                      400 bad_request
 ├── NotFound                        404 not_found (product_unknown, …)
 ├── Conflict                        409 duplicate, lot_expired, insufficient_stock, …
 ├── Unprocessable                   422 validation_error, gtin_invalid, barcode_invalid, …
+│   └── DateOutOfRange              422 date_out_of_range
 └── TooManyRequests                 429 too_many_attempts
 
 (Database outages are not domain refusals: the API maps driver errors to 503 itself.)
@@ -112,3 +113,10 @@ class GtinInvalid(Unprocessable):
 
     code = "gtin_invalid"
     title = "GTIN invalid"
+
+
+class DateOutOfRange(Unprocessable):
+    """A date from input lies outside the range the service plans with (date arithmetic would overflow)."""
+
+    code = "date_out_of_range"
+    title = "Date out of range"

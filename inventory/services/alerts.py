@@ -21,6 +21,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from inventory import clock, db
+from inventory.domain import dates
 from inventory.domain.errors import Conflict, Forbidden, NotFound, Unprocessable
 from inventory.domain.models import Actor
 from inventory.domain.reorder import TREND_DAYS, LotStock, PlannedUse, unused_in_time
@@ -259,7 +260,7 @@ async def expiry(
     if not 0 <= within_days <= 3650:
         raise Unprocessable("within_days is a whole number from 0 to 3650.", code="validation_error")
     today = clock.today()
-    horizon = today + timedelta(days=within_days)
+    horizon = dates.add_days(today, within_days, what="The window's end")
     first = date.min if view in (None, "expired") else today
     last = today - timedelta(days=1) if view == "expired" else horizon
     async with db.connection() as conn:

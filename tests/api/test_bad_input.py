@@ -422,6 +422,7 @@ def _contact_cases() -> tuple[Case, ...]:
 
 
 V = "validation_error"
+D = "date_out_of_range"
 
 ROUTES: dict[str, Route] = {
     "issueToken": Route(
@@ -595,6 +596,10 @@ ROUTES: dict[str, Route] = {
             Case("not a date", _line(expiry_date="not-a-date"), status=422, code=V),
             Case("date as number", _line(expiry_date=20270101), status=422, code=V),
             Case("expired", _line(expiry_date=lambda w: f.in_days(-1).isoformat()), status=422, code="lot_expired"),
+            Case("expiry on the calendar's last day", _line(expiry_date="9999-12-31"), status=422, code=D),
+            Case(
+                "expiry a century ahead", _line(expiry_date=lambda w: f.in_days(36_600).isoformat()), status=422, code=D
+            ),
             Case(
                 "other expiry of a known lot",
                 _line(lot_number=lambda w: w.lot_number.lower(), expiry_date=lambda w: f.in_days(201).isoformat()),
@@ -740,6 +745,13 @@ ROUTES: dict[str, Route] = {
             Case("huge location id", merge(_session, location_id=HUGE), status=422, code=V),
             Case("impossible time", merge(_session, scheduled_for="2026-02-30T10:00:00Z"), status=422, code=V),
             Case("not a time", merge(_session, scheduled_for="not-a-date"), status=422, code=V),
+            Case(
+                "time at the calendar's end west of UTC",
+                merge(_session, scheduled_for="9999-12-31T23:00:00-05:00"),
+                status=422,
+                code=D,
+            ),
+            Case("time in year 1", merge(_session, scheduled_for="0001-01-01T00:30:00+01:00"), status=422, code=D),
             Case("oversize treatment", merge(_session, treatment=BIG), status=422, code=V),
         ),
     ),
@@ -761,6 +773,9 @@ ROUTES: dict[str, Route] = {
             Case("huge sessions", merge(_course, sessions=HUGE), status=422, code=V),
             Case("impossible start", merge(_course, start_date="2026-02-30"), status=422, code=V),
             Case("start not a date", merge(_course, start_date="not-a-date"), status=422, code=V),
+            Case("start in 9999", merge(_course, start_date="9999-01-01", interval_days=365), status=422, code=D),
+            Case("start on the last day", merge(_course, start_date="9999-12-31", sessions=2), status=422, code=D),
+            Case("start in year 1", merge(_course, start_date="0001-01-01"), status=422, code=D),
             Case("unknown client", merge(_course, client_id=UNKNOWN), status=404),
             Case("unknown product", merge(_course, products=[{"product_id": UNKNOWN, "quantity": 1}]), status=404),
             Case(
