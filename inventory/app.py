@@ -11,10 +11,11 @@ from litestar.config.compression import CompressionConfig
 from litestar.datastructures import State
 from litestar.middleware.base import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import SwaggerRenderPlugin
 
 from inventory import db
 from inventory.api import problems, routes_core, routes_ops
+from inventory.api.docs import assets_router, swagger_plugin
+from inventory.api.headers import security_headers
 from inventory.api.json_depth import json_depth_middleware
 from inventory.api.openapi import document_problems
 from inventory.api.security import auth_middleware, openapi_components
@@ -32,6 +33,7 @@ def _route_handlers() -> list[Any]:
         routes_ops.health,
         routes_ops.ready,
         routes_ops.docs,
+        assets_router(),
         routes_ops.home,
         routes_core.AuthController,
         routes_core.UserController,
@@ -68,6 +70,7 @@ def create_app(settings: Settings | None = None, *, manage_pool: bool = True) ->
         # The depth guard comes first: it must see every body before anything decodes it.
         middleware=[DefineMiddleware(json_depth_middleware, max_body=MAX_BODY), auth_middleware()],
         plugins=[problems.plugin()],
+        before_send=[security_headers],
         state=State({"settings": settings}),
         compression_config=CompressionConfig(backend="gzip", minimum_size=2048, gzip_compress_level=5),
         openapi_config=OpenAPIConfig(
@@ -77,7 +80,7 @@ def create_app(settings: Settings | None = None, *, manage_pool: bool = True) ->
             components=openapi_components(),
             security=[{"BearerToken": []}],
             path="/schema",
-            render_plugins=[SwaggerRenderPlugin(path="/swagger")],
+            render_plugins=[swagger_plugin()],
         ),
         request_max_body_size=MAX_BODY,
         debug=False,

@@ -31,12 +31,15 @@ _HTTP_CODES = {
 }
 
 
-def _problem(status: int, code: str, title: str, detail: str, **extra: Any) -> ProblemDetailsException:
+def _problem(
+    status: int, code: str, title: str, detail: str, *, headers: dict[str, str] | None = None, **extra: Any
+) -> ProblemDetailsException:
     return ProblemDetailsException(
         status_code=status,
         type_=PROBLEM_BASE + code,
         title=title,
         detail=detail,
+        headers=headers,
         extra={"code": code, **extra},
     )
 
@@ -47,8 +50,11 @@ def from_domain(error: InventoryError) -> ProblemDetailsException:
 
 
 def from_validation(error: ValidationException) -> ProblemDetailsException:
-    """Malformed JSON, wrong types, missing fields, out-of-range values: 422."""
+    """Malformed JSON, wrong types, missing fields, out-of-range values: 422; an impossible path id: 404."""
     errors = error.extra if isinstance(error.extra, list) else []
+    if errors and all(isinstance(e, dict) and e.get("source") == "path" for e in errors):
+        # An id outside 1..2147483647 names nothing that can exist: the resource is not found.
+        return _problem(404, "not_found", "Not found", "No such resource.", errors=errors)
     detail = "; ".join(
         str(e.get("message", "")) + (f" ({e.get('key')})" if e.get("key") else "")
         for e in errors
@@ -61,7 +67,8 @@ def from_http(error: HTTPException) -> ProblemDetailsException:
     """Framework errors: unknown route, wrong method, and so on."""
     status = error.status_code
     code = _HTTP_CODES.get(status, "error")
-    return _problem(status, code, code.replace("_", " ").capitalize(), str(error.detail))
+    # The framework's own headers carry meaning: `Allow` on a 405 names the methods the route has.
+    return _problem(status, code, code.replace("_", " ").capitalize(), str(error.detail), headers=error.headers)
 
 
 def from_encoding(error: UnicodeDecodeError) -> ProblemDetailsException:

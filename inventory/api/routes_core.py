@@ -6,11 +6,11 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post, put
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.params import FromQuery, JSONBody, QueryParameter
 
 from inventory.api import schemas as s
 from inventory.api.idempotent import IdempotencyKey, respond
-from inventory.api.params import ActorRequest, Limit, Offset, OptId
+from inventory.api.params import ActorRequest, Limit, Offset, OptId, PathId
 from inventory.api.security import admin, manager, staff
 from inventory.services import audit_log, auth, catalog, receiving, stock
 
@@ -103,7 +103,7 @@ class CatalogController(Controller):
         return s.to(list[s.ProductOut], products)
 
     @get("/products/{product_id:int}", operation_id="getProduct")
-    async def get_product(self, product_id: FromPath[int]) -> s.ProductOut:
+    async def get_product(self, product_id: PathId) -> s.ProductOut:
         """One product."""
         return s.to(s.ProductOut, await catalog.get_product(product_id))
 
@@ -119,7 +119,7 @@ class CatalogController(Controller):
 
     @put("/locations/{location_id:int}/rules/{product_id:int}", operation_id="setStockRule", guards=[manager])
     async def set_rule(
-        self, request: ActorRequest, location_id: FromPath[int], product_id: FromPath[int], data: JSONBody[s.RuleIn]
+        self, request: ActorRequest, location_id: PathId, product_id: PathId, data: JSONBody[s.RuleIn]
     ) -> s.RuleOut:
         """Set the reorder point, par level and lead time of a product at a location."""
         rule = await catalog.set_rule(
@@ -202,7 +202,7 @@ class StockController(Controller):
         return s.to(list[s.LotOut], lots)
 
     @get("/lots/{lot_id:int}", operation_id="getLot")
-    async def get_lot(self, lot_id: FromPath[int]) -> s.LotDetailOut:
+    async def get_lot(self, lot_id: PathId) -> s.LotDetailOut:
         """One lot with its stock per location."""
         return s.to(s.LotDetailOut, await stock.get_lot(lot_id))
 
