@@ -13,6 +13,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from inventory import db
 from inventory.config import Settings
+from inventory.domain import credentials
 from inventory.domain.errors import Conflict, TooManyRequests, Unauthorized, Unprocessable
 from inventory.domain.models import ROLES, Actor
 from inventory.store import audit, users
@@ -21,26 +22,31 @@ _HASHER = PasswordHasher()
 # Verifying against this keeps the time of "no such user" equal to "wrong password".
 _DUMMY_HASH = _HASHER.hash("not-a-real-password")
 _ALGORITHM = "HS256"
-MIN_PASSWORD_LENGTH = 10
+MIN_PASSWORD_LENGTH = credentials.MIN_PASSWORD_LENGTH
 
 
 async def hash_password(password: str) -> str:
     """Argon2id hash of a password, computed off the event loop."""
-    return await asyncio.to_thread(_HASHER.hash, password)
+    return await asyncio.to_thread(_HASHER.hash, credentials.normalise_password(password))
 
 
 async def _verify(password_hash: str, password: str) -> bool:
-    def check() -> bool:
+    def check(candidate: str) -> bool:
         try:
-            return _HASHER.verify(password_hash, password)
+            return _HASHER.verify(password_hash, candidate)
         except (VerificationError, InvalidHashError):
             return False
 
-    return await asyncio.to_thread(check)
+    normal = credentials.normalise_password(password)
+    if await asyncio.to_thread(check, normal):
+        return True
+    # Hashes made before passwords were normalised hold the password as it was typed.
+    return normal != password and await asyncio.to_thread(check, password)
 
 
 async def issue_token(*, settings: Settings, email: str, password: str) -> dict[str, Any]:
     """Check credentials and return a signed bearer token; raises Unauthorized or TooManyRequests."""
+    email = credentials.normalise_email(email.strip())
     async with db.transaction() as conn:
         await users.lock_email(conn, email)
         failures = await users.count_recent_failures(conn, email, settings.login_window_seconds)
@@ -103,22 +109,19 @@ async def revoke_token(*, settings: Settings, actor: Actor, token: str) -> None:
         await audit.record(conn, actor_id=actor.id, action="auth.logout", entity="user", entity_id=actor.id)
 
 
-def _check_new_user(email: str, role: str, password: str) -> None:
+def _check_new_user(email: str, role: str, password: str) -> tuple[str, str]:
+    """The normalised e-mail and password of a new user; raises Unprocessable."""
     if role not in ROLES:
         raise Unprocessable(f"Role must be one of {', '.join(ROLES)}.", code="validation_error")
-    if "@" not in email or len(email) > 254 or email != email.strip():
-        raise Unprocessable("A valid e-mail address is required.", code="validation_error")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise Unprocessable(
-            f"The password must have at least {MIN_PASSWORD_LENGTH} characters.", code="password_too_short"
-        )
+    email = credentials.check_new_email(email)
+    return email, credentials.check_new_password(password, email=email)
 
 
 async def create_user(
     *, actor: Actor | None, email: str, role: str, password: str, full_name: str = ""
 ) -> dict[str, Any]:
     """Create a user (admin, or the CLI when actor is None); raises Conflict on a taken e-mail."""
-    _check_new_user(email, role, password)
+    email, password = _check_new_user(email, role, password)
     async with db.connection() as conn:
         # Refuse a taken e-mail before the deliberately slow hash; checked again below, in the transaction.
         if await users.get_by_email(conn, email) is not None:
