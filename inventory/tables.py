@@ -28,6 +28,8 @@ class AppUser(Table, tablename="app_user"):
     role = Varchar(length=16)
     active = Boolean(default=True)
     created_at = Timestamptz()
+    # Tokens issued before this moment are refused: set by a password reset and by deactivation.
+    tokens_valid_after = Timestamptz(null=True, default=None)
 
 
 class LoginAttempt(Table):

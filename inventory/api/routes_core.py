@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from litestar import Controller, Request, Response, get, post, put
+from litestar import Controller, Request, Response, get, patch, post, put
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromQuery, JSONBody, QueryParameter
 
@@ -55,8 +55,19 @@ class UserController(Controller):
 
     @get("/", operation_id="listUsers")
     async def list_users(self) -> list[s.UserOut]:
-        """All users."""
+        """All users, with their role and whether they are active."""
         return s.to(list[s.UserOut], await auth.list_users())
+
+    @patch("/{user_id:int}", operation_id="updateUser")
+    async def update(self, request: ActorRequest, user_id: PathId, data: JSONBody[s.UserPatchIn]) -> s.UserOut:
+        """Change a user's role or deactivate (or reactivate) them; a deactivated user's tokens stop at once."""
+        user = await auth.update_user(actor=request.user, user_id=user_id, role=data.role, active=data.active)
+        return s.to(s.UserOut, user)
+
+    @post("/{user_id:int}/password", operation_id="resetUserPassword", status_code=204)
+    async def reset_password(self, request: ActorRequest, user_id: PathId, data: JSONBody[s.PasswordIn]) -> None:
+        """Set a user's password; the user's existing tokens stop working."""
+        await auth.reset_password(actor=request.user, user_id=user_id, password=data.password)
 
 
 class CatalogController(Controller):

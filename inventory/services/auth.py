@@ -14,7 +14,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from inventory import db
 from inventory.config import Settings
 from inventory.domain import credentials
-from inventory.domain.errors import Conflict, TooManyRequests, Unauthorized, Unprocessable
+from inventory.domain.errors import Conflict, Forbidden, NotFound, TooManyRequests, Unauthorized, Unprocessable
 from inventory.domain.models import ROLES, Actor
 from inventory.store import audit, users
 
@@ -69,7 +69,8 @@ async def issue_token(*, settings: Settings, email: str, password: str) -> dict[
         "sub": str(user["id"]),
         "role": user["role"],
         "jti": secrets.token_hex(16),
-        "iat": now,
+        # Sub-second, so that a sign-in just after a password reset is not taken for one before it.
+        "iat": now.timestamp(),
         "exp": now + timedelta(seconds=settings.token_ttl_seconds),
     }
     token = jwt.encode(claims, settings.secret_key, algorithm=_ALGORITHM)
@@ -93,8 +94,12 @@ async def authenticate(*, settings: Settings, token: str) -> Actor:
         user_id = int(claims["sub"])
     except (TypeError, ValueError) as error:
         raise Unauthorized("The bearer token is invalid.", code="invalid_token") from error
+    try:
+        issued_at = float(claims.get("iat", 0))
+    except (TypeError, ValueError) as error:
+        raise Unauthorized("The bearer token is invalid.", code="invalid_token") from error
     async with db.connection() as conn:
-        user = await users.get_for_token(conn, user_id, str(claims["jti"]))
+        user = await users.get_for_token(conn, user_id, str(claims["jti"]), issued_at)
     if user is None:
         raise Unauthorized("The bearer token was revoked or its user disabled.", code="invalid_token")
     return Actor(id=user["id"], role=user["role"], email=user["email"])
@@ -146,3 +151,79 @@ async def list_users() -> list[dict[str, Any]]:
     """All users (admin)."""
     async with db.connection() as conn:
         return await users.list_users(conn)
+
+
+async def update_user(*, actor: Actor | None, user_id: int, role: str | None, active: bool | None) -> dict[str, Any]:
+    """Change a user's role or active flag (an admin, or the CLI when actor is None); deactivation cuts tokens.
+
+    Raises:
+        NotFound: no such user.
+        Unprocessable: an unknown role.
+        Conflict: `cannot_change_self` (an admin demoting or deactivating themselves) or `last_admin`
+            (the change would leave no active admin).
+    """
+    if role is None and active is None:
+        raise Unprocessable("Give the role, active, or both.", code="validation_error")
+    if role is not None and role not in ROLES:
+        raise Unprocessable(f"Role must be one of {', '.join(ROLES)}.", code="validation_error")
+    async with db.transaction() as conn:
+        # Admins first, in id order, then the target: two admins demoting each other queue here.
+        admins = await users.lock_active_admins(conn)
+        if actor is not None and actor.id not in admins:
+            raise Forbidden("This needs the admin role.", code="forbidden", required_role="admin")
+        user = await users.get_for_update(conn, user_id)
+        if user is None:
+            raise NotFound.of("user", user_id)
+        new_role = role if role is not None else user["role"]
+        new_active = active if active is not None else bool(user["active"])
+        changes = {
+            name: [old, new]
+            for name, old, new in (("role", user["role"], new_role), ("active", user["active"], new_active))
+            if old != new
+        }
+        if not changes:
+            return user
+        if actor is not None and user_id == actor.id:
+            raise Conflict(
+                "Admins cannot demote or deactivate themselves; ask another admin.", code="cannot_change_self"
+            )
+        if user_id in admins and (new_role != "admin" or not new_active) and len(admins) == 1:
+            raise Conflict("This is the last active admin; make another admin first.", code="last_admin")
+        deactivated = bool(user["active"]) and not new_active
+        updated = await users.update(
+            conn,
+            user_id,
+            role=new_role,
+            active=new_active,
+            # Reactivating must not revive the tokens the user had before.
+            tokens_valid_after=datetime.now(UTC) if deactivated else None,
+        )
+        await audit.record(
+            conn,
+            actor_id=actor.id if actor else None,
+            action="user.update",
+            entity="user",
+            entity_id=user_id,
+            details=changes,
+        )
+    return updated
+
+
+async def reset_password(*, actor: Actor, user_id: int, password: str) -> None:
+    """Set a user's password (admin), under the same rules as a new one; the user's tokens stop working.
+
+    Raises:
+        NotFound: no such user.
+        Unprocessable: the password breaks a rule (password_too_short, password_too_common, ...).
+    """
+    async with db.connection() as conn:
+        user = await users.get_by_id(conn, user_id)
+    if user is None:
+        raise NotFound.of("user", user_id)
+    password = credentials.check_new_password(password, email=user["email"])
+    password_hash = await hash_password(password)
+    async with db.transaction() as conn:
+        if await users.get_for_update(conn, user_id) is None:
+            raise NotFound.of("user", user_id)
+        await users.set_password(conn, user_id, password_hash, datetime.now(UTC))
+        await audit.record(conn, actor_id=actor.id, action="user.password_reset", entity="user", entity_id=user_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from inventory.db import Connection
@@ -16,15 +17,65 @@ async def get_by_email(conn: Connection, email: str) -> dict[str, Any] | None:
     return dict(row) if row else None
 
 
-async def get_for_token(conn: Connection, user_id: int, jti: str) -> dict[str, Any] | None:
-    """The active user behind a token, unless the token was revoked."""
+async def get_by_id(conn: Connection, user_id: int) -> dict[str, Any] | None:
+    """A user by id."""
+    row = await conn.fetchrow(
+        "SELECT id, email, full_name, role, active, created_at FROM app_user WHERE id = $1", user_id
+    )
+    return dict(row) if row else None
+
+
+async def get_for_token(conn: Connection, user_id: int, jti: str, issued_at: float) -> dict[str, Any] | None:
+    """The active user behind a token, unless the token was revoked or issued before the user's cut-off."""
     row = await conn.fetchrow(
         "SELECT u.id, u.email, u.role FROM app_user u WHERE u.id = $1 AND u.active"
+        " AND (u.tokens_valid_after IS NULL OR $3 >= extract(epoch FROM u.tokens_valid_after))"
         " AND NOT EXISTS (SELECT 1 FROM revoked_token r WHERE r.jti = $2)",
         user_id,
         jti,
+        issued_at,
     )
     return dict(row) if row else None
+
+
+async def get_for_update(conn: Connection, user_id: int) -> dict[str, Any] | None:
+    """A user by id, row-locked until the transaction ends."""
+    row = await conn.fetchrow(
+        "SELECT id, email, full_name, role, active, created_at FROM app_user WHERE id = $1 FOR UPDATE", user_id
+    )
+    return dict(row) if row else None
+
+
+async def lock_active_admins(conn: Connection) -> list[int]:
+    """Ids of the active admins, row-locked in id order so concurrent demotions queue instead of racing."""
+    rows = await conn.fetch("SELECT id FROM app_user WHERE role = 'admin' AND active ORDER BY id FOR UPDATE")
+    return [int(r["id"]) for r in rows]
+
+
+async def update(
+    conn: Connection, user_id: int, *, role: str, active: bool, tokens_valid_after: datetime | None
+) -> dict[str, Any]:
+    """Set a user's role and active flag; with tokens_valid_after, refuse every token issued before it."""
+    row = await conn.fetchrow(
+        "UPDATE app_user SET role = $2, active = $3, tokens_valid_after = coalesce($4, tokens_valid_after)"
+        " WHERE id = $1 RETURNING id, email, full_name, role, active, created_at",
+        user_id,
+        role,
+        active,
+        tokens_valid_after,
+    )
+    assert row is not None
+    return dict(row)
+
+
+async def set_password(conn: Connection, user_id: int, password_hash: str, tokens_valid_after: datetime) -> None:
+    """Replace a user's password hash and refuse every token issued before tokens_valid_after."""
+    await conn.execute(
+        "UPDATE app_user SET password_hash = $2, tokens_valid_after = $3 WHERE id = $1",
+        user_id,
+        password_hash,
+        tokens_valid_after,
+    )
 
 
 async def create(conn: Connection, *, email: str, full_name: str, password_hash: str, role: str) -> dict[str, Any]:

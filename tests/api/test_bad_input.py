@@ -60,6 +60,7 @@ class World:
     recall_id: int
     quarantined_lot_id: int
     alert_id: int
+    user_id: int
 
     def code(self, **changes: Any) -> str:
         """A GS1 element string of the product (changes override gtin, expiry, lot_number)."""
@@ -119,6 +120,7 @@ async def world(actors: dict[str, Actor], conn: asyncpg.Connection) -> World:
     )
     assert alert_id is not None
     return World(
+        user_id=actors["staff2"].id,
         recall_id=recall["id"],
         quarantined_lot_id=held["lot"]["id"],
         alert_id=alert_id,
@@ -302,6 +304,14 @@ def _user(w: World) -> dict[str, Any]:
     return {"email": "fresh-user@clinic.test", "role": "staff", "password": "long enough password"}
 
 
+def _user_patch(w: World) -> dict[str, Any]:
+    return {"role": "staff", "active": True}
+
+
+def _new_password(w: World) -> dict[str, Any]:
+    return {"password": "a different long phrase"}
+
+
 def _brand(w: World) -> dict[str, Any]:
     return {"name": "Brand under test"}
 
@@ -455,6 +465,37 @@ ROUTES: dict[str, Route] = {
             Case("huge integer as e-mail", merge(_user, email=HUGE), status=422, code=V),
             Case("duplicate e-mail", merge(_user, email="staff@clinic.test"), status=409, code="duplicate"),
             Case("duplicate e-mail other case", merge(_user, email="STAFF@clinic.test"), status=409, code="duplicate"),
+        ),
+    ),
+    "updateUser": Route(
+        "PATCH",
+        "/api/users/{w.user_id}",
+        role="admin",
+        valid=_user_patch,
+        cases=(
+            Case("unknown role", merge(_user_patch, role="root"), status=422, code=V),
+            Case("active as text", merge(_user_patch, active="no"), status=422, code=V),
+            Case("role as number", merge(_user_patch, role=3), status=422, code=V),
+            Case("unknown user", _user_patch, path="/api/users/999999", status=404, code="not_found"),
+        ),
+    ),
+    "resetUserPassword": Route(
+        "POST",
+        "/api/users/{w.user_id}/password",
+        role="admin",
+        valid=_new_password,
+        cases=(
+            Case("missing password", lambda w: {}, status=422, code=V),
+            Case("short password", merge(_new_password, password="short"), status=422, code="password_too_short"),
+            Case(
+                "common password", merge(_new_password, password="password1234"), status=422, code="password_too_common"
+            ),
+            Case(
+                "NUL in password", merge(_new_password, password="ten chars\x00"), status=422, code="password_invalid"
+            ),
+            Case("oversize password", merge(_new_password, password=BIG), status=422, code=V),
+            Case("password as list", merge(_new_password, password=["x"]), status=422, code=V),
+            Case("unknown user", _new_password, path="/api/users/999999/password", status=404, code="not_found"),
         ),
     ),
     "createBrand": Route(
@@ -1148,7 +1189,7 @@ async def test_bad_input_is_a_4xx_problem_and_writes_nothing(
             headers=_headers(auth_headers, route.role),
             body=route.valid(world),
         )
-        expected = (401,) if operation == "issueToken" else (200, 201)  # the table's password is not the user's
+        expected = (401,) if operation == "issueToken" else (200, 201, 204)  # the table's password is not the user's
         if accepted.response.status_code not in expected:
             failures.append(f"the valid body was refused: {accepted.response.text[:300]}")
     for case in (*route.cases, *_generic_cases(route)):
