@@ -39,6 +39,8 @@ class LoginAttempt(Table):
     email = Varchar(length=254, index=True)
     succeeded = Boolean(default=False)
     attempted_at = Timestamptz()
+    # The client's network address; null for attempts of unknown origin (recorded before it was kept).
+    client = Varchar(length=64, null=True, default=None)
 
 
 class RevokedToken(Table):

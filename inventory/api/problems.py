@@ -45,8 +45,10 @@ def _problem(
 
 
 def from_domain(error: InventoryError) -> ProblemDetailsException:
-    """A domain refusal."""
-    return _problem(error.status, error.code, error.title, error.detail, **error.extra)
+    """A domain refusal; one that says when to retry carries Retry-After (seconds)."""
+    retry_after = error.extra.get("retry_after")
+    headers = {"Retry-After": str(retry_after)} if isinstance(retry_after, int) else None
+    return _problem(error.status, error.code, error.title, error.detail, headers=headers, **error.extra)
 
 
 def from_validation(error: ValidationException) -> ProblemDetailsException:

@@ -28,7 +28,11 @@ class AuthController(Controller):
     async def token(self, request: Request[Any, Any, Any], data: JSONBody[s.TokenIn]) -> s.TokenOut:
         """Exchange e-mail and password for a bearer token."""
         result = await auth.issue_token(
-            settings=request.app.state.settings, email=data.email.strip(), password=data.password
+            settings=request.app.state.settings,
+            email=data.email.strip(),
+            password=data.password,
+            # The peer as the server sees it; behind a proxy, run uvicorn with --proxy-headers for the real one.
+            client=request.client.host if request.client else None,
         )
         return s.to(s.TokenOut, result)
 

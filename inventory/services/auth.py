@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -44,17 +45,54 @@ async def _verify(password_hash: str, password: str) -> bool:
     return normal != password and await asyncio.to_thread(check, password)
 
 
-async def issue_token(*, settings: Settings, email: str, password: str) -> dict[str, Any]:
-    """Check credentials and return a signed bearer token; raises Unauthorized or TooManyRequests."""
+def _limited(failures: list[float], limit: int) -> int | None:
+    """Seconds until the oldest of the `limit` newest failures leaves the window, or None when under the limit."""
+    if len(failures) < limit:
+        return None
+    return max(1, math.ceil(failures[limit - 1]))
+
+
+async def _check_limits(conn: db.Connection, settings: Settings, email: str, client: str | None) -> None:
+    """Refuse the attempt while this e-mail from this address, or this address at all, has failed too often.
+
+    Failures are counted per (e-mail, address), so an attacker elsewhere cannot lock the real user out,
+    and per address across e-mails, so one address cannot guess through the whole staff list.
+    """
+    window = settings.login_window_seconds
+    pair = _limited(
+        await users.pair_failures(conn, email, client, window, settings.login_max_failures),
+        settings.login_max_failures,
+    )
+    if pair is not None:
+        raise TooManyRequests(
+            "Too many failed sign-in attempts for this e-mail from here; try again later.",
+            code="too_many_attempts",
+            retry_after=pair,
+        )
+    if client is not None:
+        limit = settings.login_max_failures_per_address
+        address = _limited(await users.address_failures(conn, client, window, limit), limit)
+        if address is not None:
+            raise TooManyRequests(
+                "Too many failed sign-in attempts from this address; try again later.",
+                code="too_many_attempts",
+                retry_after=address,
+            )
+
+
+async def issue_token(*, settings: Settings, email: str, password: str, client: str | None = None) -> dict[str, Any]:
+    """Check credentials and return a signed bearer token; raises Unauthorized or TooManyRequests.
+
+    `client` is the caller's network address (None: unknown, e.g. a command run on the server).
+    """
     email = credentials.normalise_email(email.strip())
     async with db.transaction() as conn:
+        # Address first, then e-mail, always in that order: parallel guesses queue and cannot deadlock.
+        if client is not None:
+            await users.lock_address(conn, client)
         await users.lock_email(conn, email)
-        failures = await users.count_recent_failures(conn, email, settings.login_window_seconds)
-        if failures >= settings.login_max_failures:
-            raise TooManyRequests(
-                "Too many failed sign-in attempts; try again in a few minutes.", code="too_many_attempts"
-            )
-        attempt_id = await users.claim_attempt(conn, email)
+        await _check_limits(conn, settings, email, client)
+        attempt_id = await users.claim_attempt(conn, email, client)
         user = await users.get_by_email(conn, email)
     ok = await _verify(user["password_hash"] if user else _DUMMY_HASH, password)
     ok = ok and user is not None and bool(user["active"])

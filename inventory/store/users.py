@@ -98,27 +98,55 @@ async def list_users(conn: Connection) -> list[dict[str, Any]]:
     return [dict(r) for r in rows]
 
 
-async def count_recent_failures(conn: Connection, email: str, window_seconds: int) -> int:
-    """Failed sign-ins for this e-mail within the window since the last success."""
-    value = await conn.fetchval(
-        "SELECT count(*) FROM login_attempt WHERE email = lower($1) AND NOT succeeded"
-        " AND attempted_at > now() - make_interval(secs => $2)"
+async def pair_failures(
+    conn: Connection, email: str, client: str | None, window_seconds: int, limit: int
+) -> list[float]:
+    """Seconds each recent failure of this e-mail from this address still counts, newest first (at most limit).
+
+    Counted within the window and since the pair's last success. Attempts of unknown origin (client null)
+    count against every address, as they did before addresses were kept.
+    """
+    rows = await conn.fetch(
+        "SELECT extract(epoch FROM attempted_at + make_interval(secs => $3) - now())::float8 AS left"
+        " FROM login_attempt WHERE email = lower($1) AND NOT succeeded AND (client = $2 OR client IS NULL)"
+        " AND attempted_at > now() - make_interval(secs => $3)"
         " AND attempted_at > coalesce((SELECT max(attempted_at) FROM login_attempt"
-        "   WHERE email = lower($1) AND succeeded), '-infinity')",
+        "   WHERE email = lower($1) AND succeeded AND (client = $2 OR client IS NULL)), '-infinity')"
+        " ORDER BY attempted_at DESC LIMIT $4",
         email,
+        client,
         float(window_seconds),
+        limit,
     )
-    return int(value)
+    return [float(r["left"]) for r in rows]
 
 
-async def claim_attempt(conn: Connection, email: str) -> int:
+async def address_failures(conn: Connection, client: str, window_seconds: int, limit: int) -> list[float]:
+    """Seconds each recent failure from this address, for any e-mail, still counts, newest first (at most limit).
+
+    A success does not reset it: one valid account must not let an address go on guessing others.
+    """
+    rows = await conn.fetch(
+        "SELECT extract(epoch FROM attempted_at + make_interval(secs => $2) - now())::float8 AS left"
+        " FROM login_attempt WHERE client = $1 AND NOT succeeded"
+        " AND attempted_at > now() - make_interval(secs => $2) ORDER BY attempted_at DESC LIMIT $3",
+        client,
+        float(window_seconds),
+        limit,
+    )
+    return [float(r["left"]) for r in rows]
+
+
+async def claim_attempt(conn: Connection, email: str, client: str | None = None) -> int:
     """Record a sign-in attempt as failed until it is proven right; returns its id.
 
     Claiming before the (slow) password check means parallel guesses each see the others' attempts.
     """
     value = await conn.fetchval(
-        "INSERT INTO login_attempt (email, succeeded, attempted_at) VALUES (lower($1), false, now()) RETURNING id",
+        "INSERT INTO login_attempt (email, client, succeeded, attempted_at) VALUES (lower($1), $2, false, now())"
+        " RETURNING id",
         email,
+        client,
     )
     return int(value)
 
@@ -131,6 +159,11 @@ async def mark_attempt_succeeded(conn: Connection, attempt_id: int) -> None:
 async def lock_email(conn: Connection, email: str) -> None:
     """Serialise sign-in bookkeeping for one e-mail until the transaction ends."""
     await conn.execute("SELECT pg_advisory_xact_lock(hashtext('login:' || lower($1)))", email)
+
+
+async def lock_address(conn: Connection, client: str) -> None:
+    """Serialise sign-in bookkeeping for one client address until the transaction ends (taken before lock_email)."""
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtext('login-address:' || $1))", client)
 
 
 async def revoke(conn: Connection, jti: str, expires_at: Any) -> None:
