@@ -18,6 +18,7 @@ from inventory.api.docs import assets_router, swagger_plugin
 from inventory.api.headers import security_headers
 from inventory.api.json_depth import json_depth_middleware
 from inventory.api.openapi import document_problems
+from inventory.api.retry import retry_middleware
 from inventory.api.security import auth_middleware, openapi_components
 from inventory.config import Settings, get_settings
 from inventory.services import labels as labels_service
@@ -68,7 +69,12 @@ def create_app(settings: Settings | None = None, *, manage_pool: bool = True) ->
         route_handlers=_route_handlers(),
         lifespan=[pool_lifespan],
         # The depth guard comes first: it must see every body before anything decodes it.
-        middleware=[DefineMiddleware(json_depth_middleware, max_body=MAX_BODY), auth_middleware()],
+        # The retry sits outside authentication: the token check reads the database too.
+        middleware=[
+            DefineMiddleware(json_depth_middleware, max_body=MAX_BODY),
+            DefineMiddleware(retry_middleware, max_body=MAX_BODY),
+            auth_middleware(),
+        ],
         plugins=[problems.plugin()],
         before_send=[security_headers],
         state=State({"settings": settings}),

@@ -15,11 +15,27 @@ from piccolo.engine.postgres import PostgresEngine, PostgresTransaction
 
 T = TypeVar("T")
 
-__all__ = ["Connection", "connection", "transaction", "with_retries"]
+__all__ = ["DISCONNECTED", "CommitOutcomeUnknown", "Connection", "connection", "transaction", "with_retries"]
 
 
 # Errors after which the whole transaction may be retried from the start, outside its scope.
 RETRYABLE = (asyncpg.SerializationError, asyncpg.DeadlockDetectedError)
+
+# The connection broke under a statement: the backend was terminated (pg_terminate_backend, a restart), the
+# socket closed, or asyncpg's protocol was left mid-operation ("cannot switch to state 12").
+DISCONNECTED: tuple[type[BaseException], ...] = (
+    asyncpg.PostgresConnectionError,
+    asyncpg.AdminShutdownError,
+    asyncpg.CrashShutdownError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.InterfaceError,
+    asyncpg.InternalClientError,
+    ConnectionError,
+)
+
+
+class CommitOutcomeUnknown(Exception):
+    """The connection broke during COMMIT: the write may or may not have happened, so it must not be re-run."""
 
 
 class InventoryEngine(PostgresEngine):
@@ -117,8 +133,19 @@ async def transaction() -> AsyncIterator[Connection]:
         shim.connection = connection  # Piccolo queries inside this block run on our connection
         token = ENGINE.current_transaction.set(shim)
         try:
-            async with connection.transaction():
+            outer = connection.transaction()
+            await outer.start()
+            try:
                 yield connection
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    await outer.rollback()
+                raise
+            try:
+                await outer.commit()
+            except DISCONNECTED as error:
+                # Before COMMIT a broken connection leaves nothing written; during it, nobody can tell.
+                raise CommitOutcomeUnknown("the connection broke during COMMIT") from error
         finally:
             ENGINE.current_transaction.reset(token)
     finally:

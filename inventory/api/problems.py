@@ -9,11 +9,15 @@ import asyncpg
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.plugins.problem_details import ProblemDetailsConfig, ProblemDetailsException, ProblemDetailsPlugin
 
+from inventory.db import DISCONNECTED, CommitOutcomeUnknown
 from inventory.domain.errors import InventoryError
 
 log = logging.getLogger("inventory")
 
 PROBLEM_BASE = "https://meso-inventory.example/problems/"
+# Set on a problem the retry middleware may answer by running the request once more; it never leaves the app.
+RETRY_SAFE_HEADER = "x-inventory-retry-safe"
+RETRY_AFTER_SECONDS = "1"
 
 _HTTP_CODES = {
     400: "bad_request",
@@ -87,7 +91,9 @@ def from_database(error: asyncpg.PostgresError) -> ProblemDetailsException:
     if isinstance(error, asyncpg.CheckViolationError | asyncpg.DataError):
         return _problem(422, "validation_error", "Invalid request", "A value is out of the allowed range.")
     if isinstance(error, asyncpg.LockNotAvailableError | asyncpg.QueryCanceledError):
-        return _problem(503, "busy", "Busy", "The records are busy; try again in a moment.")
+        return _problem(
+            503, "busy", "Busy", "The records are busy; try again in a moment.", headers={"Retry-After": "1"}
+        )
     if isinstance(error, asyncpg.SerializationError | asyncpg.DeadlockDetectedError):
         return _problem(409, "concurrent_update", "Conflict", "A concurrent change interfered; try again.")
     log.exception("database error", exc_info=error)
@@ -97,7 +103,37 @@ def from_database(error: asyncpg.PostgresError) -> ProblemDetailsException:
 def from_connection(error: Exception) -> ProblemDetailsException:
     """The database is unreachable."""
     log.warning("database unreachable: %s", error)
-    return _problem(503, "unavailable", "Service unavailable", "The database is not reachable; try again shortly.")
+    return _problem(
+        503,
+        "unavailable",
+        "Service unavailable",
+        "The database is not reachable; try again shortly.",
+        headers={"Retry-After": RETRY_AFTER_SECONDS},
+    )
+
+
+def from_disconnect(error: Exception) -> ProblemDetailsException:
+    """The database connection broke before anything was committed: safe to run again, else 503 busy."""
+    log.warning("database connection lost: %s: %s", type(error).__name__, error)
+    return _problem(
+        503,
+        "busy",
+        "Busy",
+        "The database connection was interrupted; nothing was written. Try again in a moment.",
+        headers={"Retry-After": RETRY_AFTER_SECONDS, RETRY_SAFE_HEADER: "1"},
+    )
+
+
+def from_commit_unknown(error: CommitOutcomeUnknown) -> ProblemDetailsException:
+    """The connection broke during COMMIT: retry with the same Idempotency-Key to learn the outcome."""
+    log.warning("database connection lost during COMMIT: %s", error.__cause__)
+    return _problem(
+        503,
+        "busy",
+        "Busy",
+        "The database connection was interrupted while saving; retry with the same Idempotency-Key.",
+        headers={"Retry-After": RETRY_AFTER_SECONDS},
+    )
 
 
 def from_unexpected(error: Exception) -> ProblemDetailsException:
@@ -116,8 +152,8 @@ def plugin() -> ProblemDetailsPlugin:
                 HTTPException: from_http,
                 UnicodeDecodeError: from_encoding,
                 asyncpg.PostgresError: from_database,
-                asyncpg.InterfaceError: from_connection,
-                ConnectionError: from_connection,
+                **dict.fromkeys(DISCONNECTED, from_disconnect),
+                CommitOutcomeUnknown: from_commit_unknown,
                 OSError: from_connection,
                 TimeoutError: from_connection,
                 Exception: from_unexpected,
