@@ -30,7 +30,7 @@ _COMMON = {
     "404": "Not found (problem `code`: not_found, product_unknown, ...)",
     "409": "Conflicts with the current state (problem `code` names the rule)",
     "422": "Invalid content (problem `code`: validation_error, gtin_invalid, barcode_invalid, ...)",
-    "503": "The database is unreachable or busy",
+    "503": "The database is unreachable or busy (problem `code`: busy, unavailable); see Retry-After",
 }
 _AUTH = {
     "401": "Missing, bad, expired or revoked bearer token",
@@ -95,7 +95,10 @@ def document_problems(app: Litestar) -> None:
         wanted = dict(_COMMON) if path in _OPEN else {**_COMMON, **_AUTH}
         if path == "/api/auth/token":
             wanted["401"] = "Wrong e-mail or password (problem `code`: invalid_credentials)"
-            wanted["429"] = "Too many failed sign-in attempts for this e-mail (problem `code`: too_many_attempts)"
+            wanted["429"] = (
+                "Too many failed sign-in attempts for this e-mail from this address, or from this address"
+                " (problem `code`: too_many_attempts); Retry-After says when to try again"
+            )
         for operation in (item.get, item.put, item.post, item.patch, item.delete):
             if operation is None:
                 continue
