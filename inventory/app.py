@@ -9,15 +9,21 @@ from typing import Any
 from litestar import Litestar
 from litestar.config.compression import CompressionConfig
 from litestar.datastructures import State
+from litestar.middleware.base import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import SwaggerRenderPlugin
 
 from inventory import db
 from inventory.api import problems, routes_core, routes_ops
+from inventory.api.docs import assets_router, swagger_plugin
+from inventory.api.headers import security_headers
+from inventory.api.json_depth import json_depth_middleware
 from inventory.api.openapi import document_problems
+from inventory.api.retry import retry_middleware
 from inventory.api.security import auth_middleware, openapi_components
 from inventory.config import Settings, get_settings
 from inventory.services import labels as labels_service
+
+MAX_BODY = 1_000_000
 
 
 def _route_handlers() -> list[Any]:
@@ -28,6 +34,7 @@ def _route_handlers() -> list[Any]:
         routes_ops.health,
         routes_ops.ready,
         routes_ops.docs,
+        assets_router(),
         routes_ops.home,
         routes_core.AuthController,
         routes_core.UserController,
@@ -72,8 +79,15 @@ def create_app(settings: Settings | None = None, *, manage_pool: bool = True) ->
     app = Litestar(
         route_handlers=_route_handlers(),
         lifespan=[pool_lifespan, jobs_lifespan],
-        middleware=[auth_middleware()],
+        # The depth guard comes first: it must see every body before anything decodes it.
+        # The retry sits outside authentication: the token check reads the database too.
+        middleware=[
+            DefineMiddleware(json_depth_middleware, max_body=MAX_BODY),
+            DefineMiddleware(retry_middleware, max_body=MAX_BODY),
+            auth_middleware(),
+        ],
         plugins=[problems.plugin()],
+        before_send=[security_headers],
         state=State({"settings": settings}),
         compression_config=CompressionConfig(backend="gzip", minimum_size=2048, gzip_compress_level=5),
         openapi_config=OpenAPIConfig(
@@ -83,9 +97,9 @@ def create_app(settings: Settings | None = None, *, manage_pool: bool = True) ->
             components=openapi_components(),
             security=[{"BearerToken": []}],
             path="/schema",
-            render_plugins=[SwaggerRenderPlugin(path="/swagger")],
+            render_plugins=[swagger_plugin()],
         ),
-        request_max_body_size=1_000_000,
+        request_max_body_size=MAX_BODY,
         debug=False,
     )
     document_problems(app)

@@ -27,7 +27,8 @@ class Settings:
     token_ttl_seconds: int = 8 * 3600
     pool_min_size: int = 2
     pool_max_size: int = 20
-    login_max_failures: int = 5
+    login_max_failures: int = 5  # per e-mail and client address, within the window
+    login_max_failures_per_address: int = 20  # per client address, across e-mails
     login_window_seconds: int = 15 * 60
     timezone: str = DEFAULT_TIMEZONE
     digest_hour: int = 7
@@ -60,6 +61,9 @@ class Settings:
             token_ttl_seconds=int(os.environ.get("INVENTORY_TOKEN_TTL_SECONDS", 8 * 3600)),
             pool_min_size=int(os.environ.get("INVENTORY_POOL_MIN", 2)),
             pool_max_size=int(os.environ.get("INVENTORY_POOL_MAX", 20)),
+            login_max_failures=int(os.environ.get("INVENTORY_LOGIN_MAX_FAILURES", 5)),
+            login_max_failures_per_address=int(os.environ.get("INVENTORY_LOGIN_MAX_FAILURES_PER_ADDRESS", 20)),
+            login_window_seconds=int(os.environ.get("INVENTORY_LOGIN_WINDOW_SECONDS", 15 * 60)),
         )
 
 

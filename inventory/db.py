@@ -19,7 +19,7 @@ from inventory import clock
 
 T = TypeVar("T")
 
-__all__ = ["Connection", "connection", "now", "transaction", "with_retries"]
+__all__ = ["DISCONNECTED", "CommitOutcomeUnknown", "Connection", "connection", "now", "transaction", "with_retries"]
 
 # The Python clock's instant when the current transaction began: what SQL's now() would say, from our clock.
 _began: ContextVar[datetime | None] = ContextVar("inventory_transaction_began", default=None)
@@ -27,6 +27,22 @@ _began: ContextVar[datetime | None] = ContextVar("inventory_transaction_began", 
 
 # Errors after which the whole transaction may be retried from the start, outside its scope.
 RETRYABLE = (asyncpg.SerializationError, asyncpg.DeadlockDetectedError)
+
+# The connection broke under a statement: the backend was terminated (pg_terminate_backend, a restart), the
+# socket closed, or asyncpg's protocol was left mid-operation ("cannot switch to state 12").
+DISCONNECTED: tuple[type[BaseException], ...] = (
+    asyncpg.PostgresConnectionError,
+    asyncpg.AdminShutdownError,
+    asyncpg.CrashShutdownError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.InterfaceError,
+    asyncpg.InternalClientError,
+    ConnectionError,
+)
+
+
+class CommitOutcomeUnknown(Exception):
+    """The connection broke during COMMIT: the write may or may not have happened, so it must not be re-run."""
 
 
 class InventoryEngine(PostgresEngine):
@@ -144,8 +160,19 @@ async def _transaction() -> AsyncIterator[Connection]:
         shim.connection = connection  # Piccolo queries inside this block run on our connection
         token = ENGINE.current_transaction.set(shim)
         try:
-            async with connection.transaction():
+            outer = connection.transaction()
+            await outer.start()
+            try:
                 yield connection
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    await outer.rollback()
+                raise
+            try:
+                await outer.commit()
+            except DISCONNECTED as error:
+                # Before COMMIT a broken connection leaves nothing written; during it, nobody can tell.
+                raise CommitOutcomeUnknown("the connection broke during COMMIT") from error
         finally:
             ENGINE.current_transaction.reset(token)
     finally:

@@ -29,6 +29,8 @@ class AppUser(Table, tablename="app_user"):
     role = Varchar(length=16)
     active = Boolean(default=True)
     created_at = Timestamptz()
+    # Tokens issued before this moment are refused: set by a password reset and by deactivation.
+    tokens_valid_after = Timestamptz(null=True, default=None)
 
 
 class LoginAttempt(Table):
@@ -38,6 +40,8 @@ class LoginAttempt(Table):
     email = Varchar(length=254, index=True)
     succeeded = Boolean(default=False)
     attempted_at = Timestamptz()
+    # The client's network address; null for attempts of unknown origin (recorded before it was kept).
+    client = Varchar(length=64, null=True, default=None)
 
 
 class RevokedToken(Table):

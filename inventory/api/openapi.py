@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import msgspec
 from litestar import Litestar
 from litestar.openapi.spec import OpenAPIMediaType, OpenAPIResponse, Reference, Schema
 from litestar.openapi.spec.enums import OpenAPIType
@@ -29,7 +30,7 @@ _COMMON = {
     "404": "Not found (problem `code`: not_found, product_unknown, ...)",
     "409": "Conflicts with the current state (problem `code` names the rule)",
     "422": "Invalid content (problem `code`: validation_error, gtin_invalid, barcode_invalid, ...)",
-    "503": "The database is unreachable or busy",
+    "503": "The database is unreachable or busy (problem `code`: busy, unavailable); see Retry-After",
 }
 _AUTH = {
     "401": "Missing, bad, expired or revoked bearer token",
@@ -37,20 +38,67 @@ _AUTH = {
 }
 
 
+def _strict_structs() -> set[str]:
+    """Names of the msgspec structs that refuse unknown fields (Litestar names components after them)."""
+    found: set[str] = set()
+    pending: list[type[msgspec.Struct]] = [msgspec.Struct]
+    while pending:
+        cls = pending.pop()
+        pending.extend(cls.__subclasses__())
+        if cls.__struct_config__.forbid_unknown_fields:
+            found.add(cls.__name__)
+    return found
+
+
+def _whole_bounds(schema: Schema | Reference | None) -> None:
+    """Integer bounds as whole numbers (Litestar writes 2147483647.0), through nested schemas."""
+    if not isinstance(schema, Schema):
+        return
+    if schema.type == OpenAPIType.INTEGER:
+        for name in ("minimum", "maximum"):
+            value = getattr(schema, name)
+            if isinstance(value, float) and value.is_integer():
+                setattr(schema, name, int(value))
+    for child in (*(schema.one_of or ()), *(schema.any_of or ()), *(schema.all_of or ()), schema.items):
+        _whole_bounds(child)
+    for child in (schema.properties or {}).values():
+        _whole_bounds(child)
+
+
 def document_problems(app: Litestar) -> None:
-    """Add the problem responses to every operation of the app's OpenAPI document (before it is served)."""
+    """Complete the app's OpenAPI document before it is served.
+
+    Every operation lists its problem responses; the open routes say `security: []` (the document's default
+    asks for the bearer token); bodies that refuse unknown fields say `additionalProperties: false`.
+    """
     document = app.openapi_schema
     if document.components.schemas is None:
         document.components.schemas = {}
+    strict = _strict_structs()
+    for name, schema in document.components.schemas.items():
+        if isinstance(schema, Schema) and name in strict:
+            schema.additional_properties = False
+        _whole_bounds(schema)
     document.components.schemas["Problem"] = PROBLEM_SCHEMA
     content = {PROBLEM_MEDIA_TYPE: OpenAPIMediaType(schema=Reference(ref="#/components/schemas/Problem"))}
     for path, item in (document.paths or {}).items():
+        if path in _OPEN:
+            for operation in (item.get, item.put, item.post, item.patch, item.delete):
+                if operation is not None:
+                    operation.security = []
+        for operation in (item.get, item.put, item.post, item.patch, item.delete):
+            for parameter in (operation.parameters or []) if operation is not None else []:
+                if not isinstance(parameter, Reference):
+                    _whole_bounds(parameter.schema)
         if not path.startswith("/api"):
             continue
         wanted = dict(_COMMON) if path in _OPEN else {**_COMMON, **_AUTH}
         if path == "/api/auth/token":
             wanted["401"] = "Wrong e-mail or password (problem `code`: invalid_credentials)"
-            wanted["429"] = "Too many failed sign-in attempts for this e-mail (problem `code`: too_many_attempts)"
+            wanted["429"] = (
+                "Too many failed sign-in attempts for this e-mail from this address, or from this address"
+                " (problem `code`: too_many_attempts); Retry-After says when to try again"
+            )
         for operation in (item.get, item.put, item.post, item.patch, item.delete):
             if operation is None:
                 continue

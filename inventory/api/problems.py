@@ -9,11 +9,15 @@ import asyncpg
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.plugins.problem_details import ProblemDetailsConfig, ProblemDetailsException, ProblemDetailsPlugin
 
+from inventory.db import DISCONNECTED, CommitOutcomeUnknown
 from inventory.domain.errors import InventoryError
 
 log = logging.getLogger("inventory")
 
 PROBLEM_BASE = "https://meso-inventory.example/problems/"
+# Set on a problem the retry middleware may answer by running the request once more; it never leaves the app.
+RETRY_SAFE_HEADER = "x-inventory-retry-safe"
+RETRY_AFTER_SECONDS = "1"
 
 _HTTP_CODES = {
     400: "bad_request",
@@ -31,24 +35,32 @@ _HTTP_CODES = {
 }
 
 
-def _problem(status: int, code: str, title: str, detail: str, **extra: Any) -> ProblemDetailsException:
+def _problem(
+    status: int, code: str, title: str, detail: str, *, headers: dict[str, str] | None = None, **extra: Any
+) -> ProblemDetailsException:
     return ProblemDetailsException(
         status_code=status,
         type_=PROBLEM_BASE + code,
         title=title,
         detail=detail,
+        headers=headers,
         extra={"code": code, **extra},
     )
 
 
 def from_domain(error: InventoryError) -> ProblemDetailsException:
-    """A domain refusal."""
-    return _problem(error.status, error.code, error.title, error.detail, **error.extra)
+    """A domain refusal; one that says when to retry carries Retry-After (seconds)."""
+    retry_after = error.extra.get("retry_after")
+    headers = {"Retry-After": str(retry_after)} if isinstance(retry_after, int) else None
+    return _problem(error.status, error.code, error.title, error.detail, headers=headers, **error.extra)
 
 
 def from_validation(error: ValidationException) -> ProblemDetailsException:
-    """Malformed JSON, wrong types, missing fields, out-of-range values: 422."""
+    """Malformed JSON, wrong types, missing fields, out-of-range values: 422; an impossible path id: 404."""
     errors = error.extra if isinstance(error.extra, list) else []
+    if errors and all(isinstance(e, dict) and e.get("source") == "path" for e in errors):
+        # An id outside 1..2147483647 names nothing that can exist: the resource is not found.
+        return _problem(404, "not_found", "Not found", "No such resource.", errors=errors)
     detail = "; ".join(
         str(e.get("message", "")) + (f" ({e.get('key')})" if e.get("key") else "")
         for e in errors
@@ -61,7 +73,8 @@ def from_http(error: HTTPException) -> ProblemDetailsException:
     """Framework errors: unknown route, wrong method, and so on."""
     status = error.status_code
     code = _HTTP_CODES.get(status, "error")
-    return _problem(status, code, code.replace("_", " ").capitalize(), str(error.detail))
+    # The framework's own headers carry meaning: `Allow` on a 405 names the methods the route has.
+    return _problem(status, code, code.replace("_", " ").capitalize(), str(error.detail), headers=error.headers)
 
 
 def from_encoding(error: UnicodeDecodeError) -> ProblemDetailsException:
@@ -78,7 +91,9 @@ def from_database(error: asyncpg.PostgresError) -> ProblemDetailsException:
     if isinstance(error, asyncpg.CheckViolationError | asyncpg.DataError):
         return _problem(422, "validation_error", "Invalid request", "A value is out of the allowed range.")
     if isinstance(error, asyncpg.LockNotAvailableError | asyncpg.QueryCanceledError):
-        return _problem(503, "busy", "Busy", "The records are busy; try again in a moment.")
+        return _problem(
+            503, "busy", "Busy", "The records are busy; try again in a moment.", headers={"Retry-After": "1"}
+        )
     if isinstance(error, asyncpg.SerializationError | asyncpg.DeadlockDetectedError):
         return _problem(409, "concurrent_update", "Conflict", "A concurrent change interfered; try again.")
     log.exception("database error", exc_info=error)
@@ -88,7 +103,37 @@ def from_database(error: asyncpg.PostgresError) -> ProblemDetailsException:
 def from_connection(error: Exception) -> ProblemDetailsException:
     """The database is unreachable."""
     log.warning("database unreachable: %s", error)
-    return _problem(503, "unavailable", "Service unavailable", "The database is not reachable; try again shortly.")
+    return _problem(
+        503,
+        "unavailable",
+        "Service unavailable",
+        "The database is not reachable; try again shortly.",
+        headers={"Retry-After": RETRY_AFTER_SECONDS},
+    )
+
+
+def from_disconnect(error: Exception) -> ProblemDetailsException:
+    """The database connection broke before anything was committed: safe to run again, else 503 busy."""
+    log.warning("database connection lost: %s: %s", type(error).__name__, error)
+    return _problem(
+        503,
+        "busy",
+        "Busy",
+        "The database connection was interrupted; nothing was written. Try again in a moment.",
+        headers={"Retry-After": RETRY_AFTER_SECONDS, RETRY_SAFE_HEADER: "1"},
+    )
+
+
+def from_commit_unknown(error: CommitOutcomeUnknown) -> ProblemDetailsException:
+    """The connection broke during COMMIT: retry with the same Idempotency-Key to learn the outcome."""
+    log.warning("database connection lost during COMMIT: %s", error.__cause__)
+    return _problem(
+        503,
+        "busy",
+        "Busy",
+        "The database connection was interrupted while saving; retry with the same Idempotency-Key.",
+        headers={"Retry-After": RETRY_AFTER_SECONDS},
+    )
 
 
 def from_unexpected(error: Exception) -> ProblemDetailsException:
@@ -107,8 +152,8 @@ def plugin() -> ProblemDetailsPlugin:
                 HTTPException: from_http,
                 UnicodeDecodeError: from_encoding,
                 asyncpg.PostgresError: from_database,
-                asyncpg.InterfaceError: from_connection,
-                ConnectionError: from_connection,
+                **dict.fromkeys(DISCONNECTED, from_disconnect),
+                CommitOutcomeUnknown: from_commit_unknown,
                 OSError: from_connection,
                 TimeoutError: from_connection,
                 Exception: from_unexpected,

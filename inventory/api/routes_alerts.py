@@ -6,16 +6,13 @@ from datetime import date, datetime
 from typing import Annotated, Any
 
 from litestar import Controller, get, post
-from litestar.params import FromPath, QueryParameter
+from litestar.params import QueryParameter
 from msgspec import Meta, Struct
 
 from inventory.api import schemas as s
-from inventory.api.params import ActorRequest, OptId
+from inventory.api.params import ActorRequest, OptId, PathId
 from inventory.api.security import manager
-from inventory.domain.errors import NotFound
 from inventory.services import alerts
-
-MAX_ID = 2_147_483_647
 
 
 class UserRefOut(Struct):
@@ -98,12 +95,6 @@ class DigestsOut(Struct):
     items: list[DigestOut]
 
 
-def _alert_id(alert_id: int) -> int:
-    if not 1 <= alert_id <= MAX_ID:
-        raise NotFound.of("reorder_alert", alert_id)
-    return alert_id
-
-
 class AlertsController(Controller):
     """Reorder and expiry alerts."""
 
@@ -127,14 +118,14 @@ class AlertsController(Controller):
         return ReorderAlertsOut(items=s.to(list[ReorderAlertOut], items))
 
     @get("/reorder/{alert_id:int}", operation_id="getReorderAlert")
-    async def get_reorder(self, alert_id: FromPath[int]) -> ReorderAlertOut:
+    async def get_reorder(self, alert_id: PathId) -> ReorderAlertOut:
         """One reorder alert."""
-        return s.to(ReorderAlertOut, await alerts.get_reorder(_alert_id(alert_id)))
+        return s.to(ReorderAlertOut, await alerts.get_reorder(alert_id))
 
     @post("/reorder/{alert_id:int}/acknowledge", operation_id="acknowledgeReorderAlert", status_code=200)
-    async def acknowledge(self, request: ActorRequest, alert_id: FromPath[int]) -> ReorderAlertOut:
+    async def acknowledge(self, request: ActorRequest, alert_id: PathId) -> ReorderAlertOut:
         """Mark an open alert as seen; it stays open until stock recovers. Repeating it changes nothing."""
-        alert = await alerts.acknowledge(actor=request.user, alert_id=_alert_id(alert_id))
+        alert = await alerts.acknowledge(actor=request.user, alert_id=alert_id)
         return s.to(ReorderAlertOut, alert)
 
     @get("/expiry", operation_id="listExpiryAlerts")

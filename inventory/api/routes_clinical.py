@@ -7,11 +7,11 @@ from typing import Annotated, Any, Literal
 
 from litestar import Controller, Response, get, post
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.params import JSONBody, QueryParameter
 from msgspec import Meta, Struct
 
 from inventory.api.idempotent import IdempotencyKey, respond
-from inventory.api.params import ActorRequest, OptId
+from inventory.api.params import ActorRequest, OptId, PathId
 from inventory.api.schemas import Id, Name, ShortText, to
 from inventory.api.security import staff
 from inventory.services import clinical, scanning
@@ -227,7 +227,7 @@ class ClinicalController(Controller):
         return to(list[ClientOut], clients)
 
     @get("/clients/{client_id:int}", operation_id="getClient")
-    async def get_client(self, request: ActorRequest, client_id: FromPath[int]) -> ClientOut:
+    async def get_client(self, request: ActorRequest, client_id: PathId) -> ClientOut:
         """One client."""
         return to(ClientOut, await clinical.get_client(actor=request.user, client_id=client_id))
 
@@ -266,12 +266,12 @@ class ClinicalController(Controller):
         return to(list[SessionOut], sessions)
 
     @get("/sessions/{session_id:int}", operation_id="getSession")
-    async def get_session(self, session_id: FromPath[int]) -> SessionDetailOut:
+    async def get_session(self, session_id: PathId) -> SessionDetailOut:
         """A session with its recorded uses."""
         return to(SessionDetailOut, await clinical.get_session(session_id=session_id))
 
     @post("/sessions/{session_id:int}/close", operation_id="closeSession", status_code=200)
-    async def close_session(self, request: ActorRequest, session_id: FromPath[int]) -> SessionOut:
+    async def close_session(self, request: ActorRequest, session_id: PathId) -> SessionOut:
         """Close a session; later scans are refused."""
         return to(SessionOut, await clinical.close_session(actor=request.user, session_id=session_id))
 
@@ -291,7 +291,7 @@ class ClinicalController(Controller):
         return to(CourseOut, course)
 
     @get("/courses/{course_id:int}", operation_id="getCourse")
-    async def get_course(self, course_id: FromPath[int]) -> CourseOut:
+    async def get_course(self, course_id: PathId) -> CourseOut:
         """A course with its planned sessions."""
         return to(CourseOut, await clinical.get_course(course_id=course_id))
 
@@ -299,7 +299,7 @@ class ClinicalController(Controller):
     async def scan(
         self,
         request: ActorRequest,
-        session_id: FromPath[int],
+        session_id: PathId,
         data: JSONBody[ScanIn],
         idempotency_key: IdempotencyKey = None,
     ) -> Response[bytes]:
@@ -323,7 +323,7 @@ class ClinicalController(Controller):
     async def void(
         self,
         request: ActorRequest,
-        usage_id: FromPath[int],
+        usage_id: PathId,
         data: JSONBody[VoidIn],
         idempotency_key: IdempotencyKey = None,
     ) -> Response[bytes]:

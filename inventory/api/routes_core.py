@@ -6,11 +6,11 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, patch, post, put
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.params import FromQuery, JSONBody, QueryParameter
 
 from inventory.api import schemas as s
 from inventory.api.idempotent import IdempotencyKey, respond
-from inventory.api.params import ActorRequest, Limit, Offset, OptId
+from inventory.api.params import ActorRequest, Limit, Offset, OptId, PathId
 from inventory.api.security import admin, manager, staff
 from inventory.services import audit_log, auth, catalog, receiving, stock
 
@@ -28,7 +28,11 @@ class AuthController(Controller):
     async def token(self, request: Request[Any, Any, Any], data: JSONBody[s.TokenIn]) -> s.TokenOut:
         """Exchange e-mail and password for a bearer token."""
         result = await auth.issue_token(
-            settings=request.app.state.settings, email=data.email.strip(), password=data.password
+            settings=request.app.state.settings,
+            email=data.email.strip(),
+            password=data.password,
+            # The peer as the server sees it; behind a proxy, run uvicorn with --proxy-headers for the real one.
+            client=request.client.host if request.client else None,
         )
         return s.to(s.TokenOut, result)
 
@@ -55,8 +59,19 @@ class UserController(Controller):
 
     @get("/", operation_id="listUsers")
     async def list_users(self) -> list[s.UserOut]:
-        """All users."""
+        """All users, with their role and whether they are active."""
         return s.to(list[s.UserOut], await auth.list_users())
+
+    @patch("/{user_id:int}", operation_id="updateUser")
+    async def update(self, request: ActorRequest, user_id: PathId, data: JSONBody[s.UserPatchIn]) -> s.UserOut:
+        """Change a user's role or deactivate (or reactivate) them; a deactivated user's tokens stop at once."""
+        user = await auth.update_user(actor=request.user, user_id=user_id, role=data.role, active=data.active)
+        return s.to(s.UserOut, user)
+
+    @post("/{user_id:int}/password", operation_id="resetUserPassword", status_code=204)
+    async def reset_password(self, request: ActorRequest, user_id: PathId, data: JSONBody[s.PasswordIn]) -> None:
+        """Set a user's password; the user's existing tokens stop working."""
+        await auth.reset_password(actor=request.user, user_id=user_id, password=data.password)
 
 
 class CatalogController(Controller):
@@ -103,7 +118,7 @@ class CatalogController(Controller):
         return s.to(list[s.ProductOut], products)
 
     @get("/products/{product_id:int}", operation_id="getProduct")
-    async def get_product(self, product_id: FromPath[int]) -> s.ProductOut:
+    async def get_product(self, product_id: PathId) -> s.ProductOut:
         """One product."""
         return s.to(s.ProductOut, await catalog.get_product(product_id))
 
@@ -115,7 +130,7 @@ class CatalogController(Controller):
 
     @patch("/locations/{location_id:int}", operation_id="updateLocation", guards=[manager])
     async def update_location(
-        self, request: ActorRequest, location_id: FromPath[int], data: JSONBody[s.LocationPatch]
+        self, request: ActorRequest, location_id: PathId, data: JSONBody[s.LocationPatch]
     ) -> s.LocationOut:
         """Rename a location or change its time zone."""
         location = await catalog.update_location(
@@ -130,7 +145,7 @@ class CatalogController(Controller):
 
     @put("/locations/{location_id:int}/rules/{product_id:int}", operation_id="setStockRule", guards=[manager])
     async def set_rule(
-        self, request: ActorRequest, location_id: FromPath[int], product_id: FromPath[int], data: JSONBody[s.RuleIn]
+        self, request: ActorRequest, location_id: PathId, product_id: PathId, data: JSONBody[s.RuleIn]
     ) -> s.RuleOut:
         """Set the reorder point, par level and lead time of a product at a location."""
         rule = await catalog.set_rule(
@@ -213,7 +228,7 @@ class StockController(Controller):
         return s.to(list[s.LotOut], lots)
 
     @get("/lots/{lot_id:int}", operation_id="getLot")
-    async def get_lot(self, lot_id: FromPath[int]) -> s.LotDetailOut:
+    async def get_lot(self, lot_id: PathId) -> s.LotDetailOut:
         """One lot with its stock per location."""
         return s.to(s.LotDetailOut, await stock.get_lot(lot_id))
 

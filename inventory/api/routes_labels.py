@@ -15,9 +15,10 @@ from litestar.openapi.spec import (
     Operation,
     Schema,
 )
-from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.params import JSONBody, QueryParameter
 from msgspec import Meta, Struct
 
+from inventory.api.params import PathId
 from inventory.api.schemas import Id
 from inventory.api.security import staff
 from inventory.services import labels
@@ -104,11 +105,8 @@ def _respond(rendered: labels.Rendered, disposition: str) -> Response[bytes]:
     return Response(
         content=rendered.content,
         media_type=rendered.media_type,
-        headers={
-            "Content-Disposition": f'{disposition}; filename="{rendered.filename}"',
-            "Cache-Control": "private, no-cache",
-            "X-Content-Type-Options": "nosniff",
-        },
+        # Cache-Control and X-Content-Type-Options come with every /api response (api/headers.py).
+        headers={"Content-Disposition": f'{disposition}; filename="{rendered.filename}"'},
     )
 
 
@@ -132,7 +130,7 @@ class LabelController(Controller):
     )
     async def label(
         self,
-        lot_id: FromPath[int],
+        lot_id: PathId,
         fmt: Annotated[
             LabelFormat,
             QueryParameter(name="format", description="Output format; the Content-Type follows it."),

@@ -7,12 +7,12 @@ from typing import Annotated, Any, Literal
 
 from litestar import Controller, Response, get, patch, post
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.params import JSONBody, QueryParameter
 from msgspec import Meta, Struct
 
 from inventory.api import schemas as s
 from inventory.api.idempotent import IdempotencyKey, respond
-from inventory.api.params import ActorRequest
+from inventory.api.params import ActorRequest, PathId
 from inventory.api.security import manager
 from inventory.services import recalls, trace
 
@@ -300,7 +300,7 @@ class TraceController(Controller):
         return s.to(TraceOut, result)
 
     @get("/clients/{client_id:int}/history", operation_id="getClientHistory")
-    async def client_history(self, request: ActorRequest, client_id: FromPath[int]) -> HistoryOut:
+    async def client_history(self, request: ActorRequest, client_id: PathId) -> HistoryOut:
         """Every lot used on a client (for adverse reactions)."""
         result = await trace.client_history(actor=request.user, client_id=client_id)
         return s.to(HistoryOut, result)
@@ -362,7 +362,7 @@ class RecallController(Controller):
         return s.Page(items=s.to(list[RecallSummaryOut], items))
 
     @get("/{recall_id:int}", operation_id="getRecall")
-    async def get_recall(self, request: ActorRequest, recall_id: FromPath[int]) -> RecallOut:
+    async def get_recall(self, request: ActorRequest, recall_id: PathId) -> RecallOut:
         """A case with its lots, clients, contact status and report counts."""
         return s.to(RecallOut, await recalls.get_recall(actor=request.user, recall_id=recall_id))
 
@@ -372,7 +372,7 @@ class RecallController(Controller):
         media_type="text/csv",
         responses={200: ResponseSpec(str, description="One row per affected client.", media_type="text/csv")},
     )
-    async def clients_csv(self, request: ActorRequest, recall_id: FromPath[int]) -> Response[str]:
+    async def clients_csv(self, request: ActorRequest, recall_id: PathId) -> Response[str]:
         """Affected clients as CSV: name, contacts, session dates, lots and quantities."""
         content = await recalls.clients_csv(actor=request.user, recall_id=recall_id)
         return Response(
@@ -386,14 +386,14 @@ class RecallController(Controller):
 
     @patch("/{recall_id:int}/clients/{client_id:int}", operation_id="updateRecallClient")
     async def update_client(
-        self, request: ActorRequest, recall_id: FromPath[int], client_id: FromPath[int], data: JSONBody[ContactIn]
+        self, request: ActorRequest, recall_id: PathId, client_id: PathId, data: JSONBody[ContactIn]
     ) -> RecallClientOut:
         """Record contact with a client: to_contact → contacted → acknowledged | unreachable."""
         return await _set_contact_status(request, recall_id, client_id, data)
 
     @post("/{recall_id:int}/clients/{client_id:int}", operation_id="updateRecallClientByPost", status_code=200)
     async def update_client_post(
-        self, request: ActorRequest, recall_id: FromPath[int], client_id: FromPath[int], data: JSONBody[ContactIn]
+        self, request: ActorRequest, recall_id: PathId, client_id: PathId, data: JSONBody[ContactIn]
     ) -> RecallClientOut:
         """The same as PATCH, for clients that cannot send PATCH."""
         return await _set_contact_status(request, recall_id, client_id, data)
@@ -402,7 +402,7 @@ class RecallController(Controller):
     async def close(
         self,
         request: ActorRequest,
-        recall_id: FromPath[int],
+        recall_id: PathId,
         data: JSONBody[CloseIn | None] = None,
     ) -> RecallOut:
         """Close the case; its report keeps the counts."""
@@ -428,7 +428,7 @@ class QuarantineController(Controller):
     async def quarantine(
         self,
         request: ActorRequest,
-        lot_id: FromPath[int],
+        lot_id: PathId,
         data: JSONBody[ReasonIn],
         idempotency_key: IdempotencyKey = None,
     ) -> Response[bytes]:
@@ -445,7 +445,7 @@ class QuarantineController(Controller):
     async def release(
         self,
         request: ActorRequest,
-        lot_id: FromPath[int],
+        lot_id: PathId,
         data: JSONBody[ReasonIn],
         idempotency_key: IdempotencyKey = None,
     ) -> Response[bytes]:

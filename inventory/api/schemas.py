@@ -55,6 +55,19 @@ class UserIn(Struct, forbid_unknown_fields=True):
     full_name: ShortText = ""
 
 
+class UserPatchIn(Struct, forbid_unknown_fields=True):
+    """A change to a user: role, active, or both."""
+
+    role: Literal["staff", "manager", "admin"] | None = None
+    active: bool | None = None
+
+
+class PasswordIn(Struct, forbid_unknown_fields=True):
+    """A new password, set by an admin."""
+
+    password: Annotated[str, Meta(min_length=1, max_length=1024)]
+
+
 class UserOut(Struct):
     """A user (never the password hash)."""
 

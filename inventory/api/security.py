@@ -35,7 +35,7 @@ def auth_middleware() -> DefineMiddleware:
     """The middleware, applied to /api except the token route."""
     return DefineMiddleware(
         BearerAuthMiddleware,
-        exclude=["^/$", "^/health$", "^/ready$", "^/api/auth/token$", "^/docs$", "^/schema", "^/ui(/|$)"],
+        exclude=["^/$", "^/health$", "^/ready$", "^/api/auth/token$", "^/docs(/|$)", "^/schema", "^/ui(/|$)"],
     )
 
 

@@ -1,11 +1,13 @@
 """The one exception tree of the service; the API maps it to RFC 9457 problem details in one place.
 
 InventoryError                      400 bad_request
+├── JsonTooDeep                     400 json_too_deep
 ├── Unauthorized                    401 unauthorized
 ├── Forbidden                       403 forbidden
 ├── NotFound                        404 not_found (product_unknown, …)
 ├── Conflict                        409 duplicate, lot_expired, insufficient_stock, …
 ├── Unprocessable                   422 validation_error, gtin_invalid, barcode_invalid, …
+│   └── DateOutOfRange              422 date_out_of_range
 └── TooManyRequests                 429 too_many_attempts
 
 (Database outages are not domain refusals: the API maps driver errors to 503 itself.)
@@ -29,6 +31,13 @@ class InventoryError(Exception):
         if code is not None:
             self.code = code
         self.extra: dict[str, Any] = extra
+
+
+class JsonTooDeep(InventoryError):
+    """A request body nests arrays or objects deeper than the service decodes."""
+
+    code = "json_too_deep"
+    title = "JSON nested too deeply"
 
 
 class Unauthorized(InventoryError):
@@ -104,3 +113,10 @@ class GtinInvalid(Unprocessable):
 
     code = "gtin_invalid"
     title = "GTIN invalid"
+
+
+class DateOutOfRange(Unprocessable):
+    """A date from input lies outside the range the service plans with (date arithmetic would overflow)."""
+
+    code = "date_out_of_range"
+    title = "Date out of range"

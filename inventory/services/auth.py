@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -13,7 +14,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from inventory import db
 from inventory.config import Settings
-from inventory.domain.errors import Conflict, TooManyRequests, Unauthorized, Unprocessable
+from inventory.domain import credentials
+from inventory.domain.errors import Conflict, Forbidden, NotFound, TooManyRequests, Unauthorized, Unprocessable
 from inventory.domain.models import ROLES, Actor
 from inventory.store import audit, users
 
@@ -21,34 +23,76 @@ _HASHER = PasswordHasher()
 # Verifying against this keeps the time of "no such user" equal to "wrong password".
 _DUMMY_HASH = _HASHER.hash("not-a-real-password")
 _ALGORITHM = "HS256"
-MIN_PASSWORD_LENGTH = 10
+MIN_PASSWORD_LENGTH = credentials.MIN_PASSWORD_LENGTH
 
 
 async def hash_password(password: str) -> str:
     """Argon2id hash of a password, computed off the event loop."""
-    return await asyncio.to_thread(_HASHER.hash, password)
+    return await asyncio.to_thread(_HASHER.hash, credentials.normalise_password(password))
 
 
 async def _verify(password_hash: str, password: str) -> bool:
-    def check() -> bool:
+    def check(candidate: str) -> bool:
         try:
-            return _HASHER.verify(password_hash, password)
+            return _HASHER.verify(password_hash, candidate)
         except (VerificationError, InvalidHashError):
             return False
 
-    return await asyncio.to_thread(check)
+    normal = credentials.normalise_password(password)
+    if await asyncio.to_thread(check, normal):
+        return True
+    # Hashes made before passwords were normalised hold the password as it was typed.
+    return normal != password and await asyncio.to_thread(check, password)
 
 
-async def issue_token(*, settings: Settings, email: str, password: str) -> dict[str, Any]:
-    """Check credentials and return a signed bearer token; raises Unauthorized or TooManyRequests."""
-    async with db.transaction() as conn:
-        await users.lock_email(conn, email)
-        failures = await users.count_recent_failures(conn, email, settings.login_window_seconds)
-        if failures >= settings.login_max_failures:
+def _limited(failures: list[float], limit: int) -> int | None:
+    """Seconds until the oldest of the `limit` newest failures leaves the window, or None when under the limit."""
+    if len(failures) < limit:
+        return None
+    return max(1, math.ceil(failures[limit - 1]))
+
+
+async def _check_limits(conn: db.Connection, settings: Settings, email: str, client: str | None) -> None:
+    """Refuse the attempt while this e-mail from this address, or this address at all, has failed too often.
+
+    Failures are counted per (e-mail, address), so an attacker elsewhere cannot lock the real user out,
+    and per address across e-mails, so one address cannot guess through the whole staff list.
+    """
+    window = settings.login_window_seconds
+    pair = _limited(
+        await users.pair_failures(conn, email, client, window, settings.login_max_failures),
+        settings.login_max_failures,
+    )
+    if pair is not None:
+        raise TooManyRequests(
+            "Too many failed sign-in attempts for this e-mail from here; try again later.",
+            code="too_many_attempts",
+            retry_after=pair,
+        )
+    if client is not None:
+        limit = settings.login_max_failures_per_address
+        address = _limited(await users.address_failures(conn, client, window, limit), limit)
+        if address is not None:
             raise TooManyRequests(
-                "Too many failed sign-in attempts; try again in a few minutes.", code="too_many_attempts"
+                "Too many failed sign-in attempts from this address; try again later.",
+                code="too_many_attempts",
+                retry_after=address,
             )
-        attempt_id = await users.claim_attempt(conn, email)
+
+
+async def issue_token(*, settings: Settings, email: str, password: str, client: str | None = None) -> dict[str, Any]:
+    """Check credentials and return a signed bearer token; raises Unauthorized or TooManyRequests.
+
+    `client` is the caller's network address (None: unknown, e.g. a command run on the server).
+    """
+    email = credentials.normalise_email(email.strip())
+    async with db.transaction() as conn:
+        # Address first, then e-mail, always in that order: parallel guesses queue and cannot deadlock.
+        if client is not None:
+            await users.lock_address(conn, client)
+        await users.lock_email(conn, email)
+        await _check_limits(conn, settings, email, client)
+        attempt_id = await users.claim_attempt(conn, email, client)
         user = await users.get_by_email(conn, email)
     ok = await _verify(user["password_hash"] if user else _DUMMY_HASH, password)
     ok = ok and user is not None and bool(user["active"])
@@ -63,7 +107,8 @@ async def issue_token(*, settings: Settings, email: str, password: str) -> dict[
         "sub": str(user["id"]),
         "role": user["role"],
         "jti": secrets.token_hex(16),
-        "iat": now,
+        # Sub-second, so that a sign-in just after a password reset is not taken for one before it.
+        "iat": now.timestamp(),
         "exp": now + timedelta(seconds=settings.token_ttl_seconds),
     }
     token = jwt.encode(claims, settings.secret_key, algorithm=_ALGORITHM)
@@ -87,8 +132,12 @@ async def authenticate(*, settings: Settings, token: str) -> Actor:
         user_id = int(claims["sub"])
     except (TypeError, ValueError) as error:
         raise Unauthorized("The bearer token is invalid.", code="invalid_token") from error
+    try:
+        issued_at = float(claims.get("iat", 0))
+    except (TypeError, ValueError) as error:
+        raise Unauthorized("The bearer token is invalid.", code="invalid_token") from error
     async with db.connection() as conn:
-        user = await users.get_for_token(conn, user_id, str(claims["jti"]))
+        user = await users.get_for_token(conn, user_id, str(claims["jti"]), issued_at)
     if user is None:
         raise Unauthorized("The bearer token was revoked or its user disabled.", code="invalid_token")
     return Actor(id=user["id"], role=user["role"], email=user["email"])
@@ -103,22 +152,19 @@ async def revoke_token(*, settings: Settings, actor: Actor, token: str) -> None:
         await audit.record(conn, actor_id=actor.id, action="auth.logout", entity="user", entity_id=actor.id)
 
 
-def _check_new_user(email: str, role: str, password: str) -> None:
+def _check_new_user(email: str, role: str, password: str) -> tuple[str, str]:
+    """The normalised e-mail and password of a new user; raises Unprocessable."""
     if role not in ROLES:
         raise Unprocessable(f"Role must be one of {', '.join(ROLES)}.", code="validation_error")
-    if "@" not in email or len(email) > 254 or email != email.strip():
-        raise Unprocessable("A valid e-mail address is required.", code="validation_error")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise Unprocessable(
-            f"The password must have at least {MIN_PASSWORD_LENGTH} characters.", code="password_too_short"
-        )
+    email = credentials.check_new_email(email)
+    return email, credentials.check_new_password(password, email=email)
 
 
 async def create_user(
     *, actor: Actor | None, email: str, role: str, password: str, full_name: str = ""
 ) -> dict[str, Any]:
     """Create a user (admin, or the CLI when actor is None); raises Conflict on a taken e-mail."""
-    _check_new_user(email, role, password)
+    email, password = _check_new_user(email, role, password)
     async with db.connection() as conn:
         # Refuse a taken e-mail before the deliberately slow hash; checked again below, in the transaction.
         if await users.get_by_email(conn, email) is not None:
@@ -143,3 +189,79 @@ async def list_users() -> list[dict[str, Any]]:
     """All users (admin)."""
     async with db.connection() as conn:
         return await users.list_users(conn)
+
+
+async def update_user(*, actor: Actor | None, user_id: int, role: str | None, active: bool | None) -> dict[str, Any]:
+    """Change a user's role or active flag (an admin, or the CLI when actor is None); deactivation cuts tokens.
+
+    Raises:
+        NotFound: no such user.
+        Unprocessable: an unknown role.
+        Conflict: `cannot_change_self` (an admin demoting or deactivating themselves) or `last_admin`
+            (the change would leave no active admin).
+    """
+    if role is None and active is None:
+        raise Unprocessable("Give the role, active, or both.", code="validation_error")
+    if role is not None and role not in ROLES:
+        raise Unprocessable(f"Role must be one of {', '.join(ROLES)}.", code="validation_error")
+    async with db.transaction() as conn:
+        # Admins first, in id order, then the target: two admins demoting each other queue here.
+        admins = await users.lock_active_admins(conn)
+        if actor is not None and actor.id not in admins:
+            raise Forbidden("This needs the admin role.", code="forbidden", required_role="admin")
+        user = await users.get_for_update(conn, user_id)
+        if user is None:
+            raise NotFound.of("user", user_id)
+        new_role = role if role is not None else user["role"]
+        new_active = active if active is not None else bool(user["active"])
+        changes = {
+            name: [old, new]
+            for name, old, new in (("role", user["role"], new_role), ("active", user["active"], new_active))
+            if old != new
+        }
+        if not changes:
+            return user
+        if actor is not None and user_id == actor.id:
+            raise Conflict(
+                "Admins cannot demote or deactivate themselves; ask another admin.", code="cannot_change_self"
+            )
+        if user_id in admins and (new_role != "admin" or not new_active) and len(admins) == 1:
+            raise Conflict("This is the last active admin; make another admin first.", code="last_admin")
+        deactivated = bool(user["active"]) and not new_active
+        updated = await users.update(
+            conn,
+            user_id,
+            role=new_role,
+            active=new_active,
+            # Reactivating must not revive the tokens the user had before.
+            tokens_valid_after=datetime.now(UTC) if deactivated else None,
+        )
+        await audit.record(
+            conn,
+            actor_id=actor.id if actor else None,
+            action="user.update",
+            entity="user",
+            entity_id=user_id,
+            details=changes,
+        )
+    return updated
+
+
+async def reset_password(*, actor: Actor, user_id: int, password: str) -> None:
+    """Set a user's password (admin), under the same rules as a new one; the user's tokens stop working.
+
+    Raises:
+        NotFound: no such user.
+        Unprocessable: the password breaks a rule (password_too_short, password_too_common, ...).
+    """
+    async with db.connection() as conn:
+        user = await users.get_by_id(conn, user_id)
+    if user is None:
+        raise NotFound.of("user", user_id)
+    password = credentials.check_new_password(password, email=user["email"])
+    password_hash = await hash_password(password)
+    async with db.transaction() as conn:
+        if await users.get_for_update(conn, user_id) is None:
+            raise NotFound.of("user", user_id)
+        await users.set_password(conn, user_id, password_hash, datetime.now(UTC))
+        await audit.record(conn, actor_id=actor.id, action="user.password_reset", entity="user", entity_id=user_id)

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from inventory import clock, db
+from inventory.domain import dates
 from inventory.domain.errors import Conflict, NotFound, Unprocessable
 from inventory.domain.models import Actor
 from inventory.services import alerting
@@ -103,8 +104,17 @@ async def create_session(
     treatment: str | None = None,
 ) -> dict[str, Any]:
     """Open a treatment session for a client at a location; raises NotFound."""
-    if scheduled_for is not None and scheduled_for.tzinfo is None:
-        scheduled_for = scheduled_for.replace(tzinfo=UTC)
+    if scheduled_for is not None:
+        if scheduled_for.tzinfo is None:
+            scheduled_for = scheduled_for.replace(tzinfo=UTC)
+        now = clock.now()
+        # Checked before storing: a moment near year 9999 with a negative offset overflows in UTC.
+        dates.require_moment_between(
+            scheduled_for,
+            now - timedelta(days=366 * dates.MAX_BOOKING_YEARS),
+            now + timedelta(days=366 * dates.MAX_BOOKING_YEARS),
+            what="scheduled_for",
+        )
     async with db.transaction() as conn:
         await require(conn, "client", client_id)
         await require(conn, "location", location_id)
@@ -214,6 +224,13 @@ async def create_course(
         raise Unprocessable(f"A course has 1 to {MAX_SESSIONS} sessions.", code="validation_error")
     if not 1 <= interval_days <= 365:
         raise Unprocessable("The interval is 1 to 365 days.", code="validation_error")
+    today = clock.today()
+    dates.require_between(
+        start_date,
+        dates.add_days(today, -365),
+        dates.years_after(today, dates.MAX_BOOKING_YEARS),
+        what="The start date",
+    )
     if len({p for p, _ in products}) != len(products):
         raise Unprocessable("A product is listed twice.", code="validation_error")
     if any(q < 1 for _, q in products):
@@ -247,7 +264,11 @@ async def create_course(
                 n + 1,
                 treatment,
                 # The same wall-clock time at the location on each day, whatever DST does in between.
-                clock.at_local(start_date + timedelta(days=n * interval_days), COURSE_SESSION_TIME, timezone),
+                clock.at_local(
+                    dates.add_days(start_date, n * interval_days, what="A planned session"),
+                    COURSE_SESSION_TIME,
+                    timezone,
+                ),
                 actor.id,
             )
             for n in range(sessions)

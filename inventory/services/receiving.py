@@ -7,6 +7,7 @@ from datetime import date
 from typing import Any
 
 from inventory import clock, db
+from inventory.domain import dates
 from inventory.domain.errors import Conflict, NotFound, Unprocessable
 from inventory.domain.lots import clean_lot_number, lot_key, similar_key
 from inventory.domain.models import Actor
@@ -170,6 +171,9 @@ async def _plan_line(conn: db.Connection, index: int, line: LineIn, today: date)
             )
         await require(conn, "product", line.product_id)
         plan = _Planned(index, line.product_id, clean_lot_number(line.lot_number), line.expiry_date, 1, None, None)
+    dates.require_not_after(
+        plan.expiry, dates.years_after(today, dates.MAX_EXPIRY_YEARS), what=f"Line {index + 1}: the expiry date"
+    )
     if is_expired(plan.expiry, today):
         raise Unprocessable(
             f"Line {index + 1}: lot {plan.lot_number} expired on {plan.expiry}; it cannot be received.",

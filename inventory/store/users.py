@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from inventory.db import Connection
@@ -16,15 +17,65 @@ async def get_by_email(conn: Connection, email: str) -> dict[str, Any] | None:
     return dict(row) if row else None
 
 
-async def get_for_token(conn: Connection, user_id: int, jti: str) -> dict[str, Any] | None:
-    """The active user behind a token, unless the token was revoked."""
+async def get_by_id(conn: Connection, user_id: int) -> dict[str, Any] | None:
+    """A user by id."""
+    row = await conn.fetchrow(
+        "SELECT id, email, full_name, role, active, created_at FROM app_user WHERE id = $1", user_id
+    )
+    return dict(row) if row else None
+
+
+async def get_for_token(conn: Connection, user_id: int, jti: str, issued_at: float) -> dict[str, Any] | None:
+    """The active user behind a token, unless the token was revoked or issued before the user's cut-off."""
     row = await conn.fetchrow(
         "SELECT u.id, u.email, u.role FROM app_user u WHERE u.id = $1 AND u.active"
+        " AND (u.tokens_valid_after IS NULL OR $3 >= extract(epoch FROM u.tokens_valid_after))"
         " AND NOT EXISTS (SELECT 1 FROM revoked_token r WHERE r.jti = $2)",
         user_id,
         jti,
+        issued_at,
     )
     return dict(row) if row else None
+
+
+async def get_for_update(conn: Connection, user_id: int) -> dict[str, Any] | None:
+    """A user by id, row-locked until the transaction ends."""
+    row = await conn.fetchrow(
+        "SELECT id, email, full_name, role, active, created_at FROM app_user WHERE id = $1 FOR UPDATE", user_id
+    )
+    return dict(row) if row else None
+
+
+async def lock_active_admins(conn: Connection) -> list[int]:
+    """Ids of the active admins, row-locked in id order so concurrent demotions queue instead of racing."""
+    rows = await conn.fetch("SELECT id FROM app_user WHERE role = 'admin' AND active ORDER BY id FOR UPDATE")
+    return [int(r["id"]) for r in rows]
+
+
+async def update(
+    conn: Connection, user_id: int, *, role: str, active: bool, tokens_valid_after: datetime | None
+) -> dict[str, Any]:
+    """Set a user's role and active flag; with tokens_valid_after, refuse every token issued before it."""
+    row = await conn.fetchrow(
+        "UPDATE app_user SET role = $2, active = $3, tokens_valid_after = coalesce($4, tokens_valid_after)"
+        " WHERE id = $1 RETURNING id, email, full_name, role, active, created_at",
+        user_id,
+        role,
+        active,
+        tokens_valid_after,
+    )
+    assert row is not None
+    return dict(row)
+
+
+async def set_password(conn: Connection, user_id: int, password_hash: str, tokens_valid_after: datetime) -> None:
+    """Replace a user's password hash and refuse every token issued before tokens_valid_after."""
+    await conn.execute(
+        "UPDATE app_user SET password_hash = $2, tokens_valid_after = $3 WHERE id = $1",
+        user_id,
+        password_hash,
+        tokens_valid_after,
+    )
 
 
 async def create(conn: Connection, *, email: str, full_name: str, password_hash: str, role: str) -> dict[str, Any]:
@@ -47,27 +98,55 @@ async def list_users(conn: Connection) -> list[dict[str, Any]]:
     return [dict(r) for r in rows]
 
 
-async def count_recent_failures(conn: Connection, email: str, window_seconds: int) -> int:
-    """Failed sign-ins for this e-mail within the window since the last success."""
-    value = await conn.fetchval(
-        "SELECT count(*) FROM login_attempt WHERE email = lower($1) AND NOT succeeded"
-        " AND attempted_at > now() - make_interval(secs => $2)"
+async def pair_failures(
+    conn: Connection, email: str, client: str | None, window_seconds: int, limit: int
+) -> list[float]:
+    """Seconds each recent failure of this e-mail from this address still counts, newest first (at most limit).
+
+    Counted within the window and since the pair's last success. Attempts of unknown origin (client null)
+    count against every address, as they did before addresses were kept.
+    """
+    rows = await conn.fetch(
+        "SELECT extract(epoch FROM attempted_at + make_interval(secs => $3) - now())::float8 AS left"
+        " FROM login_attempt WHERE email = lower($1) AND NOT succeeded AND (client = $2 OR client IS NULL)"
+        " AND attempted_at > now() - make_interval(secs => $3)"
         " AND attempted_at > coalesce((SELECT max(attempted_at) FROM login_attempt"
-        "   WHERE email = lower($1) AND succeeded), '-infinity')",
+        "   WHERE email = lower($1) AND succeeded AND (client = $2 OR client IS NULL)), '-infinity')"
+        " ORDER BY attempted_at DESC LIMIT $4",
         email,
+        client,
         float(window_seconds),
+        limit,
     )
-    return int(value)
+    return [float(r["left"]) for r in rows]
 
 
-async def claim_attempt(conn: Connection, email: str) -> int:
+async def address_failures(conn: Connection, client: str, window_seconds: int, limit: int) -> list[float]:
+    """Seconds each recent failure from this address, for any e-mail, still counts, newest first (at most limit).
+
+    A success does not reset it: one valid account must not let an address go on guessing others.
+    """
+    rows = await conn.fetch(
+        "SELECT extract(epoch FROM attempted_at + make_interval(secs => $2) - now())::float8 AS left"
+        " FROM login_attempt WHERE client = $1 AND NOT succeeded"
+        " AND attempted_at > now() - make_interval(secs => $2) ORDER BY attempted_at DESC LIMIT $3",
+        client,
+        float(window_seconds),
+        limit,
+    )
+    return [float(r["left"]) for r in rows]
+
+
+async def claim_attempt(conn: Connection, email: str, client: str | None = None) -> int:
     """Record a sign-in attempt as failed until it is proven right; returns its id.
 
     Claiming before the (slow) password check means parallel guesses each see the others' attempts.
     """
     value = await conn.fetchval(
-        "INSERT INTO login_attempt (email, succeeded, attempted_at) VALUES (lower($1), false, now()) RETURNING id",
+        "INSERT INTO login_attempt (email, client, succeeded, attempted_at) VALUES (lower($1), $2, false, now())"
+        " RETURNING id",
         email,
+        client,
     )
     return int(value)
 
@@ -80,6 +159,11 @@ async def mark_attempt_succeeded(conn: Connection, attempt_id: int) -> None:
 async def lock_email(conn: Connection, email: str) -> None:
     """Serialise sign-in bookkeeping for one e-mail until the transaction ends."""
     await conn.execute("SELECT pg_advisory_xact_lock(hashtext('login:' || lower($1)))", email)
+
+
+async def lock_address(conn: Connection, client: str) -> None:
+    """Serialise sign-in bookkeeping for one client address until the transaction ends (taken before lock_email)."""
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtext('login-address:' || $1))", client)
 
 
 async def revoke(conn: Connection, jti: str, expires_at: Any) -> None:

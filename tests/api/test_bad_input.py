@@ -61,6 +61,7 @@ class World:
     recall_id: int
     quarantined_lot_id: int
     alert_id: int
+    user_id: int
 
     def code(self, **changes: Any) -> str:
         """A GS1 element string of the product (changes override gtin, expiry, lot_number)."""
@@ -120,6 +121,7 @@ async def world(actors: dict[str, Actor], conn: asyncpg.Connection) -> World:
     )
     assert alert_id is not None
     return World(
+        user_id=actors["staff2"].id,
         recall_id=recall["id"],
         quarantined_lot_id=held["lot"]["id"],
         alert_id=alert_id,
@@ -304,6 +306,14 @@ def _user(w: World) -> dict[str, Any]:
     return {"email": "fresh-user@clinic.test", "role": "staff", "password": "long enough password"}
 
 
+def _user_patch(w: World) -> dict[str, Any]:
+    return {"role": "staff", "active": True}
+
+
+def _new_password(w: World) -> dict[str, Any]:
+    return {"password": "a different long phrase"}
+
+
 def _brand(w: World) -> dict[str, Any]:
     return {"name": "Brand under test"}
 
@@ -428,6 +438,7 @@ def _contact_cases() -> tuple[Case, ...]:
 
 
 V = "validation_error"
+D = "date_out_of_range"
 
 ROUTES: dict[str, Route] = {
     "issueToken": Route(
@@ -460,6 +471,37 @@ ROUTES: dict[str, Route] = {
             Case("huge integer as e-mail", merge(_user, email=HUGE), status=422, code=V),
             Case("duplicate e-mail", merge(_user, email="staff@clinic.test"), status=409, code="duplicate"),
             Case("duplicate e-mail other case", merge(_user, email="STAFF@clinic.test"), status=409, code="duplicate"),
+        ),
+    ),
+    "updateUser": Route(
+        "PATCH",
+        "/api/users/{w.user_id}",
+        role="admin",
+        valid=_user_patch,
+        cases=(
+            Case("unknown role", merge(_user_patch, role="root"), status=422, code=V),
+            Case("active as text", merge(_user_patch, active="no"), status=422, code=V),
+            Case("role as number", merge(_user_patch, role=3), status=422, code=V),
+            Case("unknown user", _user_patch, path="/api/users/999999", status=404, code="not_found"),
+        ),
+    ),
+    "resetUserPassword": Route(
+        "POST",
+        "/api/users/{w.user_id}/password",
+        role="admin",
+        valid=_new_password,
+        cases=(
+            Case("missing password", lambda w: {}, status=422, code=V),
+            Case("short password", merge(_new_password, password="short"), status=422, code="password_too_short"),
+            Case(
+                "common password", merge(_new_password, password="password1234"), status=422, code="password_too_common"
+            ),
+            Case(
+                "NUL in password", merge(_new_password, password="ten chars\x00"), status=422, code="password_invalid"
+            ),
+            Case("oversize password", merge(_new_password, password=BIG), status=422, code=V),
+            Case("password as list", merge(_new_password, password=["x"]), status=422, code=V),
+            Case("unknown user", _new_password, path="/api/users/999999/password", status=404, code="not_found"),
         ),
     ),
     "createBrand": Route(
@@ -636,6 +678,10 @@ ROUTES: dict[str, Route] = {
             Case("not a date", _line(expiry_date="not-a-date"), status=422, code=V),
             Case("date as number", _line(expiry_date=20270101), status=422, code=V),
             Case("expired", _line(expiry_date=lambda w: f.in_days(-1).isoformat()), status=422, code="lot_expired"),
+            Case("expiry on the calendar's last day", _line(expiry_date="9999-12-31"), status=422, code=D),
+            Case(
+                "expiry a century ahead", _line(expiry_date=lambda w: f.in_days(36_600).isoformat()), status=422, code=D
+            ),
             Case(
                 "other expiry of a known lot",
                 _line(lot_number=lambda w: w.lot_number.lower(), expiry_date=lambda w: f.in_days(201).isoformat()),
@@ -781,6 +827,13 @@ ROUTES: dict[str, Route] = {
             Case("huge location id", merge(_session, location_id=HUGE), status=422, code=V),
             Case("impossible time", merge(_session, scheduled_for="2026-02-30T10:00:00Z"), status=422, code=V),
             Case("not a time", merge(_session, scheduled_for="not-a-date"), status=422, code=V),
+            Case(
+                "time at the calendar's end west of UTC",
+                merge(_session, scheduled_for="9999-12-31T23:00:00-05:00"),
+                status=422,
+                code=D,
+            ),
+            Case("time in year 1", merge(_session, scheduled_for="0001-01-01T00:30:00+01:00"), status=422, code=D),
             Case("oversize treatment", merge(_session, treatment=BIG), status=422, code=V),
         ),
     ),
@@ -802,6 +855,9 @@ ROUTES: dict[str, Route] = {
             Case("huge sessions", merge(_course, sessions=HUGE), status=422, code=V),
             Case("impossible start", merge(_course, start_date="2026-02-30"), status=422, code=V),
             Case("start not a date", merge(_course, start_date="not-a-date"), status=422, code=V),
+            Case("start in 9999", merge(_course, start_date="9999-01-01", interval_days=365), status=422, code=D),
+            Case("start on the last day", merge(_course, start_date="9999-12-31", sessions=2), status=422, code=D),
+            Case("start in year 1", merge(_course, start_date="0001-01-01"), status=422, code=D),
             Case("unknown client", merge(_course, client_id=UNKNOWN), status=404),
             Case("unknown product", merge(_course, products=[{"product_id": UNKNOWN, "quantity": 1}]), status=404),
             Case(
@@ -1174,7 +1230,7 @@ async def test_bad_input_is_a_4xx_problem_and_writes_nothing(
             headers=_headers(auth_headers, route.role),
             body=route.valid(world),
         )
-        expected = (401,) if operation == "issueToken" else (200, 201)  # the table's password is not the user's
+        expected = (401,) if operation == "issueToken" else (200, 201, 204)  # the table's password is not the user's
         if accepted.response.status_code not in expected:
             failures.append(f"the valid body was refused: {accepted.response.text[:300]}")
     for case in (*route.cases, *_generic_cases(route)):
