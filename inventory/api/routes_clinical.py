@@ -75,6 +75,7 @@ class SessionUsageOut(Struct):
     used_at: datetime
     user_id: int
     warnings: list[dict[str, Any]]
+    override_reason: str | None
     voided: bool
     void_reason: str | None
 
@@ -171,6 +172,7 @@ class ScanOut(Struct):
     on_hand_after: int
     used_at: datetime
     warnings: list[WarningOut]
+    override_reason: str | None = None
 
 
 class VoidIn(Struct, forbid_unknown_fields=True):

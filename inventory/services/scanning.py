@@ -11,6 +11,7 @@ from inventory import clock, db
 from inventory.domain.errors import Conflict, Forbidden, NotFound, Unprocessable
 from inventory.domain.lots import clean_lot_number, lot_key, similar_key
 from inventory.domain.models import Actor
+from inventory.domain.override import clean_override_reason, override_reason_refusal
 from inventory.domain.rules import allergy_conflicts, expires_soon, is_expired
 from inventory.services import alerting, barcodes
 from inventory.store import audit, lots, stock, usages
@@ -30,12 +31,22 @@ async def record_use(
 
     Raises BarcodeInvalid/BarcodeAmbiguous (422), NotFound (session, product_unknown), Conflict (session_closed,
     lot_recalled, lot_quarantined, lot_expired, serial_already_used, lot_ambiguous, lot_required,
-    allergy_conflict).
+    allergy_conflict), Unprocessable(override_reason_invalid) when the reason reads as a barcode or says nothing.
     """
     if not 1 <= quantity <= MAX_QUANTITY:
         raise Unprocessable(f"Quantity must be 1 to {MAX_QUANTITY}.", code="validation_error")
-    reason = (override_reason or "").strip() or None
+    reason = _checked_reason(override_reason)
     return await db.with_retries(lambda: _record(actor, session_id, barcode, quantity, reason))
+
+
+def _checked_reason(override_reason: str | None) -> str | None:
+    """The override reason to record, None when none was typed; refused whether or not an allergy needs it."""
+    if override_reason is None or not clean_override_reason(override_reason):
+        return None
+    refusal = override_reason_refusal(override_reason, today=clock.today())
+    if refusal is not None:
+        raise Unprocessable(refusal, code="override_reason_invalid")
+    return clean_override_reason(override_reason).strip()
 
 
 async def _record(
@@ -189,6 +200,7 @@ async def _record(
         "quantity": quantity,
         "on_hand_after": after,
         "used_at": written["used_at"],
+        "override_reason": override_reason if conflicts else None,
         "warnings": warnings,
     }
 

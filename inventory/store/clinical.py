@@ -96,7 +96,7 @@ async def session_usages(conn: Connection, session_id: int) -> list[dict[str, An
     rows = await conn.fetch(
         "SELECT u.id AS usage_id, u.lot AS lot_id, l.lot_number, l.expiry_date, u.product AS product_id,"
         " p.name AS product_name, u.quantity, u.used_at, u.used_by AS user_id, u.warnings,"
-        " u.voided_at IS NOT NULL AS voided, u.void_reason"
+        " u.override_reason, u.voided_at IS NOT NULL AS voided, u.void_reason"
         " FROM usage u JOIN lot l ON l.id = u.lot JOIN product p ON p.id = u.product"
         " WHERE u.session = $1 ORDER BY u.id",
         session_id,

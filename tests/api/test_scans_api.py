@@ -14,6 +14,8 @@ from inventory.domain.models import Actor
 from inventory.services import clinical
 from tests.support import factories as f
 from tests.support.clinic import build
+from tests.support.db import row_counts
+from tests.support.http import is_problem
 
 H = dict[str, dict[str, str]]
 
@@ -379,3 +381,55 @@ async def test_generated_gs1_strings_never_break_the_scan(
         assert received.status_code < 500, (text, received.text)
         statuses.add(received.status_code)
     assert statuses <= {201, 404, 409, 422}
+
+
+async def test_override_reason_that_is_a_scanner_burst_is_refused_and_nothing_is_written(
+    client: httpx.AsyncClient, auth_headers: H, actors: dict[str, Actor], conn: asyncpg.Connection
+) -> None:
+    clinic = await build(actors, allergies=["vitamine c"], ingredients=["Hyaluronic acid", "Vitamine C"])
+    tables = ("usage", "stock_movement", "audit_event", "lot")
+    before = await row_counts(conn, tables)
+    for reason in ("]C101037600010010131726121310K0SOON", clinic.code(), "ok"):
+        response = await scan(
+            client, auth_headers["staff"], clinic.session["id"], clinic.code(), override_reason=reason
+        )
+        assert is_problem(response, 422, "override_reason_invalid")
+    assert await row_counts(conn, tables) == before
+
+
+async def test_bad_override_reason_is_refused_even_without_an_allergy_conflict(
+    client: httpx.AsyncClient, auth_headers: H, actors: dict[str, Actor], conn: asyncpg.Connection
+) -> None:
+    clinic = await build(actors)
+    response = await scan(
+        client, auth_headers["staff"], clinic.session["id"], clinic.code(), override_reason="]d2" + clinic.code()
+    )
+    assert is_problem(response, 422, "override_reason_invalid")
+    assert await conn.fetchval("SELECT count(*) FROM usage WHERE session = $1", clinic.session["id"]) == 0
+
+
+async def test_recorded_override_reason_is_in_the_scan_response_and_the_session(
+    client: httpx.AsyncClient, auth_headers: H, actors: dict[str, Actor]
+) -> None:
+    clinic = await build(actors, allergies=["vitamine c"], ingredients=["Hyaluronic acid", "Vitamine C"])
+    reason = "Patch test negative, doctor approved"
+    accepted = await scan(
+        client, auth_headers["staff"], clinic.session["id"], clinic.code(), override_reason=f"  {reason}\r\n"
+    )
+    assert accepted.status_code == 201, accepted.text
+    assert accepted.json()["override_reason"] == reason
+    session = (await client.get(f"/api/sessions/{clinic.session['id']}", headers=auth_headers["staff"])).json()
+    assert [u["override_reason"] for u in session["usages"]] == [reason]
+
+
+async def test_override_reason_without_a_conflict_is_not_recorded(
+    client: httpx.AsyncClient, auth_headers: H, actors: dict[str, Actor]
+) -> None:
+    clinic = await build(actors)
+    response = await scan(
+        client, auth_headers["staff"], clinic.session["id"], clinic.code(), override_reason="Doctor approved"
+    )
+    assert response.status_code == 201, response.text
+    assert response.json()["override_reason"] is None
+    session = (await client.get(f"/api/sessions/{clinic.session['id']}", headers=auth_headers["staff"])).json()
+    assert session["usages"][0]["override_reason"] is None
