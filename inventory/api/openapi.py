@@ -35,6 +35,18 @@ _AUTH = {
     "401": "Missing, bad, expired or revoked bearer token",
     "403": "The role may not do this",
 }
+# Routes whose refusals a client must tell apart, beyond the generic descriptions above.
+_SPECIFIC = {
+    "/api/sessions/{session_id}/scans": {
+        "409": "Refused, nothing written (problem `code`: session_closed, lot_expired, lot_recalled,"
+        " lot_quarantined, serial_already_used, lot_ambiguous with `candidates`, lot_required, allergy_conflict with"
+        " `ingredients`, repeat_scan with the earlier `usage_id` and `seconds_ago`: the same barcode was recorded on"
+        ' this session less than 10 s ago, send `"repeat": true` if it is another ampoule)',
+        "422": "Invalid content (problem `code`: validation_error, barcode_invalid, barcode_ambiguous with"
+        " `readings`, override_reason_invalid: the reason reads as a barcode, has control characters or says"
+        " nothing)",
+    },
+}
 
 
 def document_problems(app: Litestar) -> None:
@@ -51,6 +63,7 @@ def document_problems(app: Litestar) -> None:
         if path == "/api/auth/token":
             wanted["401"] = "Wrong e-mail or password (problem `code`: invalid_credentials)"
             wanted["429"] = "Too many failed sign-in attempts for this e-mail (problem `code`: too_many_attempts)"
+        wanted.update(_SPECIFIC.get(path, {}))
         for operation in (item.get, item.put, item.post, item.patch, item.delete):
             if operation is None:
                 continue

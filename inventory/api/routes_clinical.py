@@ -132,6 +132,13 @@ class ScanIn(Struct, forbid_unknown_fields=True):
     barcode: Annotated[str, Meta(min_length=1, max_length=512)]
     quantity: Annotated[int, Meta(ge=1, le=100)] = 1
     override_reason: Annotated[str, Meta(max_length=2000)] | None = None
+    repeat: Annotated[
+        bool,
+        Meta(
+            description="Confirms another use of a barcode recorded on this session less than 10 s ago"
+            " (otherwise 409 repeat_scan)."
+        ),
+    ] = False
 
 
 class WarningOut(Struct):
@@ -306,6 +313,7 @@ class ClinicalController(Controller):
                 barcode=data.barcode,
                 quantity=data.quantity,
                 override_reason=data.override_reason,
+                repeat=data.repeat,
             ),
             ScanOut,
         )

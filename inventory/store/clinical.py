@@ -132,13 +132,15 @@ async def close_session(conn: Connection, session_id: int) -> None:
 
 
 async def lock_session_for_scan(conn: Connection, session_id: int) -> dict[str, Any] | None:
-    """A session with its client's allergies, locked FOR SHARE.
+    """A session with its client's allergies, locked FOR NO KEY UPDATE: one scan at a time per session.
 
-    FOR SHARE: closing the session waits for scans in flight, and a scan after the close sees it.
+    Scans of one session wait for each other, so the repeat-scan check sees the use a concurrent scan of the
+    same barcode just committed; closing the session (FOR UPDATE) waits for scans in flight, and a scan after
+    the close sees it. The usage rows' foreign-key checks (FOR KEY SHARE) do not conflict with this lock.
     """
     row = await conn.fetchrow(
         "SELECT s.id, s.status, s.location, s.client, c.allergies FROM treatment_session s"
-        " JOIN client c ON c.id = s.client WHERE s.id = $1 FOR SHARE OF s",
+        " JOIN client c ON c.id = s.client WHERE s.id = $1 FOR NO KEY UPDATE OF s",
         session_id,
     )
     return dict(row) if row else None

@@ -232,7 +232,7 @@ async def test_use_beyond_stock_is_recorded_with_stock_discrepancy(
 ) -> None:
     clinic = await build(actors, on_hand=1)
     await scan(client, auth_headers["staff"], clinic.session["id"], clinic.code())
-    response = await scan(client, auth_headers["staff"], clinic.session["id"], clinic.code())
+    response = await scan(client, auth_headers["staff"], clinic.session["id"], clinic.code(), repeat=True)
     assert response.status_code == 201
     assert response.json()["on_hand_after"] == -1
     assert "stock_discrepancy" in [w["code"] for w in response.json()["warnings"]]
@@ -433,3 +433,89 @@ async def test_override_reason_without_a_conflict_is_not_recorded(
     assert response.json()["override_reason"] is None
     session = (await client.get(f"/api/sessions/{clinic.session['id']}", headers=auth_headers["staff"])).json()
     assert session["usages"][0]["override_reason"] is None
+
+
+async def test_same_barcode_on_the_session_within_ten_seconds_is_a_repeat_scan_and_writes_nothing(
+    client: httpx.AsyncClient, auth_headers: H, actors: dict[str, Actor], conn: asyncpg.Connection
+) -> None:
+    clinic = await build(actors)
+    first = await scan(client, auth_headers["staff"], clinic.session["id"], clinic.code())
+    assert first.status_code == 201, first.text
+    tables = ("usage", "stock_movement", "audit_event")
+    before = await row_counts(conn, tables)
+    clock.shift(timedelta(seconds=9))
+    again = await scan(client, auth_headers["staff"], clinic.session["id"], " " + clinic.code() + "\r\n")
+    assert is_problem(again, 409, "repeat_scan")
+    assert again.json()["usage_id"] == first.json()["usage_id"]
+    assert again.json()["seconds_ago"] == 9
+    assert await row_counts(conn, tables) == before
+
+
+async def test_repeat_confirmed_records_the_second_use(
+    client: httpx.AsyncClient, auth_headers: H, actors: dict[str, Actor]
+) -> None:
+    clinic = await build(actors)
+    first = await scan(client, auth_headers["staff"], clinic.session["id"], clinic.code())
+    second = await scan(client, auth_headers["staff"], clinic.session["id"], clinic.code(), repeat=True)
+    assert second.status_code == 201, second.text
+    assert second.json()["usage_id"] != first.json()["usage_id"]
+    assert second.json()["on_hand_after"] == 8
+
+
+async def test_same_barcode_ten_seconds_later_by_the_service_clock_is_recorded(
+    client: httpx.AsyncClient, auth_headers: H, actors: dict[str, Actor]
+) -> None:
+    clinic = await build(actors)
+    assert (await scan(client, auth_headers["staff"], clinic.session["id"], clinic.code())).status_code == 201
+    clock.shift(timedelta(seconds=10))
+    response = await scan(client, auth_headers["staff"], clinic.session["id"], clinic.code())
+    assert response.status_code == 201, response.text
+
+
+async def test_a_voided_earlier_use_does_not_make_a_repeat(
+    client: httpx.AsyncClient, auth_headers: H, actors: dict[str, Actor]
+) -> None:
+    clinic = await build(actors)
+    used = (await scan(client, auth_headers["staff"], clinic.session["id"], clinic.code())).json()
+    voided = await client.post(
+        f"/api/usages/{used['usage_id']}/void", json={"reason": "wrong client"}, headers=auth_headers["staff"]
+    )
+    assert voided.status_code == 200, voided.text
+    response = await scan(client, auth_headers["staff"], clinic.session["id"], clinic.code())
+    assert response.status_code == 201, response.text
+
+
+async def test_repeat_compares_the_scanned_text_per_session(
+    client: httpx.AsyncClient, auth_headers: H, actors: dict[str, Actor]
+) -> None:
+    clinic = await build(actors)
+    assert (await scan(client, auth_headers["staff"], clinic.session["id"], clinic.code())).status_code == 201
+    other = await clinical.create_session(
+        actor=actors["staff"], client_id=clinic.client["id"], location_id=clinic.location_id
+    )
+    on_other_session = await scan(client, auth_headers["staff"], other["id"], clinic.code())
+    assert on_other_session.status_code == 201, on_other_session.text
+    expiry = clinic.lot["expiry_date"].strftime("%y%m%d")
+    other_text = f"(01){clinic.gtin}(17){expiry}(10){clinic.lot['lot_number']}"
+    another_label = await scan(client, auth_headers["staff"], clinic.session["id"], other_text)
+    assert another_label.status_code == 201, another_label.text
+
+
+async def test_a_retry_with_the_same_idempotency_key_is_a_replay_not_a_repeat(
+    client: httpx.AsyncClient, auth_headers: H, actors: dict[str, Actor], conn: asyncpg.Connection
+) -> None:
+    clinic = await build(actors)
+    first = await scan(
+        client, {**auth_headers["staff"], "Idempotency-Key": "chair-1"}, clinic.session["id"], clinic.code()
+    )
+    retry = await scan(
+        client, {**auth_headers["staff"], "Idempotency-Key": "chair-1"}, clinic.session["id"], clinic.code()
+    )
+    assert retry.status_code == 201, retry.text
+    assert retry.headers.get("idempotency-replayed") == "true"
+    assert retry.json() == first.json()
+    new_key = await scan(
+        client, {**auth_headers["staff"], "Idempotency-Key": "chair-2"}, clinic.session["id"], clinic.code()
+    )
+    assert is_problem(new_key, 409, "repeat_scan")
+    assert await conn.fetchval("SELECT count(*) FROM usage WHERE session = $1", clinic.session["id"]) == 1
