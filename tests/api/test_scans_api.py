@@ -519,3 +519,54 @@ async def test_a_retry_with_the_same_idempotency_key_is_a_replay_not_a_repeat(
     )
     assert is_problem(new_key, 409, "repeat_scan")
     assert await conn.fetchval("SELECT count(*) FROM usage WHERE session = $1", clinic.session["id"]) == 1
+
+
+async def test_gs1_digital_link_scans_in_path_query_and_percent_encoded_forms(
+    client: httpx.AsyncClient, auth_headers: H, actors: dict[str, Actor]
+) -> None:
+    clinic = await build(actors)
+    lot, gtin = clinic.lot["lot_number"], clinic.gtin
+    expiry = clinic.lot["expiry_date"].strftime("%y%m%d")
+    for uri in (
+        f"https://id.example.com/01/{gtin}/10/{lot}?17={expiry}",
+        f"HTTPS://ID.EXAMPLE.COM/clinic/prefix/01/{gtin[1:]}/10/{lot}",
+        f"http://example.org/01/{gtin}/22/A1/10/{lot.replace('L', '%4C')}?17={expiry}&21=SER9",
+        f"]Q1https://example.org/gtin/{gtin}/lot/{lot}?exp={expiry}\r\n",
+    ):
+        response = await scan(client, auth_headers["staff"], clinic.session["id"], uri)
+        assert response.status_code == 201, (uri, response.text)
+        assert response.json()["lot"]["id"] == clinic.lot["id"]
+
+
+async def test_digital_link_serial_in_the_query_is_recorded(
+    client: httpx.AsyncClient, auth_headers: H, actors: dict[str, Actor], conn: asyncpg.Connection
+) -> None:
+    clinic = await build(actors)
+    uri = f"https://id.example.com/01/{clinic.gtin}/10/{clinic.lot['lot_number']}?21=AMP%2F7"
+    response = await scan(client, auth_headers["staff"], clinic.session["id"], uri)
+    assert response.status_code == 201, response.text
+    assert await conn.fetchval("SELECT serial FROM usage WHERE id = $1", response.json()["usage_id"]) == "AMP/7"
+
+
+async def test_broken_digital_link_scan_is_barcode_invalid(
+    client: httpx.AsyncClient, auth_headers: H, actors: dict[str, Actor], conn: asyncpg.Connection
+) -> None:
+    clinic = await build(actors)
+    for uri in (
+        f"https://id.example.com/01/{clinic.gtin}/10/{clinic.lot['lot_number']}?17=261399",
+        f"https://id.example.com/01/{clinic.gtin}/21/S1/10/{clinic.lot['lot_number']}",
+        "https://www.example.com/shop/ampoules",
+    ):
+        response = await scan(client, auth_headers["staff"], clinic.session["id"], uri)
+        assert is_problem(response, 422, "barcode_invalid")
+    assert await conn.fetchval("SELECT count(*) FROM usage WHERE session = $1", clinic.session["id"]) == 0
+
+
+async def test_phone_camera_datamatrix_and_qr_text_scans(
+    client: httpx.AsyncClient, auth_headers: H, actors: dict[str, Actor]
+) -> None:
+    clinic = await build(actors)
+    for text in ("]d2" + clinic.code(serial="CAM1"), clinic.code(serial="CAM2"), "]Q3" + clinic.code(serial="CAM3")):
+        response = await scan(client, auth_headers["staff"], clinic.session["id"], text)
+        assert response.status_code == 201, (text, response.text)
+        assert response.json()["lot"]["id"] == clinic.lot["id"]
