@@ -37,6 +37,10 @@ _AUTH = {
 }
 # Routes whose refusals a client must tell apart, beyond the generic descriptions above.
 _SPECIFIC = {
+    "/api/auth/refresh": {
+        "401": "Missing, bad, expired or revoked bearer token (problem `code`: invalid_token), or a sign-in older"
+        " than its maximum age: sign in again (problem `code`: session_expired)",
+    },
     "/api/sessions/{session_id}/scans": {
         "409": "Refused, nothing written (problem `code`: session_closed, lot_expired, lot_recalled,"
         " lot_quarantined, serial_already_used, lot_ambiguous with `candidates`, lot_required, allergy_conflict with"
