@@ -119,7 +119,7 @@ async def main() -> None:
 
                 async def one_scan() -> None:
                     response = await http.post(
-                        f"/api/sessions/{session_id}/scans", json={"barcode": code}, headers=headers
+                        f"/api/sessions/{session_id}/scans", json={"barcode": code, "repeat": True}, headers=headers
                     )
                     expect(response, 201)
 

@@ -188,8 +188,10 @@ def drive_wrk(
 ) -> tuple[float, float, float]:
     """Load the served app with wrk (a C load generator: it leaves the CPU to the service)."""
     threads = min(2, concurrency)
+    # Each lane scans its barcode again and again, so every scan confirms the repeat (else 409 repeat_scan).
     entries = ", ".join(
-        f"{{{session_id}, {json.dumps(json.dumps({'barcode': code}))}}}" for session_id, code, _, _ in lanes
+        f"{{{session_id}, {json.dumps(json.dumps({'barcode': code, 'repeat': True}))}}}"
+        for session_id, code, _, _ in lanes
     )
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write(WRK_SCRIPT % ("{" + entries + "}", token, threads))
@@ -265,7 +267,9 @@ async def main() -> None:
                     async def one_http(lane: int) -> None:
                         session_id, code, _, _ = lanes[lane]
                         response = await http.post(
-                            f"/api/sessions/{session_id}/scans", json={"barcode": code}, headers=headers
+                            f"/api/sessions/{session_id}/scans",
+                            json={"barcode": code, "repeat": True},
+                            headers=headers,
                         )
                         if response.status_code != 201:
                             raise RuntimeError(response.text)

@@ -25,6 +25,8 @@ class Settings:
     secret_key: str
     webhook_url: str | None = None
     token_ttl_seconds: int = 8 * 3600
+    # How long one sign-in may be kept alive by refreshing its token: a clinic day and then some.
+    session_max_seconds: int = 16 * 3600
     pool_min_size: int = 2
     pool_max_size: int = 20
     login_max_failures: int = 5  # per e-mail and client address, within the window
@@ -51,6 +53,13 @@ class Settings:
         digest_hour = os.environ.get("INVENTORY_DIGEST_HOUR", "7").strip() or "7"
         if not digest_hour.isdigit() or not 0 <= int(digest_hour) <= 23:
             raise SettingsError("INVENTORY_DIGEST_HOUR must be an hour from 0 to 23")
+        token_ttl = _seconds("INVENTORY_TOKEN_TTL_SECONDS", 8 * 3600)
+        session_max = _seconds("INVENTORY_SESSION_MAX_SECONDS", 16 * 3600)
+        if session_max < token_ttl:
+            raise SettingsError(
+                f"INVENTORY_SESSION_MAX_SECONDS ({session_max}) must be at least INVENTORY_TOKEN_TTL_SECONDS"
+                f" ({token_ttl}): a sign-in cannot end before its first token"
+            )
         return cls(
             database_url=database_url,
             secret_key=secret,
@@ -58,13 +67,28 @@ class Settings:
             digest_hour=int(digest_hour),
             jobs=os.environ.get("INVENTORY_JOBS", "on").strip().lower() not in _OFF,
             webhook_url=os.environ.get("INVENTORY_WEBHOOK_URL", "").strip() or None,
-            token_ttl_seconds=int(os.environ.get("INVENTORY_TOKEN_TTL_SECONDS", 8 * 3600)),
+            token_ttl_seconds=token_ttl,
+            session_max_seconds=session_max,
             pool_min_size=int(os.environ.get("INVENTORY_POOL_MIN", 2)),
             pool_max_size=int(os.environ.get("INVENTORY_POOL_MAX", 20)),
             login_max_failures=int(os.environ.get("INVENTORY_LOGIN_MAX_FAILURES", 5)),
             login_max_failures_per_address=int(os.environ.get("INVENTORY_LOGIN_MAX_FAILURES_PER_ADDRESS", 20)),
             login_window_seconds=int(os.environ.get("INVENTORY_LOGIN_WINDOW_SECONDS", 15 * 60)),
         )
+
+
+def _seconds(name: str, default: int) -> int:
+    """A positive whole number of seconds from the environment; raises SettingsError when it is not one."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number of seconds, not {raw!r}") from None
+    if not 60 <= value <= 366 * 86400:
+        raise SettingsError(f"{name} must be between 60 seconds and a year, not {value}")
+    return value
 
 
 @lru_cache(maxsize=1)

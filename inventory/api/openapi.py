@@ -36,6 +36,22 @@ _AUTH = {
     "401": "Missing, bad, expired or revoked bearer token",
     "403": "The role may not do this",
 }
+# Routes whose refusals a client must tell apart, beyond the generic descriptions above.
+_SPECIFIC = {
+    "/api/auth/refresh": {
+        "401": "Missing, bad, expired or revoked bearer token (problem `code`: invalid_token), or a sign-in older"
+        " than its maximum age: sign in again (problem `code`: session_expired)",
+    },
+    "/api/sessions/{session_id}/scans": {
+        "409": "Refused, nothing written (problem `code`: session_closed, lot_expired, lot_recalled,"
+        " lot_quarantined, serial_already_used, lot_ambiguous with `candidates`, lot_required, allergy_conflict with"
+        " `ingredients`, repeat_scan with the earlier `usage_id` and `seconds_ago`: the same barcode was recorded on"
+        ' this session less than 10 s ago, send `"repeat": true` if it is another ampoule)',
+        "422": "Invalid content (problem `code`: validation_error, barcode_invalid, barcode_ambiguous with"
+        " `readings`, override_reason_invalid: the reason reads as a barcode, has control characters or says"
+        " nothing)",
+    },
+}
 
 
 def _strict_structs() -> set[str]:
@@ -99,6 +115,7 @@ def document_problems(app: Litestar) -> None:
                 "Too many failed sign-in attempts for this e-mail from this address, or from this address"
                 " (problem `code`: too_many_attempts); Retry-After says when to try again"
             )
+        wanted.update(_SPECIFIC.get(path, {}))
         for operation in (item.get, item.put, item.post, item.patch, item.delete):
             if operation is None:
                 continue

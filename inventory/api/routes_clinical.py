@@ -76,6 +76,7 @@ class SessionUsageOut(Struct):
     used_at: datetime
     user_id: int
     warnings: list[dict[str, Any]]
+    override_reason: str | None
     voided: bool
     void_reason: str | None
 
@@ -132,6 +133,13 @@ class ScanIn(Struct, forbid_unknown_fields=True):
     barcode: Annotated[str, Meta(min_length=1, max_length=512)]
     quantity: Annotated[int, Meta(ge=1, le=100)] = 1
     override_reason: Annotated[str, Meta(max_length=2000)] | None = None
+    repeat: Annotated[
+        bool,
+        Meta(
+            description="Confirms another use of a barcode recorded on this session less than 10 s ago"
+            " (otherwise 409 repeat_scan)."
+        ),
+    ] = False
 
 
 class WarningOut(Struct):
@@ -172,6 +180,7 @@ class ScanOut(Struct):
     on_hand_after: int
     used_at: datetime
     warnings: list[WarningOut]
+    override_reason: str | None = None
 
 
 class VoidIn(Struct, forbid_unknown_fields=True):
@@ -313,6 +322,7 @@ class ClinicalController(Controller):
                 barcode=data.barcode,
                 quantity=data.quantity,
                 override_reason=data.override_reason,
+                repeat=data.repeat,
             ),
             ScanOut,
         )

@@ -36,6 +36,14 @@ class AuthController(Controller):
         )
         return s.to(s.TokenOut, result)
 
+    @post("/refresh", operation_id="refreshToken", status_code=200, guards=[staff])
+    async def refresh(self, request: ActorRequest) -> s.TokenOut:
+        """Exchange a valid bearer token for a fresh one of the same sign-in, until the sign-in's maximum age."""
+        result = await auth.refresh_token(
+            settings=request.app.state.settings, actor=request.user, token=str(request.auth)
+        )
+        return s.to(s.TokenOut, result)
+
     @post("/logout", operation_id="revokeToken", status_code=204, guards=[staff])
     async def logout(self, request: ActorRequest) -> None:
         """Revoke the bearer token used for this request."""

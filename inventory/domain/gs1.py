@@ -1,4 +1,5 @@
-"""Reading scans: GS1 element strings (machine or HRI form), plain GTINs or this service's label codes."""
+"""Reading scans: GS1 element strings (machine or HRI form), GS1 Digital Link URIs, plain GTINs or this service's
+label codes."""
 
 from __future__ import annotations
 
@@ -8,9 +9,11 @@ from dataclasses import dataclass, field
 from datetime import MAXYEAR, MINYEAR, date
 from functools import lru_cache
 from typing import Literal
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from biip import ParseConfig, ParseError
 from biip.gs1_application_identifiers import GS1ApplicationIdentifier
+from biip.gs1_digital_link_uris import GS1DigitalLinkURI
 from biip.gs1_element_strings import GS1ElementString
 
 from inventory.domain.errors import BarcodeInvalid, GtinInvalid, Unprocessable
@@ -62,8 +65,63 @@ _DATE_AIS = frozenset(
     {"11", "12", "13", "15", "16", "17", "4324", "4325", "4326", "7003", "7006", "7007", "7011", "8008"}
 )
 _GTIN_AIS = frozenset({"01", "02", "03"})
+# AIs ending in a check character pair (GS1 General Specifications 7.9.5): GMN and the MUDI/HIDRI 8014.
+_CHECK_PAIR_AIS = frozenset({"8013", "8014"})
+_CSET82 = "!\"%&'()*+,-./0123456789:;<=>?ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz"
+_CSET32 = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+_CHECK_PAIR_WEIGHTS = (2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53, 59, 61, 67, 71, 73, 79, 83)
 # Dates are checked here against the caller's `today`; biip would use the wall clock for the century.
 _BIIP_CONFIG = ParseConfig(gs1_element_strings_verify_date=False)
+
+# GS1 Digital Link: "http(s)://<any host>[/<prefix>]/01/<gtin>[/22/…][/10/<lot>][/21/<serial>][?17=…&…]".
+_DIGITAL_LINK = re.compile(r"https?://", re.IGNORECASE)
+# Primary keys and, in order, the key qualifiers that may follow each in the path (GS1 Digital Link 1.2, 4.5).
+_DL_KEYS: dict[str, tuple[str, ...]] = {
+    "01": ("22", "10", "21", "235"),
+    "8006": ("22", "10", "21"),
+    "8013": (),
+    "8010": ("8011",),
+    "414": ("254", "7040"),
+    "415": ("8020",),
+    "417": ("7040",),
+    "8017": ("8019",),
+    "8018": ("8019",),
+    "255": (),
+    "00": (),
+    "253": (),
+    "401": (),
+    "402": (),
+    "8003": (),
+    "8004": ("7040",),
+}
+# Digital Link 1.1 short names, still printed on labels and resolved by GS1's own toolkit.
+_DL_SHORT_NAMES = {
+    "gtin": "01",
+    "itip": "8006",
+    "gmn": "8013",
+    "cpid": "8010",
+    "cpsn": "8011",
+    "gln": "414",
+    "glnx": "254",
+    "payTo": "415",
+    "refNo": "8020",
+    "partyGln": "417",
+    "gsrnp": "8017",
+    "gsrn": "8018",
+    "srin": "8019",
+    "gcn": "255",
+    "sscc": "00",
+    "gdti": "253",
+    "ginc": "401",
+    "gsin": "402",
+    "grai": "8003",
+    "giai": "8004",
+    "cpv": "22",
+    "lot": "10",
+    "ser": "21",
+    "tpx": "235",
+    "exp": "17",
+}
 
 ReadingKind = Literal["gs1", "gtin", "label"]
 _Elements = tuple[tuple[str, str], ...]
@@ -137,6 +195,9 @@ def read_barcode(raw: str, *, today: date | None = None, hri_guesses: bool = Fal
     if not text:
         raise BarcodeInvalid("The scan holds no data after its prefix.")
 
+    if _DIGITAL_LINK.match(text):
+        # A URI, whatever symbology carried it (QR "]Q1"/"]Q3", DataMatrix "]d1"): GS1 Digital Link or nothing.
+        return [_read_digital_link(text, today)]
     if not gs1_only:
         if text[:3].upper() == LABEL_PREFIX:
             return [_read_label(text)]
@@ -224,6 +285,87 @@ def _read_label(text: str) -> Reading:
     if re.fullmatch(r"MIL[0-9]{2,12}", text, re.IGNORECASE):
         raise BarcodeInvalid(f"Label code {_show(text)} has a wrong check digit; scan it again.")
     raise BarcodeInvalid(f"Label code {_show(text)} is malformed; expected MIL followed by digits.")
+
+
+def _read_digital_link(uri: str, today: date) -> Reading:
+    """The reading of a GS1 Digital Link URI (biip parses it), or BarcodeInvalid with the reason."""
+    parts = urlsplit(uri)
+    if not parts.netloc:
+        raise BarcodeInvalid(f"The scan {_show(uri)} is a web address without a host.")
+    segments = parts.path.split("/")
+    if len(segments) > 2 and segments[-1] == "":
+        segments.pop()  # "/01/<gtin>/": a trailing slash ends the path, it is not an empty value
+    start = _dl_primary_key_index(segments)
+    if start is None:
+        raise BarcodeInvalid(
+            f"The web address {_show(uri)} is not a GS1 Digital Link: its path holds no product key such as /01/<GTIN>."
+        )
+    path = [
+        _DL_SHORT_NAMES.get(segment, segment) if index % 2 == 0 else segment
+        for index, segment in enumerate(segments[start:])
+    ]
+    path_ais = path[0::2]
+    query: list[tuple[str, str]] = []
+    for key, value in parse_qsl(parts.query, keep_blank_values=True):
+        ai = _DL_SHORT_NAMES.get(key, key)
+        if _known_ai(ai):
+            query.append((ai, value))
+    seen = path_ais + [ai for ai, _ in query]
+    duplicated = sorted({ai for ai in seen if seen.count(ai) > 1})
+    if duplicated:
+        raise BarcodeInvalid(f"Barcode not readable: ({duplicated[0]}) appears twice in the Digital Link.")
+    # A key qualifier in the query beside a bare primary key ("/01/<gtin>?10=<lot>") is the form GS1's syntax
+    # engine refuses: a resolver reads it as the product, not the lot. Once the path holds a qualifier, the
+    # rest may come as attributes ("/01/<gtin>/10/<lot>?21=<serial>", the form our contract names).
+    misplaced = [ai for ai, _ in query if ai in _DL_KEYS[path_ais[0]]]
+    if misplaced and len(path_ais) == 1:
+        raise BarcodeInvalid(
+            f"Barcode not readable: ({misplaced[0]}) belongs in the Digital Link's path, not in its query."
+        )
+    decoded = list(zip(path_ais, [unquote(value) for value in path[1::2]], strict=True)) + query
+    for code, value in decoded:
+        if code == "01" and len(value) in GTIN_LENGTHS:
+            value = value.zfill(14)
+        problem = _check(code, value, today)
+        if problem is not None:
+            raise BarcodeInvalid(f"Barcode not readable: {problem[1]}.")
+    canonical = "https://id.gs1.org/" + "/".join(path)
+    if query:
+        canonical += "?" + "&".join(f"{ai}={value}" for ai, value in _raw_query_pairs(parts.query))
+    try:
+        parsed = GS1DigitalLinkURI.parse(canonical, config=_BIIP_CONFIG)
+        elements = tuple((element.ai.ai, element.value) for element in parsed.element_strings)
+    except Exception as error:  # biip is third-party: any failure on odd data is "not readable", never a 500.
+        reason = str(error).rstrip(".") if isinstance(error, ParseError) else "it is malformed"
+        raise BarcodeInvalid(f"Barcode not readable as a GS1 Digital Link: {reason}.") from None
+    return _reading(elements, today)
+
+
+def _dl_primary_key_index(segments: list[str]) -> int | None:
+    """Where the key path starts: the first primary key followed by key/value pairs of its qualifiers to the end.
+
+    The path prefix before it is free (it may even contain "01"), so the key is the one the rest fits.
+    """
+    for index in range(1, len(segments)):
+        key = _DL_SHORT_NAMES.get(segments[index], segments[index])
+        if key not in _DL_KEYS or (len(segments) - index) % 2:
+            continue
+        qualifiers = _DL_KEYS[key]
+        rest = [_DL_SHORT_NAMES.get(s, s) for s in segments[index + 2 :: 2]]
+        if all(ai in qualifiers for ai in rest):
+            return index
+    return None
+
+
+def _raw_query_pairs(query: str) -> list[tuple[str, str]]:
+    """The query's AI pairs still percent-encoded, short names made numeric, other parameters dropped."""
+    pairs = []
+    for item in query.split("&"):
+        key, _, value = item.partition("=")
+        ai = _DL_SHORT_NAMES.get(key, key)
+        if _known_ai(ai):
+            pairs.append((ai, value))
+    return pairs
 
 
 def _reading(elements: _Elements, today: date, *, guessed: bool = False) -> Reading:
@@ -335,6 +477,8 @@ def _check(code: str, value: str, today: date) -> tuple[int, str] | None:
         return 1, f"({code}) {_show(value)} does not fit the field format {ai.format}"
     if code in _DATE_AIS and not _valid_date_tail(code, value[6:], today):
         return 2, f"({code}) {value} is not a valid date and time"
+    if code in _CHECK_PAIR_AIS and _check_pair(value[:-2]) != value[-2:]:
+        return 2, f"({code}) {_show(value)} has wrong check characters (expected {_check_pair(value[:-2])!r})"
     if code in _GTIN_AIS:
         try:
             normalize_gtin(value)
@@ -347,6 +491,14 @@ def _check(code: str, value: str, today: date) -> tuple[int, str] | None:
     if element.sscc_error is not None or element.gln_error is not None:
         return 2, f"({code}) {value} has a wrong check digit"
     return None
+
+
+def _check_pair(data: str) -> str:
+    """The two check characters of a GMN-style value: weighted sum mod 1021, in base 32 (GS1 GenSpecs 7.9.5)."""
+    if not 1 <= len(data) <= len(_CHECK_PAIR_WEIGHTS) or any(c not in _CSET82 for c in data):
+        return ""
+    total = sum(_CSET82.index(c) * _CHECK_PAIR_WEIGHTS[len(data) - i - 1] for i, c in enumerate(data)) % 1021
+    return _CSET32[total >> 5] + _CSET32[total & 31]
 
 
 def _valid_date_tail(code: str, tail: str, today: date) -> bool:

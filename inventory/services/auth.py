@@ -103,16 +103,38 @@ async def issue_token(*, settings: Settings, email: str, password: str, client: 
     if not ok or user is None:
         raise Unauthorized("Wrong e-mail or password.", code="invalid_credentials")
     now = datetime.now(UTC)
+    return _sign(settings, user_id=user["id"], role=user["role"], jti=secrets.token_hex(16), auth_time=now, now=now)
+
+
+def _sign(
+    settings: Settings, *, user_id: int, role: str, jti: str, auth_time: datetime, now: datetime
+) -> dict[str, Any]:
+    """A signed token of the sign-in made at `auth_time` (its `jti`), living at most to the sign-in's end."""
+    expires = min(now + timedelta(seconds=settings.token_ttl_seconds), _sign_in_ends(settings, auth_time))
     claims = {
-        "sub": str(user["id"]),
-        "role": user["role"],
-        "jti": secrets.token_hex(16),
+        "sub": str(user_id),
+        "role": role,
+        "jti": jti,
         # Sub-second, so that a sign-in just after a password reset is not taken for one before it.
         "iat": now.timestamp(),
-        "exp": now + timedelta(seconds=settings.token_ttl_seconds),
+        "exp": expires,
+        "auth_time": int(auth_time.timestamp()),
     }
     token = jwt.encode(claims, settings.secret_key, algorithm=_ALGORITHM)
-    return {"access_token": token, "token_type": "bearer", "expires_in": settings.token_ttl_seconds}
+    return {"access_token": token, "token_type": "bearer", "expires_in": int((expires - now).total_seconds())}
+
+
+def _sign_in_ends(settings: Settings, auth_time: datetime) -> datetime:
+    return auth_time + timedelta(seconds=settings.session_max_seconds)
+
+
+def _auth_time(claims: dict[str, Any]) -> datetime:
+    """When the password was typed; tokens issued before `auth_time` existed count from their `iat`."""
+    value: Any = claims.get("auth_time", claims.get("iat"))
+    try:
+        return datetime.fromtimestamp(int(value), UTC)
+    except (TypeError, ValueError, OverflowError, OSError) as error:
+        raise Unauthorized("The bearer token is invalid.", code="invalid_token") from error
 
 
 def _decode(settings: Settings, token: str) -> dict[str, Any]:
@@ -132,6 +154,8 @@ async def authenticate(*, settings: Settings, token: str) -> Actor:
         user_id = int(claims["sub"])
     except (TypeError, ValueError) as error:
         raise Unauthorized("The bearer token is invalid.", code="invalid_token") from error
+    # Caps hold even for tokens signed before session_max_seconds was lowered.
+    _check_sign_in_age(settings, claims)
     try:
         issued_at = float(claims.get("iat", 0))
     except (TypeError, ValueError) as error:
@@ -143,10 +167,38 @@ async def authenticate(*, settings: Settings, token: str) -> Actor:
     return Actor(id=user["id"], role=user["role"], email=user["email"])
 
 
-async def revoke_token(*, settings: Settings, actor: Actor, token: str) -> None:
-    """Sign out: the token is refused from now on, by every worker."""
+def _check_sign_in_age(settings: Settings, claims: dict[str, Any]) -> datetime:
+    """The sign-in's time; raises Unauthorized(session_expired) once it is older than session_max_seconds."""
+    auth_time = _auth_time(claims)
+    if datetime.now(UTC) >= _sign_in_ends(settings, auth_time):
+        raise Unauthorized(
+            "This sign-in is older than the longest a sign-in may last; sign in again with your password.",
+            code="session_expired",
+        )
+    return auth_time
+
+
+async def refresh_token(*, settings: Settings, actor: Actor, token: str) -> dict[str, Any]:
+    """A fresh token for the same sign-in (same `jti`, so signing out still ends it all).
+
+    The caller's token was already authenticated (not revoked, user active). Raises Unauthorized(session_expired)
+    when the sign-in is older than `session_max_seconds`; the new token never outlives that limit.
+    """
     claims = _decode(settings, token)
-    expires = datetime.fromtimestamp(int(claims["exp"]), UTC)
+    auth_time = _check_sign_in_age(settings, claims)
+    issued = _sign(
+        settings, user_id=actor.id, role=actor.role, jti=str(claims["jti"]), auth_time=auth_time, now=datetime.now(UTC)
+    )
+    async with db.transaction() as conn:
+        await audit.record(conn, actor_id=actor.id, action="auth.refresh", entity="user", entity_id=actor.id)
+    return issued
+
+
+async def revoke_token(*, settings: Settings, actor: Actor, token: str) -> None:
+    """Sign out: the token and every refresh of its sign-in are refused from now on, by every worker."""
+    claims = _decode(settings, token)
+    # Kept until no token of this sign-in can be valid: refreshed tokens live up to the sign-in's end.
+    expires = max(datetime.fromtimestamp(int(claims["exp"]), UTC), _sign_in_ends(settings, _auth_time(claims)))
     async with db.transaction() as conn:
         await users.revoke(conn, str(claims["jti"]), expires)
         await audit.record(conn, actor_id=actor.id, action="auth.logout", entity="user", entity_id=actor.id)

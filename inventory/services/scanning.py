@@ -11,7 +11,8 @@ from inventory import clock, db
 from inventory.domain.errors import Conflict, Forbidden, NotFound, Unprocessable
 from inventory.domain.lots import clean_lot_number, lot_key, similar_key
 from inventory.domain.models import Actor
-from inventory.domain.rules import allergy_conflicts, expires_soon, is_expired
+from inventory.domain.override import clean_override_reason, override_reason_refusal
+from inventory.domain.rules import REPEAT_SCAN_WINDOW, allergy_conflicts, expires_soon, is_expired, repeat_seconds_ago
 from inventory.services import alerting, barcodes
 from inventory.store import audit, lots, stock, usages
 from inventory.store import clinical as sessions
@@ -24,28 +25,49 @@ def _warning(code: str, message: str, **extra: Any) -> dict[str, Any]:
 
 
 async def record_use(
-    *, actor: Actor, session_id: int, barcode: str, quantity: int = 1, override_reason: str | None = None
+    *,
+    actor: Actor,
+    session_id: int,
+    barcode: str,
+    quantity: int = 1,
+    override_reason: str | None = None,
+    repeat: bool = False,
 ) -> dict[str, Any]:
     """Record the use of the scanned ampoule(s) on the session's client, or refuse with nothing written.
 
+    `repeat` confirms a second use of a barcode recorded on the session less than 10 s ago.
+
     Raises BarcodeInvalid/BarcodeAmbiguous (422), NotFound (session, product_unknown), Conflict (session_closed,
-    lot_recalled, lot_quarantined, lot_expired, serial_already_used, lot_ambiguous, lot_required,
-    allergy_conflict).
+    lot_recalled, lot_quarantined, lot_expired, serial_already_used, repeat_scan, lot_ambiguous, lot_required,
+    allergy_conflict), Unprocessable(override_reason_invalid) when the reason reads as a barcode or says nothing.
     """
     if not 1 <= quantity <= MAX_QUANTITY:
         raise Unprocessable(f"Quantity must be 1 to {MAX_QUANTITY}.", code="validation_error")
-    reason = (override_reason or "").strip() or None
-    return await db.with_retries(lambda: _record(actor, session_id, barcode, quantity, reason))
+    reason = _checked_reason(override_reason)
+    return await db.with_retries(lambda: _record(actor, session_id, barcode, quantity, reason, repeat))
+
+
+def _checked_reason(override_reason: str | None) -> str | None:
+    """The override reason to record, None when none was typed; refused whether or not an allergy needs it."""
+    if override_reason is None or not clean_override_reason(override_reason):
+        return None
+    refusal = override_reason_refusal(override_reason, today=clock.today())
+    if refusal is not None:
+        raise Unprocessable(refusal, code="override_reason_invalid")
+    return clean_override_reason(override_reason).strip()
 
 
 async def _record(
-    actor: Actor, session_id: int, raw: str, quantity: int, override_reason: str | None
+    actor: Actor, session_id: int, raw: str, quantity: int, override_reason: str | None, repeat: bool
 ) -> dict[str, Any]:
-    scanned = raw.strip()
+    scanned = raw.strip()[:512]
     async with db.transaction() as conn:
         await usages.use_generic_plans(conn)
-        # FOR SHARE: closing the session waits for scans in flight, and a scan after the close sees it.
+        # One scan at a time per session: a concurrent scan of the same barcode is seen by the repeat check, and
+        # closing the session waits for scans in flight.
         session = await sessions.lock_session_for_scan(conn, session_id)
+        # Read after the lock: a scan that waited for another one of this session is stamped after it.
+        now = clock.now()
         if session is None:
             raise NotFound.of("session", session_id)
         if session["status"] == "closed":
@@ -77,7 +99,9 @@ async def _record(
             warnings.append(_warning("lot_not_received", f"Lot {lot['lot_number']} was never received."))
 
         # Lock the lot: a recall either commits before this (and we see it) or waits until we commit.
-        locked = await usages.lock_lot(conn, lot["id"], location_id=location_id, today=today)
+        locked = await usages.lock_lot(
+            conn, lot["id"], location_id=location_id, today=today, session_id=session_id, barcode=scanned
+        )
         assert locked is not None
         if locked["status"] == "recalled":
             raise Conflict(
@@ -108,6 +132,16 @@ async def _record(
         if reading.serial is not None and await usages.serial_in_use(conn, locked["product_id"], reading.serial):
             raise Conflict(
                 f"Ampoule serial {reading.serial} was already used.", code="serial_already_used", serial=reading.serial
+            )
+        seconds_ago = repeat_seconds_ago(locked["repeat_of_used_at"], now)
+        if seconds_ago is not None and not repeat:
+            raise Conflict(
+                f"This barcode was recorded on this session {seconds_ago} s ago; if this is another ampoule,"
+                " scan it again with repeat confirmed.",
+                code="repeat_scan",
+                usage_id=locked["repeat_of_id"],
+                seconds_ago=seconds_ago,
+                window_seconds=int(REPEAT_SCAN_WINDOW.total_seconds()),
             )
         conflicts = allergy_conflicts(session["allergies"] or [], locked["ingredients"] or [])
         if conflicts and override_reason is None:
@@ -148,11 +182,12 @@ async def _record(
                 location_id=location_id,
                 quantity=quantity,
                 serial=reading.serial,
-                barcode=scanned[:512],
+                barcode=scanned,
                 user_id=actor.id,
                 override_reason=override_reason if conflicts else None,
                 warnings=warnings,
                 warning_codes=[w["code"] for w in warnings],
+                used_at=now,
             )
         except asyncpg.UniqueViolationError as error:
             raise Conflict(
@@ -189,6 +224,7 @@ async def _record(
         "quantity": quantity,
         "on_hand_after": after,
         "used_at": written["used_at"],
+        "override_reason": override_reason if conflicts else None,
         "warnings": warnings,
     }
 

@@ -100,7 +100,7 @@ async def session_usages(conn: Connection, session_id: int) -> list[dict[str, An
     rows = await conn.fetch(
         "SELECT u.id AS usage_id, u.lot AS lot_id, l.lot_number, l.expiry_date, u.product AS product_id,"
         " p.name AS product_name, u.quantity, u.used_at, u.used_by AS user_id, u.warnings,"
-        " u.voided_at IS NOT NULL AS voided, u.void_reason"
+        " u.override_reason, u.voided_at IS NOT NULL AS voided, u.void_reason"
         " FROM usage u JOIN lot l ON l.id = u.lot JOIN product p ON p.id = u.product"
         " WHERE u.session = $1 ORDER BY u.id",
         session_id,
@@ -165,13 +165,15 @@ async def close_session(conn: Connection, session_id: int) -> None:
 
 
 async def lock_session_for_scan(conn: Connection, session_id: int) -> dict[str, Any] | None:
-    """A session with its client's allergies and its location's time zone, locked FOR SHARE.
+    """A session with its client's allergies and its location's time zone, locked FOR NO KEY UPDATE: one scan at once.
 
-    FOR SHARE: closing the session waits for scans in flight, and a scan after the close sees it.
+    Scans of one session wait for each other, so the repeat-scan check sees the use a concurrent scan of the
+    same barcode just committed; closing the session (FOR UPDATE) waits for scans in flight, and a scan after
+    the close sees it. The usage rows' foreign-key checks (FOR KEY SHARE) do not conflict with this lock.
     """
     row = await conn.fetchrow(
         "SELECT s.id, s.status, s.location, s.client, c.allergies, o.timezone FROM treatment_session s"
-        " JOIN client c ON c.id = s.client JOIN location o ON o.id = s.location WHERE s.id = $1 FOR SHARE OF s",
+        " JOIN client c ON c.id = s.client JOIN location o ON o.id = s.location WHERE s.id = $1 FOR NO KEY UPDATE OF s",
         session_id,
     )
     return dict(row) if row else None

@@ -10,11 +10,15 @@ from inventory.db import Connection
 from inventory.store.stock import level_change_sql
 
 # The lot, locked FOR SHARE (a recall either commits before and is seen, or waits for this scan), with its
-# product and the earliest-expiring other usable lot of the product on the shelf here (for the FEFO warning).
+# product, the earliest-expiring other usable lot of the product on the shelf here (for the FEFO warning) and
+# the latest live use of the same barcode on the session (for the repeat-scan rule). That last look-up rides on
+# this statement to save a round trip; it runs after the session lock was granted, so under READ COMMITTED its
+# snapshot includes a use that a concurrent scan of the session committed while this one waited.
 _LOCK_LOT = """
 SELECT l.id, l.product AS product_id, l.lot_number, l.expiry_date, l.status, l.not_received,
        p.name AS product_name, p.ingredients, b.name AS brand_name,
-       e.id AS earlier_id, e.lot_number AS earlier_lot_number, e.expiry_date AS earlier_expiry
+       e.id AS earlier_id, e.lot_number AS earlier_lot_number, e.expiry_date AS earlier_expiry,
+       r.id AS repeat_of_id, r.used_at AS repeat_of_used_at
 FROM lot l
 JOIN product p ON p.id = l.product
 JOIN brand b ON b.id = p.brand
@@ -24,11 +28,17 @@ LEFT JOIN LATERAL (
       AND o.expiry_date >= $3 AND o.expiry_date < l.expiry_date AND o.id <> l.id
     ORDER BY o.expiry_date, o.id LIMIT 1
 ) e ON true
+LEFT JOIN LATERAL (
+    SELECT u.id, u.used_at FROM usage u
+    WHERE u.session = $4 AND u.barcode = $5 AND u.voided_at IS NULL
+    ORDER BY u.used_at DESC, u.id DESC LIMIT 1
+) r ON true
 WHERE l.id = $1
 FOR SHARE OF l
 """
 
-# One statement: the usage, the guard-free stock change, its ledger row and the audit event.
+# One statement: the usage, the guard-free stock change, its ledger row and the audit event. The use is stamped
+# with the service clock ($13): it is business time (the repeat-scan window, usage history) like every other.
 _RECORD_USE = f"""
 WITH used AS (
     INSERT INTO usage (session, client, lot, product, location, quantity, serial, barcode, used_by, used_at,
@@ -63,9 +73,12 @@ async def use_generic_plans(conn: Connection) -> None:
     await conn.execute("SET LOCAL plan_cache_mode = force_generic_plan")
 
 
-async def lock_lot(conn: Connection, lot_id: int, *, location_id: int, today: date) -> dict[str, Any] | None:
-    """The lot locked FOR SHARE, with its product and the earlier-expiring usable lot at the location, if any."""
-    row = await conn.fetchrow(_LOCK_LOT, lot_id, location_id, today)
+async def lock_lot(
+    conn: Connection, lot_id: int, *, location_id: int, today: date, session_id: int, barcode: str
+) -> dict[str, Any] | None:
+    """The lot locked FOR SHARE, with its product, the earlier-expiring usable lot at the location, if any,
+    and the latest live use of this barcode on the session (`repeat_of_id`, `repeat_of_used_at`), if any."""
+    row = await conn.fetchrow(_LOCK_LOT, lot_id, location_id, today, session_id, barcode)
     return dict(row) if row else None
 
 
@@ -95,8 +108,9 @@ async def record(
     override_reason: str | None,
     warnings: list[dict[str, Any]],
     warning_codes: list[str],
+    used_at: datetime,
 ) -> dict[str, Any]:
-    """Write a use in one statement; returns its id, used_at, the on-hand after it and the locked rule count.
+    """Write a use at `used_at` in one statement; returns its id, used_at, the on-hand after it and the rule count.
 
     Raises asyncpg.UniqueViolationError when a concurrent use took the same serial.
     """
@@ -114,7 +128,7 @@ async def record(
         override_reason,
         warnings,
         warning_codes,
-        db.now(),
+        used_at,
     )
     assert row is not None
     return dict(row)

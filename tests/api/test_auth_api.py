@@ -374,3 +374,123 @@ async def test_password_and_its_hash_are_never_in_a_response(
     users = responses[3].json()
     assert email in [u["email"] for u in users]
     assert all("password" not in key for u in users for key in u)
+
+
+# ------------------------------------------------------------------ refresh: a sign-in that lasts a working day
+
+
+def claims_of(settings: Settings, token: str) -> dict[str, Any]:
+    """The verified claims of a token."""
+    decoded: dict[str, Any] = jwt.decode(token, settings.secret_key, algorithms=["HS256"])
+    return decoded
+
+
+async def refresh(client: httpx.AsyncClient, token: str) -> httpx.Response:
+    """POST /api/auth/refresh."""
+    return await client.post("/api/auth/refresh", headers=bearer(token))
+
+
+async def test_refresh_gives_a_fresh_token_of_the_same_sign_in(
+    client: httpx.AsyncClient, conn: asyncpg.Connection, settings: Settings
+) -> None:
+    user = await fresh_user(conn)
+    first = (await sign_in(client, user["email"])).json()["access_token"]
+    response = await refresh(client, first)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert set(body) == {"access_token", "token_type", "expires_in"}
+    assert body["token_type"] == "bearer"
+    assert body["expires_in"] == settings.token_ttl_seconds
+    old, new = claims_of(settings, first), claims_of(settings, body["access_token"])
+    assert new["jti"] == old["jti"]
+    assert new["auth_time"] == old["auth_time"]
+    assert new["iat"] >= old["iat"]
+    assert (await client.get("/api/brands", headers=bearer(body["access_token"]))).status_code == 200
+    audited = "SELECT count(*) FROM audit_event WHERE action = 'auth.refresh' AND actor = $1"
+    assert await conn.fetchval(audited, user["id"]) == 1
+
+
+async def test_refresh_needs_a_valid_bearer_token(
+    client: httpx.AsyncClient, settings: Settings, actors: dict[str, Actor]
+) -> None:
+    assert is_problem(await client.post("/api/auth/refresh"), 401)
+    assert is_problem(await refresh(client, "not-a-token"), 401, "invalid_token")
+    expired = forge(
+        settings,
+        sub=str(actors["staff"].id),
+        iat=datetime.now(UTC) - timedelta(hours=9),
+        exp=datetime.now(UTC) - timedelta(seconds=1),
+    )
+    assert is_problem(await refresh(client, expired), 401, "invalid_token")
+
+
+async def test_refresh_of_a_sign_in_older_than_the_maximum_is_session_expired(
+    client: httpx.AsyncClient, settings: Settings, actors: dict[str, Actor]
+) -> None:
+    signed_in = datetime.now(UTC) - timedelta(seconds=settings.session_max_seconds + 1)
+    token = forge(settings, sub=str(actors["staff"].id), role="staff", auth_time=int(signed_in.timestamp()))
+    assert is_problem(await refresh(client, token), 401, "session_expired")
+
+
+async def test_a_refreshed_token_never_outlives_the_sign_in(
+    client: httpx.AsyncClient, settings: Settings, actors: dict[str, Actor]
+) -> None:
+    signed_in = datetime.now(UTC) - timedelta(seconds=settings.session_max_seconds - 600)
+    token = forge(settings, sub=str(actors["staff"].id), role="staff", auth_time=int(signed_in.timestamp()))
+    response = await refresh(client, token)
+    assert response.status_code == 200, response.text
+    assert 590 <= response.json()["expires_in"] <= 600
+    claims = claims_of(settings, response.json()["access_token"])
+    assert claims["exp"] <= int(signed_in.timestamp()) + settings.session_max_seconds
+
+
+async def test_tokens_from_before_auth_time_count_their_sign_in_from_iat(
+    client: httpx.AsyncClient, settings: Settings, actors: dict[str, Actor]
+) -> None:
+    old = datetime.now(UTC) - timedelta(seconds=settings.session_max_seconds + 60)
+    token = forge(settings, sub=str(actors["staff"].id), role="staff", iat=old)
+    assert is_problem(await refresh(client, token), 401, "session_expired")
+    recent = forge(settings, sub=str(actors["staff"].id), role="staff")
+    assert (await refresh(client, recent)).status_code == 200
+
+
+async def test_signing_out_after_a_refresh_ends_every_token_of_the_sign_in(
+    client: httpx.AsyncClient, conn: asyncpg.Connection, settings: Settings
+) -> None:
+    user = await fresh_user(conn)
+    first = (await sign_in(client, user["email"])).json()["access_token"]
+    second = (await refresh(client, first)).json()["access_token"]
+    assert (await client.post("/api/auth/logout", headers=bearer(second))).status_code == 204
+    for token in (first, second):
+        assert is_problem(await client.get("/api/brands", headers=bearer(token)), 401, "invalid_token")
+        assert is_problem(await refresh(client, token), 401, "invalid_token")
+    claims = claims_of(settings, first)
+    kept_until = await conn.fetchval("SELECT expires_at FROM revoked_token WHERE jti = $1", claims["jti"])
+    assert kept_until >= datetime.fromtimestamp(claims["auth_time"] + settings.session_max_seconds, UTC)
+
+
+async def test_signing_out_with_the_first_token_ends_its_refreshed_tokens(
+    client: httpx.AsyncClient, conn: asyncpg.Connection
+) -> None:
+    user = await fresh_user(conn)
+    first = (await sign_in(client, user["email"])).json()["access_token"]
+    second = (await refresh(client, first)).json()["access_token"]
+    assert (await client.post("/api/auth/logout", headers=bearer(first))).status_code == 204
+    assert is_problem(await client.get("/api/brands", headers=bearer(second)), 401, "invalid_token")
+
+
+async def test_a_deactivated_user_cannot_refresh(client: httpx.AsyncClient, conn: asyncpg.Connection) -> None:
+    user = await fresh_user(conn)
+    token = (await sign_in(client, user["email"])).json()["access_token"]
+    await conn.execute("UPDATE app_user SET active = false WHERE id = $1", user["id"])
+    assert is_problem(await refresh(client, token), 401, "invalid_token")
+
+
+async def test_a_refreshed_token_carries_the_users_current_role(
+    client: httpx.AsyncClient, conn: asyncpg.Connection, settings: Settings
+) -> None:
+    user = await fresh_user(conn)
+    token = (await sign_in(client, user["email"])).json()["access_token"]
+    await conn.execute("UPDATE app_user SET role = 'manager' WHERE id = $1", user["id"])
+    refreshed = (await refresh(client, token)).json()["access_token"]
+    assert claims_of(settings, refreshed)["role"] == "manager"

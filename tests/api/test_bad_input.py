@@ -398,7 +398,8 @@ def _course(w: World) -> dict[str, Any]:
 
 
 def _scan(w: World) -> dict[str, Any]:
-    return {"barcode": w.code(), "quantity": 1}
+    # The world already recorded this barcode on the session a moment ago: the valid scan confirms the repeat.
+    return {"barcode": w.code(), "quantity": 1, "repeat": True}
 
 
 def _void(w: World) -> dict[str, Any]:
@@ -889,6 +890,14 @@ ROUTES: dict[str, Route] = {
             Case("negative quantity", merge(_scan, quantity=-1), status=422, code=V),
             Case("huge quantity", merge(_scan, quantity=HUGE), status=422, code=V),
             Case("unknown session", _scan, path="/api/sessions/999999/scans", status=404),
+            Case("unconfirmed repeat", merge(_scan, repeat=False), status=409, code="repeat_scan"),
+            Case("repeat not a boolean", merge(_scan, repeat="yes"), status=422, code=V),
+            Case(
+                "override reason is a barcode",
+                merge(_scan, override_reason=lambda w: "]C1" + w.code()),
+                status=422,
+                code="override_reason_invalid",
+            ),
             Case(
                 "unknown gtin",
                 merge(_scan, barcode=lambda w: w.code(gtin=f.make_gtin(78, prefix="400123"))),
@@ -1173,7 +1182,7 @@ ROUTES: dict[str, Route] = {
 }
 
 # Operations with no input to get wrong (beyond the bearer token, covered in test_auth_api.py).
-NO_INPUT = {"health", "ready", "revokeToken", "listUsers", "listBrands", "listLocations"}
+NO_INPUT = {"health", "ready", "revokeToken", "refreshToken", "listUsers", "listBrands", "listLocations"}
 
 
 def _generic_cases(route: Route) -> list[Case]:

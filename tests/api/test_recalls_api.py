@@ -18,8 +18,11 @@ H = dict[str, dict[str, str]]
 
 
 async def scan(client: httpx.AsyncClient, auth_headers: H, clinic: Clinic) -> httpx.Response:
+    # Repeated uses of one barcode on one session are deliberate here: confirm them (else 409 repeat_scan).
     return await client.post(
-        f"/api/sessions/{clinic.session['id']}/scans", json={"barcode": clinic.code()}, headers=auth_headers["staff"]
+        f"/api/sessions/{clinic.session['id']}/scans",
+        json={"barcode": clinic.code(), "repeat": True},
+        headers=auth_headers["staff"],
     )
 
 

@@ -361,3 +361,44 @@ async def test_invalid_idempotency_key_is_422(
     before = await counts(conn)
     assert is_problem(await post(client, auth_headers["staff"], s.location_id, line(s.product_id, "K"), key=key), 422)
     assert await counts(conn) == before
+
+
+def _yymmdd(days: int) -> str:
+    return f.in_days(days).strftime("%y%m%d")
+
+
+async def test_receipt_by_gs1_digital_link_in_path_query_and_percent_encoded_forms(
+    client: httpx.AsyncClient, auth_headers: H, actors: dict[str, Actor], conn: asyncpg.Connection
+) -> None:
+    s = await f.product_and_location(actors)
+    expiry = f.in_days(150)
+    uris = {
+        "DL-1": f"https://id.example.com/01/{s.gtin}/10/DL-1?17={_yymmdd(150)}",
+        "DL/2": f"HTTP://Clinic.Example/any/prefix/01/{s.gtin[1:]}/10/DL%2F2?17={_yymmdd(150)}&linkType=pil",
+        "DL-3": f"]Q1https://id.example.com/gtin/{s.gtin}/lot/DL-3?exp={_yymmdd(150)}",
+    }
+    for lot_number, uri in uris.items():
+        response = await post(client, auth_headers["staff"], s.location_id, {"barcode": uri, "quantity": 1})
+        assert response.status_code == 201, (uri, response.text)
+        received = response.json()["lines"][0]
+        assert (received["lot"]["product_id"], received["lot"]["lot_number"], received["lot"]["expiry_date"]) == (
+            s.product_id,
+            lot_number,
+            expiry.isoformat(),
+        )
+
+
+async def test_receipt_of_a_broken_digital_link_is_barcode_invalid_and_writes_nothing(
+    client: httpx.AsyncClient, auth_headers: H, actors: dict[str, Actor], conn: asyncpg.Connection
+) -> None:
+    s = await f.product_and_location(actors)
+    before = await counts(conn)
+    bad_check = s.gtin[:-1] + str((int(s.gtin[-1]) + 1) % 10)
+    for uri in (
+        f"https://id.example.com/01/{bad_check}/10/X1?17={_yymmdd(150)}",
+        f"https://id.example.com/01/{s.gtin}?10=X1&17={_yymmdd(150)}",
+        "https://id.example.com/products/ampoule-x",
+    ):
+        response = await post(client, auth_headers["staff"], s.location_id, {"barcode": uri, "quantity": 1})
+        assert is_problem(response, 422, "barcode_invalid")
+    assert await counts(conn) == before

@@ -14,6 +14,8 @@ from inventory.domain.models import Actor
 from inventory.services import clinical
 from tests.support import factories as f
 from tests.support.clinic import build
+from tests.support.db import row_counts
+from tests.support.http import is_problem
 
 H = dict[str, dict[str, str]]
 
@@ -230,7 +232,7 @@ async def test_use_beyond_stock_is_recorded_with_stock_discrepancy(
 ) -> None:
     clinic = await build(actors, on_hand=1)
     await scan(client, auth_headers["staff"], clinic.session["id"], clinic.code())
-    response = await scan(client, auth_headers["staff"], clinic.session["id"], clinic.code())
+    response = await scan(client, auth_headers["staff"], clinic.session["id"], clinic.code(), repeat=True)
     assert response.status_code == 201
     assert response.json()["on_hand_after"] == -1
     assert "stock_discrepancy" in [w["code"] for w in response.json()["warnings"]]
@@ -379,3 +381,192 @@ async def test_generated_gs1_strings_never_break_the_scan(
         assert received.status_code < 500, (text, received.text)
         statuses.add(received.status_code)
     assert statuses <= {201, 404, 409, 422}
+
+
+async def test_override_reason_that_is_a_scanner_burst_is_refused_and_nothing_is_written(
+    client: httpx.AsyncClient, auth_headers: H, actors: dict[str, Actor], conn: asyncpg.Connection
+) -> None:
+    clinic = await build(actors, allergies=["vitamine c"], ingredients=["Hyaluronic acid", "Vitamine C"])
+    tables = ("usage", "stock_movement", "audit_event", "lot")
+    before = await row_counts(conn, tables)
+    for reason in ("]C101037600010010131726121310K0SOON", clinic.code(), "ok"):
+        response = await scan(
+            client, auth_headers["staff"], clinic.session["id"], clinic.code(), override_reason=reason
+        )
+        assert is_problem(response, 422, "override_reason_invalid")
+    assert await row_counts(conn, tables) == before
+
+
+async def test_bad_override_reason_is_refused_even_without_an_allergy_conflict(
+    client: httpx.AsyncClient, auth_headers: H, actors: dict[str, Actor], conn: asyncpg.Connection
+) -> None:
+    clinic = await build(actors)
+    response = await scan(
+        client, auth_headers["staff"], clinic.session["id"], clinic.code(), override_reason="]d2" + clinic.code()
+    )
+    assert is_problem(response, 422, "override_reason_invalid")
+    assert await conn.fetchval("SELECT count(*) FROM usage WHERE session = $1", clinic.session["id"]) == 0
+
+
+async def test_recorded_override_reason_is_in_the_scan_response_and_the_session(
+    client: httpx.AsyncClient, auth_headers: H, actors: dict[str, Actor]
+) -> None:
+    clinic = await build(actors, allergies=["vitamine c"], ingredients=["Hyaluronic acid", "Vitamine C"])
+    reason = "Patch test negative, doctor approved"
+    accepted = await scan(
+        client, auth_headers["staff"], clinic.session["id"], clinic.code(), override_reason=f"  {reason}\r\n"
+    )
+    assert accepted.status_code == 201, accepted.text
+    assert accepted.json()["override_reason"] == reason
+    session = (await client.get(f"/api/sessions/{clinic.session['id']}", headers=auth_headers["staff"])).json()
+    assert [u["override_reason"] for u in session["usages"]] == [reason]
+
+
+async def test_override_reason_without_a_conflict_is_not_recorded(
+    client: httpx.AsyncClient, auth_headers: H, actors: dict[str, Actor]
+) -> None:
+    clinic = await build(actors)
+    response = await scan(
+        client, auth_headers["staff"], clinic.session["id"], clinic.code(), override_reason="Doctor approved"
+    )
+    assert response.status_code == 201, response.text
+    assert response.json()["override_reason"] is None
+    session = (await client.get(f"/api/sessions/{clinic.session['id']}", headers=auth_headers["staff"])).json()
+    assert session["usages"][0]["override_reason"] is None
+
+
+async def test_same_barcode_on_the_session_within_ten_seconds_is_a_repeat_scan_and_writes_nothing(
+    client: httpx.AsyncClient, auth_headers: H, actors: dict[str, Actor], conn: asyncpg.Connection
+) -> None:
+    clinic = await build(actors)
+    first = await scan(client, auth_headers["staff"], clinic.session["id"], clinic.code())
+    assert first.status_code == 201, first.text
+    tables = ("usage", "stock_movement", "audit_event")
+    before = await row_counts(conn, tables)
+    clock.shift(timedelta(seconds=9))
+    again = await scan(client, auth_headers["staff"], clinic.session["id"], " " + clinic.code() + "\r\n")
+    assert is_problem(again, 409, "repeat_scan")
+    assert again.json()["usage_id"] == first.json()["usage_id"]
+    assert again.json()["seconds_ago"] == 9
+    assert await row_counts(conn, tables) == before
+
+
+async def test_repeat_confirmed_records_the_second_use(
+    client: httpx.AsyncClient, auth_headers: H, actors: dict[str, Actor]
+) -> None:
+    clinic = await build(actors)
+    first = await scan(client, auth_headers["staff"], clinic.session["id"], clinic.code())
+    second = await scan(client, auth_headers["staff"], clinic.session["id"], clinic.code(), repeat=True)
+    assert second.status_code == 201, second.text
+    assert second.json()["usage_id"] != first.json()["usage_id"]
+    assert second.json()["on_hand_after"] == 8
+
+
+async def test_same_barcode_ten_seconds_later_by_the_service_clock_is_recorded(
+    client: httpx.AsyncClient, auth_headers: H, actors: dict[str, Actor]
+) -> None:
+    clinic = await build(actors)
+    assert (await scan(client, auth_headers["staff"], clinic.session["id"], clinic.code())).status_code == 201
+    clock.shift(timedelta(seconds=10))
+    response = await scan(client, auth_headers["staff"], clinic.session["id"], clinic.code())
+    assert response.status_code == 201, response.text
+
+
+async def test_a_voided_earlier_use_does_not_make_a_repeat(
+    client: httpx.AsyncClient, auth_headers: H, actors: dict[str, Actor]
+) -> None:
+    clinic = await build(actors)
+    used = (await scan(client, auth_headers["staff"], clinic.session["id"], clinic.code())).json()
+    voided = await client.post(
+        f"/api/usages/{used['usage_id']}/void", json={"reason": "wrong client"}, headers=auth_headers["staff"]
+    )
+    assert voided.status_code == 200, voided.text
+    response = await scan(client, auth_headers["staff"], clinic.session["id"], clinic.code())
+    assert response.status_code == 201, response.text
+
+
+async def test_repeat_compares_the_scanned_text_per_session(
+    client: httpx.AsyncClient, auth_headers: H, actors: dict[str, Actor]
+) -> None:
+    clinic = await build(actors)
+    assert (await scan(client, auth_headers["staff"], clinic.session["id"], clinic.code())).status_code == 201
+    other = await clinical.create_session(
+        actor=actors["staff"], client_id=clinic.client["id"], location_id=clinic.location_id
+    )
+    on_other_session = await scan(client, auth_headers["staff"], other["id"], clinic.code())
+    assert on_other_session.status_code == 201, on_other_session.text
+    expiry = clinic.lot["expiry_date"].strftime("%y%m%d")
+    other_text = f"(01){clinic.gtin}(17){expiry}(10){clinic.lot['lot_number']}"
+    another_label = await scan(client, auth_headers["staff"], clinic.session["id"], other_text)
+    assert another_label.status_code == 201, another_label.text
+
+
+async def test_a_retry_with_the_same_idempotency_key_is_a_replay_not_a_repeat(
+    client: httpx.AsyncClient, auth_headers: H, actors: dict[str, Actor], conn: asyncpg.Connection
+) -> None:
+    clinic = await build(actors)
+    first = await scan(
+        client, {**auth_headers["staff"], "Idempotency-Key": "chair-1"}, clinic.session["id"], clinic.code()
+    )
+    retry = await scan(
+        client, {**auth_headers["staff"], "Idempotency-Key": "chair-1"}, clinic.session["id"], clinic.code()
+    )
+    assert retry.status_code == 201, retry.text
+    assert retry.headers.get("idempotency-replayed") == "true"
+    assert retry.json() == first.json()
+    new_key = await scan(
+        client, {**auth_headers["staff"], "Idempotency-Key": "chair-2"}, clinic.session["id"], clinic.code()
+    )
+    assert is_problem(new_key, 409, "repeat_scan")
+    assert await conn.fetchval("SELECT count(*) FROM usage WHERE session = $1", clinic.session["id"]) == 1
+
+
+async def test_gs1_digital_link_scans_in_path_query_and_percent_encoded_forms(
+    client: httpx.AsyncClient, auth_headers: H, actors: dict[str, Actor]
+) -> None:
+    clinic = await build(actors)
+    lot, gtin = clinic.lot["lot_number"], clinic.gtin
+    expiry = clinic.lot["expiry_date"].strftime("%y%m%d")
+    for uri in (
+        f"https://id.example.com/01/{gtin}/10/{lot}?17={expiry}",
+        f"HTTPS://ID.EXAMPLE.COM/clinic/prefix/01/{gtin[1:]}/10/{lot}",
+        f"http://example.org/01/{gtin}/22/A1/10/{lot.replace('L', '%4C')}?17={expiry}&21=SER9",
+        f"]Q1https://example.org/gtin/{gtin}/lot/{lot}?exp={expiry}\r\n",
+    ):
+        response = await scan(client, auth_headers["staff"], clinic.session["id"], uri)
+        assert response.status_code == 201, (uri, response.text)
+        assert response.json()["lot"]["id"] == clinic.lot["id"]
+
+
+async def test_digital_link_serial_in_the_query_is_recorded(
+    client: httpx.AsyncClient, auth_headers: H, actors: dict[str, Actor], conn: asyncpg.Connection
+) -> None:
+    clinic = await build(actors)
+    uri = f"https://id.example.com/01/{clinic.gtin}/10/{clinic.lot['lot_number']}?21=AMP%2F7"
+    response = await scan(client, auth_headers["staff"], clinic.session["id"], uri)
+    assert response.status_code == 201, response.text
+    assert await conn.fetchval("SELECT serial FROM usage WHERE id = $1", response.json()["usage_id"]) == "AMP/7"
+
+
+async def test_broken_digital_link_scan_is_barcode_invalid(
+    client: httpx.AsyncClient, auth_headers: H, actors: dict[str, Actor], conn: asyncpg.Connection
+) -> None:
+    clinic = await build(actors)
+    for uri in (
+        f"https://id.example.com/01/{clinic.gtin}/10/{clinic.lot['lot_number']}?17=261399",
+        f"https://id.example.com/01/{clinic.gtin}/21/S1/10/{clinic.lot['lot_number']}",
+        "https://www.example.com/shop/ampoules",
+    ):
+        response = await scan(client, auth_headers["staff"], clinic.session["id"], uri)
+        assert is_problem(response, 422, "barcode_invalid")
+    assert await conn.fetchval("SELECT count(*) FROM usage WHERE session = $1", clinic.session["id"]) == 0
+
+
+async def test_phone_camera_datamatrix_and_qr_text_scans(
+    client: httpx.AsyncClient, auth_headers: H, actors: dict[str, Actor]
+) -> None:
+    clinic = await build(actors)
+    for text in ("]d2" + clinic.code(serial="CAM1"), clinic.code(serial="CAM2"), "]Q3" + clinic.code(serial="CAM3")):
+        response = await scan(client, auth_headers["staff"], clinic.session["id"], text)
+        assert response.status_code == 201, (text, response.text)
+        assert response.json()["lot"]["id"] == clinic.lot["id"]

@@ -50,3 +50,23 @@ async def test_openapi_documents_problem_responses_on_every_api_operation(client
                 assert "application/problem+json" in responses[status]["content"], (method, path, status)
             if path != "/api/auth/token":
                 assert {"401", "403"} <= set(responses), (method, path)
+
+
+async def test_openapi_documents_the_chair_fields_and_refusals(client: httpx.AsyncClient) -> None:
+    document = (await client.get("/schema/openapi.json")).json()
+    schemas = document["components"]["schemas"]
+
+    def properties(name: str) -> dict[str, object]:
+        [key] = [key for key in schemas if key.endswith(name)]
+        found: dict[str, object] = schemas[key]["properties"]
+        return found
+
+    assert "repeat" in properties("ScanIn")
+    assert "override_reason" in properties("ScanOut")
+    assert "override_reason" in properties("SessionUsageOut")
+    scans = document["paths"]["/api/sessions/{session_id}/scans"]["post"]["responses"]
+    assert "repeat_scan" in scans["409"]["description"]
+    assert "override_reason_invalid" in scans["422"]["description"]
+    refresh = document["paths"]["/api/auth/refresh"]["post"]
+    assert refresh["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].endswith("TokenOut")
+    assert "session_expired" in refresh["responses"]["401"]["description"]

@@ -16,7 +16,9 @@ H = dict[str, dict[str, str]]
 
 
 async def scan(client: httpx.AsyncClient, headers: dict[str, str], session_id: int, barcode: str) -> int:
-    response = await client.post(f"/api/sessions/{session_id}/scans", json={"barcode": barcode}, headers=headers)
+    # Repeated uses of one barcode on one session are deliberate here: confirm them (else 409 repeat_scan).
+    body = {"barcode": barcode, "repeat": True}
+    response = await client.post(f"/api/sessions/{session_id}/scans", json=body, headers=headers)
     assert response.status_code == 201, response.text
     usage_id: int = response.json()["usage_id"]
     return usage_id

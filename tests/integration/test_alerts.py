@@ -58,8 +58,9 @@ async def open_alert(conn: asyncpg.Connection, clinic: Clinic, location_id: int 
 async def scan(actors: dict[str, Actor], clinic: Clinic, quantity: int = 1, lot: dict[str, Any] | None = None) -> None:
     """Record a use through the real scan service."""
     barcode = clinic.code() if lot is None else clinic.code(lot["lot_number"], expiry=lot["expiry_date"])
+    # Repeated uses of one barcode on one session are deliberate here: confirm them (else 409 repeat_scan).
     await scanning.record_use(
-        actor=actors["staff"], session_id=clinic.session["id"], barcode=barcode, quantity=quantity
+        actor=actors["staff"], session_id=clinic.session["id"], barcode=barcode, quantity=quantity, repeat=True
     )
 
 

@@ -115,11 +115,14 @@ async def test_fifty_concurrent_scans_of_the_last_ten_ampoules_record_fifty_uses
     actors = await race_actors()
     clinic = await build(actors, on_hand=10)
     headers = {"Authorization": f"Bearer {tokens['staff']}"}
+    # Fifty uses of one barcode on one session within seconds: each confirms the repeat, as the chair would.
     async with await scan_client(settings) as http:
         responses = await asyncio.gather(
             *[
                 http.post(
-                    f"/api/sessions/{clinic.session['id']}/scans", json={"barcode": clinic.code()}, headers=headers
+                    f"/api/sessions/{clinic.session['id']}/scans",
+                    json={"barcode": clinic.code(), "repeat": True},
+                    headers=headers,
                 )
                 for _ in range(50)
             ]
@@ -179,3 +182,27 @@ async def test_parallel_password_guesses_cannot_pass_the_limit_together(race_poo
     outcomes = await asyncio.gather(*[guess(n) for n in range(12)])
     assert outcomes.count("wrong") == settings.login_max_failures
     assert outcomes.count("limited") == 12 - settings.login_max_failures
+
+
+async def test_two_identical_scans_at_the_same_instant_record_one_use_and_one_repeat_scan(
+    race_pool: None, settings: Settings, tokens: dict[str, str]
+) -> None:
+    actors = await race_actors()
+    headers = {"Authorization": f"Bearer {tokens['staff']}"}
+    clinics = [await build(actors, on_hand=10) for _ in range(5)]
+    async with await scan_client(settings) as http:
+        for clinic in clinics:
+            url = f"/api/sessions/{clinic.session['id']}/scans"
+            pair = await asyncio.gather(
+                http.post(url, json={"barcode": clinic.code()}, headers=headers),
+                http.post(url, json={"barcode": clinic.code()}, headers=headers),
+            )
+            statuses = sorted(r.status_code for r in pair)
+            assert statuses == [201, 409], [r.text for r in pair]
+            created = next(r.json() for r in pair if r.status_code == 201)
+            refused = next(r.json() for r in pair if r.status_code == 409)
+            assert refused["code"] == "repeat_scan"
+            assert refused["usage_id"] == created["usage_id"]
+            async with db.connection() as conn:
+                assert await conn.fetchval("SELECT count(*) FROM usage WHERE session = $1", clinic.session["id"]) == 1
+                assert await conn.fetchval("SELECT on_hand FROM stock_level WHERE lot = $1", clinic.lot["id"]) == 9

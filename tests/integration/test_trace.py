@@ -31,7 +31,10 @@ async def another_client_session(actors: dict[str, Actor], clinic: Clinic, name:
 
 async def use(actors: dict[str, Actor], session_id: int, barcode: str, quantity: int = 1) -> dict[str, Any]:
     """Record a use through the real scan service."""
-    return await scanning.record_use(actor=actors["staff"], session_id=session_id, barcode=barcode, quantity=quantity)
+    # Repeated uses of one barcode on one session are deliberate here: confirm them (else 409 repeat_scan).
+    return await scanning.record_use(
+        actor=actors["staff"], session_id=session_id, barcode=barcode, quantity=quantity, repeat=True
+    )
 
 
 async def lot_of(

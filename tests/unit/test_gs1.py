@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import calendar
+import json
+import os
 import re
 from datetime import date
+from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -418,3 +423,151 @@ def test_mangled_barcodes_are_read_or_refused_never_crash(
     for at, insert, delete in edits:
         raw = raw[:at] + insert + raw[at + delete :]
     _read_or_refuse(raw, today)
+
+
+# --- public parsers' test vectors (/work/shared/data/gs1_vectors.json, never copied into the project) ----------
+
+_ROOT = Path(__file__).resolve().parents[2]
+# The shared folder sits beside the main checkout (../shared); a worktree under wt/ finds it one level up.
+_VECTOR_FILES = [base / "shared" / "data" / "gs1_vectors.json" for base in (_ROOT.parent, _ROOT.parent.parent)]
+# The vectors' sources are from 2014-2025; their two-digit years are read around this day.
+_VECTOR_TODAY = date(2024, 1, 1)
+
+
+def _vectors() -> list[dict[str, Any]]:
+    for path in _VECTOR_FILES:
+        if path.exists():
+            vectors: list[dict[str, Any]] = json.loads(path.read_text(encoding="utf-8"))
+            return [v for v in vectors if not v["disputed"]]
+    return []
+
+
+def _vector_file_present() -> None:
+    if not any(path.exists() for path in _VECTOR_FILES):
+        message = f"gs1_vectors.json not found at {' or '.join(map(str, _VECTOR_FILES))}"
+        if "CI" in os.environ:
+            pytest.fail(message)
+        pytest.skip(message)
+
+
+def _expected_expiry(yymmdd: str | None) -> date | None:
+    """The vector's YYMMDD as a date; DD=00 is the month's last day (GS1 General Specifications 7.12)."""
+    if yymmdd is None:
+        return None
+    year, month, day = 2000 + int(yymmdd[:2]), int(yymmdd[2:4]), int(yymmdd[4:])
+    return date(year, month, day or calendar.monthrange(year, month)[1])
+
+
+def _seen(reading: Reading) -> tuple[str | None, str | None, date | None, str | None]:
+    return reading.gtin, reading.lot_number, reading.expiry, reading.serial
+
+
+def _with_check_digit(text: str, gtin: str) -> str:
+    """The vector's text with its GTIN's check digit corrected."""
+    body = gtin[:-1]
+    return text.replace(gtin, body + str(mod10_check_digit(body)), 1)
+
+
+VECTORS = _vectors()
+
+
+def test_the_shared_vectors_are_read_here() -> None:
+    _vector_file_present()
+    assert len(VECTORS) >= 100
+    assert {v["kind"] for v in VECTORS} >= {"element_string", "hri", "symbology_prefixed", "digital_link"}
+
+
+@pytest.mark.parametrize("vector", VECTORS, ids=[v["id"] + "-" + v["kind"] for v in VECTORS])
+def test_every_undisputed_vector_reads_as_its_source_expects(vector: dict[str, Any]) -> None:
+    raw: str = vector["input"]
+    if vector["invalid"]:
+        with pytest.raises(BarcodeInvalid):
+            read_barcode(raw, today=_VECTOR_TODAY)
+        return
+    expected = (vector["gtin"], vector["lot"], _expected_expiry(vector["expiry_yymmdd"]), vector["serial"])
+    if vector["gtin_check_digit_ok"] is False:
+        # The source does not check the GTIN's check digit; the contract refuses it (barcode_invalid). The rest
+        # of the message must read as the source says once the digit is right.
+        with pytest.raises(BarcodeInvalid, match="check digit"):
+            read_barcode(raw, today=_VECTOR_TODAY)
+        raw = _with_check_digit(raw, vector["gtin"])
+        fixed = _with_check_digit(vector["gtin"], vector["gtin"])
+        expected = (fixed, *expected[1:])
+    readings = [_seen(r) for r in read_barcode(raw, today=_VECTOR_TODAY)]
+    if vector["ambiguity_allowed"]:
+        assert expected in readings
+    else:
+        assert readings[0] == expected
+
+
+@pytest.mark.parametrize(
+    ("uri", "expected"),
+    [
+        pytest.param(
+            "https://id.example.com/01/09506000134352/10/ABC123?17=271231&21=XYZ",
+            ("09506000134352", "ABC123", date(2027, 12, 31), "XYZ"),
+            id="path-and-query",
+        ),
+        pytest.param(
+            "HTTPS://ID.Example.COM/01/09506000134352/10/ABC123",
+            ("09506000134352", "ABC123", None, None),
+            id="upper-case-scheme-and-host",
+        ),
+        pytest.param(
+            "http://example.com/my/prefix/01/9506000134352/10/AB%2F12?17=280100",
+            ("09506000134352", "AB/12", date(2028, 1, 31), None),
+            id="prefix-gtin13-percent-encoded-slash",
+        ),
+        pytest.param(
+            "https://example.com/01/01/01/09506000134352",
+            ("09506000134352", None, None, None),
+            id="prefix-holding-01",
+        ),
+        pytest.param(
+            "]Q1https://example.com/gtin/09506000134352/lot/L1?exp=270600",
+            ("09506000134352", "L1", date(2027, 6, 30), None),
+            id="qr-short-names",
+        ),
+    ],
+)
+def test_digital_link_uris_read_path_and_query_ais(
+    uri: str, expected: tuple[str | None, str | None, date | None, str | None]
+) -> None:
+    assert [_seen(r) for r in read_barcode(uri, today=TODAY)] == [expected]
+
+
+@pytest.mark.parametrize(
+    ("uri", "fragment"),
+    [
+        ("https://example.com/products/12", "no product key"),
+        ("https:///01/09506000134352", "without a host"),
+        ("https://example.com/01/09506000134353", "check digit"),
+        ("https://example.com/01/09506000134352?17=271332", "not a valid date"),
+        ("https://example.com/01/09506000134352/10/%E2%82%AC", "does not fit"),
+        ("https://example.com/01/09506000134352/10/A?10=A", "appears twice"),
+        ("https://example.com/01/09506000134352?21=S1", "belongs in the Digital Link's path"),
+        ("ftp://example.com/01/09506000134352", "not a GTIN"),
+    ],
+)
+def test_broken_digital_links_are_refused_with_the_reason(uri: str, fragment: str) -> None:
+    with pytest.raises(BarcodeInvalid, match=re.escape(fragment)):
+        read_barcode(uri, today=TODAY)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        pytest.param("]d2" + MACHINE, id="datamatrix-with-symbology"),
+        pytest.param(MACHINE, id="datamatrix-without-symbology"),
+        pytest.param("]Q3" + MACHINE, id="gs1-qr"),
+        pytest.param("]d2" + GS + MACHINE + "\n", id="datamatrix-leading-fnc1-and-line-end"),
+    ],
+)
+def test_phone_camera_decoder_text_reads_like_a_scanner(raw: str) -> None:
+    assert read(raw) == [FULL]
+
+
+def test_gmn_check_characters_are_verified() -> None:
+    assert read(f"01{GTIN}" + "80131987654Ad4X4bL5ttr2310c2K")[0].other == (("8013", "1987654Ad4X4bL5ttr2310c2K"),)
+    with pytest.raises(BarcodeInvalid, match="check characters"):
+        read(f"01{GTIN}" + "80131987654Ad4X4bL5ttr2310c2L")

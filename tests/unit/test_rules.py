@@ -1,14 +1,21 @@
-"""Usability rules: expiry, expiring soon, name normalisation and allergy matching."""
+"""Usability rules: expiry, expiring soon, name normalisation, allergy matching and repeat scans."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from inventory.domain.rules import EXPIRES_SOON_DAYS, allergy_conflicts, expires_soon, is_expired, normalise_name
+from inventory.domain.rules import (
+    EXPIRES_SOON_DAYS,
+    allergy_conflicts,
+    expires_soon,
+    is_expired,
+    normalise_name,
+    repeat_seconds_ago,
+)
 
 TODAY = date(2026, 11, 25)
 
@@ -102,3 +109,22 @@ def test_normalisation_is_idempotent_and_a_name_matches_itself(name: str) -> Non
     assert normalise_name(normal) == normal
     if normal:
         assert allergy_conflicts([name], [name]) == [name]
+
+
+NOW = datetime(2026, 12, 1, 10, 0, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("previous", "expected"),
+    [
+        (None, None),
+        (NOW, 0),
+        (NOW - timedelta(seconds=9.9), 9),
+        (NOW - timedelta(seconds=10), None),
+        (NOW - timedelta(hours=1), None),
+        (NOW + timedelta(seconds=3), 0),
+        (NOW + timedelta(seconds=10), None),
+    ],
+)
+def test_the_same_barcode_within_ten_seconds_is_a_repeat(previous: datetime | None, expected: int | None) -> None:
+    assert repeat_seconds_ago(previous, NOW) == expected

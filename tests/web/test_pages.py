@@ -156,7 +156,8 @@ async def test_enter_twice_records_once_and_a_lost_answer_is_retried_with_the_sa
             await route.continue_()
 
     await page.route("**/api/sessions/*/scans", lose_first_answer)
-    await page.fill("#scan-input", clinic.code())
+    # Another ampoule (its own serial): the same text again within 10 s would be a repeat_scan.
+    await page.fill("#scan-input", clinic.code(serial="AMP2"))
     await page.press("#scan-input", "Enter")
     await expect(page.locator(".scan-result.latest")).to_have_class(re.compile(r"\brecorded\b"))
     await expect(page.locator("#uses tr")).to_have_count(2)
