@@ -103,15 +103,33 @@ async def _record(
             conn, lot["id"], location_id=location_id, today=today, session_id=session_id, barcode=scanned
         )
         assert locked is not None
+        # Every refusal from here on names the ampoule, so the chair can say which product and lot it means.
+        item = {
+            "product": {
+                "id": locked["product_id"],
+                "name": locked["product_name"],
+                "brand": locked["brand_name"],
+                "gtin": resolved.gtin,
+            },
+            "lot": {
+                "id": locked["id"],
+                "lot_number": locked["lot_number"],
+                "expiry_date": locked["expiry_date"].isoformat(),
+            },
+        }
         if locked["status"] == "recalled":
             raise Conflict(
-                f"Lot {locked['lot_number']} is recalled: do not use it.", code="lot_recalled", lot_id=locked["id"]
+                f"Lot {locked['lot_number']} is recalled: do not use it.",
+                code="lot_recalled",
+                lot_id=locked["id"],
+                **item,
             )
         if locked["status"] == "quarantined":
             raise Conflict(
                 f"Lot {locked['lot_number']} is quarantined: do not use it.",
                 code="lot_quarantined",
                 lot_id=locked["id"],
+                **item,
             )
         expiry: date = locked["expiry_date"]
         if reading.expiry is not None and reading.expiry != expiry:
@@ -128,10 +146,14 @@ async def _record(
                 code="lot_expired",
                 lot_id=locked["id"],
                 expiry_date=expiry.isoformat(),
+                **{**item, "lot": {**item["lot"], "expiry_date": expiry.isoformat()}},
             )
         if reading.serial is not None and await usages.serial_in_use(conn, locked["product_id"], reading.serial):
             raise Conflict(
-                f"Ampoule serial {reading.serial} was already used.", code="serial_already_used", serial=reading.serial
+                f"Ampoule serial {reading.serial} was already used.",
+                code="serial_already_used",
+                serial=reading.serial,
+                **item,
             )
         seconds_ago = repeat_seconds_ago(locked["repeat_of_used_at"], now)
         if seconds_ago is not None and not repeat:
@@ -142,6 +164,7 @@ async def _record(
                 usage_id=locked["repeat_of_id"],
                 seconds_ago=seconds_ago,
                 window_seconds=int(REPEAT_SCAN_WINDOW.total_seconds()),
+                **item,
             )
         conflicts = allergy_conflicts(session["allergies"] or [], locked["ingredients"] or [])
         if conflicts and override_reason is None:
@@ -149,6 +172,7 @@ async def _record(
                 f"The client is allergic to {', '.join(conflicts)}. Give an override reason to use it anyway.",
                 code="allergy_conflict",
                 ingredients=conflicts,
+                **item,
             )
         if conflicts:
             warnings.append(

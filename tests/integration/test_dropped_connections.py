@@ -44,7 +44,7 @@ async def test_terminated_backends_give_503_or_success_never_500_and_every_ackno
     acknowledged: dict[str, int] = {}
     keys = iter(f"fault-{secrets.token_hex(6)}-{n}" for n in range(SCANS))
     url = f"/api/sessions/{clinic.session['id']}/scans"
-    body = {"barcode": clinic.code(), "quantity": 1}
+    body = {"barcode": clinic.code(), "quantity": 1, "repeat": True}  # the same code many times on purpose
     done = asyncio.Event()
 
     async def scanner(http: httpx.AsyncClient) -> None:

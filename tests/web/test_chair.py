@@ -10,10 +10,10 @@ import httpx
 import pytest
 from playwright.async_api import Browser, Page, expect
 
-from inventory import db
+from inventory import clock, db
 from inventory.domain.gs1 import format_element_string
 from inventory.domain.models import Actor
-from inventory.services import scanning
+from inventory.services import clinical, scanning
 from tests.conftest import PASSWORD
 from tests.support import factories as f
 from tests.support.browser import UUID, Tab, open_chair, race_actors, scan_requests, usages_of
@@ -292,3 +292,103 @@ async def test_on_a_phone_nothing_scrolls_sideways_and_the_result_shows_next_to_
     finally:
         await context.close()
     assert tab.problems == []
+
+
+# ------------------------------------------------------------------ the station
+
+
+async def test_the_same_code_twice_within_ten_seconds_asks_for_a_second_ampoule_and_one_key_records_it(
+    tab: Tab,
+) -> None:
+    actors = await race_actors()
+    clinic = await build(actors, on_hand=5)
+    page = tab.page
+    await tab.sign_in("staff", "/ui/scan")
+    await open_chair(tab, clinic, clinic.session["id"])
+    code = clinic.code()
+
+    await burst(page, code)
+    await expect(page.locator(".scan-result.latest")).to_have_attribute("data-outcome", "recorded")
+    await burst(page, code)
+    asked = page.locator(".scan-result.latest")
+    await expect(asked).to_have_attribute("data-outcome", "refused")
+    await expect(asked).to_contain_text("A second ampoule?")
+    await expect(page.locator("#repeat-yes")).to_be_focused()
+    assert len(await usages_of(clinic.session["id"])) == 1
+    await tab.shot("chair-repeat")
+
+    await page.keyboard.press("Enter")
+    await expect(page.locator(".scan-result.latest")).to_have_attribute("data-outcome", "recorded")
+    await expect(page.locator("#uses tr")).to_have_count(2)
+
+    await burst(page, code)  # a double read this time
+    await expect(page.locator("#repeat-no")).to_be_visible()
+    await page.click("#repeat-no")
+    await expect(page.locator(".scan-result.latest")).to_contain_text("Nothing more recorded")
+    assert len(await usages_of(clinic.session["id"])) == 2
+
+
+async def test_the_chair_lists_the_day_booked_session_first_and_opens_it_instead_of_a_new_one(tab: Tab) -> None:
+    actors = await race_actors()
+    clinic = await build(actors, on_hand=5)
+    booked_client = await clinical.create_client(actor=actors["staff"], full_name=f.unique("Booked"), allergies=[])
+    course = await clinical.create_course(
+        actor=actors["staff"],
+        client_id=booked_client["id"],
+        location_id=clinic.location_id,
+        treatment="Vitamin cocktail",
+        start_date=clock.today(),
+        sessions=3,
+        interval_days=21,
+        products=[(clinic.product["id"], 1)],
+    )
+    booked = course["planned_sessions"][0]
+    page = tab.page
+    await tab.sign_in("staff", "/ui/scan")
+    await page.select_option("#location", str(clinic.location_id))
+    picks = page.locator("#agenda button.pick")
+    await expect(picks.first).to_have_attribute("data-session", str(booked["id"]))
+    await expect(picks.first).to_contain_text(booked_client["full_name"])
+    await expect(picks.first).to_contain_text("booked")
+    await expect(page.locator(f'#agenda button[data-session="{clinic.session["id"]}"]')).to_be_visible()
+    later = course["planned_sessions"][1]["id"]
+    await expect(page.locator(f'#agenda button[data-session="{later}"]')).to_have_count(0)
+    await tab.shot("chair-agenda")
+
+    await picks.first.click()
+    await expect(page.locator("#session-client")).to_have_text(booked_client["full_name"])
+    await burst(page, clinic.code())
+    await expect(page.locator(".scan-result.latest")).to_have_attribute("data-outcome", "recorded")
+    rows = await usages_of(booked["id"])
+    assert [(r["lot"], r["client"]) for r in rows] == [(clinic.lot["id"], booked_client["id"])]
+    async with db.connection() as conn:
+        sessions = await conn.fetchval("SELECT count(*) FROM treatment_session WHERE client = $1", booked_client["id"])
+    assert sessions == 3  # no ad-hoc session was made
+
+
+async def test_a_refusal_names_the_product_and_lot_in_plain_words_with_the_codes_behind_a_disclosure(
+    tab: Tab,
+) -> None:
+    actors = await race_actors()
+    clinic = await build(actors, on_hand=5)
+    recalled = await another_lot(actors, clinic, ingredients=["Hyaluronic acid"])
+    async with db.connection() as conn:
+        product_name = await conn.fetchval(
+            "SELECT p.name FROM product p JOIN lot l ON l.product = p.id WHERE l.id = $1", recalled["id"]
+        )
+    async with db.connection() as conn:
+        await conn.execute("UPDATE lot SET status = 'recalled' WHERE id = $1", recalled["id"])
+    page = tab.page
+    await tab.sign_in("staff", "/ui/scan")
+    await open_chair(tab, clinic, clinic.session["id"])
+    await burst(page, code_of(recalled))
+    card = page.locator(".scan-result.latest")
+    await expect(card).to_have_attribute("data-outcome", "refused")
+    await expect(card.locator("h2")).to_have_text("Not recorded: Recalled lot")
+    await expect(card.locator(".product")).to_contain_text(f"lot {recalled['lot_number']}")
+    await expect(card.locator(".product")).to_contain_text(product_name)
+    await tab.shot("chair-refused")
+    await expect(card.locator(".detail")).to_contain_text("tell a manager")
+    await expect(card.locator(".technical .code")).to_be_hidden()
+    await card.locator(".technical summary").click()
+    await expect(card.locator(".technical .code")).to_contain_text("lot_recalled · HTTP 409")

@@ -52,7 +52,7 @@ const REFUSALS = {
   product_unknown: ["Unknown product", "This product is not in the catalogue. Ask a manager to add it."],
   barcode_invalid: ["Code not readable", "Scan it again, or type the code printed under the barcode."],
   barcode_ambiguous: ["Code not clear", "The scanner lost the separators. Scan again, or type the lot number."],
-  repeat_scan: ["Same code again", "Is this a second ampoule?"],
+  repeat_scan: ["Same code again", "This same code was just recorded on this session."],
   override_reason_invalid: ["Reason not accepted", "Write the clinical reason in words."],
   container_expired: ["Opened container past its use-by", "Open a new container."],
   container_insufficient: ["Not enough left", "Open a new container."],
@@ -121,6 +121,22 @@ async function clientById(id) {
     loading.catch(() => chair.clients.delete(id));
   }
   return chair.clients.get(id);
+}
+
+/** A time of day on the location's own clock (its timezone), whatever the device's clock is set to. */
+function clockAt(iso, timezone) {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  try {
+    return d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", timeZone: timezone || undefined });
+  } catch {
+    return time(iso);
+  }
+}
+
+function zoneOf(locationId) {
+  const place = chair.locations.find((l) => l.id === locationId);
+  return place ? place.timezone : undefined;
 }
 
 /** The location's own date today (its timezone), as YYYY-MM-DD. */
@@ -295,7 +311,10 @@ async function loadAgenda() {
   show($("#no-agenda"), sessions.length === 0);
   sessions.forEach((session, i) => {
     const name = names[i] || `Client ${session.client_id}`;
-    const when = session.scheduled_for ? time(session.scheduled_for) : `opened ${time(session.created_at)}`;
+    const zone = place && place.timezone;
+    const when = session.scheduled_for
+      ? clockAt(session.scheduled_for, zone)
+      : `opened ${clockAt(session.created_at, zone)}`;
     const status = { planned: "booked", open: "open", closed: "closed" }[session.status] || session.status;
     const detail = [when, session.treatment, session.sequence ? `session ${session.sequence} of the course` : null]
       .filter(Boolean)
@@ -459,7 +478,7 @@ function renderUses(usages) {
       el(
         "tr",
         { class: use.voided ? "voided" : null, "data-usage": use.usage_id },
-        el("td", { "data-label": "Time" }, time(use.used_at)),
+        el("td", { "data-label": "Time" }, clockAt(use.used_at, chair.session && zoneOf(chair.session.location_id))),
         el("td", { "data-label": "Product" }, use.product_name),
         el("td", { class: "mono", "data-label": "Lot" }, use.lot_number),
         el("td", { "data-label": "Expiry" }, use.expiry_date),
@@ -574,12 +593,20 @@ function retryable(error) {
 }
 
 /** Send every kept scan of the signed-in user, oldest first; stop at the first that cannot be sent yet. */
+let flushAgain = false;
+
 function flush() {
-  if (!flushing) {
-    flushing = sendPending().finally(() => {
-      flushing = null;
-    });
+  if (flushing) {
+    flushAgain = true; // a scan kept while sending: one more round picks it up
+    return flushing;
   }
+  flushing = sendPending().finally(() => {
+    flushing = null;
+    if (flushAgain) {
+      flushAgain = false;
+      flush();
+    }
+  });
   return flushing;
 }
 
@@ -854,7 +881,8 @@ function overrideForm(card, scan, problem, serverError = null) {
 }
 
 function repeatQuestion(card, scan, problem) {
-  const ago = Number.isFinite(problem.seconds_ago) ? `${Math.round(problem.seconds_ago)} s ago` : "a moment ago";
+  const seconds = Number(problem.seconds_ago);
+  const ago = Number.isFinite(seconds) && seconds >= 1 ? `${Math.round(seconds)} s ago` : "just now";
   const yes = el("button", { type: "button", class: "primary", id: "repeat-yes" }, "Yes, record a second ampoule");
   const no = el("button", { type: "button", id: "repeat-no" }, "No, it was a double read");
   yes.addEventListener("click", () => {
@@ -875,7 +903,7 @@ function repeatQuestion(card, scan, problem) {
   return el(
     "div",
     { class: "repeat" },
-    el("p", {}, `This same code was recorded on this session ${ago}. A second ampoule?`),
+    el("p", { class: "question" }, `Recorded ${ago}. A second ampoule?`),
     el("div", { class: "buttons" }, yes, no),
   );
 }
