@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import itertools
 import re
+import secrets
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import jwt
 import pytest
 from playwright.async_api import Browser, Page, expect
 
 from inventory import clock, db
+from inventory.config import Settings
 from inventory.domain.gs1 import format_element_string
 from inventory.domain.models import Actor
-from inventory.services import clinical, scanning
+from inventory.services import auth, clinical, scanning
 from tests.conftest import PASSWORD
 from tests.support import factories as f
 from tests.support.browser import UUID, Tab, open_chair, race_actors, scan_requests, usages_of
@@ -392,3 +396,28 @@ async def test_a_refusal_names_the_product_and_lot_in_plain_words_with_the_codes
     await expect(card.locator(".technical .code")).to_be_hidden()
     await card.locator(".technical summary").click()
     await expect(card.locator(".technical .code")).to_contain_text("lot_recalled · HTTP 409")
+
+
+async def test_a_token_past_half_its_life_is_renewed_for_the_same_sign_in_while_the_chair_is_used(
+    tab: Tab, settings: Settings
+) -> None:
+    actors = await race_actors()
+    clinic = await build(actors, on_hand=5)
+    page = tab.page
+    await tab.sign_in("staff", "/ui/scan")
+    await open_chair(tab, clinic, clinic.session["id"])
+    # The same user signed in five hours ago: the token has three of its eight hours left.
+    signed_in = datetime.now(UTC) - timedelta(hours=5)
+    jti = secrets.token_hex(16)
+    old = auth._sign(settings, user_id=actors["staff"].id, role="staff", jti=jti, auth_time=signed_in, now=signed_in)[
+        "access_token"
+    ]
+    await page.evaluate("(token) => sessionStorage.setItem('meso.token', token)", old)
+
+    await burst(page, clinic.code())
+    await expect(page.locator(".scan-result.latest")).to_have_attribute("data-outcome", "recorded")
+    await page.wait_for_function("(old) => sessionStorage.getItem('meso.token') !== old", arg=old)
+    renewed = jwt.decode(await token_of(page), options={"verify_signature": False})
+    assert renewed["jti"] == jti  # the same sign-in: signing out still ends it
+    assert renewed["iat"] > signed_in.timestamp() + 4 * 3600
+    assert renewed["auth_time"] == int(signed_in.timestamp())
