@@ -14,7 +14,7 @@ from inventory.api import schemas as s
 from inventory.api.idempotent import IdempotencyKey, respond
 from inventory.api.params import ActorRequest, PathId
 from inventory.api.security import manager
-from inventory.services import recalls, trace
+from inventory.services import quarantine, recall_cases, recall_contacts, trace
 
 Reason = Annotated[str, Meta(min_length=1, max_length=2000)]
 ContactStatus = Literal["to_contact", "contacted", "acknowledged", "unreachable"]
@@ -158,7 +158,7 @@ class HistoryOut(Struct):
 class RecallIn(Struct, forbid_unknown_fields=True):
     """A new recall case."""
 
-    lot_ids: Annotated[list[s.Id], Meta(min_length=1, max_length=recalls.MAX_LOTS)]
+    lot_ids: Annotated[list[s.Id], Meta(min_length=1, max_length=recall_cases.MAX_LOTS)]
     reason: Reason
     source: s.ShortText | None = None
     reference: s.ShortText | None = None
@@ -310,7 +310,7 @@ async def _set_contact_status(
     request: ActorRequest, recall_id: int, client_id: int, data: ContactIn
 ) -> RecallClientOut:
     """Shared by PATCH and POST: update one client's contact status on a recall case."""
-    entry = await recalls.set_client_status(
+    entry = await recall_contacts.set_client_status(
         actor=request.user,
         recall_id=recall_id,
         client_id=client_id,
@@ -339,7 +339,7 @@ class RecallController(Controller):
         return await respond(
             request,
             idempotency_key,
-            lambda: recalls.create_recall(
+            lambda: recall_cases.create_recall(
                 actor=request.user,
                 lot_ids=list(data.lot_ids),
                 reason=data.reason,
@@ -358,13 +358,13 @@ class RecallController(Controller):
         offset: Annotated[int, QueryParameter(ge=0, le=10_000_000)] = 0,
     ) -> s.Page[RecallSummaryOut]:
         """Recall cases, newest first."""
-        items = await recalls.list_recalls(actor=request.user, status=status, limit=limit, offset=offset)
+        items = await recall_cases.list_recalls(actor=request.user, status=status, limit=limit, offset=offset)
         return s.Page(items=s.to(list[RecallSummaryOut], items))
 
     @get("/{recall_id:int}", operation_id="getRecall")
     async def get_recall(self, request: ActorRequest, recall_id: PathId) -> RecallOut:
         """A case with its lots, clients, contact status and report counts."""
-        return s.to(RecallOut, await recalls.get_recall(actor=request.user, recall_id=recall_id))
+        return s.to(RecallOut, await recall_cases.get_recall(actor=request.user, recall_id=recall_id))
 
     @get(
         "/{recall_id:int}/clients.csv",
@@ -374,7 +374,7 @@ class RecallController(Controller):
     )
     async def clients_csv(self, request: ActorRequest, recall_id: PathId) -> Response[str]:
         """Affected clients as CSV: name, contacts, session dates, lots and quantities."""
-        content = await recalls.clients_csv(actor=request.user, recall_id=recall_id)
+        content = await recall_contacts.clients_csv(actor=request.user, recall_id=recall_id)
         return Response(
             content,
             media_type="text/csv; charset=utf-8",
@@ -406,7 +406,7 @@ class RecallController(Controller):
         data: JSONBody[CloseIn | None] = None,
     ) -> RecallOut:
         """Close the case; its report keeps the counts."""
-        case = await recalls.close_recall(
+        case = await recall_cases.close_recall(
             actor=request.user, recall_id=recall_id, note=data.note if data is not None else None
         )
         return s.to(RecallOut, case)
@@ -436,7 +436,7 @@ class QuarantineController(Controller):
         return await respond(
             request,
             idempotency_key,
-            lambda: recalls.quarantine_lot(actor=request.user, lot_id=lot_id, reason=data.reason),
+            lambda: quarantine.quarantine_lot(actor=request.user, lot_id=lot_id, reason=data.reason),
             HoldOut,
             200,
         )
@@ -453,7 +453,7 @@ class QuarantineController(Controller):
         return await respond(
             request,
             idempotency_key,
-            lambda: recalls.release_lot(actor=request.user, lot_id=lot_id, reason=data.reason),
+            lambda: quarantine.release_lot(actor=request.user, lot_id=lot_id, reason=data.reason),
             HoldOut,
             200,
         )

@@ -37,6 +37,24 @@ def product_view(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def product_ref(row: Any) -> dict[str, Any]:
+    """The product part of a joined row (product_id, product_name, brand_id, brand_name, gtin)."""
+    return {
+        "id": row["product_id"],
+        "name": row["product_name"],
+        "brand_id": row["brand_id"],
+        "brand": row["brand_name"],
+        "gtin": row["gtin"],
+    }
+
+
+def user_ref(row: Any, prefix: str) -> dict[str, Any] | None:
+    """Who did something, from a row's `<prefix>_id`, `_email` and `_full_name` (None when nobody)."""
+    if row[f"{prefix}_id"] is None:
+        return None
+    return {"id": row[f"{prefix}_id"], "email": row[f"{prefix}_email"], "full_name": row[f"{prefix}_full_name"]}
+
+
 def location_view(row: Any) -> dict[str, Any]:
     """A location as services return it, from a row's location_id, location_name and location_timezone."""
     return {"id": row["location_id"], "name": row["location_name"], "timezone": row["location_timezone"]}

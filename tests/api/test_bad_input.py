@@ -24,7 +24,7 @@ import pytest
 from inventory import clock
 from inventory.domain.gs1 import format_element_string
 from inventory.domain.models import Actor
-from inventory.services import catalog, clinical, recalls, scanning
+from inventory.services import catalog, clinical, quarantine, recall_cases, scanning
 from tests.support import factories as f
 from tests.support.clinic import build
 
@@ -96,7 +96,7 @@ async def world(actors: dict[str, Actor], conn: asyncpg.Connection) -> World:
     await scanning.record_use(
         actor=actors["staff"], session_id=clinic.session["id"], barcode=clinic.code("RC1", expiry=f.in_days(300))
     )
-    recall = await recalls.create_recall(
+    recall = await recall_cases.create_recall(
         actor=actors["manager"], lot_ids=[recalled["lot"]["id"]], reason="Sterility doubt"
     )
     held = await f.receive(
@@ -107,7 +107,7 @@ async def world(actors: dict[str, Actor], conn: asyncpg.Connection) -> World:
         expiry=f.in_days(300),
         quantity=2,
     )
-    await recalls.quarantine_lot(actor=actors["manager"], lot_id=held["lot"]["id"], reason="Broken seal")
+    await quarantine.quarantine_lot(actor=actors["manager"], lot_id=held["lot"]["id"], reason="Broken seal")
     await catalog.set_rule(
         actor=actors["manager"],
         location_id=other["id"],

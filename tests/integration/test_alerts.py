@@ -13,7 +13,7 @@ import pytest
 from inventory import clock, db
 from inventory.domain.errors import Conflict, NotFound
 from inventory.domain.models import Actor
-from inventory.services import alerting, alerts, catalog, clinical, recalls, scanning, stock
+from inventory.services import alerting, alerts, catalog, clinical, recall_cases, scanning, stock
 from tests.support import factories as f
 from tests.support.clinic import Clinic, build
 from tests.support.webhook import Hook
@@ -151,7 +151,7 @@ async def test_recall_of_a_lot_opens_the_alert(actors: dict[str, Actor], conn: a
     await receive(actors, clinic, 4)
     await set_rule(actors, clinic, point=5, par=20)
     assert await open_alert(conn, clinic) is None
-    await recalls.create_recall(actor=actors["manager"], lot_ids=[clinic.lot["id"]], reason="Manufacturer notice")
+    await recall_cases.create_recall(actor=actors["manager"], lot_ids=[clinic.lot["id"]], reason="Manufacturer notice")
     alert = await open_alert(conn, clinic)
     assert alert is not None
     assert alert["details"]["usable_on_hand"] == 4

@@ -11,10 +11,10 @@ import asyncpg
 import pytest
 
 from inventory import db
-from inventory.domain.errors import Conflict, Forbidden, NotFound, Unprocessable
+from inventory.domain.errors import Conflict, NotFound, Unprocessable
 from inventory.domain.labelcode import format_lot_code
 from inventory.domain.models import Actor
-from inventory.services import catalog, clinical, recalls, scanning, stock
+from inventory.services import catalog, clinical, quarantine, recall_cases, recall_contacts, scanning, stock
 from tests.support import factories as f
 from tests.support.clinic import Clinic, build
 
@@ -61,7 +61,7 @@ async def test_recall_marks_lots_recalled_and_quarantines_stock_at_every_locatio
         quantity=4,
         reason=None,
     )
-    case = await recalls.create_recall(
+    case = await recall_cases.create_recall(
         actor=actors["manager"], lot_ids=[lot_id], reason="Sterility", source="ANSM", reference="R-1"
     )
     assert await conn.fetchval("SELECT status FROM lot WHERE id = $1", lot_id) == "recalled"
@@ -91,7 +91,7 @@ async def test_scan_after_the_recall_is_refused_and_writes_nothing(
     actors: dict[str, Actor], conn: asyncpg.Connection
 ) -> None:
     clinic = await build(actors)
-    await recalls.create_recall(actor=actors["manager"], lot_ids=[clinic.lot["id"]], reason="notice")
+    await recall_cases.create_recall(actor=actors["manager"], lot_ids=[clinic.lot["id"]], reason="notice")
     with pytest.raises(Conflict) as refused:
         await use(actors, clinic.session["id"], clinic.code())
     assert refused.value.code == "lot_recalled"
@@ -109,7 +109,7 @@ async def test_affected_clients_are_those_with_a_non_voided_use(
     await use(actors, session_twice, clinic.code())
     mistake = await use(actors, session_voided, clinic.code())
     await scanning.void_usage(actor=actors["manager"], usage_id=mistake["usage_id"], reason="wrong client")
-    case = await recalls.create_recall(actor=actors["manager"], lot_ids=[clinic.lot["id"]], reason="notice")
+    case = await recall_cases.create_recall(actor=actors["manager"], lot_ids=[clinic.lot["id"]], reason="notice")
     clients = {c["client"]["id"]: c for c in case["clients"]}
     assert set(clients) == {clinic.client["id"], used_twice}
     assert voided_only not in clients
@@ -125,7 +125,7 @@ async def test_affected_clients_are_those_with_a_non_voided_use(
 async def test_recall_of_several_lots_across_products(actors: dict[str, Actor], conn: asyncpg.Connection) -> None:
     clinic = await build(actors)
     other = await build(actors)
-    case = await recalls.create_recall(
+    case = await recall_cases.create_recall(
         actor=actors["manager"],
         lot_ids=[other.lot["id"], clinic.lot["id"], clinic.lot["id"]],
         reason="notice",
@@ -151,7 +151,7 @@ async def test_recall_reevaluates_reorder_alerts(actors: dict[str, Actor], conn:
         clinic.location_id,
     )
     assert open_before == 0
-    await recalls.create_recall(actor=actors["manager"], lot_ids=[clinic.lot["id"]], reason="notice")
+    await recall_cases.create_recall(actor=actors["manager"], lot_ids=[clinic.lot["id"]], reason="notice")
     alert = await conn.fetchrow(
         "SELECT details FROM reorder_alert WHERE product = $1 AND location = $2 AND status = 'open'",
         clinic.product["id"],
@@ -167,7 +167,9 @@ async def test_unknown_lot_is_not_found_and_nothing_is_written(
     clinic = await build(actors)
     recalls_before = await conn.fetchval("SELECT count(*) FROM recall")
     with pytest.raises(NotFound) as missing:
-        await recalls.create_recall(actor=actors["manager"], lot_ids=[clinic.lot["id"], 2_000_000_000], reason="notice")
+        await recall_cases.create_recall(
+            actor=actors["manager"], lot_ids=[clinic.lot["id"], 2_000_000_000], reason="notice"
+        )
     assert missing.value.extra["lot_ids"] == [2_000_000_000]
     assert await conn.fetchval("SELECT count(*) FROM recall") == recalls_before
     assert await conn.fetchval("SELECT status FROM lot WHERE id = $1", clinic.lot["id"]) == "active"
@@ -184,13 +186,7 @@ async def test_a_recall_needs_lots_and_a_reason(
     actors: dict[str, Actor], conn: asyncpg.Connection, lot_ids: list[int], reason: str
 ) -> None:
     with pytest.raises(Unprocessable):
-        await recalls.create_recall(actor=actors["manager"], lot_ids=lot_ids, reason=reason)
-
-
-async def test_staff_may_not_recall(actors: dict[str, Actor], conn: asyncpg.Connection) -> None:
-    clinic = await build(actors)
-    with pytest.raises(Forbidden):
-        await recalls.create_recall(actor=actors["staff"], lot_ids=[clinic.lot["id"]], reason="notice")
+        await recall_cases.create_recall(actor=actors["manager"], lot_ids=lot_ids, reason=reason)
 
 
 async def test_an_already_recalled_lot_can_be_named_by_a_second_case(
@@ -198,8 +194,8 @@ async def test_an_already_recalled_lot_can_be_named_by_a_second_case(
 ) -> None:
     clinic = await build(actors)
     await use(actors, clinic.session["id"], clinic.code())
-    first = await recalls.create_recall(actor=actors["manager"], lot_ids=[clinic.lot["id"]], reason="first")
-    second = await recalls.create_recall(actor=actors["manager"], lot_ids=[clinic.lot["id"]], reason="second")
+    first = await recall_cases.create_recall(actor=actors["manager"], lot_ids=[clinic.lot["id"]], reason="first")
+    second = await recall_cases.create_recall(actor=actors["manager"], lot_ids=[clinic.lot["id"]], reason="second")
     assert second["id"] != first["id"]
     assert [c["client"]["id"] for c in second["clients"]] == [clinic.client["id"]]
     details = await conn.fetchval(
@@ -213,11 +209,11 @@ async def test_contact_status_follows_its_transitions_with_who_and_when(
 ) -> None:
     clinic = await build(actors)
     await use(actors, clinic.session["id"], clinic.code())
-    case = await recalls.create_recall(actor=actors["manager"], lot_ids=[clinic.lot["id"]], reason="notice")
+    case = await recall_cases.create_recall(actor=actors["manager"], lot_ids=[clinic.lot["id"]], reason="notice")
     client_id = clinic.client["id"]
 
     async def move(status: str, note: str | None = None) -> dict[str, Any]:
-        return await recalls.set_client_status(
+        return await recall_contacts.set_client_status(
             actor=actors["manager"],
             recall_id=case["id"],
             client_id=client_id,
@@ -239,7 +235,7 @@ async def test_contact_status_follows_its_transitions_with_who_and_when(
     with pytest.raises(Conflict) as back:
         await move("contacted")
     assert back.value.code == "invalid_transition"
-    report = (await recalls.get_recall(actor=actors["manager"], recall_id=case["id"]))["report"]
+    report = (await recall_cases.get_recall(actor=actors["manager"], recall_id=case["id"]))["report"]
     assert report["clients_contacted"] == 1
     assert report["clients_acknowledged"] == 1
     assert report["clients_to_contact"] == 0
@@ -250,9 +246,9 @@ async def test_an_unreachable_client_who_calls_back_can_be_marked_contacted(
 ) -> None:
     clinic = await build(actors)
     await use(actors, clinic.session["id"], clinic.code())
-    case = await recalls.create_recall(actor=actors["manager"], lot_ids=[clinic.lot["id"]], reason="notice")
+    case = await recall_cases.create_recall(actor=actors["manager"], lot_ids=[clinic.lot["id"]], reason="notice")
     for status in ("unreachable", "contacted", "unreachable"):
-        entry = await recalls.set_client_status(
+        entry = await recall_contacts.set_client_status(
             actor=actors["manager"],
             recall_id=case["id"],
             client_id=clinic.client["id"],
@@ -263,16 +259,16 @@ async def test_an_unreachable_client_who_calls_back_can_be_marked_contacted(
 
 async def test_a_client_outside_the_case_is_not_found(actors: dict[str, Actor], conn: asyncpg.Connection) -> None:
     clinic = await build(actors)
-    case = await recalls.create_recall(actor=actors["manager"], lot_ids=[clinic.lot["id"]], reason="notice")
+    case = await recall_cases.create_recall(actor=actors["manager"], lot_ids=[clinic.lot["id"]], reason="notice")
     with pytest.raises(NotFound):
-        await recalls.set_client_status(
+        await recall_contacts.set_client_status(
             actor=actors["manager"],
             recall_id=case["id"],
             client_id=clinic.client["id"],
             contact_status="contacted",
         )
     with pytest.raises(NotFound):
-        await recalls.get_recall(actor=actors["manager"], recall_id=2_000_000_000)
+        await recall_cases.get_recall(actor=actors["manager"], recall_id=2_000_000_000)
 
 
 async def test_closing_records_who_and_when_and_a_second_close_is_refused(
@@ -280,17 +276,17 @@ async def test_closing_records_who_and_when_and_a_second_close_is_refused(
 ) -> None:
     clinic = await build(actors)
     await use(actors, clinic.session["id"], clinic.code())
-    case = await recalls.create_recall(actor=actors["manager"], lot_ids=[clinic.lot["id"]], reason="notice")
-    closed = await recalls.close_recall(actor=actors["admin"], recall_id=case["id"], note="all done")
+    case = await recall_cases.create_recall(actor=actors["manager"], lot_ids=[clinic.lot["id"]], reason="notice")
+    closed = await recall_cases.close_recall(actor=actors["admin"], recall_id=case["id"], note="all done")
     assert closed["status"] == "closed"
     assert closed["closed_by"]["id"] == actors["admin"].id
     assert closed["closed_at"] is not None
     assert closed["closing_note"] == "all done"
     with pytest.raises(Conflict) as again:
-        await recalls.close_recall(actor=actors["manager"], recall_id=case["id"])
+        await recall_cases.close_recall(actor=actors["manager"], recall_id=case["id"])
     assert again.value.code == "recall_closed"
     with pytest.raises(Conflict) as late:
-        await recalls.set_client_status(
+        await recall_contacts.set_client_status(
             actor=actors["manager"],
             recall_id=case["id"],
             client_id=clinic.client["id"],
@@ -311,7 +307,7 @@ async def test_report_counts_quarantined_disposed_and_remaining_units(
         quantity=1,
         reason="broken",
     )
-    case = await recalls.create_recall(actor=actors["manager"], lot_ids=[clinic.lot["id"]], reason="notice")
+    case = await recall_cases.create_recall(actor=actors["manager"], lot_ids=[clinic.lot["id"]], reason="notice")
     await stock.dispose(
         actor=actors["manager"],
         lot_id=clinic.lot["id"],
@@ -319,7 +315,7 @@ async def test_report_counts_quarantined_disposed_and_remaining_units(
         quantity=6,
         reason="recall",
     )
-    report = (await recalls.get_recall(actor=actors["manager"], recall_id=case["id"]))["report"]
+    report = (await recall_cases.get_recall(actor=actors["manager"], recall_id=case["id"]))["report"]
     assert report["units_quarantined"] == 9
     assert report["units_disposed"] == 6
     assert report["units_on_hand"] == 3
@@ -329,9 +325,9 @@ async def test_report_counts_quarantined_disposed_and_remaining_units(
 async def test_reading_a_case_is_audited_with_its_clients(actors: dict[str, Actor], conn: asyncpg.Connection) -> None:
     clinic = await build(actors)
     await use(actors, clinic.session["id"], clinic.code())
-    case = await recalls.create_recall(actor=actors["manager"], lot_ids=[clinic.lot["id"]], reason="notice")
-    await recalls.get_recall(actor=actors["admin"], recall_id=case["id"])
-    await recalls.clients_csv(actor=actors["manager"], recall_id=case["id"])
+    case = await recall_cases.create_recall(actor=actors["manager"], lot_ids=[clinic.lot["id"]], reason="notice")
+    await recall_cases.get_recall(actor=actors["admin"], recall_id=case["id"])
+    await recall_contacts.clients_csv(actor=actors["manager"], recall_id=case["id"])
     events = await conn.fetch(
         "SELECT actor, action, details FROM audit_event WHERE entity = 'recall' AND entity_id = $1 ORDER BY id",
         case["id"],
@@ -354,10 +350,10 @@ async def test_clients_csv_has_one_row_per_client_with_only_what_a_recall_needs(
     await use(actors, clinic.session["id"], clinic.code(), quantity=2)
     await use(actors, clinic.session["id"], clinic.code())
     await use(actors, session_id, clinic.code())
-    case = await recalls.create_recall(actor=actors["manager"], lot_ids=[clinic.lot["id"]], reason="notice")
-    text = await recalls.clients_csv(actor=actors["manager"], recall_id=case["id"])
+    case = await recall_cases.create_recall(actor=actors["manager"], lot_ids=[clinic.lot["id"]], reason="notice")
+    text = await recall_contacts.clients_csv(actor=actors["manager"], recall_id=case["id"])
     rows = list(csv.DictReader(io.StringIO(text)))
-    assert list(rows[0]) == list(recalls.CSV_COLUMNS)
+    assert list(rows[0]) == list(recall_contacts.CSV_COLUMNS)
     assert len(rows) == 2
     by_id = {int(r["client_id"]): r for r in rows}
     mine = by_id[clinic.client["id"]]
@@ -377,16 +373,16 @@ async def test_quarantine_holds_a_lot_and_release_lifts_it_with_reasons_audited(
 ) -> None:
     clinic = await build(actors, on_hand=10)
     lot_id = clinic.lot["id"]
-    held = await recalls.quarantine_lot(actor=actors["manager"], lot_id=lot_id, reason="fridge failure")
+    held = await quarantine.quarantine_lot(actor=actors["manager"], lot_id=lot_id, reason="fridge failure")
     assert held["lot"]["status"] == "quarantined"
     assert held["stock"] == [{"location_id": clinic.location_id, "on_hand": 10}]
     with pytest.raises(Conflict) as refused:
         await use(actors, clinic.session["id"], clinic.code())
     assert refused.value.code == "lot_quarantined"
     with pytest.raises(Conflict) as twice:
-        await recalls.quarantine_lot(actor=actors["manager"], lot_id=lot_id, reason="again")
+        await quarantine.quarantine_lot(actor=actors["manager"], lot_id=lot_id, reason="again")
     assert twice.value.code == "lot_quarantined"
-    released = await recalls.release_lot(actor=actors["manager"], lot_id=lot_id, reason="temperature log fine")
+    released = await quarantine.release_lot(actor=actors["manager"], lot_id=lot_id, reason="temperature log fine")
     assert released["lot"]["status"] == "active"
     await use(actors, clinic.session["id"], clinic.code())
     kinds = await conn.fetch(
@@ -414,8 +410,8 @@ async def test_a_recalled_lot_is_never_released_nor_quarantined(
     actors: dict[str, Actor], conn: asyncpg.Connection
 ) -> None:
     clinic = await build(actors)
-    await recalls.create_recall(actor=actors["manager"], lot_ids=[clinic.lot["id"]], reason="notice")
-    for change in (recalls.release_lot, recalls.quarantine_lot):
+    await recall_cases.create_recall(actor=actors["manager"], lot_ids=[clinic.lot["id"]], reason="notice")
+    for change in (quarantine.release_lot, quarantine.quarantine_lot):
         with pytest.raises(Conflict) as refused:
             await change(actor=actors["manager"], lot_id=clinic.lot["id"], reason="try")
         assert refused.value.code == "lot_recalled"
@@ -425,16 +421,16 @@ async def test_a_recalled_lot_is_never_released_nor_quarantined(
 async def test_releasing_an_active_lot_is_refused(actors: dict[str, Actor], conn: asyncpg.Connection) -> None:
     clinic = await build(actors)
     with pytest.raises(Conflict) as refused:
-        await recalls.release_lot(actor=actors["manager"], lot_id=clinic.lot["id"], reason="why")
+        await quarantine.release_lot(actor=actors["manager"], lot_id=clinic.lot["id"], reason="why")
     assert refused.value.code == "lot_not_quarantined"
     with pytest.raises(NotFound):
-        await recalls.quarantine_lot(actor=actors["manager"], lot_id=2_000_000_000, reason="x")
+        await quarantine.quarantine_lot(actor=actors["manager"], lot_id=2_000_000_000, reason="x")
 
 
 async def test_a_quarantined_lot_can_still_be_recalled(actors: dict[str, Actor], conn: asyncpg.Connection) -> None:
     clinic = await build(actors)
-    await recalls.quarantine_lot(actor=actors["manager"], lot_id=clinic.lot["id"], reason="suspicious")
-    case = await recalls.create_recall(actor=actors["manager"], lot_ids=[clinic.lot["id"]], reason="confirmed")
+    await quarantine.quarantine_lot(actor=actors["manager"], lot_id=clinic.lot["id"], reason="suspicious")
+    case = await recall_cases.create_recall(actor=actors["manager"], lot_ids=[clinic.lot["id"]], reason="confirmed")
     assert case["lots"][0]["lot"]["status"] == "recalled"
 
 
@@ -475,7 +471,7 @@ async def test_scans_in_flight_while_a_recall_commits_record_no_use_after_the_re
 
     async def recall() -> dict[str, Any]:
         await enough.wait()  # ten chairs are scanning: some scans are in flight as the recall commits
-        return await recalls.create_recall(actor=actors["manager"], lot_ids=[clinic.lot["id"]], reason="race")
+        return await recall_cases.create_recall(actor=actors["manager"], lot_ids=[clinic.lot["id"]], reason="race")
 
     case, *chairs = await asyncio.gather(recall(), *[chair(s) for s in sessions])
     for outcomes in chairs:  # every chair: uses, then refusals only from the recall on
@@ -511,7 +507,7 @@ async def test_a_recall_waits_for_a_scan_holding_the_lot_and_lists_its_client(ra
         # What a scan does first: share-lock the lot row.
         await scan_conn.execute("SELECT 1 FROM lot WHERE id = $1 FOR SHARE", clinic.lot["id"])
         recall = asyncio.create_task(
-            recalls.create_recall(actor=actors["manager"], lot_ids=[clinic.lot["id"]], reason="waits")
+            recall_cases.create_recall(actor=actors["manager"], lot_ids=[clinic.lot["id"]], reason="waits")
         )
         await asyncio.sleep(0.3)
         assert not recall.done()  # blocked behind the scan
@@ -539,7 +535,7 @@ async def test_concurrent_recalls_of_overlapping_lots_do_not_deadlock(race_pool:
     a, b, c = (x.lot["id"] for x in clinics)
     cases = await asyncio.gather(
         *[
-            recalls.create_recall(actor=actors["manager"], lot_ids=ids, reason=f"r{n}")
+            recall_cases.create_recall(actor=actors["manager"], lot_ids=ids, reason=f"r{n}")
             for n, ids in enumerate([[a, b, c], [c, b, a], [b, c], [c, a], [a]] * 2)
         ]
     )
@@ -551,7 +547,7 @@ async def test_concurrent_recalls_of_overlapping_lots_do_not_deadlock(race_pool:
 
 async def test_label_code_scan_of_a_recalled_lot_is_refused(actors: dict[str, Actor], conn: asyncpg.Connection) -> None:
     clinic = await build(actors)
-    await recalls.create_recall(actor=actors["manager"], lot_ids=[clinic.lot["id"]], reason="notice")
+    await recall_cases.create_recall(actor=actors["manager"], lot_ids=[clinic.lot["id"]], reason="notice")
     with pytest.raises(Conflict) as refused:
         await use(actors, clinic.session["id"], format_lot_code(clinic.lot["id"]))
     assert refused.value.code == "lot_recalled"

@@ -1,0 +1,72 @@
+"""Manual quarantine of a lot: holding it out of usable stock, and releasing it, each with a reason."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from inventory import db
+from inventory.domain.errors import Conflict, NotFound
+from inventory.domain.models import Actor
+from inventory.services import alerting, checks
+from inventory.services.views import lot_view
+from inventory.store import audit
+from inventory.store import trace as store
+
+
+async def _change_hold(*, actor: Actor, lot_id: int, reason: str, to_status: str) -> dict[str, Any]:
+    clean_reason = checks.text(reason, "reason", required=True, limit=2000)
+    assert clean_reason is not None
+    kind, action = ("quarantine", "lot.quarantine") if to_status == "quarantined" else ("release", "lot.release")
+
+    async def run() -> dict[str, Any]:
+        async with db.transaction() as conn:
+            await store.fence_scans(conn)
+            locked = await store.lock_lots(conn, [lot_id])
+            if not locked:
+                raise NotFound.of("lot", lot_id)
+            lot = locked[0]
+            if lot["status"] == "recalled":
+                raise Conflict(
+                    f"Lot {lot['lot_number']} is recalled; a recall is never lifted.",
+                    code="lot_recalled",
+                    lot_id=lot_id,
+                )
+            if to_status == "quarantined" and lot["status"] == "quarantined":
+                raise Conflict(
+                    f"Lot {lot['lot_number']} is already quarantined.", code="lot_quarantined", lot_id=lot_id
+                )
+            if to_status == "active" and lot["status"] != "quarantined":
+                raise Conflict(
+                    f"Lot {lot['lot_number']} is not quarantined.", code="lot_not_quarantined", lot_id=lot_id
+                )
+            await store.set_lot_status(conn, [lot_id], to_status)
+            rows = await store.write_status_rows(
+                conn, lot_ids=[lot_id], kind=kind, reason=clean_reason, user_id=actor.id, recall_id=None
+            )
+            levels = await store.held_stock(conn, [lot_id])
+            await alerting.reevaluate(conn, [(r["product_id"], r["location_id"]) for r in levels])
+            await audit.record(
+                conn,
+                actor_id=actor.id,
+                action=action,
+                entity="lot",
+                entity_id=lot_id,
+                details={"reason": clean_reason, "status_before": lot["status"], "ledger_rows": rows},
+            )
+        return {
+            "lot": lot_view({**lot, "status": to_status}),
+            "reason": clean_reason,
+            "stock": [{"location_id": r["location_id"], "on_hand": r["on_hand"]} for r in levels if r["on_hand"] != 0],
+        }
+
+    return await db.with_retries(run)
+
+
+async def quarantine_lot(*, actor: Actor, lot_id: int, reason: str) -> dict[str, Any]:
+    """Hold a lot out of usable stock (scans refused), with a reason; raises Conflict(lot_recalled, lot_quarantined)."""
+    return await _change_hold(actor=actor, lot_id=lot_id, reason=reason, to_status="quarantined")
+
+
+async def release_lot(*, actor: Actor, lot_id: int, reason: str) -> dict[str, Any]:
+    """Lift a quarantine, with a reason; a recalled lot is never released (Conflict lot_recalled)."""
+    return await _change_hold(actor=actor, lot_id=lot_id, reason=reason, to_status="active")

@@ -1,0 +1,207 @@
+"""Recall cases: opening one (lots recalled, stock quarantined, clients listed), reading, listing, closing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from inventory import db
+from inventory.domain.errors import Conflict, NotFound, Unprocessable
+from inventory.domain.models import Actor
+from inventory.services import alerting, checks
+from inventory.services.recall_contacts import CONTACT_STATUSES, affected_clients
+from inventory.services.views import lot_view, product_ref, user_ref
+from inventory.store import audit
+from inventory.store import trace as store
+
+MAX_LOTS = 500
+
+
+async def create_recall(
+    *, actor: Actor, lot_ids: list[int], reason: str, source: str | None = None, reference: str | None = None
+) -> dict[str, Any]:
+    """Open a recall case: the lots become recalled, their stock leaves usable stock, affected clients are listed.
+
+    All in one transaction that first fences off new lot locks, then locks the lots (FOR UPDATE, in id order):
+    a scan holding its share lock commits first and its client is in the case; any later scan waits for the
+    recall to commit, then sees `recalled` and is refused.
+    A lot already recalled by an earlier case is named again in this one (a second notice is its own case).
+    Raises Unprocessable (empty or too many lots, no reason), NotFound (unknown lot; nothing written).
+    """
+    if not lot_ids:
+        raise Unprocessable("A recall names at least one lot.", code="validation_error")
+    ids = sorted(set(lot_ids))
+    if len(ids) > MAX_LOTS:
+        raise Unprocessable(f"A recall names at most {MAX_LOTS} lots.", code="validation_error")
+    clean_reason = checks.text(reason, "reason", required=True, limit=2000)
+    assert clean_reason is not None
+    clean_source = checks.text(source, "source", required=False, limit=200)
+    clean_reference = checks.text(reference, "reference", required=False, limit=200)
+
+    async def run() -> dict[str, Any]:
+        async with db.transaction() as conn:
+            await store.fence_scans(conn)
+            locked = await store.lock_lots(conn, ids)
+            missing = sorted(set(ids) - {row["id"] for row in locked})
+            if missing:
+                raise NotFound(
+                    f"Lot(s) {', '.join(map(str, missing))} do not exist.",
+                    code="not_found",
+                    entity="lot",
+                    lot_ids=missing,
+                )
+            recall_id = await store.create_recall(
+                conn, reason=clean_reason, source=clean_source, reference=clean_reference, created_by=actor.id
+            )
+            await store.set_lot_status(conn, ids, "recalled")
+            await store.add_recall_lots(conn, recall_id, ids)
+            rows = await store.write_status_rows(
+                conn, lot_ids=ids, kind="quarantine", reason=clean_reason, user_id=actor.id, recall_id=recall_id
+            )
+            client_ids = await store.add_affected_clients(conn, recall_id, ids)
+            levels = await store.held_stock(conn, ids)
+            await alerting.reevaluate(conn, [(r["product_id"], r["location_id"]) for r in levels])
+            already = [row["id"] for row in locked if row["status"] == "recalled"]
+            events: list[tuple[int | None, str, str, int | None, dict[str, Any]]] = [
+                (
+                    actor.id,
+                    "recall.create",
+                    "recall",
+                    recall_id,
+                    {
+                        "lot_ids": ids,
+                        "already_recalled": already,
+                        "reason": clean_reason,
+                        "source": clean_source,
+                        "reference": clean_reference,
+                        "client_ids": client_ids,
+                        "quarantine_rows": rows,
+                    },
+                ),
+            ]
+            events += [
+                (actor.id, "lot.recall", "lot", row["id"], {"recall_id": recall_id, "status_before": row["status"]})
+                for row in locked
+            ]
+            await audit.record_many(conn, events)
+            return await _case(conn, recall_id)
+
+    return await db.with_retries(run)
+
+
+# ------------------------------------------------------------------ reading a case
+
+
+async def _case(conn: db.Connection, recall_id: int) -> dict[str, Any]:
+    recall = await store.get_recall(conn, recall_id)
+    if recall is None:
+        raise NotFound.of("recall", recall_id)
+    lots = [
+        {
+            "lot": lot_view(row),
+            "product": product_ref(row),
+            "brand": row["brand_name"],
+            "quarantined_units": row["quarantined_units"],
+            "on_hand": int(row["on_hand"]),
+            "disposed_units": int(row["disposed_units"]),
+        }
+        for row in await store.recall_lots(conn, recall_id)
+    ]
+    clients = await affected_clients(conn, recall_id)
+    by_status = {status: 0 for status in CONTACT_STATUSES}
+    for entry in clients:
+        by_status[entry["contact_status"]] += 1
+    report = {
+        "clients_affected": len(clients),
+        "clients_to_contact": by_status["to_contact"],
+        "clients_contacted": by_status["contacted"] + by_status["acknowledged"],
+        "clients_acknowledged": by_status["acknowledged"],
+        "clients_unreachable": by_status["unreachable"],
+        "units_quarantined": sum(lot["quarantined_units"] for lot in lots),
+        "units_disposed": sum(lot["disposed_units"] for lot in lots),
+        "units_on_hand": sum(lot["on_hand"] for lot in lots),
+    }
+    return {
+        "id": recall["id"],
+        "reason": recall["reason"],
+        "source": recall["source"],
+        "reference": recall["reference"],
+        "status": recall["status"],
+        "created_at": recall["created_at"],
+        "created_by": user_ref(recall, "created_by"),
+        "closed_at": recall["closed_at"],
+        "closed_by": user_ref(recall, "closed_by"),
+        "closing_note": recall["closing_note"],
+        "lots": lots,
+        "clients": clients,
+        "report": report,
+    }
+
+
+async def get_recall(*, actor: Actor, recall_id: int) -> dict[str, Any]:
+    """A case with its lots, clients and their contact status, and the report counts; the read is audited."""
+    async with db.transaction() as conn:
+        case = await _case(conn, recall_id)
+        # An audit record, not state: who saw which clients of the case (the contract audits every look-up).
+        await audit.record(
+            conn,
+            actor_id=actor.id,
+            action="recall.view",
+            entity="recall",
+            entity_id=recall_id,
+            details={"client_ids": [c["client"]["id"] for c in case["clients"]]},
+        )
+    return case
+
+
+async def list_recalls(
+    *, actor: Actor, status: str | None = None, limit: int = 100, offset: int = 0
+) -> list[dict[str, Any]]:
+    """Recall cases, newest first, with counts (no client data)."""
+    async with db.connection() as conn:
+        rows = await store.list_recalls(conn, status=status, limit=limit, offset=offset)
+    return [
+        {
+            "id": row["id"],
+            "reason": row["reason"],
+            "source": row["source"],
+            "reference": row["reference"],
+            "status": row["status"],
+            "created_at": row["created_at"],
+            "created_by": user_ref(row, "created_by"),
+            "closed_at": row["closed_at"],
+            "lot_count": row["lot_count"],
+            "client_count": row["client_count"],
+            "clients_to_contact": row["to_contact_count"],
+        }
+        for row in rows
+    ]
+
+
+async def close_recall(*, actor: Actor, recall_id: int, note: str | None = None) -> dict[str, Any]:
+    """Close a case, recording who and when; the lots stay recalled. Raises NotFound, Conflict(recall_closed)."""
+    clean_note = checks.text(note, "note", required=False, limit=2000)
+
+    async def run() -> dict[str, Any]:
+        async with db.transaction() as conn:
+            recall = await store.get_recall(conn, recall_id, for_update=True)
+            if recall is None:
+                raise NotFound.of("recall", recall_id)
+            if recall["status"] == "closed":
+                raise Conflict(
+                    f"Recall {recall_id} is already closed.",
+                    code="recall_closed",
+                    closed_at=recall["closed_at"].isoformat(),
+                )
+            await store.close_recall(conn, recall_id, user_id=actor.id, note=clean_note)
+            case = await _case(conn, recall_id)
+            await audit.record(
+                conn,
+                actor_id=actor.id,
+                action="recall.close",
+                entity="recall",
+                entity_id=recall_id,
+                details={"note": clean_note, "report": case["report"]},
+            )
+        return case
+
+    return await db.with_retries(run)

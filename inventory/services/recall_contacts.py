@@ -1,0 +1,176 @@
+"""The clients of a recall case: who received what, contacting them, and the contact list as CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections import defaultdict
+from typing import Any
+
+from inventory import db
+from inventory.domain.errors import Conflict, NotFound, Unprocessable
+from inventory.domain.models import Actor
+from inventory.services import checks
+from inventory.services.views import user_ref
+from inventory.store import audit
+from inventory.store import trace as store
+
+CONTACT_STATUSES = ("to_contact", "contacted", "acknowledged", "unreachable")
+# A client marked unreachable who calls back later can still be recorded as contacted.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    "to_contact": frozenset({"contacted", "unreachable"}),
+    "contacted": frozenset({"acknowledged", "unreachable"}),
+    "unreachable": frozenset({"contacted"}),
+    "acknowledged": frozenset(),
+}
+CSV_COLUMNS = (
+    "recall_id",
+    "client_id",
+    "full_name",
+    "email",
+    "phone",
+    "contact_status",
+    "session_dates",
+    "lots",
+    "quantity",
+)
+
+
+async def affected_clients(conn: db.Connection, recall_id: int) -> list[dict[str, Any]]:
+    """The clients of a case with their contact status and every use of the case's lots they received."""
+    uses: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for row in await store.recall_client_usages(conn, recall_id):
+        uses[row["client_id"]].append(
+            {
+                "usage_id": row["usage_id"],
+                "session_id": row["session_id"],
+                "used_at": row["used_at"],
+                "lot_id": row["lot_id"],
+                "lot_number": row["lot_number"],
+                "product": row["product_name"],
+                "quantity": row["quantity"],
+            }
+        )
+    return [
+        {
+            "client": {
+                "id": row["client_id"],
+                "full_name": row["full_name"],
+                "email": row["email"],
+                "phone": row["phone"],
+            },
+            "contact_status": row["contact_status"],
+            "note": row["note"],
+            "updated_at": row["updated_at"],
+            "updated_by": user_ref(row, "updated_by"),
+            "quantity": sum(u["quantity"] for u in uses[row["client_id"]]),
+            "usages": uses[row["client_id"]],
+        }
+        for row in await store.recall_clients(conn, recall_id)
+    ]
+
+
+async def set_client_status(
+    *, actor: Actor, recall_id: int, client_id: int, contact_status: str, note: str | None = None
+) -> dict[str, Any]:
+    """Record contact with a client: to_contact → contacted → acknowledged | unreachable (and back to contacted).
+
+    Raises NotFound (case, or client not in it), Conflict (invalid_transition, recall_closed), Unprocessable.
+    """
+    if contact_status not in CONTACT_STATUSES:
+        raise Unprocessable(f"contact_status must be one of {', '.join(CONTACT_STATUSES)}.", code="validation_error")
+    clean_note = checks.text(note, "note", required=False, limit=2000)
+
+    async def run() -> dict[str, Any]:
+        async with db.transaction() as conn:
+            recall = await store.get_recall(conn, recall_id, for_update=True)
+            if recall is None:
+                raise NotFound.of("recall", recall_id)
+            if recall["status"] == "closed":
+                raise Conflict(f"Recall {recall_id} is closed.", code="recall_closed")
+            row = await store.get_recall_client(conn, recall_id, client_id, for_update=True)
+            if row is None:
+                raise NotFound(
+                    f"Client {client_id} is not affected by recall {recall_id}.",
+                    code="not_found",
+                    entity="recall_client",
+                )
+            before = row["contact_status"]
+            if contact_status not in TRANSITIONS[before]:
+                allowed = sorted(TRANSITIONS[before])
+                raise Conflict(
+                    f"A client {before} cannot become {contact_status}.",
+                    code="invalid_transition",
+                    current=before,
+                    allowed=allowed,
+                )
+            await store.set_contact_status(conn, row["id"], status=contact_status, note=clean_note, user_id=actor.id)
+            await audit.record(
+                conn,
+                actor_id=actor.id,
+                action="recall.client_status",
+                entity="recall",
+                entity_id=recall_id,
+                details={"client_id": client_id, "from": before, "to": contact_status, "note": clean_note},
+            )
+            entries = [c for c in await affected_clients(conn, recall_id) if c["client"]["id"] == client_id]
+        return entries[0]
+
+    return await db.with_retries(run)
+
+
+_PHONE_LIKE = re.compile(r"[+\-]?[0-9 ().\-/]*")
+
+
+def _cell(value: Any) -> str:
+    """A CSV cell that a spreadsheet will not run as a formula."""
+    text = "" if value is None else str(value)
+    if text and (text[0] in "=@\t\r" or (text[0] in "+-" and not _PHONE_LIKE.fullmatch(text))):
+        return "'" + text
+    return text
+
+
+async def clients_csv(*, actor: Actor, recall_id: int) -> str:
+    """One CSV row per affected client: contacts, session dates, lots and quantities; the export is audited."""
+    async with db.transaction() as conn:
+        if await store.get_recall(conn, recall_id) is None:
+            raise NotFound.of("recall", recall_id)
+        clients = await affected_clients(conn, recall_id)
+        # An audit record, not state: who exported which clients' contact details.
+        await audit.record(
+            conn,
+            actor_id=actor.id,
+            action="recall.export",
+            entity="recall",
+            entity_id=recall_id,
+            details={"client_ids": [c["client"]["id"] for c in clients]},
+        )
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for entry in clients:
+        per_lot: dict[tuple[str, str], int] = {}
+        for use in entry["usages"]:
+            per_lot[(use["lot_number"], use["product"])] = (
+                per_lot.get((use["lot_number"], use["product"]), 0) + use["quantity"]
+            )
+        dates = sorted({use["used_at"].date().isoformat() for use in entry["usages"]})
+        client = entry["client"]
+        writer.writerow(
+            [
+                _cell(v)
+                for v in (
+                    recall_id,
+                    client["id"],
+                    client["full_name"],
+                    client["email"],
+                    client["phone"],
+                    entry["contact_status"],
+                    "; ".join(dates),
+                    "; ".join(f"{lot} ({product}) x{qty}" for (lot, product), qty in per_lot.items()),
+                    entry["quantity"],
+                )
+            ]
+        )
+    return out.getvalue()
