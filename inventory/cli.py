@@ -200,21 +200,21 @@ def cmd_alerts(args: argparse.Namespace) -> int:
     _ensure_secret()
     settings = _settings()
     from inventory import db
-    from inventory.services import alerts
+    from inventory.services import alert_refresh, digest
 
     async def run() -> str:
         await db.start_pool(min_size=1, max_size=4)
         try:
             if args.alerts_command == "refresh":
-                count = await alerts.refresh_all()
+                count = await alert_refresh.refresh_all()
                 return f"inventory: {count} product/location pairs re-evaluated"
-            digests = await alerts.digest(
+            digests = await digest.digest(
                 location_id=args.location,
                 send=args.send,
                 webhook_url=settings.webhook_url,
                 default_zone=settings.timezone,
             )
-            return alerts.format_digests(digests)
+            return digest.format_digests(digests)
         finally:
             await db.close_pool()
 

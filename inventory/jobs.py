@@ -33,7 +33,7 @@ from inventory import db
 from inventory.config import Settings
 from inventory.db import Connection
 from inventory.domain.schedule import DIGEST, PURGE, REFRESH, Period
-from inventory.services import alerts, maintenance, schedule
+from inventory.services import alert_refresh, digest, maintenance, schedule, webhook
 
 log = logging.getLogger("inventory.jobs")
 
@@ -101,7 +101,7 @@ class Jobs:
         return await schedule.claim_due(
             default_zone=self.settings.timezone,
             digest_hour=self.settings.digest_hour,
-            digest=alerts.webhook_problem(self.settings.webhook_url) is None,
+            digest=webhook.webhook_problem(self.settings.webhook_url) is None,
             on_claim=self._queue_period,
         )
 
@@ -118,7 +118,7 @@ class Jobs:
     async def refresh(self, job: Job) -> None:
         """Re-evaluate one location's reorder alerts after its local midnight."""
         data = _read(job)
-        count = await alerts.refresh_location(int(data["scope"]))
+        count = await alert_refresh.refresh_location(int(data["scope"]))
         await schedule.finish(int(data["run_id"]), f"{count} product/location pairs re-evaluated")
 
     async def digest(self, job: Job) -> None:
@@ -127,17 +127,17 @@ class Jobs:
         run_id, location_id, day = int(data["run_id"]), int(data["scope"]), date.fromisoformat(data["day"])
         found = (
             None
-            if alerts.webhook_problem(self.settings.webhook_url)
-            else await alerts.location_digest(location_id, day)
+            if webhook.webhook_problem(self.settings.webhook_url)
+            else await digest.location_digest(location_id, day)
         )
-        if alerts.webhook_problem(self.settings.webhook_url) is not None:
+        if webhook.webhook_problem(self.settings.webhook_url) is not None:
             outcome = "webhook not configured"
         elif found is None:
             outcome = "nothing to report"
         elif found["delivered_today"]:
             outcome = "already sent"
         else:
-            delivery_id = await alerts.create_delivery(location_id, found["payload"], enqueue=self._queue_webhook)
+            delivery_id = await webhook.create_delivery(location_id, found["payload"], enqueue=self._queue_webhook)
             outcome = f"delivery {delivery_id} queued"
         await schedule.finish(run_id, outcome)
 
@@ -149,9 +149,9 @@ class Jobs:
     async def deliver(self, job: Job) -> None:
         """One webhook attempt; a retryable failure queues the next attempt after its back-off."""
         url = self.settings.webhook_url
-        if alerts.webhook_problem(url) is not None or url is None:
+        if webhook.webhook_problem(url) is not None or url is None:
             raise RuntimeError("INVENTORY_WEBHOOK_URL is not set: the delivery stays queued")
-        result = await alerts.attempt_delivery(int(_read(job)["delivery_id"]), url, delays=WEBHOOK_RETRY_DELAYS)
+        result = await webhook.attempt_delivery(int(_read(job)["delivery_id"]), url, delays=WEBHOOK_RETRY_DELAYS)
         if result["retry_in"] is not None:
             raise RetryRequested(delay=timedelta(seconds=result["retry_in"]), reason=result["error"])
 

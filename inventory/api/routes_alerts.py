@@ -12,7 +12,7 @@ from msgspec import Meta, Struct
 from inventory.api import schemas as s
 from inventory.api.params import ActorRequest, OptId, PathId
 from inventory.api.security import manager
-from inventory.services import alerts
+from inventory.services import digest, expiry_views, reorder_alerts
 
 
 class UserRefOut(Struct):
@@ -23,9 +23,13 @@ class UserRefOut(Struct):
 
 
 class ReorderAlertOut(Struct):
-    """A reorder alert with the arithmetic behind it (see inventory/domain/reorder.py)."""
+    """A reorder alert with the arithmetic behind it as of now (see inventory/domain/reorder.py).
 
-    id: int
+    `id`, `opened_at` and `updated_at` are empty for a product that alerts as of now but whose alert the nightly
+    refresh (or the next stock change) has not opened yet: a read never writes.
+    """
+
+    id: int | None
     status: str
     product: s.StockProductOut
     location: s.LocationOut
@@ -33,8 +37,8 @@ class ReorderAlertOut(Struct):
     reorder_point: int
     par_level: int
     suggested_quantity: int
-    opened_at: datetime
-    updated_at: datetime
+    opened_at: datetime | None
+    updated_at: datetime | None
     resolved_at: datetime | None
     acknowledged: bool
     acknowledged_at: datetime | None
@@ -111,8 +115,8 @@ class AlertsController(Controller):
         limit: Annotated[int | None, QueryParameter(ge=1, le=100_000)] = None,
         offset: Annotated[int, QueryParameter(ge=0, le=10_000_000)] = 0,
     ) -> ReorderAlertsOut:
-        """Reorder alerts, brought up to date with today first (expired lots, sessions entering the window)."""
-        items = await alerts.list_reorder(
+        """Reorder alerts as of now (lots expired overnight left out of usable stock); reading writes nothing."""
+        items = await reorder_alerts.list_reorder(
             status=status, location_id=location_id, product_id=product_id, limit=limit, offset=offset
         )
         return ReorderAlertsOut(items=s.to(list[ReorderAlertOut], items))
@@ -120,12 +124,12 @@ class AlertsController(Controller):
     @get("/reorder/{alert_id:int}", operation_id="getReorderAlert")
     async def get_reorder(self, alert_id: PathId) -> ReorderAlertOut:
         """One reorder alert."""
-        return s.to(ReorderAlertOut, await alerts.get_reorder(alert_id))
+        return s.to(ReorderAlertOut, await reorder_alerts.get_reorder(alert_id))
 
     @post("/reorder/{alert_id:int}/acknowledge", operation_id="acknowledgeReorderAlert", status_code=200)
     async def acknowledge(self, request: ActorRequest, alert_id: PathId) -> ReorderAlertOut:
         """Mark an open alert as seen; it stays open until stock recovers. Repeating it changes nothing."""
-        alert = await alerts.acknowledge(actor=request.user, alert_id=alert_id)
+        alert = await reorder_alerts.acknowledge(actor=request.user, alert_id=alert_id)
         return s.to(ReorderAlertOut, alert)
 
     @get("/expiry", operation_id="listExpiryAlerts")
@@ -142,16 +146,20 @@ class AlertsController(Controller):
         `view=expired`: to dispose of; `view=expiring`: not yet expired; `view=unused_in_time`: on-hand beyond
         what the trailing use rate and booked sessions will consume before expiry (`expected_use`, `surplus`).
         """
-        items = await alerts.expiry(within_days=within_days, view=view, location_id=location_id, product_id=product_id)
-        as_of = await alerts.as_of(location_id=location_id, default_timezone=request.app.state.settings.timezone)
+        items = await expiry_views.expiry(
+            within_days=within_days, view=view, location_id=location_id, product_id=product_id
+        )
+        as_of = await expiry_views.as_of(location_id=location_id, default_timezone=request.app.state.settings.timezone)
         return ExpiryOut(
             items=s.to(list[ExpiryItemOut], items), as_of=as_of, within_days=within_days, view=view or "all"
         )
 
     @get("/digest", operation_id="previewAlertDigest")
-    async def digest(self, location_id: OptId = None) -> DigestsOut:
-        """The daily digest per location as it would be sent today (nothing is sent)."""
-        found = await alerts.digest(location_id=location_id, send=False)
+    async def digest(self, request: ActorRequest, location_id: OptId = None) -> DigestsOut:
+        """The daily digest per location as it would be sent today (nothing is sent or written)."""
+        found = await digest.digest(
+            location_id=location_id, send=False, default_zone=request.app.state.settings.timezone
+        )
         return DigestsOut(items=[DigestOut(location_id=d["location_id"], payload=d["payload"]) for d in found])
 
 

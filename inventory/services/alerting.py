@@ -1,16 +1,17 @@
-"""Reorder alerts kept right inside every stock-changing transaction.
+"""Reorder alerts kept right inside every stock-changing transaction, and the same arithmetic for a read.
 
 `reevaluate` costs three round trips whatever the number of pairs: lock the pairs' stock rules (so two
 concurrent changes of one product at one location evaluate one after the other, the second seeing the
 first's commit), gather every input in one set-based query, then open, update or resolve the alerts (and
 audit those transitions) in one statement. Pairs whose outcome did not change are not written at all.
 The arithmetic is `inventory.domain.reorder.evaluate`; the statements are in `inventory.store.alerts`.
+`figures_now` runs the same gathering and arithmetic without locking or writing, for views as of now.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from inventory import db
@@ -78,3 +79,23 @@ async def reevaluate_counted(
     if not changes:
         return 0, 0
     return await store.write_changes(conn, changes, now)
+
+
+async def figures_now(
+    conn: Connection, pairs: Iterable[tuple[int, int]], at: datetime
+) -> dict[tuple[int, int], tuple[bool, dict[str, Any] | None]]:
+    """Per pair at instant `at`: whether it alerts and its figures (None without a rule); reads only, locks nothing."""
+    unique = sorted(set(pairs))
+    if not unique:
+        return {}
+    rows = await store.gather(
+        conn, products=[product for product, _ in unique], locations=[location for _, location in unique], at=at
+    )
+    live: dict[tuple[int, int], tuple[bool, dict[str, Any] | None]] = {}
+    for row in rows:
+        if row["reorder_point"] is None:
+            live[(row["product"], row["location"])] = (False, None)
+            continue
+        figures = evaluate(inputs_of(row, row["today"]))
+        live[(row["product"], row["location"])] = (figures.alert, figures.as_details())
+    return live

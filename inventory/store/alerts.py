@@ -1,4 +1,4 @@
-"""Reorder alerts, their inputs and their digests: the SQL behind `services.alerting` and `services.alerts`."""
+"""Reorder alerts, their inputs, expiry and digests: the SQL behind `services.alerting` and the alert services."""
 
 from __future__ import annotations
 
@@ -228,6 +228,20 @@ LEFT JOIN ({_UNIT_GTIN}) g ON g.product = p.id
 """
 
 
+# Pairs that alert as of now but have no open alert yet (the nightly refresh or the next stock change opens
+# it): listed among the alerts without an id, so the read shows what the refresh would write.
+_PENDING_SELECT = f"""
+SELECT NULL::int AS id, 'open'::text AS status, NULL::jsonb AS details, NULL::timestamptz AS opened_at,
+       NULL::timestamptz AS updated_at, NULL::timestamptz AS resolved_at, NULL::timestamptz AS acknowledged_at,
+       NULL::int AS acknowledged_by, NULL::text AS acknowledged_by_email,
+       p.id AS product_id, p.name AS product_name, b.id AS brand_id, b.name AS brand_name, g.gtin,
+       o.id AS location_id, o.name AS location_name, o.timezone AS location_timezone
+FROM unnest($6::int[], $7::int[]) AS x(product, location)
+JOIN product p ON p.id = x.product JOIN brand b ON b.id = p.brand JOIN location o ON o.id = x.location
+LEFT JOIN ({_UNIT_GTIN}) g ON g.product = p.id
+"""
+
+
 async def list_alerts(
     conn: Connection,
     *,
@@ -236,20 +250,55 @@ async def list_alerts(
     product_id: int | None,
     limit: int | None,
     offset: int,
+    pending: list[tuple[int, int]] | None = None,
+    resolved_now: list[int] | None = None,
 ) -> list[Record]:
-    """Alerts with product, location and acknowledger; open ones by location and product, others newest first."""
-    order = "a.location, lower(p.name), a.id" if status == "open" else "a.updated_at DESC, a.id DESC"
-    rows: list[Record] = await conn.fetch(
-        ALERT_SELECT + " WHERE ($1::text = 'all' OR a.status = $1) AND ($2::int IS NULL OR a.location = $2)"
-        " AND ($3::int IS NULL OR a.product = $3)"
+    """Alerts with product, location and acknowledger; open ones by location and product, others newest first.
+
+    `pending` (product, location) pairs are listed as open alerts without an id; open alerts in `resolved_now`
+    count as resolved: what a refresh would write now, read without writing it.
+    """
+    filters = " AND ($2::int IS NULL OR a.location = $2) AND ($3::int IS NULL OR a.product = $3)"
+    if not pending and not resolved_now:  # every alert in scope is current: the plain, indexed query
+        order = "a.location, lower(p.name), a.id" if status == "open" else "a.updated_at DESC, a.id DESC"
+        rows: list[Record] = await conn.fetch(
+            f"{ALERT_SELECT} WHERE ($1::text = 'all' OR a.status = $1){filters} ORDER BY {order} LIMIT $4 OFFSET $5",
+            status,
+            location_id,
+            product_id,
+            limit,
+            offset,
+        )
+        return rows
+    order = "location_id, lower(product_name), id" if status == "open" else "updated_at DESC NULLS FIRST, id DESC"
+    now_status = "(CASE WHEN a.id = ANY($8::int[]) THEN 'resolved' ELSE a.status END)"
+    rows = await conn.fetch(
+        f"SELECT * FROM ({ALERT_SELECT} WHERE ($1::text = 'all' OR {now_status} = $1){filters}"
+        f" UNION ALL {_PENDING_SELECT} WHERE $1::text <> 'resolved') q"
         f" ORDER BY {order} LIMIT $4 OFFSET $5",
         status,
         location_id,
         product_id,
         limit,
         offset,
+        [product for product, _ in pending or ()],
+        [location for _, location in pending or ()],
+        list(resolved_now or ()),
     )
     return rows
+
+
+async def open_alerts(conn: Connection, pairs: list[tuple[int, int]]) -> dict[tuple[int, int], int]:
+    """The id of the open alert of each of these (product, location) pairs that has one."""
+    rows = await conn.fetch(
+        "SELECT a.id, a.product, a.location FROM reorder_alert a"
+        " JOIN unnest($1::int[], $2::int[]) AS x(product, location)"
+        " ON a.product = x.product AND a.location = x.location"
+        " WHERE a.status = 'open'",
+        [product for product, _ in pairs],
+        [location for _, location in pairs],
+    )
+    return {(r["product"], r["location"]): int(r["id"]) for r in rows}
 
 
 async def get_alert(conn: Connection, alert_id: int) -> Record | None:

@@ -10,9 +10,10 @@ import pytest
 
 from inventory import clock
 from inventory.domain.models import Actor
-from inventory.services import catalog
+from inventory.services import alert_refresh, catalog
 from tests.support import factories as f
 from tests.support.clinic import Clinic, build
+from tests.support.writes import table_writes, written
 
 H = dict[str, dict[str, str]]
 
@@ -25,9 +26,9 @@ ROUTES = [
 ]
 
 
-async def below_point(actors: dict[str, Actor], on_hand: int = 3) -> Clinic:
+async def below_point(actors: dict[str, Actor], on_hand: int = 3, expiry_days: int = 200) -> Clinic:
     """A clinic whose product sits below its reorder point (5, par 20, boxes of 10)."""
-    clinic = await build(actors, on_hand=on_hand)
+    clinic = await build(actors, on_hand=on_hand, expiry_days=expiry_days)
     await catalog.set_rule(
         actor=actors["manager"],
         location_id=clinic.location_id,
@@ -232,3 +233,78 @@ async def test_openapi_documents_the_alert_routes(client: httpx.AsyncClient) -> 
     assert "/api/alerts/reorder" in paths
     assert "/api/alerts/reorder/{alert_id}/acknowledge" in paths
     assert "/api/alerts/expiry" in paths
+
+
+async def expiring_tonight_with_two_more(actors: dict[str, Actor], on_hand: int) -> Clinic:
+    """A clinic with `on_hand` units usable through today, 2 more for months, and the rule 5 / 20."""
+    clinic = await below_point(actors, on_hand=on_hand, expiry_days=0)
+    await f.receive(
+        actors["manager"],
+        location_id=clinic.location_id,
+        product_id=clinic.product["id"],
+        lot_number=f.unique("L").replace(" ", ""),
+        expiry=f.in_days(300),
+        quantity=2,
+    )
+    return clinic
+
+
+async def test_reorder_view_counts_a_lot_that_expired_overnight_out_before_any_job_runs(
+    client: httpx.AsyncClient, auth_headers: H, actors: dict[str, Actor], conn: asyncpg.Connection
+) -> None:
+    stored = await expiring_tonight_with_two_more(actors, on_hand=2)  # 4 usable: open
+    due = await expiring_tonight_with_two_more(actors, on_hand=6)  # 8 usable: no alert yet
+    await alert_refresh.refresh_all()
+    alert_id = await conn.fetchval(
+        "SELECT id FROM reorder_alert WHERE location = $1 AND status = 'open'", stored.location_id
+    )
+    clock.shift(timedelta(days=1))  # both first lots expired overnight; no job, no stock change since
+    for clinic, expected_id in ((stored, alert_id), (due, None)):
+        response = await client.get(
+            "/api/alerts/reorder", params={"location_id": clinic.location_id}, headers=auth_headers["manager"]
+        )
+        [item] = response.json()["items"]
+        assert (item["id"], item["status"], item["usable_on_hand"]) == (expected_id, "open", 2)
+        assert item["evaluated_on"] == clock.today_in(f.PARIS).isoformat()
+    one = (await client.get(f"/api/alerts/reorder/{alert_id}", headers=auth_headers["manager"])).json()
+    assert one["usable_on_hand"] == 2
+    stored_details = await conn.fetchval("SELECT details FROM reorder_alert WHERE id = $1", alert_id)
+    assert stored_details["usable_on_hand"] == 4  # computed on read, not written
+    assert await conn.fetchval("SELECT count(*) FROM reorder_alert WHERE location = $1", due.location_id) == 0
+
+
+async def test_no_alert_get_writes_a_row_even_on_a_day_no_refresh_has_evaluated(
+    client: httpx.AsyncClient, auth_headers: H, actors: dict[str, Actor], conn: asyncpg.Connection
+) -> None:
+    stored = await expiring_tonight_with_two_more(actors, on_hand=2)
+    due = await expiring_tonight_with_two_more(actors, on_hand=6)
+    await alert_refresh.refresh_all()
+    alert_id = await conn.fetchval(
+        "SELECT id FROM reorder_alert WHERE location = $1 AND status = 'open'", stored.location_id
+    )
+    clock.shift(timedelta(days=1))  # what the catch-up on read used to write: the new day's alerts and watermark
+    paths = [
+        "/api/alerts/reorder",
+        "/api/alerts/reorder?status=all",
+        "/api/alerts/reorder?status=resolved",
+        f"/api/alerts/reorder?location_id={due.location_id}",
+        f"/api/alerts/reorder?product_id={due.product['id']}&limit=1",
+        f"/api/alerts/reorder/{alert_id}",
+        "/api/alerts/expiry?within_days=30",
+        "/api/alerts/expiry?within_days=30&view=expired",
+        "/api/alerts/expiry?within_days=30&view=expiring",
+        "/api/alerts/expiry?within_days=30&view=unused_in_time",
+        f"/api/alerts/expiry?within_days=30&location_id={due.location_id}",
+        "/api/alerts/digest",
+        f"/api/alerts/digest?location_id={due.location_id}",
+    ]
+    for path in paths:
+        before = await table_writes(conn)
+        response = await client.get(path, headers=auth_headers["manager"])
+        assert response.status_code == 200, (path, response.text)
+        assert written(before, await table_writes(conn)) == {}, path
+    # The counters do see this transaction's writes: a POST shows up.
+    before = await table_writes(conn)
+    acknowledged = await client.post(f"/api/alerts/reorder/{alert_id}/acknowledge", headers=auth_headers["manager"])
+    assert acknowledged.status_code == 200
+    assert written(before, await table_writes(conn)) == {"reorder_alert": (0, 1, 0), "audit_event": (1, 0, 0)}

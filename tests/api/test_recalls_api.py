@@ -13,6 +13,7 @@ import pytest
 
 from inventory.domain.models import Actor
 from tests.support.clinic import Clinic, build
+from tests.support.writes import table_writes, written
 
 H = dict[str, dict[str, str]]
 
@@ -280,3 +281,26 @@ async def test_openapi_documents_every_route_here(client: httpx.AsyncClient) -> 
         "/api/lots/{lot_id}/release",
     ):
         assert route in paths, route
+
+
+async def test_the_gets_here_write_only_their_audit_record(
+    client: httpx.AsyncClient, auth_headers: H, actors: dict[str, Actor], conn: asyncpg.Connection
+) -> None:
+    clinic = await build(actors, on_hand=10)
+    assert (await scan(client, auth_headers, clinic)).status_code == 201
+    recall_id = (await recall(client, auth_headers, [clinic.lot["id"]])).json()["id"]
+    audited = {  # the contract: every look-up is written to the audit log; nothing else is written
+        f"/api/trace/lot?lot_number={clinic.lot['lot_number']}": "trace.lookup",
+        f"/api/clients/{clinic.client['id']}/history": "client.history",
+        f"/api/recalls/{recall_id}": "recall.view",
+        f"/api/recalls/{recall_id}/clients.csv": "recall.export",
+        "/api/recalls": None,
+    }
+    for path, action in audited.items():
+        newest = await conn.fetchval("SELECT coalesce(max(id), 0) FROM audit_event")
+        before = await table_writes(conn)
+        response = await client.get(path, headers=auth_headers["manager"])
+        assert response.status_code == 200, (path, response.text)
+        assert written(before, await table_writes(conn)) == ({"audit_event": (1, 0, 0)} if action else {}), path
+        actions = await conn.fetch("SELECT action FROM audit_event WHERE id > $1", newest)
+        assert [r["action"] for r in actions] == ([action] if action else []), path

@@ -13,7 +13,19 @@ import pytest
 from inventory import clock, db
 from inventory.domain.errors import Conflict, NotFound
 from inventory.domain.models import Actor
-from inventory.services import alerting, alerts, catalog, clinical, recall_cases, scanning, stock
+from inventory.services import (
+    alert_refresh,
+    alerting,
+    catalog,
+    clinical,
+    digest,
+    expiry_views,
+    recall_cases,
+    reorder_alerts,
+    scanning,
+    stock,
+    webhook,
+)
 from tests.support import factories as f
 from tests.support.clinic import Clinic, build
 from tests.support.webhook import Hook
@@ -142,8 +154,8 @@ async def test_receipt_lifting_usable_stock_above_the_point_resolves_the_alert(
     assert [r["status"] for r in rows] == ["resolved"]
     assert rows[0]["resolved_at"] is not None
     assert rows[0]["details"]["usable_on_hand"] == 15
-    assert mine(await alerts.list_reorder(status="open"), clinic) == []
-    assert [i["status"] for i in mine(await alerts.list_reorder(status="resolved"), clinic)] == ["resolved"]
+    assert mine(await reorder_alerts.list_reorder(status="open"), clinic) == []
+    assert [i["status"] for i in mine(await reorder_alerts.list_reorder(status="resolved"), clinic)] == ["resolved"]
 
 
 async def test_recall_of_a_lot_opens_the_alert(actors: dict[str, Actor], conn: asyncpg.Connection) -> None:
@@ -228,19 +240,23 @@ async def test_unchanged_figures_are_not_rewritten(actors: dict[str, Actor], con
 # ------------------------------------------------------------------ the calendar: overnight expiry, booked courses
 
 
-async def test_lot_expiring_overnight_opens_the_alert_on_the_next_read(
+async def test_lot_expiring_overnight_reads_as_an_alert_at_once_and_the_refresh_opens_it(
     actors: dict[str, Actor], conn: asyncpg.Connection
 ) -> None:
     clinic = await build(actors, on_hand=6, expiry_days=0)  # usable through today
     await receive(actors, clinic, 2)
     await set_rule(actors, clinic, point=5, par=20)
-    assert mine(await alerts.list_reorder(), clinic) == []
+    assert mine(await reorder_alerts.list_reorder(), clinic) == []
     clock.shift(timedelta(days=1))
-    listed = mine(await alerts.list_reorder(), clinic)
-    assert len(listed) == 1
-    assert listed[0]["usable_on_hand"] == 2
-    assert listed[0]["evaluated_on"] == clock.today_in(f.PARIS).isoformat()
-    assert await alerts.catch_up() == 0  # the day is evaluated once
+    [listed] = mine(await reorder_alerts.list_reorder(), clinic)
+    assert (listed["usable_on_hand"], listed["status"], listed["id"], listed["opened_at"]) == (2, "open", None, None)
+    assert listed["evaluated_on"] == clock.today_in(f.PARIS).isoformat()
+    assert await open_alert(conn, clinic) is None  # the read wrote nothing
+    await alert_refresh.refresh_location(clinic.location_id)  # the nightly job
+    alert = await open_alert(conn, clinic)
+    [stored] = mine(await reorder_alerts.list_reorder(), clinic)
+    assert (stored["id"], stored["usable_on_hand"]) == (alert["id"], 2)
+    assert await alert_refresh.catch_up(clinic.location_id) == 0  # the day is evaluated once
 
 
 async def test_lot_expiring_overnight_opens_the_alert_on_refresh(
@@ -250,10 +266,38 @@ async def test_lot_expiring_overnight_opens_the_alert_on_refresh(
     await set_rule(actors, clinic, point=0, par=10)
     assert await open_alert(conn, clinic) is None
     clock.shift(timedelta(days=1))
-    assert await alerts.refresh_all() >= 1
+    assert await alert_refresh.refresh_all() >= 1
     alert = await open_alert(conn, clinic)
     assert alert is not None
     assert alert["details"]["usable_on_hand"] == 0
+
+
+async def test_an_alert_time_alone_resolves_reads_as_resolved_until_the_refresh_resolves_it(
+    actors: dict[str, Actor], conn: asyncpg.Connection
+) -> None:
+    clinic = await build(actors, on_hand=20)
+    for days_ago in range(1, 9):
+        await past_use(conn, clinic, 10, days_ago)  # 80 in 28 days: 20 over the lead time, nothing left
+    await set_rule(actors, clinic, point=5, par=30, lead=7)
+    await alert_refresh.refresh_all()
+    alert = await open_alert(conn, clinic)
+    assert alert is not None
+    clock.shift(timedelta(days=28))  # every one of those uses has left the 28-day trend
+    assert mine(await reorder_alerts.list_reorder(), clinic) == []
+    [now] = mine(await reorder_alerts.list_reorder(status="all"), clinic)
+    assert (now["id"], now["status"], now["resolved_at"], now["used_last_28_days"]) == (
+        alert["id"],
+        "resolved",
+        None,
+        0,
+    )
+    assert [a["id"] for a in mine(await reorder_alerts.list_reorder(status="resolved"), clinic)] == [alert["id"]]
+    assert (await reorder_alerts.get_reorder(alert["id"]))["status"] == "resolved"
+    assert (await open_alert(conn, clinic))["id"] == alert["id"]  # still open in the table: reads write nothing
+    await alert_refresh.refresh_location(clinic.location_id)
+    assert await open_alert(conn, clinic) is None
+    [resolved] = mine(await reorder_alerts.list_reorder(status="resolved"), clinic)
+    assert resolved["resolved_at"] is not None
 
 
 async def test_stock_expiring_within_the_lead_time_opens_the_alert_when_it_enters_the_window(
@@ -262,9 +306,9 @@ async def test_stock_expiring_within_the_lead_time_opens_the_alert_when_it_enter
     clinic = await build(actors, on_hand=10, expiry_days=12)
     await receive(actors, clinic, 4)
     await set_rule(actors, clinic, point=5, par=20, lead=7)
-    assert mine(await alerts.list_reorder(), clinic) == []
+    assert mine(await reorder_alerts.list_reorder(), clinic) == []
     clock.shift(timedelta(days=6))  # the 10 now expire on day 6 of a 7-day lead time, with no use to take them
-    listed = mine(await alerts.list_reorder(), clinic)
+    listed = mine(await reorder_alerts.list_reorder(), clinic)
     assert len(listed) == 1
     assert listed[0]["expiring_within_lead_time"] == 10
     assert listed[0]["expiring_unused"] == 10
@@ -289,11 +333,11 @@ async def test_booked_course_inside_the_lead_time_opens_the_alert_before_the_tre
         interval_days=21,
         products=[(booked.product["id"], 2)],
     )
-    assert await alerts.refresh_all() >= 2
+    assert await alert_refresh.refresh_all() >= 2
     assert await open_alert(conn, trend_only) is None
     assert await open_alert(conn, booked) is None  # the session is beyond the lead time
     clock.shift(timedelta(days=4))  # day 10 is now inside the 7-day window
-    listed = await alerts.list_reorder()
+    listed = await reorder_alerts.list_reorder()
     assert mine(listed, trend_only) == []
     [alert] = mine(listed, booked)
     assert alert["forecast_courses"] == 2
@@ -333,7 +377,7 @@ async def test_voided_and_old_use_do_not_count_towards_the_trend(
     await past_use(conn, clinic, 280, 29)  # outside the window
     await past_use(conn, clinic, 280, 2)
     await conn.execute("UPDATE usage SET voided_at = now() WHERE quantity = 280 AND lot = $1", clinic.lot["id"])
-    await alerts.refresh_all()
+    await alert_refresh.refresh_all()
     row = await conn.fetchrow(
         "SELECT details FROM reorder_alert WHERE product = $1 AND location = $2",
         clinic.product["id"],
@@ -355,21 +399,21 @@ async def test_acknowledged_alert_stays_open_with_who_and_when(
     clinic = await build(actors, on_hand=3)
     await set_rule(actors, clinic, point=5, par=20)
     alert_id = (await open_alert(conn, clinic))["id"]
-    first = await alerts.acknowledge(actor=actors["manager"], alert_id=alert_id)
+    first = await reorder_alerts.acknowledge(actor=actors["manager"], alert_id=alert_id)
     assert first["status"] == "open"
     assert first["acknowledged"] is True
     assert first["acknowledged_by"] == {"id": actors["manager"].id, "email": "manager@clinic.test"}
-    again = await alerts.acknowledge(actor=actors["admin"], alert_id=alert_id)
+    again = await reorder_alerts.acknowledge(actor=actors["admin"], alert_id=alert_id)
     assert again["acknowledged_at"] == first["acknowledged_at"]
     assert again["acknowledged_by"]["id"] == actors["manager"].id
     await scan(actors, clinic)
     assert (await open_alert(conn, clinic))["acknowledged_by"] == actors["manager"].id
     await receive(actors, clinic, 20)
     with pytest.raises(Conflict) as refused:
-        await alerts.acknowledge(actor=actors["manager"], alert_id=alert_id)
+        await reorder_alerts.acknowledge(actor=actors["manager"], alert_id=alert_id)
     assert refused.value.code == "alert_resolved"
     with pytest.raises(NotFound):
-        await alerts.acknowledge(actor=actors["manager"], alert_id=2_000_000_000)
+        await reorder_alerts.acknowledge(actor=actors["manager"], alert_id=2_000_000_000)
 
 
 # ------------------------------------------------------------------ expiry views
@@ -384,18 +428,18 @@ async def test_expiry_views_show_expired_expiring_and_unused_in_time(
     clock.shift(timedelta(days=2))
     for days_ago in range(1, 29):
         await past_use(conn, clinic, 1, days_ago)  # one a day
-    everything = [i for i in await alerts.expiry(within_days=30) if i["location"]["id"] == clinic.location_id]
+    everything = [i for i in await expiry_views.expiry(within_days=30) if i["location"]["id"] == clinic.location_id]
     assert [(i["lot"]["id"], i["days_left"], i["state"]) for i in everything] == [
         (clinic.lot["id"], -1, "expired"),
         (soon["id"], 10, "expiring"),
     ]
     assert everything[0]["on_hand"] == 3
-    expired = await alerts.expiry(within_days=30, view="expired", location_id=clinic.location_id)
+    expired = await expiry_views.expiry(within_days=30, view="expired", location_id=clinic.location_id)
     assert [i["lot"]["id"] for i in expired] == [clinic.lot["id"]]
-    expiring = await alerts.expiry(within_days=30, view="expiring", location_id=clinic.location_id)
+    expiring = await expiry_views.expiry(within_days=30, view="expiring", location_id=clinic.location_id)
     assert [i["lot"]["id"] for i in expiring] == [soon["id"]]
-    assert await alerts.expiry(within_days=5, view="expiring", location_id=clinic.location_id) == []
-    [unused] = await alerts.expiry(within_days=30, view="unused_in_time", location_id=clinic.location_id)
+    assert await expiry_views.expiry(within_days=5, view="expiring", location_id=clinic.location_id) == []
+    [unused] = await expiry_views.expiry(within_days=30, view="unused_in_time", location_id=clinic.location_id)
     assert unused["lot"]["id"] == soon["id"]
     assert unused["expected_use"] == 11  # days 0..10 at one a day
     assert unused["surplus"] == 4
@@ -413,12 +457,12 @@ async def test_lot_used_up_in_time_is_not_listed_as_unused(actors: dict[str, Act
         interval_days=7,
         products=[(clinic.product["id"], 2)],
     )
-    [listed] = await alerts.expiry(within_days=30, view="unused_in_time", location_id=clinic.location_id)
+    [listed] = await expiry_views.expiry(within_days=30, view="unused_in_time", location_id=clinic.location_id)
     assert listed["expected_use"] == 6
     assert listed["surplus"] == 4
     for days_ago in range(1, 29):
         await past_use(conn, clinic, 1, days_ago)
-    assert await alerts.expiry(within_days=30, view="unused_in_time", location_id=clinic.location_id) == []
+    assert await expiry_views.expiry(within_days=30, view="unused_in_time", location_id=clinic.location_id) == []
 
 
 # ------------------------------------------------------------------ the daily digest
@@ -427,7 +471,7 @@ async def test_lot_used_up_in_time_is_not_listed_as_unused(actors: dict[str, Act
 @pytest.fixture
 def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
     """No waiting between webhook attempts."""
-    monkeypatch.setattr(alerts, "RETRY_DELAYS", (0.0, 0.0, 0.0, 0.0))
+    monkeypatch.setattr(webhook, "RETRY_DELAYS", (0.0, 0.0, 0.0, 0.0))
 
 
 async def test_digest_is_one_message_per_location_with_new_and_open_alerts_and_expiry(
@@ -437,7 +481,7 @@ async def test_digest_is_one_message_per_location_with_new_and_open_alerts_and_e
     await receive(actors, clinic, 1, days=300)
     await set_rule(actors, clinic, point=5, par=20)
     quiet = await f.location(actors["manager"])
-    [found] = await alerts.digest(location_id=clinic.location_id, send=False)
+    [found] = await digest.digest(location_id=clinic.location_id, send=False)
     payload = found["payload"]
     assert payload["location"]["id"] == clinic.location_id
     assert payload["summary"]["open_reorder_alerts"] == 1
@@ -446,11 +490,11 @@ async def test_digest_is_one_message_per_location_with_new_and_open_alerts_and_e
     assert [lot["on_hand"] for lot in payload["expiring"]] == [3]
     assert found["delivery"] == {"status": "not_sent"}
     json.dumps(payload)  # ready for the wire
-    assert await alerts.digest(location_id=quiet["id"], send=False) == []
-    text = alerts.format_digests([found])
+    assert await digest.digest(location_id=quiet["id"], send=False) == []
+    text = digest.format_digests([found])
     assert "reorder" in text and clinic.product["name"] in text
     with pytest.raises(NotFound):
-        await alerts.digest(location_id=2_000_000_000, send=False)
+        await digest.digest(location_id=2_000_000_000, send=False)
 
 
 async def test_digest_send_retries_with_back_off_and_records_the_delivery(
@@ -459,13 +503,13 @@ async def test_digest_send_retries_with_back_off_and_records_the_delivery(
     clinic = await build(actors, on_hand=3)
     await set_rule(actors, clinic, point=5, par=20)
     with Hook([503, 500, 200]) as hook:
-        [found] = await alerts.digest(location_id=clinic.location_id, send=True, webhook_url=hook.url)
+        [found] = await digest.digest(location_id=clinic.location_id, send=True, webhook_url=hook.url)
         assert found["delivery"]["status"] == "delivered"
         assert found["delivery"]["attempts"] == 3
         assert len(hook.bodies) == 3
         assert hook.bodies[-1]["location"]["id"] == clinic.location_id
         assert hook.bodies[-1]["reorder"][0]["product"]["id"] == clinic.product["id"]
-        [again] = await alerts.digest(location_id=clinic.location_id, send=True, webhook_url=hook.url)
+        [again] = await digest.digest(location_id=clinic.location_id, send=True, webhook_url=hook.url)
         assert again["delivery"] == {"status": "already_sent"}
         assert len(hook.bodies) == 3
     row = await conn.fetchrow("SELECT * FROM notification_delivery WHERE id = $1", found["delivery"]["id"])
@@ -473,7 +517,7 @@ async def test_digest_send_retries_with_back_off_and_records_the_delivery(
     assert row["delivered_at"] is not None
     assert row["payload"]["date"] == clock.today_in(f.PARIS).isoformat()  # the location's local day
     clock.shift(timedelta(days=1))
-    [next_day] = await alerts.digest(location_id=clinic.location_id, send=False)
+    [next_day] = await digest.digest(location_id=clinic.location_id, send=False)
     assert next_day["payload"]["reorder"][0]["new"] is False  # already in yesterday's digest
 
 
@@ -483,20 +527,20 @@ async def test_digest_send_gives_up_after_the_last_attempt_or_on_a_refusal(
     clinic = await build(actors, on_hand=3)
     await set_rule(actors, clinic, point=5, par=20)
     with Hook([500]) as hook:
-        [found] = await alerts.digest(location_id=clinic.location_id, send=True, webhook_url=hook.url)
+        [found] = await digest.digest(location_id=clinic.location_id, send=True, webhook_url=hook.url)
     assert found["delivery"]["status"] == "failed"
-    assert found["delivery"]["attempts"] == len(alerts.RETRY_DELAYS) + 1
+    assert found["delivery"]["attempts"] == len(webhook.RETRY_DELAYS) + 1
     assert found["delivery"]["error"] == "HTTP 500"
     with Hook([400]) as hook:
-        [refused] = await alerts.digest(location_id=clinic.location_id, send=True, webhook_url=hook.url)
+        [refused] = await digest.digest(location_id=clinic.location_id, send=True, webhook_url=hook.url)
     assert (refused["delivery"]["status"], refused["delivery"]["attempts"]) == ("failed", 1)
     statuses = await conn.fetch(
         "SELECT status FROM notification_delivery WHERE location = $1 ORDER BY id", clinic.location_id
     )
     assert [r["status"] for r in statuses] == ["failed", "failed"]
-    [unset] = await alerts.digest(location_id=clinic.location_id, send=True, webhook_url=None)
+    [unset] = await digest.digest(location_id=clinic.location_id, send=True, webhook_url=None)
     assert unset["delivery"]["status"] == "not_configured"
-    assert "webhook: failed" in alerts.format_digests([found])
+    assert "webhook: failed" in digest.format_digests([found])
 
 
 # ------------------------------------------------------------------ races (commits on the race database)
@@ -534,17 +578,24 @@ async def test_twenty_concurrent_scans_below_the_point_leave_one_alert_with_the_
         assert usable == 0
 
 
-async def test_reading_one_location_catches_up_that_location_and_a_full_read_the_rest(
+async def test_reads_compute_a_stale_day_as_of_now_and_the_refresh_of_each_location_stores_it(
     actors: dict[str, Actor], conn: asyncpg.Connection
 ) -> None:
     here, there = await build(actors, on_hand=6, expiry_days=0), await build(actors, on_hand=6, expiry_days=0)
     for clinic in (here, there):
         await set_rule(actors, clinic, point=0, par=10)
-    await alerts.list_reorder()  # evaluates today everywhere
-    assert await alerts.catch_up() == 0
+    await alert_refresh.refresh_all()  # evaluates today everywhere
+    assert await alert_refresh.catch_up() == 0
     clock.shift(timedelta(days=1))
-    assert len(mine(await alerts.list_reorder(location_id=here.location_id), here)) == 1
-    assert await open_alert(conn, there) is None  # not read yet: its day is still yesterday
-    assert await alerts.catch_up(here.location_id) == 0
-    assert len(mine(await alerts.list_reorder(), there)) == 1
-    assert await alerts.catch_up() == 0
+    assert len(mine(await reorder_alerts.list_reorder(location_id=here.location_id), here)) == 1
+    assert len(mine(await reorder_alerts.list_reorder(), there)) == 1
+    assert await open_alert(conn, here) is None and await open_alert(conn, there) is None  # reads wrote nothing
+    await alert_refresh.refresh_location(here.location_id)
+    assert await open_alert(conn, here) is not None
+    assert await open_alert(conn, there) is None  # not refreshed yet: its day is still yesterday
+    assert await alert_refresh.catch_up(here.location_id) == 0
+    [pending] = mine(await reorder_alerts.list_reorder(), there)
+    assert pending["id"] is None
+    assert await alert_refresh.catch_up() >= 1  # the rest
+    assert await open_alert(conn, there) is not None
+    assert await alert_refresh.catch_up() == 0

@@ -27,7 +27,7 @@ from inventory.config import Settings
 from inventory.db import Connection
 from inventory.domain.models import Actor
 from inventory.domain.schedule import DIGEST, PURGE, REFRESH, SERVICE_SCOPE, Period
-from inventory.services import alerts, catalog
+from inventory.services import catalog, digest, webhook
 from tests.conftest import SECRET, Databases
 from tests.support import factories as f
 from tests.support.clinic import build
@@ -182,7 +182,7 @@ async def test_a_digest_already_delivered_by_hand_that_local_day_is_not_sent_aga
     today = _paris_today()
     _set_paris_clock(today, time(12, 0))
     with Hook([200]) as hook:
-        [manual] = await alerts.digest(location_id=clinic.location_id, send=True, webhook_url=hook.url)
+        [manual] = await digest.digest(location_id=clinic.location_id, send=True, webhook_url=hook.url)
         assert manual["delivery"]["status"] == "delivered"
         worker = jobs.Jobs(_settings(jobs_db, webhook_url=hook.url))
         assert Period(DIGEST, clinic.location_id, today) in await worker.tick()
@@ -255,9 +255,9 @@ async def test_a_failing_webhook_is_retried_as_jobs_with_back_off_then_recorded_
     day = _paris_today()
     with Hook([503]) as hook:
         worker = jobs.Jobs(_settings(jobs_db, webhook_url=hook.url))
-        found = await alerts.location_digest(clinic.location_id, day)
+        found = await digest.location_digest(clinic.location_id, day)
         assert found is not None
-        delivery_id = await alerts.create_delivery(clinic.location_id, found["payload"], enqueue=worker._queue_webhook)
+        delivery_id = await webhook.create_delivery(clinic.location_id, found["payload"], enqueue=worker._queue_webhook)
         await worker.drain()
     assert len(hook.bodies) == len(delays) + 1
     [row] = await _fetch("SELECT status, attempts, last_error, delivered_at FROM notification_delivery")

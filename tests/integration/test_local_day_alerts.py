@@ -10,7 +10,7 @@ import pytest
 
 from inventory import clock
 from inventory.domain.models import Actor
-from inventory.services import alerts, catalog
+from inventory.services import alert_refresh, catalog, expiry_views, reorder_alerts
 from tests.support import factories as f
 from tests.support.clinic import Clinic, build
 
@@ -61,22 +61,24 @@ async def test_reorder_usable_stock_drops_the_lot_at_local_midnight(
 ) -> None:
     clinic = await clinic_expiring(actors, expiry=expiry)
     clock.set(at(last_usable))
-    assert mine(await alerts.list_reorder(location_id=clinic.location_id), clinic) == []
+    assert mine(await reorder_alerts.list_reorder(location_id=clinic.location_id), clinic) == []
     clock.set(at(first_expired))
-    [alert] = mine(await alerts.list_reorder(location_id=clinic.location_id), clinic)
+    [alert] = mine(await reorder_alerts.list_reorder(location_id=clinic.location_id), clinic)
     assert (alert["usable_on_hand"], alert["evaluated_on"]) == (0, next_day)
 
 
 async def test_expiry_days_left_counts_from_the_local_date(actors: dict[str, Actor], conn: asyncpg.Connection) -> None:
     clinic = await clinic_expiring(actors)
     clock.set(at("2027-03-01T22:59:00"))
-    [before] = mine(await alerts.expiry(within_days=5, location_id=clinic.location_id), clinic)
+    [before] = mine(await expiry_views.expiry(within_days=5, location_id=clinic.location_id), clinic)
     assert (before["days_left"], before["state"]) == (0, "expiring")
     clock.set(at("2027-03-01T23:00:00"))
-    [after] = mine(await alerts.expiry(within_days=5, location_id=clinic.location_id), clinic)
+    [after] = mine(await expiry_views.expiry(within_days=5, location_id=clinic.location_id), clinic)
     assert (after["days_left"], after["state"]) == (-1, "expired")
-    assert mine(await alerts.expiry(within_days=5, view="expired", location_id=clinic.location_id), clinic) == [after]
-    assert await alerts.as_of(location_id=clinic.location_id, default_timezone="UTC") == date(2027, 3, 2)
+    assert mine(await expiry_views.expiry(within_days=5, view="expired", location_id=clinic.location_id), clinic) == [
+        after
+    ]
+    assert await expiry_views.as_of(location_id=clinic.location_id, default_timezone="UTC") == date(2027, 3, 2)
 
 
 async def test_a_tokyo_location_is_a_day_ahead_of_a_paris_one_on_the_same_instant(
@@ -85,10 +87,10 @@ async def test_a_tokyo_location_is_a_day_ahead_of_a_paris_one_on_the_same_instan
     paris = await clinic_expiring(actors)
     tokyo = await clinic_expiring(actors, timezone="Asia/Tokyo")
     clock.set(at("2027-03-01T15:30:00"))  # 16:30 on 1 March in Paris, 00:30 on 2 March in Tokyo
-    shelf = await alerts.expiry(within_days=5)
+    shelf = await expiry_views.expiry(within_days=5)
     assert [i["days_left"] for i in mine(shelf, paris)] == [0]
     assert [i["days_left"] for i in mine(shelf, tokyo)] == [-1]
-    reorder = await alerts.list_reorder()
+    reorder = await reorder_alerts.list_reorder()
     assert mine(reorder, paris) == []
     [tokyo_alert] = mine(reorder, tokyo)
     assert (tokyo_alert["usable_on_hand"], tokyo_alert["evaluated_on"]) == (0, "2027-03-02")
@@ -99,11 +101,11 @@ async def test_catch_up_runs_again_when_a_location_reaches_its_own_next_day(
 ) -> None:
     paris = await clinic_expiring(actors)
     clock.set(at("2027-03-01T20:00:00"))
-    await alerts.catch_up()
-    assert await alerts.catch_up() == 0  # every location's day is evaluated
+    await alert_refresh.catch_up()
+    assert await alert_refresh.catch_up() == 0  # every location's day is evaluated
     clock.set(at("2027-03-01T23:00:00"))  # midnight in Paris, still 1 March in UTC
-    assert await alerts.catch_up() >= 1
-    assert mine(await alerts.list_reorder(location_id=paris.location_id), paris) != []
+    assert await alert_refresh.catch_up() >= 1
+    assert mine(await reorder_alerts.list_reorder(location_id=paris.location_id), paris) != []
 
 
 async def test_changing_a_location_time_zone_moves_its_day_at_once(
@@ -111,7 +113,7 @@ async def test_changing_a_location_time_zone_moves_its_day_at_once(
 ) -> None:
     clinic = await clinic_expiring(actors)
     clock.set(at("2027-03-01T16:00:00"))
-    assert mine(await alerts.list_reorder(location_id=clinic.location_id), clinic) == []
+    assert mine(await reorder_alerts.list_reorder(location_id=clinic.location_id), clinic) == []
     moved = await catalog.update_location(
         actor=actors["manager"], location_id=clinic.location_id, timezone="Asia/Tokyo"
     )
