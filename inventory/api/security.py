@@ -1,4 +1,10 @@
-"""Bearer-token authentication middleware and role guards."""
+"""Bearer-token authentication middleware and role guards.
+
+The role a route needs is checked here, once, by the guard on its controller or handler; services do not
+check it again. Services keep only the rules that depend on the rows involved: staff void only their own scans
+(`scanning.void_usage`), client contacts are shown to managers only (`clinical`), and a user change re-checks the
+acting admin under the lock it takes (`auth.update_user`). `tests/unit/test_role_checks.py` pins the split.
+"""
 
 from __future__ import annotations
 
