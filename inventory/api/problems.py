@@ -100,6 +100,28 @@ def from_database(error: asyncpg.PostgresError) -> ProblemDetailsException:
     return _problem(503, "unavailable", "Service unavailable", "The database could not complete the request.")
 
 
+def _raised_in_driver(error: BaseException) -> bool:
+    """Whether the error came up through asyncpg: connecting, waiting for a pooled connection, or a statement."""
+    frame = error.__traceback__
+    while frame is not None:
+        if str(frame.tb_frame.f_globals.get("__name__", "")).split(".")[0] == "asyncpg":
+            return True
+        frame = frame.tb_next
+    return False
+
+
+def from_os_error(error: OSError) -> ProblemDetailsException:
+    """An OSError (TimeoutError included) from asyncpg: the database is unreachable; from anywhere else: a bug.
+
+    Connection errors proper (ConnectionError and asyncpg's own) are `db.DISCONNECTED`, mapped by
+    `from_disconnect`; what reaches this is e.g. a refused unix socket, a name that does not resolve or a pool
+    that hands out no connection in time, or an OSError of our own code, which must not read "database".
+    """
+    if _raised_in_driver(error):
+        return from_connection(error)
+    return from_unexpected(error)
+
+
 def from_connection(error: Exception) -> ProblemDetailsException:
     """The database is unreachable."""
     log.warning("database unreachable: %s", error)
@@ -154,8 +176,7 @@ def plugin() -> ProblemDetailsPlugin:
                 asyncpg.PostgresError: from_database,
                 **dict.fromkeys(DISCONNECTED, from_disconnect),
                 CommitOutcomeUnknown: from_commit_unknown,
-                OSError: from_connection,
-                TimeoutError: from_connection,
+                OSError: from_os_error,  # TimeoutError is one
                 Exception: from_unexpected,
             }
         )
