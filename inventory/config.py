@@ -1,8 +1,9 @@
-"""Settings from the environment, read once; fails fast on a missing or weak secret."""
+"""Settings from the environment, read once; fails fast (SettingsError, never a raw ValueError) on a bad value."""
 
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -11,6 +12,8 @@ from inventory import clock
 _WEAK_SECRETS = {"", "secret", "changeme", "change-me", "dev", "test"}
 DEFAULT_TIMEZONE = "Europe/Paris"
 _OFF = {"0", "off", "false", "no"}
+# ASCII digits only: str.isdigit() also accepts "²", which int() then refuses with a raw ValueError.
+_WHOLE = re.compile(r"-?[0-9]+")
 
 
 class SettingsError(RuntimeError):
@@ -50,9 +53,7 @@ class Settings:
             clock.zone(timezone)  # listed IANA names only: not "localtime", paths or other tz database files
         except clock.UnknownTimezone as error:
             raise SettingsError(f"INVENTORY_TIMEZONE: {timezone!r} is not an IANA time zone name") from error
-        digest_hour = os.environ.get("INVENTORY_DIGEST_HOUR", "7").strip() or "7"
-        if not digest_hour.isdigit() or not 0 <= int(digest_hour) <= 23:
-            raise SettingsError("INVENTORY_DIGEST_HOUR must be an hour from 0 to 23")
+        digest_hour = _whole("INVENTORY_DIGEST_HOUR", 7, low=0, high=23, what="an hour from 0 to 23")
         token_ttl = _seconds("INVENTORY_TOKEN_TTL_SECONDS", 8 * 3600)
         session_max = _seconds("INVENTORY_SESSION_MAX_SECONDS", 16 * 3600)
         if session_max < token_ttl:
@@ -60,21 +61,39 @@ class Settings:
                 f"INVENTORY_SESSION_MAX_SECONDS ({session_max}) must be at least INVENTORY_TOKEN_TTL_SECONDS"
                 f" ({token_ttl}): a sign-in cannot end before its first token"
             )
+        pool_min = _whole("INVENTORY_POOL_MIN", 2, low=0, high=1000, what="a number of connections from 0 to 1000")
+        pool_max = _whole("INVENTORY_POOL_MAX", 20, low=1, high=1000, what="a number of connections from 1 to 1000")
+        if pool_min > pool_max:
+            raise SettingsError(f"INVENTORY_POOL_MIN ({pool_min}) must not exceed INVENTORY_POOL_MAX ({pool_max})")
         return cls(
             database_url=database_url,
             secret_key=secret,
             timezone=timezone,
-            digest_hour=int(digest_hour),
+            digest_hour=digest_hour,
             jobs=os.environ.get("INVENTORY_JOBS", "on").strip().lower() not in _OFF,
             webhook_url=os.environ.get("INVENTORY_WEBHOOK_URL", "").strip() or None,
             token_ttl_seconds=token_ttl,
             session_max_seconds=session_max,
-            pool_min_size=int(os.environ.get("INVENTORY_POOL_MIN", 2)),
-            pool_max_size=int(os.environ.get("INVENTORY_POOL_MAX", 20)),
-            login_max_failures=int(os.environ.get("INVENTORY_LOGIN_MAX_FAILURES", 5)),
-            login_max_failures_per_address=int(os.environ.get("INVENTORY_LOGIN_MAX_FAILURES_PER_ADDRESS", 20)),
-            login_window_seconds=int(os.environ.get("INVENTORY_LOGIN_WINDOW_SECONDS", 15 * 60)),
+            pool_min_size=pool_min,
+            pool_max_size=pool_max,
+            login_max_failures=_whole("INVENTORY_LOGIN_MAX_FAILURES", 5, low=1, high=10**6, what="a count from 1"),
+            login_max_failures_per_address=_whole(
+                "INVENTORY_LOGIN_MAX_FAILURES_PER_ADDRESS", 20, low=1, high=10**6, what="a count from 1"
+            ),
+            login_window_seconds=_whole(
+                "INVENTORY_LOGIN_WINDOW_SECONDS", 15 * 60, low=1, high=366 * 86400, what="seconds, up to a year"
+            ),
         )
+
+
+def _whole(name: str, default: int, *, low: int, high: int, what: str) -> int:
+    """A whole number from `low` to `high` from the environment (unset: `default`); raises SettingsError."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    if not _WHOLE.fullmatch(raw) or not low <= int(raw) <= high:
+        raise SettingsError(f"{name} must be {what}, not {raw!r}")
+    return int(raw)
 
 
 def _seconds(name: str, default: int) -> int:
@@ -82,10 +101,9 @@ def _seconds(name: str, default: int) -> int:
     raw = os.environ.get(name, "").strip()
     if not raw:
         return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise SettingsError(f"{name} must be a whole number of seconds, not {raw!r}") from None
+    if not _WHOLE.fullmatch(raw):
+        raise SettingsError(f"{name} must be a whole number of seconds, not {raw!r}")
+    value = int(raw)
     if not 60 <= value <= 366 * 86400:
         raise SettingsError(f"{name} must be between 60 seconds and a year, not {value}")
     return value
