@@ -31,6 +31,7 @@ from inventory.app import create_app
 from inventory.config import Settings
 from inventory.services import alert_refresh, alerting, auth, expiry_views
 from inventory.store import alerts as alert_store
+from inventory.store import expiry as expiry_store
 
 PASSWORD = secrets.token_urlsafe(16)
 BRANDS, PRODUCTS, LOCATIONS, LOTS_PER_PRODUCT = 50, 2000, 20, 4
@@ -227,9 +228,9 @@ async def measure(url: str, requests: int) -> list[tuple[str, float]]:
             now = clock.now()
 
             async def expiry_sql(first: int | None, last: int, location: int | None) -> list[Any]:
-                low, high = alert_store.expiry_bounds(now, first, last)
+                low, high = expiry_store.expiry_bounds(now, first, last)
                 rows: list[Any] = await raw.fetch(
-                    alert_store.EXPIRY_SELECT, now, first, last, location, None, False, low, high
+                    expiry_store.EXPIRY_SELECT, now, first, last, location, None, False, low, high
                 )
                 return rows
 

@@ -10,7 +10,7 @@ from inventory import clock, db
 from inventory.config import DEFAULT_TIMEZONE
 from inventory.domain.errors import NotFound
 from inventory.services import alert_refresh, expiry_views, reorder_alerts, webhook
-from inventory.store import alerts as store
+from inventory.store import digests as store
 from inventory.store import jobs as jobs_store
 
 DIGEST_EXPIRY_DAYS = 30

@@ -10,7 +10,8 @@ from inventory import clock, db
 from inventory.domain.errors import Unprocessable
 from inventory.domain.reorder import LotStock, PlannedUse, unused_in_time
 from inventory.services.views import location_view, lot_view, product_ref
-from inventory.store import alerts as store
+from inventory.store import digests
+from inventory.store import expiry as store
 
 VIEWS = ("expiring", "expired", "unused_in_time")
 
@@ -93,7 +94,7 @@ async def as_of(*, location_id: int | None, default_timezone: str) -> date:
     timezone = default_timezone
     if location_id is not None:
         async with db.connection() as conn:
-            rows = await store.digest_locations(conn, location_id)
+            rows = await digests.digest_locations(conn, location_id)
         if rows:
             timezone = rows[0]["timezone"]
     return clock.today_in(timezone)

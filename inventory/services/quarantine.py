@@ -9,8 +9,7 @@ from inventory.domain.errors import Conflict, NotFound
 from inventory.domain.models import Actor
 from inventory.services import alerting, checks
 from inventory.services.views import lot_view
-from inventory.store import audit
-from inventory.store import trace as store
+from inventory.store import audit, holds
 
 
 async def _change_hold(*, actor: Actor, lot_id: int, reason: str, to_status: str) -> dict[str, Any]:
@@ -20,8 +19,8 @@ async def _change_hold(*, actor: Actor, lot_id: int, reason: str, to_status: str
 
     async def run() -> dict[str, Any]:
         async with db.transaction() as conn:
-            await store.fence_scans(conn)
-            locked = await store.lock_lots(conn, [lot_id])
+            await holds.fence_scans(conn)
+            locked = await holds.lock_lots(conn, [lot_id])
             if not locked:
                 raise NotFound.of("lot", lot_id)
             lot = locked[0]
@@ -39,11 +38,11 @@ async def _change_hold(*, actor: Actor, lot_id: int, reason: str, to_status: str
                 raise Conflict(
                     f"Lot {lot['lot_number']} is not quarantined.", code="lot_not_quarantined", lot_id=lot_id
                 )
-            await store.set_lot_status(conn, [lot_id], to_status)
-            rows = await store.write_status_rows(
+            await holds.set_lot_status(conn, [lot_id], to_status)
+            rows = await holds.write_status_rows(
                 conn, lot_ids=[lot_id], kind=kind, reason=clean_reason, user_id=actor.id, recall_id=None
             )
-            levels = await store.held_stock(conn, [lot_id])
+            levels = await holds.held_stock(conn, [lot_id])
             await alerting.reevaluate(conn, [(r["product_id"], r["location_id"]) for r in levels])
             await audit.record(
                 conn,

@@ -10,8 +10,8 @@ from inventory.domain.models import Actor
 from inventory.services import alerting, checks
 from inventory.services.recall_contacts import CONTACT_STATUSES, affected_clients
 from inventory.services.views import lot_view, product_ref, user_ref
-from inventory.store import audit
-from inventory.store import trace as store
+from inventory.store import audit, holds
+from inventory.store import recalls as recall_store
 
 MAX_LOTS = 500
 
@@ -39,8 +39,8 @@ async def create_recall(
 
     async def run() -> dict[str, Any]:
         async with db.transaction() as conn:
-            await store.fence_scans(conn)
-            locked = await store.lock_lots(conn, ids)
+            await holds.fence_scans(conn)
+            locked = await holds.lock_lots(conn, ids)
             missing = sorted(set(ids) - {row["id"] for row in locked})
             if missing:
                 raise NotFound(
@@ -49,16 +49,16 @@ async def create_recall(
                     entity="lot",
                     lot_ids=missing,
                 )
-            recall_id = await store.create_recall(
+            recall_id = await recall_store.create_recall(
                 conn, reason=clean_reason, source=clean_source, reference=clean_reference, created_by=actor.id
             )
-            await store.set_lot_status(conn, ids, "recalled")
-            await store.add_recall_lots(conn, recall_id, ids)
-            rows = await store.write_status_rows(
+            await holds.set_lot_status(conn, ids, "recalled")
+            await recall_store.add_recall_lots(conn, recall_id, ids)
+            rows = await holds.write_status_rows(
                 conn, lot_ids=ids, kind="quarantine", reason=clean_reason, user_id=actor.id, recall_id=recall_id
             )
-            client_ids = await store.add_affected_clients(conn, recall_id, ids)
-            levels = await store.held_stock(conn, ids)
+            client_ids = await recall_store.add_affected_clients(conn, recall_id, ids)
+            levels = await holds.held_stock(conn, ids)
             await alerting.reevaluate(conn, [(r["product_id"], r["location_id"]) for r in levels])
             already = [row["id"] for row in locked if row["status"] == "recalled"]
             events: list[tuple[int | None, str, str, int | None, dict[str, Any]]] = [
@@ -92,7 +92,7 @@ async def create_recall(
 
 
 async def _case(conn: db.Connection, recall_id: int) -> dict[str, Any]:
-    recall = await store.get_recall(conn, recall_id)
+    recall = await recall_store.get_recall(conn, recall_id)
     if recall is None:
         raise NotFound.of("recall", recall_id)
     lots = [
@@ -104,7 +104,7 @@ async def _case(conn: db.Connection, recall_id: int) -> dict[str, Any]:
             "on_hand": int(row["on_hand"]),
             "disposed_units": int(row["disposed_units"]),
         }
-        for row in await store.recall_lots(conn, recall_id)
+        for row in await recall_store.recall_lots(conn, recall_id)
     ]
     clients = await affected_clients(conn, recall_id)
     by_status = {status: 0 for status in CONTACT_STATUSES}
@@ -158,7 +158,7 @@ async def list_recalls(
 ) -> list[dict[str, Any]]:
     """Recall cases, newest first, with counts (no client data)."""
     async with db.connection() as conn:
-        rows = await store.list_recalls(conn, status=status, limit=limit, offset=offset)
+        rows = await recall_store.list_recalls(conn, status=status, limit=limit, offset=offset)
     return [
         {
             "id": row["id"],
@@ -183,7 +183,7 @@ async def close_recall(*, actor: Actor, recall_id: int, note: str | None = None)
 
     async def run() -> dict[str, Any]:
         async with db.transaction() as conn:
-            recall = await store.get_recall(conn, recall_id, for_update=True)
+            recall = await recall_store.get_recall(conn, recall_id, for_update=True)
             if recall is None:
                 raise NotFound.of("recall", recall_id)
             if recall["status"] == "closed":
@@ -192,7 +192,7 @@ async def close_recall(*, actor: Actor, recall_id: int, note: str | None = None)
                     code="recall_closed",
                     closed_at=recall["closed_at"].isoformat(),
                 )
-            await store.close_recall(conn, recall_id, user_id=actor.id, note=clean_note)
+            await recall_store.close_recall(conn, recall_id, user_id=actor.id, note=clean_note)
             case = await _case(conn, recall_id)
             await audit.record(
                 conn,

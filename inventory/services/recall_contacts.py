@@ -14,7 +14,7 @@ from inventory.domain.models import Actor
 from inventory.services import checks
 from inventory.services.views import user_ref
 from inventory.store import audit
-from inventory.store import trace as store
+from inventory.store import recalls as recall_store
 
 CONTACT_STATUSES = ("to_contact", "contacted", "acknowledged", "unreachable")
 # A client marked unreachable who calls back later can still be recorded as contacted.
@@ -40,7 +40,7 @@ CSV_COLUMNS = (
 async def affected_clients(conn: db.Connection, recall_id: int) -> list[dict[str, Any]]:
     """The clients of a case with their contact status and every use of the case's lots they received."""
     uses: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for row in await store.recall_client_usages(conn, recall_id):
+    for row in await recall_store.recall_client_usages(conn, recall_id):
         uses[row["client_id"]].append(
             {
                 "usage_id": row["usage_id"],
@@ -67,7 +67,7 @@ async def affected_clients(conn: db.Connection, recall_id: int) -> list[dict[str
             "quantity": sum(u["quantity"] for u in uses[row["client_id"]]),
             "usages": uses[row["client_id"]],
         }
-        for row in await store.recall_clients(conn, recall_id)
+        for row in await recall_store.recall_clients(conn, recall_id)
     ]
 
 
@@ -84,12 +84,12 @@ async def set_client_status(
 
     async def run() -> dict[str, Any]:
         async with db.transaction() as conn:
-            recall = await store.get_recall(conn, recall_id, for_update=True)
+            recall = await recall_store.get_recall(conn, recall_id, for_update=True)
             if recall is None:
                 raise NotFound.of("recall", recall_id)
             if recall["status"] == "closed":
                 raise Conflict(f"Recall {recall_id} is closed.", code="recall_closed")
-            row = await store.get_recall_client(conn, recall_id, client_id, for_update=True)
+            row = await recall_store.get_recall_client(conn, recall_id, client_id, for_update=True)
             if row is None:
                 raise NotFound(
                     f"Client {client_id} is not affected by recall {recall_id}.",
@@ -105,7 +105,9 @@ async def set_client_status(
                     current=before,
                     allowed=allowed,
                 )
-            await store.set_contact_status(conn, row["id"], status=contact_status, note=clean_note, user_id=actor.id)
+            await recall_store.set_contact_status(
+                conn, row["id"], status=contact_status, note=clean_note, user_id=actor.id
+            )
             await audit.record(
                 conn,
                 actor_id=actor.id,
@@ -134,7 +136,7 @@ def _cell(value: Any) -> str:
 async def clients_csv(*, actor: Actor, recall_id: int) -> str:
     """One CSV row per affected client: contacts, session dates, lots and quantities; the export is audited."""
     async with db.transaction() as conn:
-        if await store.get_recall(conn, recall_id) is None:
+        if await recall_store.get_recall(conn, recall_id) is None:
             raise NotFound.of("recall", recall_id)
         clients = await affected_clients(conn, recall_id)
         # An audit record, not state: who exported which clients' contact details.

@@ -11,8 +11,8 @@ from typing import Any
 
 from inventory import clock, db
 from inventory.db import Connection
-from inventory.store import alerts as store
 from inventory.store import audit
+from inventory.store import digests as store
 
 RETRY_DELAYS: tuple[float, ...] = (1.0, 2.0, 4.0, 8.0)  # exponential back-off between webhook attempts
 WEBHOOK_TIMEOUT = 10.0

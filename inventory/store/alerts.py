@@ -1,8 +1,8 @@
-"""Reorder alerts, their inputs, expiry and digests: the SQL behind `services.alerting` and the alert services."""
+"""Reorder alerts and their inputs: the SQL behind `services.alerting`, `alert_refresh` and `reorder_alerts`."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from asyncpg import Record
@@ -214,7 +214,7 @@ async def changed_pairs(conn: Connection, places: list[tuple[int, date, date]]) 
 # ------------------------------------------------------------------ reorder alerts
 
 # The single unit's GTIN of every product, joined once rather than looked up row by row.
-_UNIT_GTIN = "SELECT DISTINCT ON (product) product, gtin FROM product_gtin WHERE units = 1 ORDER BY product, id"
+UNIT_GTINS = "SELECT DISTINCT ON (product) product, gtin FROM product_gtin WHERE units = 1 ORDER BY product, id"
 
 ALERT_SELECT = f"""
 SELECT a.id, a.status, a.details, a.opened_at, a.updated_at, a.resolved_at, a.acknowledged_at,
@@ -224,7 +224,7 @@ SELECT a.id, a.status, a.details, a.opened_at, a.updated_at, a.resolved_at, a.ac
 FROM reorder_alert a
 JOIN product p ON p.id = a.product JOIN brand b ON b.id = p.brand JOIN location o ON o.id = a.location
 LEFT JOIN app_user u ON u.id = a.acknowledged_by
-LEFT JOIN ({_UNIT_GTIN}) g ON g.product = p.id
+LEFT JOIN ({UNIT_GTINS}) g ON g.product = p.id
 """
 
 
@@ -238,7 +238,7 @@ SELECT NULL::int AS id, 'open'::text AS status, NULL::jsonb AS details, NULL::ti
        o.id AS location_id, o.name AS location_name, o.timezone AS location_timezone
 FROM unnest($6::int[], $7::int[]) AS x(product, location)
 JOIN product p ON p.id = x.product JOIN brand b ON b.id = p.brand JOIN location o ON o.id = x.location
-LEFT JOIN ({_UNIT_GTIN}) g ON g.product = p.id
+LEFT JOIN ({UNIT_GTINS}) g ON g.product = p.id
 """
 
 
@@ -322,156 +322,4 @@ async def acknowledge(conn: Connection, *, alert_id: int, at: datetime, user_id:
         alert_id,
         at,
         user_id,
-    )
-
-
-# ------------------------------------------------------------------ expiry
-
-# $1 = the instant; each row's `today` is the local date at its location then. Expiry from `today + $2` (NULL: no
-# lower bound) to `today + $3` days. $7/$8 bound expiry_date for every zone at once (local dates lie within a day
-# of the UTC date), so the expiry index still narrows the scan before the per-location comparison.
-EXPIRY_SELECT = f"""
-SELECT s.on_hand, s.location AS location_id, o.name AS location_name, o.timezone AS location_timezone,
-       l.id AS lot_id, l.product AS product_id, l.lot_number, l.expiry_date, l.status, l.not_received,
-       p.name AS product_name, b.id AS brand_id, b.name AS brand_name, g.gtin,
-       t.today, (l.expiry_date - t.today) AS days_left
-FROM lot l JOIN stock_level s ON s.lot = l.id AND s.on_hand > 0
-JOIN product p ON p.id = l.product JOIN brand b ON b.id = p.brand JOIN location o ON o.id = s.location
-CROSS JOIN LATERAL (SELECT ($1::timestamptz AT TIME ZONE o.timezone)::date AS today) t
-LEFT JOIN ({_UNIT_GTIN}) g ON g.product = p.id
-WHERE l.expiry_date >= $7::date AND l.expiry_date <= $8::date
-  AND ($2::int IS NULL OR l.expiry_date >= t.today + $2::int) AND l.expiry_date <= t.today + $3::int
-  AND ($4::int IS NULL OR s.location = $4) AND ($5::int IS NULL OR l.product = $5)
-  AND ($6::bool IS FALSE OR l.status = 'active')
-ORDER BY l.expiry_date, lower(p.name), l.id, o.id
-"""
-
-# $3 = the instant; per pair, `today` is the local date at its location; booked use from `today` through
-# `today + $4` days and the trailing 28 days' use, in local days.
-_PAIR_DEMAND = """
-WITH pairs AS (
-    SELECT p.product, p.location, o.timezone, ($3::timestamptz AT TIME ZONE o.timezone)::date AS today
-    FROM unnest($1::int[], $2::int[]) AS p(product, location) JOIN location o ON o.id = p.location
-), places AS (
-    SELECT DISTINCT location, timezone, today FROM pairs
-), booked AS (
-    SELECT x.product, x.location, array_agg(x.day ORDER BY x.day) AS days,
-           array_agg(x.quantity ORDER BY x.day) AS quantities
-    FROM (
-        SELECT cp.product, t.location, (t.scheduled_for AT TIME ZONE z.timezone)::date AS day,
-               sum(cp.quantity)::int AS quantity
-        FROM places z
-        JOIN treatment_session t ON t.location = z.location
-        JOIN course_product cp ON cp.course = t.course
-        WHERE t.status = 'planned' AND cp.product = ANY(SELECT DISTINCT product FROM pairs)
-          AND t.scheduled_for >= (z.today::timestamp AT TIME ZONE z.timezone)
-          AND t.scheduled_for < ((z.today + $4::int + 1)::timestamp AT TIME ZONE z.timezone)
-        GROUP BY 1, 2, 3
-    ) x
-    GROUP BY 1, 2
-)
-SELECT p.product, p.location, p.today, coalesce(trend.used, 0) AS used, b.days, b.quantities
-FROM pairs p
-LEFT JOIN booked b ON b.product = p.product AND b.location = p.location
-LEFT JOIN LATERAL (
-    SELECT sum(u.quantity)::int AS used FROM usage u
-    WHERE u.product = p.product AND u.location = p.location AND u.voided_at IS NULL
-      AND u.used_at >= ((p.today - 28)::timestamp AT TIME ZONE p.timezone)
-      AND u.used_at < (p.today::timestamp AT TIME ZONE p.timezone)
-) trend ON true
-"""
-
-
-def expiry_bounds(at: datetime, first: int | None, last: int) -> tuple[date, date]:
-    """Expiry dates that hold the range [today + first, today + last] of every zone's today at instant `at`."""
-    utc_day = at.astimezone(UTC).date()
-    # Local dates lie within one day of the UTC date (offsets run from -12 to +14 hours).
-    low = date.min if first is None else utc_day + timedelta(days=first - 1)
-    return low, utc_day + timedelta(days=last + 1)
-
-
-async def expiring_stock(
-    conn: Connection,
-    *,
-    at: datetime,
-    first: int | None,
-    last: int,
-    location_id: int | None,
-    product_id: int | None,
-    active_only: bool,
-) -> list[Record]:
-    """Stock of lots expiring `first` (None: any time) to `last` days after each location's local date at `at`."""
-    low, high = expiry_bounds(at, first, last)
-    rows: list[Record] = await conn.fetch(
-        EXPIRY_SELECT, at, first, last, location_id, product_id, active_only, low, high
-    )
-    return rows
-
-
-async def pair_demand(
-    conn: Connection, *, products: list[int], locations: list[int], at: datetime, within_days: int
-) -> list[Record]:
-    """Per pair: use over the trailing 28 local days and booked course use per local day through `within_days`."""
-    rows: list[Record] = await conn.fetch(_PAIR_DEMAND, products, locations, at, within_days)
-    return rows
-
-
-# ------------------------------------------------------------------ daily digest
-
-_LAST_DELIVERY = """
-SELECT max(created_at) FILTER (WHERE status = 'delivered') AS last_delivered,
-       bool_or(status = 'delivered' AND payload->>'date' = $2) AS delivered_today
-FROM notification_delivery WHERE location = $1
-"""
-
-
-async def last_delivery(conn: Connection, location_id: int, day: str) -> Record:
-    """When a location's digest was last delivered, and whether the one of `day` (ISO) was."""
-    row: Record | None = await conn.fetchrow(_LAST_DELIVERY, location_id, day)
-    assert row is not None
-    return row
-
-
-async def digest_locations(conn: Connection, location_id: int | None) -> list[Record]:
-    """One location's id, name and time zone, or every location's, by id."""
-    rows: list[Record] = await conn.fetch(
-        "SELECT id, name, timezone FROM location WHERE ($1::int IS NULL OR id = $1) ORDER BY id", location_id
-    )
-    return rows
-
-
-async def create_delivery(conn: Connection, *, location_id: int, payload: dict[str, Any], at: datetime) -> int:
-    """Record a digest about to be sent; returns the delivery's id."""
-    delivery_id: int = await conn.fetchval(
-        "INSERT INTO notification_delivery (location, payload, status, attempts, created_at)"
-        " VALUES ($1, $2, 'queued', 0, $3) RETURNING id",
-        location_id,
-        payload,
-        at,
-    )
-    return delivery_id
-
-
-async def lock_pending_delivery(conn: Connection, delivery_id: int) -> Record | None:
-    """Lock a delivery still to be sent (queued or retrying); None when it is finished or locked by a sender."""
-    row: Record | None = await conn.fetchrow(
-        "SELECT id, location, payload, attempts FROM notification_delivery"
-        " WHERE id = $1 AND status IN ('queued', 'retrying') FOR UPDATE SKIP LOCKED",
-        delivery_id,
-    )
-    return row
-
-
-async def finish_delivery(
-    conn: Connection, *, delivery_id: int, status: str, attempts: int, error: str | None, at: datetime
-) -> None:
-    """Record an attempt's outcome; `at` is kept as delivered_at only when it was delivered."""
-    await conn.execute(
-        "UPDATE notification_delivery SET status = $2::text, attempts = $3, last_error = $4,"
-        " delivered_at = CASE WHEN $2::text = 'delivered' THEN $5::timestamptz END WHERE id = $1",
-        delivery_id,
-        status,
-        attempts,
-        error,
-        at,
     )
