@@ -135,7 +135,10 @@ function reorderRow(a) {
     ["Of which not used in time", decimal(a.expiring_unused), ""],
     ["Evaluated on", a.evaluated_on, ""],
   ].filter(([, value]) => value !== null && value !== undefined && value !== "–");
-  const ack = a.acknowledged
+  // An alert the nightly re-evaluation has not stored yet is computed on read: nothing to acknowledge yet.
+  const ack = a.id === null || a.id === undefined
+    ? el("span", { class: "badge" }, "New today")
+    : a.acknowledged
     ? el(
         "div",
         { class: "acked" },
@@ -145,7 +148,7 @@ function reorderRow(a) {
     : el("button", { type: "button", class: "small", onclick: (event) => acknowledge(a, event.target) }, "Acknowledge");
   return el(
     "tr",
-    { "data-alert": a.id },
+    { "data-alert": a.id ?? "" },
     el(
       "td",
       { class: "product-cell" },
