@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import secrets
 import sys
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -78,24 +81,81 @@ def cmd_serve(args: argparse.Namespace) -> int:
     embedded = not os.environ.get("DATABASE_URL", "").strip()
     _ensure_database_url()
     _ensure_secret()
+    # uvicorn's workers read their settings from the environment; the pool size is shared out among them.
+    os.environ["INVENTORY_WORKERS"] = str(args.workers)
+    if args.no_jobs:
+        os.environ["INVENTORY_JOBS"] = "off"
+    settings = _settings()  # a bad setting stops here, with its sentence, before any worker starts
     if _refuse_unmigrated():
         return 2
-    if args.no_jobs:
-        os.environ["INVENTORY_JOBS"] = "off"  # uvicorn's workers read their settings from the environment
-    if embedded:
-        return _serve_beside_embedded(args)
+    with _metrics_directory():
+        if embedded:
+            return _serve_beside_embedded(args)
+        return _serve(args, settings)
+
+
+# Slow clients: an idle keep-alive connection is closed after this; a request's head may not exceed 16 KiB (h11).
+KEEP_ALIVE_SECONDS = 5
+MAX_HEAD_BYTES = 16 * 1024
+GRACEFUL_SHUTDOWN_SECONDS = 20
+
+
+class _Stopped(Exception):
+    """SIGTERM after uvicorn's graceful shutdown."""
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    """Run uvicorn here with the service's logging and timeouts."""
+    import signal
+
     import uvicorn
 
-    uvicorn.run(
-        "inventory.asgi:app",
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        log_level="info",
-        access_log=False,  # one line per scan costs CPU the chair needs; the audit log records writes
-        proxy_headers=False,
-    )
+    from inventory import logs
+
+    def stopped(_signum: int, _frame: object) -> None:
+        raise _Stopped
+
+    # uvicorn re-raises SIGTERM after its graceful shutdown; with the default handler the process would end
+    # without unwinding, leaving the metrics directory behind.
+    signal.signal(signal.SIGTERM, stopped)
+    with contextlib.suppress(_Stopped, KeyboardInterrupt):
+        uvicorn.run(
+            "inventory.asgi:app",
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            log_config=logs.dict_config(log_format=settings.log_format, level=settings.log_level),
+            access_log=False,  # the app writes its own access line, with the route template and request id
+            proxy_headers=False,
+            timeout_keep_alive=KEEP_ALIVE_SECONDS,
+            h11_max_incomplete_event_size=MAX_HEAD_BYTES,
+            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+        )
     return 0
+
+
+@contextlib.contextmanager
+def _metrics_directory() -> Iterator[None]:
+    """PROMETHEUS_MULTIPROC_DIR for the workers: a fresh temporary one removed on exit, or the given one emptied.
+
+    Each worker writes its metric values there and a scrape answered by any worker sums them all.
+    """
+    from inventory.metrics import MULTIPROC_ENV
+
+    given = os.environ.get(MULTIPROC_ENV, "").strip()
+    if given:
+        # prometheus_client's rule: the directory starts empty, or the last run's counters would be added in.
+        for stale in Path(given).glob("*.db"):
+            with contextlib.suppress(FileNotFoundError):
+                stale.unlink()
+        yield
+        return
+    with tempfile.TemporaryDirectory(prefix="inventory-metrics-") as folder:
+        os.environ[MULTIPROC_ENV] = folder
+        try:
+            yield
+        finally:
+            del os.environ[MULTIPROC_ENV]
 
 
 def _serve_beside_embedded(args: argparse.Namespace) -> int:
@@ -107,9 +167,10 @@ def _serve_beside_embedded(args: argparse.Namespace) -> int:
     import signal
     import subprocess
 
+    # DATABASE_URL is set now, so the child serves as `inventory serve` does against any server.
     command = [
-        sys.executable, "-m", "uvicorn", "inventory.asgi:app", "--host", args.host, "--port", str(args.port),
-        "--workers", str(args.workers), "--no-access-log", "--no-proxy-headers",
+        sys.executable, "-m", "inventory.cli", "serve", "--host", args.host, "--port", str(args.port),
+        "--workers", str(args.workers), *(["--no-jobs"] if args.no_jobs else []),
     ]  # fmt: skip
     child = subprocess.Popen(command, env=os.environ.copy(), start_new_session=True)
 
@@ -289,8 +350,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point."""
+    from inventory.config import SettingsError
+    from inventory.db import PoolStartError
+
     args = build_parser().parse_args(argv)
-    code: int = args.func(args)
+    try:
+        code: int = args.func(args)
+    except (SettingsError, PoolStartError) as error:
+        print(f"inventory: {error}", file=sys.stderr)
+        return 2
     return code
 
 
