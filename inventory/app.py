@@ -34,6 +34,7 @@ def _route_handlers() -> list[Any]:
     return [
         routes_ops.health,
         routes_ops.ready,
+        routes_ops.metrics_endpoint,
         routes_ops.docs,
         assets_router(),
         routes_ops.home,

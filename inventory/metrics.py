@@ -14,13 +14,14 @@ from collections.abc import AsyncIterator, Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client import multiprocess as _multiprocess
 from prometheus_client.exposition import generate_latest
 
 __all__ = ["CONTENT_TYPE", "observe_request", "render", "sample_pool", "scan_recorded", "scan_refused"]
 
-CONTENT_TYPE = CONTENT_TYPE_LATEST
+# The text format every Prometheus version reads (generate_latest writes it); the framework adds the charset.
+CONTENT_TYPE = "text/plain; version=0.0.4"
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 UNMATCHED = "unmatched"
 # A client may send any method name; only these become label values, so nobody can grow the series without bound.
