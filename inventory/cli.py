@@ -126,7 +126,9 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
             workers=args.workers,
             log_config=logs.dict_config(log_format=settings.log_format, level=settings.log_level),
             access_log=False,  # the app writes its own access line, with the route template and request id
-            proxy_headers=False,
+            # Behind a reverse proxy on this machine: X-Forwarded-For from 127.0.0.1 names the real client.
+            proxy_headers=args.proxy_headers,
+            forwarded_allow_ips="127.0.0.1",
             timeout_keep_alive=KEEP_ALIVE_SECONDS,
             h11_max_incomplete_event_size=MAX_HEAD_BYTES,
             timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
@@ -171,6 +173,7 @@ def _serve_beside_embedded(args: argparse.Namespace) -> int:
     command = [
         sys.executable, "-m", "inventory.cli", "serve", "--host", args.host, "--port", str(args.port),
         "--workers", str(args.workers), *(["--no-jobs"] if args.no_jobs else []),
+        *(["--proxy-headers"] if args.proxy_headers else []),
     ]  # fmt: skip
     child = subprocess.Popen(command, env=os.environ.copy(), start_new_session=True)
 
@@ -318,6 +321,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=int, default=1)
     serve.add_argument(
         "--no-jobs", action="store_true", help="run no scheduled jobs here (an `inventory worker` runs them)"
+    )
+    serve.add_argument(
+        "--proxy-headers",
+        action="store_true",
+        help="behind a reverse proxy on this machine: take client addresses from its X-Forwarded-For",
     )
     serve.set_defaults(func=cmd_serve)
     sub.add_parser(
