@@ -147,6 +147,7 @@ def _metrics_directory() -> Iterator[None]:
     given = os.environ.get(MULTIPROC_ENV, "").strip()
     if given:
         # prometheus_client's rule: the directory starts empty, or the last run's counters would be added in.
+        Path(given).mkdir(parents=True, exist_ok=True)
         for stale in Path(given).glob("*.db"):
             with contextlib.suppress(FileNotFoundError):
                 stale.unlink()
@@ -200,7 +201,7 @@ def cmd_worker(_: argparse.Namespace) -> int:
     settings = _settings()
 
     async def run() -> None:
-        await db.start_pool(min_size=1, max_size=settings.pool_max_size)
+        await db.start_pool(min_size=1, max_size=settings.pool_max_size, idle_seconds=settings.pool_idle_seconds)
         try:
             worker = jobs.Jobs(settings)
             loop = asyncio.get_running_loop()

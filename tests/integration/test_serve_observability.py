@@ -1,4 +1,4 @@
-"""`inventory serve --workers 2`: one scrape sees every worker, JSON access lines, the metrics directory removed."""
+"""`inventory serve --workers N`: one scrape sees every worker, JSON access lines, the metrics directory removed."""
 
 from __future__ import annotations
 
@@ -54,7 +54,10 @@ def _sample(text: str, series: str) -> float:
     return float(match.group(1))
 
 
-def test_serve_with_two_workers_sums_them_in_every_scrape_and_cleans_up(databases: Databases, tmp_path: Path) -> None:
+@pytest.mark.parametrize("workers", [1, 2])
+def test_serve_sums_its_workers_in_every_scrape_and_cleans_up_on_sigterm(
+    databases: Databases, tmp_path: Path, workers: int
+) -> None:
     port = _free_port()
     env = {
         **{k: v for k, v in os.environ.items() if k != "PROMETHEUS_MULTIPROC_DIR"},
@@ -64,9 +67,10 @@ def test_serve_with_two_workers_sums_them_in_every_scrape_and_cleans_up(database
         "TMPDIR": str(tmp_path),  # where serve makes its metrics directory
     }
     log = tmp_path / "serve.log"
+    command = [sys.executable, "-m", "inventory.cli", "serve", "--port", str(port), "--workers", str(workers)]
     with log.open("wb") as stderr:
         server = subprocess.Popen(
-            [sys.executable, "-m", "inventory.cli", "serve", "--port", str(port), "--workers", "2", "--no-jobs"],
+            [*command, "--no-jobs"],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=stderr,
@@ -93,7 +97,7 @@ def test_serve_with_two_workers_sums_them_in_every_scrape_and_cleans_up(database
                 text = http.get("/metrics").text
                 series = 'inventory_http_requests_total{method="GET",route="/health",status="2xx"}'
                 assert _sample(text, series) == health
-                # 12 connections shared by 2 workers: 6 each, summed over the live workers.
+                # 12 connections shared by the workers (6 each for two), summed over the live workers.
                 assert _sample(text, "inventory_db_pool_max_connections") == 12
     finally:
         server.send_signal(signal.SIGTERM)
