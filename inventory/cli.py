@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from inventory.config import Settings
 
 STATE_DIR = Path(os.environ.get("INVENTORY_STATE_DIR", ".inventory"))
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"  # inventory.metrics' too; not imported here, see cmd_serve
 
 
 def _ensure_database_url() -> str:
@@ -78,6 +79,13 @@ def _settings() -> Settings:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     """Serve the app with uvicorn (and the scheduled jobs in each worker, unless turned off)."""
+    # First of all: prometheus_client chooses between in-process and multiprocess values when it is imported.
+    with _metrics_directory():
+        return _serve_checked(args)
+
+
+def _serve_checked(args: argparse.Namespace) -> int:
+    """Check the settings and the database, then serve here or beside the embedded PostgreSQL."""
     embedded = not os.environ.get("DATABASE_URL", "").strip()
     _ensure_database_url()
     _ensure_secret()
@@ -88,10 +96,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings = _settings()  # a bad setting stops here, with its sentence, before any worker starts
     if _refuse_unmigrated():
         return 2
-    with _metrics_directory():
-        if embedded:
-            return _serve_beside_embedded(args)
-        return _serve(args, settings)
+    if embedded:
+        return _serve_beside_embedded(args)
+    return _serve(args, settings)
 
 
 # Slow clients: an idle keep-alive connection is closed after this; a request's head may not exceed 16 KiB (h11).
@@ -142,8 +149,6 @@ def _metrics_directory() -> Iterator[None]:
 
     Each worker writes its metric values there and a scrape answered by any worker sums them all.
     """
-    from inventory.metrics import MULTIPROC_ENV
-
     given = os.environ.get(MULTIPROC_ENV, "").strip()
     if given:
         # prometheus_client's rule: the directory starts empty, or the last run's counters would be added in.

@@ -23,6 +23,8 @@ __all__ = ["CONTENT_TYPE", "observe_request", "render", "sample_pool", "scan_rec
 # The text format every Prometheus version reads (generate_latest writes it); the framework adds the charset.
 CONTENT_TYPE = "text/plain; version=0.0.4"
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+# Read once, as prometheus_client does at its import: values set before the directory existed are this process's.
+_DIRECTORY = os.environ.get(MULTIPROC_ENV) or None
 UNMATCHED = "unmatched"
 # A client may send any method name; only these become label values, so nobody can grow the series without bound.
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
@@ -110,7 +112,7 @@ def sample_pool(pool: Any) -> None:
 
 def render() -> bytes:
     """The exposition text: every worker's values in multiprocess mode, this process's otherwise."""
-    directory = os.environ.get(MULTIPROC_ENV)
+    directory = _DIRECTORY
     if not directory:
         return generate_latest(REGISTRY)
     _forget_dead_workers(Path(directory))
@@ -121,7 +123,7 @@ def render() -> bytes:
 
 def forget_process(pid: int | None = None) -> None:
     """Drop a worker's live gauges (its counters stay: they are part of the instance's totals)."""
-    directory = os.environ.get(MULTIPROC_ENV)
+    directory = _DIRECTORY
     if directory:
         _multiprocess.mark_process_dead(os.getpid() if pid is None else pid, directory)  # type: ignore[no-untyped-call]
 
