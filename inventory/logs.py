@@ -43,7 +43,25 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
-class JsonFormatter(logging.Formatter):
+def _without_row_values(text: str, error: BaseException | None) -> str:
+    """The formatted trace with PostgreSQL's DETAIL withheld: it may quote a failing row (a client's name, contacts)."""
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        detail = getattr(error, "detail", None)
+        if type(error).__module__.startswith("asyncpg") and isinstance(detail, str) and detail:
+            text = text.replace(detail, "(withheld: may quote row values)")
+        error = error.__cause__ or error.__context__
+    return text
+
+
+class _Redacting(logging.Formatter):
+    def formatException(self, ei: Any) -> str:
+        """The usual trace, without the database's row values."""
+        return _without_row_values(super().formatException(ei), ei[1])
+
+
+class JsonFormatter(_Redacting):
     """One JSON object per line: time, level, logger, message, request_id and the record's `extra` fields."""
 
     def format(self, record: logging.LogRecord) -> str:
@@ -62,7 +80,7 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(line, default=str, ensure_ascii=False)
 
 
-class TextFormatter(logging.Formatter):
+class TextFormatter(_Redacting):
     """A readable line with the request id when there is one."""
 
     def __init__(self) -> None:

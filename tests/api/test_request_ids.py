@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 
+import asyncpg
 import httpx
 import pytest
 from litestar import Litestar, get
@@ -92,3 +94,18 @@ def test_serve_logging_config_puts_the_filter_on_its_handler_and_routes_uvicorn_
     assert config["handlers"]["stderr"]["formatter"] == "json"
     assert logs.dict_config(log_format="text", level="INFO")["handlers"]["stderr"]["formatter"] == "text"
     assert config["loggers"]["uvicorn.error"]["propagate"] is True
+
+
+@pytest.mark.parametrize("formatter", [logs.JsonFormatter(), logs.TextFormatter()])
+def test_a_logged_database_error_keeps_its_message_but_not_the_row_it_quotes(formatter: logging.Formatter) -> None:
+    try:
+        try:
+            raise asyncpg.NotNullViolationError('null value in column "email" of relation "client"')
+        except asyncpg.NotNullViolationError as error:
+            error.detail = "Failing row contains (7, Jeanne Dupont, jeanne@example.com, null)."
+            raise RuntimeError("wrapped") from error
+    except RuntimeError:
+        record = logging.LogRecord("inventory", logging.ERROR, __file__, 1, "database error", None, sys.exc_info())
+    text = formatter.format(record)
+    assert "null value in column" in text  # the message stays: it names the column, not the row
+    assert "Dupont" not in text and "jeanne@" not in text
