@@ -45,9 +45,14 @@ def _problem(
         title=title,
         detail=detail,
         headers=headers,
-        # The id in the access log and the X-Request-ID header, so a clinic can quote it when it calls.
-        extra={"code": code, **extra, "request_id": logs.request_id.get()},
+        extra={"code": code, **extra, **_request_id()},
     )
+
+
+def _request_id() -> dict[str, str]:
+    # The id in the access log and the X-Request-ID header, so a clinic can quote it when it calls.
+    rid = logs.request_id.get()
+    return {"request_id": rid} if rid is not None else {}
 
 
 def from_domain(error: InventoryError) -> ProblemDetailsException:
