@@ -12,11 +12,12 @@ from litestar.datastructures import State
 from litestar.middleware.base import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 
-from inventory import db
+from inventory import db, metrics
 from inventory.api import problems, routes_core, routes_ops
 from inventory.api.docs import assets_router, swagger_plugin
 from inventory.api.headers import security_headers
 from inventory.api.json_depth import json_depth_middleware
+from inventory.api.observe import observe_middleware
 from inventory.api.openapi import document_problems
 from inventory.api.retry import retry_middleware
 from inventory.api.security import auth_middleware, openapi_components
@@ -33,6 +34,7 @@ def _route_handlers() -> list[Any]:
     return [
         routes_ops.health,
         routes_ops.ready,
+        routes_ops.metrics_endpoint,
         routes_ops.docs,
         assets_router(),
         routes_ops.home,
@@ -57,9 +59,17 @@ def create_app(settings: Settings | None = None, *, manage_pool: bool = True) ->
     async def pool_lifespan(app: Litestar) -> AsyncIterator[None]:
         if manage_pool:
             db.configure(settings.database_url)
-            await db.start_pool(min_size=settings.pool_min_size, max_size=settings.pool_max_size)
+            await db.start_pool(
+                min_size=settings.pool_min_size,
+                max_size=settings.pool_max_size,
+                idle_seconds=settings.pool_idle_seconds,
+            )
         try:
-            yield
+            if manage_pool:
+                async with metrics.sampling(lambda: db.get_engine().pool):
+                    yield
+            else:
+                yield
         finally:
             if manage_pool:
                 await db.close_pool()
@@ -100,7 +110,12 @@ def create_app(settings: Settings | None = None, *, manage_pool: bool = True) ->
             render_plugins=[swagger_plugin()],
         ),
         request_max_body_size=MAX_BODY,
+        # Logging belongs to the host: `inventory serve` configures it (logs.dict_config), tests have caplog.
+        logging_config=None,
         debug=False,
     )
+    # Around the router rather than among the middleware above: those run only once a route matched, and an
+    # unknown path or a wrong method must get its request id, its metrics and its access line too.
+    app.asgi_handler = observe_middleware(app.asgi_handler, access_log=settings.access_log)
     document_problems(app)
     return app

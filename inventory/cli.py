@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import secrets
 import sys
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -14,6 +17,7 @@ if TYPE_CHECKING:
     from inventory.config import Settings
 
 STATE_DIR = Path(os.environ.get("INVENTORY_STATE_DIR", ".inventory"))
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"  # inventory.metrics' too; not imported here, see cmd_serve
 
 
 def _ensure_database_url() -> str:
@@ -75,27 +79,91 @@ def _settings() -> Settings:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     """Serve the app with uvicorn (and the scheduled jobs in each worker, unless turned off)."""
+    # First of all: prometheus_client chooses between in-process and multiprocess values when it is imported.
+    with _metrics_directory():
+        return _serve_checked(args)
+
+
+def _serve_checked(args: argparse.Namespace) -> int:
+    """Check the settings and the database, then serve here or beside the embedded PostgreSQL."""
     embedded = not os.environ.get("DATABASE_URL", "").strip()
     _ensure_database_url()
     _ensure_secret()
+    # uvicorn's workers read their settings from the environment; the pool size is shared out among them.
+    os.environ["INVENTORY_WORKERS"] = str(args.workers)
+    if args.no_jobs:
+        os.environ["INVENTORY_JOBS"] = "off"
+    settings = _settings()  # a bad setting stops here, with its sentence, before any worker starts
     if _refuse_unmigrated():
         return 2
-    if args.no_jobs:
-        os.environ["INVENTORY_JOBS"] = "off"  # uvicorn's workers read their settings from the environment
     if embedded:
         return _serve_beside_embedded(args)
+    return _serve(args, settings)
+
+
+# Slow clients: an idle keep-alive connection is closed after this; a request's head may not exceed 16 KiB (h11).
+KEEP_ALIVE_SECONDS = 5
+MAX_HEAD_BYTES = 16 * 1024
+GRACEFUL_SHUTDOWN_SECONDS = 20
+
+
+class _Stopped(Exception):
+    """SIGTERM after uvicorn's graceful shutdown."""
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    """Run uvicorn here with the service's logging and timeouts."""
+    import signal
+
     import uvicorn
 
-    uvicorn.run(
-        "inventory.asgi:app",
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        log_level="info",
-        access_log=False,  # one line per scan costs CPU the chair needs; the audit log records writes
-        proxy_headers=False,
-    )
+    from inventory import logs
+
+    def stopped(_signum: int, _frame: object) -> None:
+        raise _Stopped
+
+    # uvicorn re-raises SIGTERM after its graceful shutdown; with the default handler the process would end
+    # without unwinding, leaving the metrics directory behind.
+    signal.signal(signal.SIGTERM, stopped)
+    with contextlib.suppress(_Stopped, KeyboardInterrupt):
+        uvicorn.run(
+            "inventory.asgi:app",
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            log_config=logs.dict_config(log_format=settings.log_format, level=settings.log_level),
+            access_log=False,  # the app writes its own access line, with the route template and request id
+            # Behind a reverse proxy on this machine: X-Forwarded-For from 127.0.0.1 names the real client.
+            proxy_headers=args.proxy_headers,
+            forwarded_allow_ips="127.0.0.1",
+            timeout_keep_alive=KEEP_ALIVE_SECONDS,
+            h11_max_incomplete_event_size=MAX_HEAD_BYTES,
+            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+        )
     return 0
+
+
+@contextlib.contextmanager
+def _metrics_directory() -> Iterator[None]:
+    """PROMETHEUS_MULTIPROC_DIR for the workers: a fresh temporary one removed on exit, or the given one emptied.
+
+    Each worker writes its metric values there and a scrape answered by any worker sums them all.
+    """
+    given = os.environ.get(MULTIPROC_ENV, "").strip()
+    if given:
+        # prometheus_client's rule: the directory starts empty, or the last run's counters would be added in.
+        Path(given).mkdir(parents=True, exist_ok=True)
+        for stale in Path(given).glob("*.db"):
+            with contextlib.suppress(FileNotFoundError):
+                stale.unlink()
+        yield
+        return
+    with tempfile.TemporaryDirectory(prefix="inventory-metrics-") as folder:
+        os.environ[MULTIPROC_ENV] = folder
+        try:
+            yield
+        finally:
+            del os.environ[MULTIPROC_ENV]
 
 
 def _serve_beside_embedded(args: argparse.Namespace) -> int:
@@ -107,9 +175,11 @@ def _serve_beside_embedded(args: argparse.Namespace) -> int:
     import signal
     import subprocess
 
+    # DATABASE_URL is set now, so the child serves as `inventory serve` does against any server.
     command = [
-        sys.executable, "-m", "uvicorn", "inventory.asgi:app", "--host", args.host, "--port", str(args.port),
-        "--workers", str(args.workers), "--no-access-log", "--no-proxy-headers",
+        sys.executable, "-m", "inventory.cli", "serve", "--host", args.host, "--port", str(args.port),
+        "--workers", str(args.workers), *(["--no-jobs"] if args.no_jobs else []),
+        *(["--proxy-headers"] if args.proxy_headers else []),
     ]  # fmt: skip
     child = subprocess.Popen(command, env=os.environ.copy(), start_new_session=True)
 
@@ -136,7 +206,7 @@ def cmd_worker(_: argparse.Namespace) -> int:
     settings = _settings()
 
     async def run() -> None:
-        await db.start_pool(min_size=1, max_size=settings.pool_max_size)
+        await db.start_pool(min_size=1, max_size=settings.pool_max_size, idle_seconds=settings.pool_idle_seconds)
         try:
             worker = jobs.Jobs(settings)
             loop = asyncio.get_running_loop()
@@ -258,6 +328,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--no-jobs", action="store_true", help="run no scheduled jobs here (an `inventory worker` runs them)"
     )
+    serve.add_argument(
+        "--proxy-headers",
+        action="store_true",
+        help="behind a reverse proxy on this machine: take client addresses from its X-Forwarded-For",
+    )
     serve.set_defaults(func=cmd_serve)
     sub.add_parser(
         "worker", help="run the scheduled jobs (alert refresh, digest, purge, webhook retries) until stopped"
@@ -289,8 +364,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point."""
+    from inventory.config import SettingsError
+    from inventory.db import PoolStartError
+
     args = build_parser().parse_args(argv)
-    code: int = args.func(args)
+    try:
+        code: int = args.func(args)
+    except (SettingsError, PoolStartError) as error:
+        print(f"inventory: {error}", file=sys.stderr)
+        return 2
     return code
 
 

@@ -31,13 +31,19 @@ class Settings:
     # How long one sign-in may be kept alive by refreshing its token: a clinic day and then some.
     session_max_seconds: int = 16 * 3600
     pool_min_size: int = 2
-    pool_max_size: int = 20
+    pool_max_size: int = 16
+    # asyncpg closes a connection idle this long, so a quiet instance holds only pool_min_size per worker.
+    pool_idle_seconds: float = 30.0
     login_max_failures: int = 5  # per e-mail and client address, within the window
     login_max_failures_per_address: int = 20  # per client address, across e-mails
     login_window_seconds: int = 15 * 60
     timezone: str = DEFAULT_TIMEZONE
     digest_hour: int = 7
     jobs: bool = True
+    metrics_token: str | None = None  # bearer token for /metrics from other addresses than the loopback
+    log_format: str = "json"
+    log_level: str = "INFO"
+    access_log: bool = True
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -61,10 +67,8 @@ class Settings:
                 f"INVENTORY_SESSION_MAX_SECONDS ({session_max}) must be at least INVENTORY_TOKEN_TTL_SECONDS"
                 f" ({token_ttl}): a sign-in cannot end before its first token"
             )
-        pool_min = _whole("INVENTORY_POOL_MIN", 2, low=0, high=1000, what="a number of connections from 0 to 1000")
-        pool_max = _whole("INVENTORY_POOL_MAX", 20, low=1, high=1000, what="a number of connections from 1 to 1000")
-        if pool_min > pool_max:
-            raise SettingsError(f"INVENTORY_POOL_MIN ({pool_min}) must not exceed INVENTORY_POOL_MAX ({pool_max})")
+        pool_min, pool_max, pool_idle = _pool_sizes()
+        log_format, log_level, access_log = _logging()
         return cls(
             database_url=database_url,
             secret_key=secret,
@@ -76,6 +80,11 @@ class Settings:
             session_max_seconds=session_max,
             pool_min_size=pool_min,
             pool_max_size=pool_max,
+            pool_idle_seconds=pool_idle,
+            metrics_token=_metrics_token(),
+            log_format=log_format,
+            log_level=log_level,
+            access_log=access_log,
             login_max_failures=_whole("INVENTORY_LOGIN_MAX_FAILURES", 5, low=1, high=10**6, what="a count from 1"),
             login_max_failures_per_address=_whole(
                 "INVENTORY_LOGIN_MAX_FAILURES_PER_ADDRESS", 20, low=1, high=10**6, what="a count from 1"
@@ -107,6 +116,58 @@ def _seconds(name: str, default: int) -> int:
     if not 60 <= value <= 366 * 86400:
         raise SettingsError(f"{name} must be between 60 seconds and a year, not {value}")
     return value
+
+
+DEFAULT_DB_CONNECTIONS = 16
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+def pool_max_for(*, connections: int, workers: int) -> int:
+    """Each worker's pool maximum: the instance's connection budget shared by its workers, at least 4."""
+    # 4: the scheduled jobs keep one connection for LISTEN, and a scan needs one more while a page reads.
+    return max(4, connections // max(1, workers))
+
+
+def _pool_sizes() -> tuple[int, int, float]:
+    """Pool settings: INVENTORY_POOL_MAX, else INVENTORY_DB_CONNECTIONS shared by the workers (`inventory serve`)."""
+    connections = _whole(
+        "INVENTORY_DB_CONNECTIONS", DEFAULT_DB_CONNECTIONS, low=1, high=10_000, what="a whole number from 1 to 10000"
+    )
+    workers = _whole("INVENTORY_WORKERS", 1, low=1, high=512, what="a whole number from 1 to 512")
+    maximum = _whole(
+        "INVENTORY_POOL_MAX",
+        pool_max_for(connections=connections, workers=workers),
+        low=1,
+        high=1_000,
+        what="a whole number from 1 to 1000",
+    )
+    minimum = _whole("INVENTORY_POOL_MIN", min(2, maximum), low=0, high=1_000, what="a whole number from 0 to 1000")
+    if minimum > maximum:
+        raise SettingsError(f"INVENTORY_POOL_MIN ({minimum}) must not exceed INVENTORY_POOL_MAX ({maximum})")
+    idle = _whole("INVENTORY_POOL_IDLE_SECONDS", 30, low=1, high=3600, what="a whole number from 1 to 3600")
+    return minimum, maximum, float(idle)
+
+
+def _metrics_token() -> str | None:
+    """INVENTORY_METRICS_TOKEN, or None; a short one is refused (it guards the metrics from the network)."""
+    token = os.environ.get("INVENTORY_METRICS_TOKEN", "").strip()
+    if not token:
+        return None
+    if len(token) < 16:
+        raise SettingsError("INVENTORY_METRICS_TOKEN must be at least 16 characters (or unset: loopback only)")
+    return token
+
+
+def _logging() -> tuple[str, str, bool]:
+    """INVENTORY_LOG_FORMAT (json|text), INVENTORY_LOG_LEVEL and INVENTORY_ACCESS_LOG (on|off)."""
+    log_format = os.environ.get("INVENTORY_LOG_FORMAT", "").strip().lower() or "json"
+    if log_format not in ("json", "text"):
+        raise SettingsError(f"INVENTORY_LOG_FORMAT must be json or text, not {log_format!r}")
+    level = os.environ.get("INVENTORY_LOG_LEVEL", "").strip().upper() or "INFO"
+    if level not in _LOG_LEVELS:
+        raise SettingsError(f"INVENTORY_LOG_LEVEL must be one of {', '.join(_LOG_LEVELS)}, not {level!r}")
+    access_log = os.environ.get("INVENTORY_ACCESS_LOG", "on").strip().lower() not in _OFF
+    return log_format, level, access_log
 
 
 @lru_cache(maxsize=1)

@@ -41,6 +41,14 @@ DISCONNECTED: tuple[type[BaseException], ...] = (
 )
 
 
+class PoolStartError(RuntimeError):
+    """PostgreSQL refused the pool's first connections: the message says why and what to change."""
+
+
+# SQLSTATE 53300: max_connections, a role's or a database's CONNECTION LIMIT is reached.
+TOO_MANY_CONNECTIONS = asyncpg.TooManyConnectionsError
+
+
 class CommitOutcomeUnknown(Exception):
     """The connection broke during COMMIT: the write may or may not have happened, so it must not be re-run."""
 
@@ -93,17 +101,30 @@ def _json_loads(value: str) -> Any:
     return msgspec.json.decode(value)
 
 
-async def start_pool(*, min_size: int = 2, max_size: int = 20) -> None:
-    """Open the connection pool (idempotent)."""
-    if ENGINE.pool is None:
+async def start_pool(*, min_size: int = 2, max_size: int = 16, idle_seconds: float = 30.0) -> None:
+    """Open the connection pool (idempotent); raises PoolStartError when PostgreSQL refuses its connections.
+
+    A connection idle for `idle_seconds` is closed, so a quiet process holds only `min_size` of the server's
+    max_connections.
+    """
+    if ENGINE.pool is not None:
+        return
+    try:
         ENGINE.pool = await asyncpg.create_pool(
             **ENGINE.config,
             min_size=min_size,
             max_size=max_size,
+            max_inactive_connection_lifetime=idle_seconds,
             init=init_connection,
             timeout=5,
             command_timeout=30,
         )
+    except TOO_MANY_CONNECTIONS as error:
+        raise PoolStartError(
+            f"PostgreSQL refused a connection: {error}. Its max_connections (or a role's or database's CONNECTION"
+            " LIMIT) is used up by other clients: lower INVENTORY_DB_CONNECTIONS / INVENTORY_POOL_MAX or the"
+            " number of workers, or raise the server's max_connections (see README, Operations)."
+        ) from error
 
 
 async def close_pool() -> None:

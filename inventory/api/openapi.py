@@ -20,6 +20,10 @@ PROBLEM_SCHEMA = Schema(
         "status": Schema(type=OpenAPIType.INTEGER),
         "detail": Schema(type=OpenAPIType.STRING),
         "code": Schema(type=OpenAPIType.STRING, examples=["lot_expired"]),
+        "request_id": Schema(
+            type=OpenAPIType.STRING,
+            description="The request's id, as in its X-Request-ID header and the service's logs: quote it to support.",
+        ),
     },
     additional_properties=True,
 )

@@ -9,7 +9,8 @@ import asyncpg
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.plugins.problem_details import ProblemDetailsConfig, ProblemDetailsException, ProblemDetailsPlugin
 
-from inventory.db import DISCONNECTED, CommitOutcomeUnknown
+from inventory import logs
+from inventory.db import DISCONNECTED, TOO_MANY_CONNECTIONS, CommitOutcomeUnknown
 from inventory.domain.errors import InventoryError
 
 log = logging.getLogger("inventory")
@@ -44,8 +45,14 @@ def _problem(
         title=title,
         detail=detail,
         headers=headers,
-        extra={"code": code, **extra},
+        extra={"code": code, **extra, **_request_id()},
     )
+
+
+def _request_id() -> dict[str, str]:
+    # The id in the access log and the X-Request-ID header, so a clinic can quote it when it calls.
+    rid = logs.request_id.get()
+    return {"request_id": rid} if rid is not None else {}
 
 
 def from_domain(error: InventoryError) -> ProblemDetailsException:
@@ -90,6 +97,16 @@ def from_database(error: asyncpg.PostgresError) -> ProblemDetailsException:
         return _problem(404, "not_found", "Not found", "A referenced record does not exist.")
     if isinstance(error, asyncpg.CheckViolationError | asyncpg.DataError):
         return _problem(422, "validation_error", "Invalid request", "A value is out of the allowed range.")
+    if isinstance(error, TOO_MANY_CONNECTIONS):
+        # The pool needed one more connection and PostgreSQL has none left: a moment later one may be free.
+        log.warning("database refused a connection: %s", error)
+        return _problem(
+            503,
+            "busy",
+            "Busy",
+            "The database has no connection free; try again in a moment.",
+            headers={"Retry-After": RETRY_AFTER_SECONDS},
+        )
     if isinstance(error, asyncpg.LockNotAvailableError | asyncpg.QueryCanceledError):
         return _problem(
             503, "busy", "Busy", "The records are busy; try again in a moment.", headers={"Retry-After": "1"}

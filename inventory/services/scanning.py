@@ -7,8 +7,8 @@ from typing import Any
 
 import asyncpg
 
-from inventory import clock, db
-from inventory.domain.errors import Conflict, Forbidden, NotFound, Unprocessable
+from inventory import clock, db, metrics
+from inventory.domain.errors import Conflict, Forbidden, InventoryError, NotFound, Unprocessable
 from inventory.domain.lots import clean_lot_number, lot_key, similar_key
 from inventory.domain.models import Actor
 from inventory.domain.override import clean_override_reason, override_reason_refusal
@@ -41,10 +41,17 @@ async def record_use(
     lot_recalled, lot_quarantined, lot_expired, serial_already_used, repeat_scan, lot_ambiguous, lot_required,
     allergy_conflict), Unprocessable(override_reason_invalid) when the reason reads as a barcode or says nothing.
     """
-    if not 1 <= quantity <= MAX_QUANTITY:
-        raise Unprocessable(f"Quantity must be 1 to {MAX_QUANTITY}.", code="validation_error")
-    reason = _checked_reason(override_reason)
-    return await db.with_retries(lambda: _record(actor, session_id, barcode, quantity, reason, repeat))
+    try:
+        if not 1 <= quantity <= MAX_QUANTITY:
+            raise Unprocessable(f"Quantity must be 1 to {MAX_QUANTITY}.", code="validation_error")
+        reason = _checked_reason(override_reason)
+        recorded = await db.with_retries(lambda: _record(actor, session_id, barcode, quantity, reason, repeat))
+    except InventoryError as refusal:
+        # Counted here, where the outcome is decided; an idempotent replay never reaches this function.
+        metrics.scan_refused(refusal.code)
+        raise
+    metrics.scan_recorded(warning["code"] for warning in recorded["warnings"])
+    return recorded
 
 
 def _checked_reason(override_reason: str | None) -> str | None:
