@@ -7,6 +7,7 @@ from typing import Any
 
 from inventory import db
 from inventory.db import Connection
+from inventory.domain.scan_decision import StockedLot
 from inventory.store.common import unit_gtin_sql
 
 LOT_COLUMNS = "l.id, l.product AS product_id, l.lot_number, l.expiry_date, l.status, l.not_received"
@@ -61,17 +62,20 @@ async def get_or_create(
     return existing, False
 
 
-async def usable_at_location(conn: Connection, product_id: int, location_id: int, today: date) -> list[dict[str, Any]]:
+async def usable_at_location(conn: Connection, product_id: int, location_id: int, today: date) -> list[StockedLot]:
     """Active, unexpired lots of a product with stock at a location, earliest expiry first."""
     rows = await conn.fetch(
-        f"SELECT {LOT_COLUMNS}, s.on_hand FROM lot l JOIN stock_level s ON s.lot = l.id"
+        "SELECT l.id, l.lot_number, l.expiry_date, s.on_hand FROM lot l JOIN stock_level s ON s.lot = l.id"
         " WHERE l.product = $1 AND s.location = $2 AND s.on_hand > 0 AND l.status = 'active'"
         " AND l.expiry_date >= $3 ORDER BY l.expiry_date, l.id",
         product_id,
         location_id,
         today,
     )
-    return [dict(r) for r in rows]
+    return [
+        StockedLot(id=r["id"], lot_number=r["lot_number"], expiry_date=r["expiry_date"], on_hand=r["on_hand"])
+        for r in rows
+    ]
 
 
 async def list_lots(
