@@ -66,6 +66,7 @@ def _checked_reason(override_reason: str | None) -> str | None:
 async def _record(
     actor: Actor, session_id: int, raw: str, quantity: int, override_reason: str | None, repeat: bool
 ) -> dict[str, Any]:
+    """One scan in one transaction: lock the session and the lot, ask `decide_scan`, write what it decided."""
     scanned = raw.strip()[:512]
     async with db.transaction() as conn:
         await usages.use_generic_plans(conn)
