@@ -120,11 +120,6 @@ async def first_two_with_key(conn: Connection, key: str) -> list[dict[str, Any]]
     return [dict(r) for r in rows]
 
 
-async def mark_received(conn: Connection, lot_id: int) -> None:
-    """A lot first recorded at a scan has now arrived in a delivery."""
-    await conn.execute("UPDATE lot SET not_received = false WHERE id = $1", lot_id)
-
-
 # All the lots a receipt names in one statement: those absent are created (in the order given, so concurrent
 # receipts take the unique index's locks in one order), those present are read. ON CONFLICT DO NOTHING takes no
 # row lock, as get_or_create: receiving a known lot does not block scans of it.
