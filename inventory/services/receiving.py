@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any
 
 from inventory import clock, db
-from inventory.domain import dates
-from inventory.domain.errors import Conflict, NotFound, Unprocessable
-from inventory.domain.lots import clean_lot_number, lot_key, similar_key
+from inventory.domain import receiving as rules
+from inventory.domain.errors import NotFound, Unprocessable
+from inventory.domain.lots import clean_lot_number
 from inventory.domain.models import Actor
-from inventory.domain.rules import is_expired
 from inventory.services import alerting, barcodes
-from inventory.services.checks import require
 from inventory.services.views import lot_view
-from inventory.store import audit, catalog, lots, receipts, stock
+from inventory.store import audit, catalog, lots, receipts
 
-MAX_LINES = 500
-MAX_QUANTITY = 100_000
+MAX_LINES = rules.MAX_LINES
+MAX_QUANTITY = rules.MAX_QUANTITY
 
 
 @dataclass(frozen=True)
@@ -32,28 +30,11 @@ class LineIn:
     expiry_date: date | None = None
 
 
-@dataclass(frozen=True)
-class _Planned:
-    index: int
-    product_id: int
-    lot_number: str
-    expiry: date
-    units: int
-    gtin: str | None
-    barcode: str | None
-
-
 async def receive(
     *, actor: Actor, location_id: int, supplier: str | None, reference: str | None, lines: list[LineIn]
 ) -> dict[str, Any]:
     """Record a delivery; raises NotFound, Unprocessable (lot_expired, barcode_*), Conflict (lot_expiry_mismatch)."""
-    if not lines:
-        raise Unprocessable("A receipt needs at least one line.", code="validation_error")
-    if len(lines) > MAX_LINES:
-        raise Unprocessable(f"A receipt has at most {MAX_LINES} lines.", code="validation_error")
-    for line in lines:
-        if line.quantity < 1 or line.quantity > MAX_QUANTITY:
-            raise Unprocessable("Quantity must be a positive whole number.", code="validation_error")
+    rules.check_receipt([line.quantity for line in lines])
     return await db.with_retries(lambda: _receive(actor, location_id, supplier, reference, lines))
 
 
@@ -65,82 +46,64 @@ async def _receive(
         if location is None:
             raise NotFound.of("location", location_id)
         today = clock.today_in(location["timezone"])  # "already expired" is decided by the location's day
-        planned = [await _plan_line(conn, index, line, today) for index, line in enumerate(lines)]
-        receipt_id, received_at = await receipts.create(
-            conn, location_id=location_id, supplier=supplier, reference=reference, received_by=actor.id
+        products = await receipts.known_products(
+            conn, [line.product_id for line in lines if line.barcode is None and line.product_id is not None]
         )
-        results: dict[int, dict[str, Any]] = {}
-        # A fixed order of row locks keeps concurrent receipts of the same lots from deadlocking.
-        for plan in sorted(planned, key=lambda p: (p.product_id, lot_key(p.lot_number), p.index)):
-            lot, created = await lots.get_or_create(
-                conn,
-                product_id=plan.product_id,
-                lot_number=plan.lot_number,
-                key=lot_key(plan.lot_number),
-                similar=similar_key(plan.lot_number),
-                expiry=plan.expiry,
-            )
-            if lot["expiry_date"] != plan.expiry:
-                raise Conflict(
-                    f"Lot {lot['lot_number']} is already recorded with expiry {lot['expiry_date']},"
-                    f" not {plan.expiry}. Check the box; correct the existing lot if it was entered wrongly.",
-                    code="lot_expiry_mismatch",
-                    lot_id=lot["id"],
-                    recorded_expiry=lot["expiry_date"].isoformat(),
-                    line=plan.index,
-                )
-            if lot["status"] != "active":
-                raise Conflict(
-                    f"Lot {lot['lot_number']} is {lot['status']} and cannot be received.",
-                    code=f"lot_{lot['status']}",
-                    lot_id=lot["id"],
-                    line=plan.index,
-                )
-            if lot["not_received"]:
-                await lots.mark_received(conn, lot["id"])
-                lot["not_received"] = False
-            quantity = plan.units * lines[plan.index].quantity
-            line_id = await receipts.add_line(
-                conn, receipt_id=receipt_id, lot_id=lot["id"], quantity=quantity, gtin=plan.gtin, barcode=plan.barcode
-            )
-            on_hand = await stock.move(
-                conn,
-                lot_id=lot["id"],
-                location_id=location_id,
-                delta=quantity,
-                kind="receive",
-                user_id=actor.id,
-                receipt_line_id=line_id,
-            )
-            results[plan.index] = {
-                "lot": lot_view(lot),
-                "lot_created": created,
-                "quantity": quantity,
+        planned = [await _plan_line(conn, index, line, today, products) for index, line in enumerate(lines)]
+        ordered = rules.receiving_order(planned)
+        now = db.now()
+        lots_by_key = await lots.get_or_create_many(conn, rules.lots_named(ordered), at=now)
+        decided = rules.decide_lines(ordered, lots_by_key)
+        arrived = [lot.id for lot in lots_by_key.values() if lot.not_received]
+        if arrived:
+            await lots.mark_all_received(conn, arrived)
+        written = await receipts.write(
+            conn,
+            location_id=location_id,
+            supplier=supplier,
+            reference=reference,
+            received_by=actor.id,
+            at=now,
+            lines=[
+                receipts.LineWrite(lot_id=d.lot.id, quantity=d.line.quantity, gtin=d.line.gtin, barcode=d.line.barcode)
+                for d in decided
+            ],
+        )
+        results: dict[int, dict[str, Any]] = {
+            d.line.index: {
+                "lot": lot_view({**asdict(d.lot), "not_received": False}),
+                "lot_created": d.lot_created,
+                "quantity": d.line.quantity,
                 "on_hand": on_hand,
             }
+            for d, on_hand in zip(decided, written.on_hand, strict=True)
+        }
         await alerting.reevaluate(conn, [(p.product_id, location_id) for p in planned])
         await audit.record(
             conn,
             actor_id=actor.id,
             action="receipt.create",
             entity="receipt",
-            entity_id=receipt_id,
+            entity_id=written.id,
             details={
                 "location_id": location_id,
                 "lines": [{"lot_id": r["lot"]["id"], "quantity": r["quantity"]} for r in results.values()],
             },
         )
     return {
-        "id": receipt_id,
+        "id": written.id,
         "location_id": location_id,
         "supplier": supplier,
         "reference": reference,
-        "received_at": received_at,
+        "received_at": written.received_at,
         "lines": [results[i] for i in range(len(lines))],
     }
 
 
-async def _plan_line(conn: db.Connection, index: int, line: LineIn, today: date) -> _Planned:
+async def _plan_line(
+    conn: db.Connection, index: int, line: LineIn, today: date, products: set[int]
+) -> rules.PlannedLine:
+    """The line's product, lot, expiry and units, read from its barcode or fields, then checked by the rules."""
     if line.barcode is not None:
         if line.product_id is not None or line.lot_number is not None or line.expiry_date is not None:
             raise Unprocessable(
@@ -159,25 +122,30 @@ async def _plan_line(conn: db.Connection, index: int, line: LineIn, today: date)
                     line=index,
                 )
             lot_number, expiry = clean_lot_number(reading.lot_number), reading.expiry
-        plan = _Planned(
-            index, resolved.product_id, lot_number, expiry, resolved.units, resolved.gtin, line.barcode.strip()
+        return rules.plan_line(
+            index=index,
+            product_id=resolved.product_id,
+            lot_number=lot_number,
+            expiry=expiry,
+            quantity=line.quantity,
+            units=resolved.units,
+            gtin=resolved.gtin,
+            barcode=line.barcode.strip(),
+            today=today,
         )
-    else:
-        if line.product_id is None or line.lot_number is None or line.expiry_date is None:
-            raise Unprocessable(
-                f"Line {index + 1}: product_id, lot_number and expiry_date are required without a barcode.",
-                code="validation_error",
-                line=index,
-            )
-        await require(conn, "product", line.product_id)
-        plan = _Planned(index, line.product_id, clean_lot_number(line.lot_number), line.expiry_date, 1, None, None)
-    dates.require_not_after(
-        plan.expiry, dates.years_after(today, dates.MAX_EXPIRY_YEARS), what=f"Line {index + 1}: the expiry date"
-    )
-    if is_expired(plan.expiry, today):
+    if line.product_id is None or line.lot_number is None or line.expiry_date is None:
         raise Unprocessable(
-            f"Line {index + 1}: lot {plan.lot_number} expired on {plan.expiry}; it cannot be received.",
-            code="lot_expired",
+            f"Line {index + 1}: product_id, lot_number and expiry_date are required without a barcode.",
+            code="validation_error",
             line=index,
         )
-    return plan
+    if line.product_id not in products:
+        raise NotFound.of("product", line.product_id)
+    return rules.plan_line(
+        index=index,
+        product_id=line.product_id,
+        lot_number=clean_lot_number(line.lot_number),
+        expiry=line.expiry_date,
+        quantity=line.quantity,
+        today=today,
+    )

@@ -12,16 +12,22 @@ from inventory.domain.errors import Conflict, Forbidden, InventoryError, NotFoun
 from inventory.domain.lots import clean_lot_number, lot_key, similar_key
 from inventory.domain.models import Actor
 from inventory.domain.override import clean_override_reason, override_reason_refusal
-from inventory.domain.rules import REPEAT_SCAN_WINDOW, allergy_conflicts, expires_soon, is_expired, repeat_seconds_ago
+from inventory.domain.scan_decision import (
+    LotFound,
+    ScanReading,
+    ScanSession,
+    check_session,
+    decide_scan,
+    infer_lot,
+    serial_already_used,
+    stock_warning,
+    unknown_lot_without_expiry,
+)
 from inventory.services import alerting, barcodes
 from inventory.store import audit, lots, stock, usages
 from inventory.store import clinical as sessions
 
 MAX_QUANTITY = 100
-
-
-def _warning(code: str, message: str, **extra: Any) -> dict[str, Any]:
-    return {"code": code, "message": message, **extra}
 
 
 async def record_use(
@@ -67,247 +73,124 @@ def _checked_reason(override_reason: str | None) -> str | None:
 async def _record(
     actor: Actor, session_id: int, raw: str, quantity: int, override_reason: str | None, repeat: bool
 ) -> dict[str, Any]:
+    """One scan in one transaction: lock the session and the lot, ask `decide_scan`, write what it decided."""
     scanned = raw.strip()[:512]
     async with db.transaction() as conn:
         await usages.use_generic_plans(conn)
         # One scan at a time per session: a concurrent scan of the same barcode is seen by the repeat check, and
         # closing the session waits for scans in flight.
-        session = await sessions.lock_session_for_scan(conn, session_id)
+        row = await sessions.lock_session_for_scan(conn, session_id)
         # Read after the lock: a scan that waited for another one of this session is stamped after it.
         now = clock.now()
-        if session is None:
+        if row is None:
             raise NotFound.of("session", session_id)
-        if session["status"] == "closed":
-            raise Conflict("The session is closed; open a new one to record more.", code="session_closed")
-        location_id: int = session["location"]
-        today = clock.today_in(session["timezone"])  # expiry, FEFO and usable lots go by the location's day
+        session = ScanSession(status=row["status"], allergies=tuple(row["allergies"] or ()))
+        check_session(session)  # before the barcode is read: a closed session refuses whatever was scanned
+        location_id: int = row["location"]
+        today = clock.today_in(row["timezone"])  # expiry, FEFO and usable lots go by the location's day
         resolved = await barcodes.resolve(conn, raw, today=today)
         reading = resolved.reading
-        warnings: list[dict[str, Any]] = []
-        lot = resolved.lot
-
-        if lot is None and reading.lot_number is not None:
-            lot = await _lot_not_received(conn, resolved.product_id, reading.lot_number, reading.expiry)
-            warnings.append(
-                _warning(
-                    "lot_not_received",
-                    f"Lot {lot['lot_number']} was never received; it is recorded and flagged for a manager.",
-                )
-            )
-        elif lot is None:
-            lot = await _infer_lot(conn, resolved.product_id, location_id, today)
-            warnings.append(
-                _warning(
-                    "lot_inferred",
-                    f"The barcode carries no lot; the only usable lot here, {lot['lot_number']}, is used.",
-                )
-            )
-        elif lot["not_received"]:
-            warnings.append(_warning("lot_not_received", f"Lot {lot['lot_number']} was never received."))
-
+        lot_id, found = await _find_lot(conn, resolved, location_id, today)
         # Lock the lot: a recall either commits before this (and we see it) or waits until we commit.
-        locked = await usages.lock_lot(
-            conn, lot["id"], location_id=location_id, today=today, session_id=session_id, barcode=scanned
+        lot = await usages.lock_lot(
+            conn,
+            lot_id,
+            location_id=location_id,
+            today=today,
+            session_id=session_id,
+            barcode=scanned,
+            serial=reading.serial,
         )
-        assert locked is not None
-        # Every refusal from here on names the ampoule, so the chair can say which product and lot it means.
-        item = {
-            "product": {
-                "id": locked["product_id"],
-                "name": locked["product_name"],
-                "brand": locked["brand_name"],
-                "gtin": resolved.gtin,
-            },
-            "lot": {
-                "id": locked["id"],
-                "lot_number": locked["lot_number"],
-                "expiry_date": locked["expiry_date"].isoformat(),
-            },
-        }
-        if locked["status"] == "recalled":
-            raise Conflict(
-                f"Lot {locked['lot_number']} is recalled: do not use it.",
-                code="lot_recalled",
-                lot_id=locked["id"],
-                **item,
-            )
-        if locked["status"] == "quarantined":
-            raise Conflict(
-                f"Lot {locked['lot_number']} is quarantined: do not use it.",
-                code="lot_quarantined",
-                lot_id=locked["id"],
-                **item,
-            )
-        expiry: date = locked["expiry_date"]
-        if reading.expiry is not None and reading.expiry != expiry:
-            warnings.append(
-                _warning(
-                    "expiry_mismatch",
-                    f"The barcode says expiry {reading.expiry}, the lot is recorded with {expiry}; the earlier counts.",
-                )
-            )
-            expiry = min(expiry, reading.expiry)
-        if is_expired(expiry, today):
-            raise Conflict(
-                f"Lot {locked['lot_number']} expired on {expiry}: do not use it.",
-                code="lot_expired",
-                lot_id=locked["id"],
-                expiry_date=expiry.isoformat(),
-                **{**item, "lot": {**item["lot"], "expiry_date": expiry.isoformat()}},
-            )
-        if reading.serial is not None and await usages.serial_in_use(conn, locked["product_id"], reading.serial):
-            raise Conflict(
-                f"Ampoule serial {reading.serial} was already used.",
-                code="serial_already_used",
-                serial=reading.serial,
-                **item,
-            )
-        seconds_ago = repeat_seconds_ago(locked["repeat_of_used_at"], now)
-        if seconds_ago is not None and not repeat:
-            raise Conflict(
-                f"This barcode was recorded on this session {seconds_ago} s ago; if this is another ampoule,"
-                " scan it again with repeat confirmed.",
-                code="repeat_scan",
-                usage_id=locked["repeat_of_id"],
-                seconds_ago=seconds_ago,
-                window_seconds=int(REPEAT_SCAN_WINDOW.total_seconds()),
-                **item,
-            )
-        conflicts = allergy_conflicts(session["allergies"] or [], locked["ingredients"] or [])
-        if conflicts and override_reason is None:
-            raise Conflict(
-                f"The client is allergic to {', '.join(conflicts)}. Give an override reason to use it anyway.",
-                code="allergy_conflict",
-                ingredients=conflicts,
-                **item,
-            )
-        if conflicts:
-            warnings.append(
-                _warning("allergy_overridden", f"Allergy to {', '.join(conflicts)} overridden.", ingredients=conflicts)
-            )
-        if expires_soon(expiry, today):
-            warnings.append(
-                _warning(
-                    "expires_soon", f"Lot {locked['lot_number']} expires on {expiry}.", expiry_date=expiry.isoformat()
-                )
-            )
-        if locked["earlier_id"] is not None:
-            warnings.append(
-                _warning(
-                    "fefo_violation",
-                    f"Lot {locked['earlier_lot_number']} expires earlier ({locked['earlier_expiry']}) and is on the"
-                    " shelf here.",
-                    lot_id=locked["earlier_id"],
-                )
-            )
-        if session["status"] == "planned":
+        assert lot is not None
+        decision = decide_scan(
+            session=session,
+            lot=lot,
+            found=found,
+            reading=ScanReading(gtin=resolved.gtin, expiry=reading.expiry, serial=reading.serial),
+            today=today,
+            now=now,
+            override_reason=override_reason,
+            repeat=repeat,
+        )
+        if decision.open_session:
             await sessions.open_session(conn, session_id)
         try:
-            # One statement: the usage, the guarded-free stock change, its ledger row and the audit event.
             written = await usages.record(
                 conn,
                 session_id=session_id,
-                client_id=session["client"],
-                lot_id=locked["id"],
-                product_id=locked["product_id"],
+                client_id=row["client"],
+                lot_id=lot.id,
+                product_id=lot.product_id,
                 location_id=location_id,
                 quantity=quantity,
                 serial=reading.serial,
                 barcode=scanned,
                 user_id=actor.id,
-                override_reason=override_reason if conflicts else None,
-                warnings=warnings,
-                warning_codes=[w["code"] for w in warnings],
+                override_reason=decision.override_reason,
+                warnings=decision.warnings,
                 used_at=now,
             )
         except asyncpg.UniqueViolationError as error:
-            raise Conflict(
-                f"Ampoule serial {reading.serial} was already used.", code="serial_already_used", serial=reading.serial
-            ) from error
+            raise serial_already_used(reading.serial) from error
         after: int = written["on_hand"]
-        if after < 0:
-            # Exact under concurrency: on-hand before this use was after + quantity.
-            warnings.append(
-                _warning(
-                    "stock_discrepancy",
-                    f"Recorded stock here was {after + quantity}; the use is recorded and on-hand goes to {after}.",
-                )
-            )
-            await usages.set_warnings(conn, written["id"], warnings)
-        await alerting.reevaluate(conn, [(locked["product_id"], location_id)], rules_locked=True)
+        discrepancy = stock_warning(on_hand_after=after, quantity=quantity)
+        warnings = decision.warnings if discrepancy is None else (*decision.warnings, discrepancy)
+        await usages.finish(
+            conn,
+            usage_id=written["id"],
+            user_id=actor.id,
+            session_id=session_id,
+            client_id=row["client"],
+            lot_id=lot.id,
+            quantity=quantity,
+            warnings=warnings,
+            replace_warnings=discrepancy is not None,
+            at=now,
+        )
+        await alerting.reevaluate(conn, [(lot.product_id, location_id)], rules_locked=True)
     return {
         "usage_id": written["id"],
         "session_id": session_id,
-        "client_id": session["client"],
-        "product": {
-            "id": locked["product_id"],
-            "name": locked["product_name"],
-            "brand": locked["brand_name"],
-            "gtin": resolved.gtin,
-        },
-        "lot": {
-            "id": locked["id"],
-            "lot_number": locked["lot_number"],
-            "expiry_date": locked["expiry_date"],
-            "status": locked["status"],
-        },
+        "client_id": row["client"],
+        "product": {"id": lot.product_id, "name": lot.product_name, "brand": lot.brand_name, "gtin": resolved.gtin},
+        "lot": {"id": lot.id, "lot_number": lot.lot_number, "expiry_date": lot.expiry_date, "status": lot.status},
         "location_id": location_id,
         "quantity": quantity,
         "on_hand_after": after,
         "used_at": written["used_at"],
-        "override_reason": override_reason if conflicts else None,
-        "warnings": warnings,
+        "override_reason": decision.override_reason,
+        "warnings": [w.as_dict() for w in warnings],
     }
 
 
-async def _lot_not_received(
-    conn: db.Connection, product_id: int, lot_number: str, expiry: date | None
-) -> dict[str, Any]:
+async def _find_lot(
+    conn: db.Connection, resolved: barcodes.Resolved, location_id: int, today: date
+) -> tuple[int, LotFound]:
+    """The lot the barcode means, and how it was found: named, created from the barcode, or inferred."""
+    if resolved.lot is not None:
+        return resolved.lot["id"], LotFound.KNOWN_NOT_RECEIVED if resolved.lot["not_received"] else LotFound.KNOWN
+    lot_number = resolved.reading.lot_number
+    if lot_number is None:
+        usable = await lots.usable_at_location(conn, resolved.product_id, location_id, today)
+        return infer_lot(usable).id, LotFound.INFERRED
     number = clean_lot_number(lot_number)
+    expiry = resolved.reading.expiry
     # The barcode look-up just found no such lot; get_or_create still returns one a concurrent scan made.
     if expiry is None:
-        existing = await lots.get_by_key(conn, product_id, lot_key(number))
-        if existing is not None:
-            return existing
-        raise Conflict(
-            f"Lot {number} was never received and the barcode carries no expiry date; receive it first.",
-            code="lot_required",
-        )
-    lot, _ = await lots.get_or_create(
+        existing = await lots.get_by_key(conn, resolved.product_id, lot_key(number))
+        if existing is None:
+            raise unknown_lot_without_expiry(number)
+        return existing["id"], LotFound.CREATED
+    created, _ = await lots.get_or_create(
         conn,
-        product_id=product_id,
+        product_id=resolved.product_id,
         lot_number=number,
         key=lot_key(number),
         similar=similar_key(number),
         expiry=expiry,
         not_received=True,
     )
-    return lot
-
-
-async def _infer_lot(conn: db.Connection, product_id: int, location_id: int, today: date) -> dict[str, Any]:
-    usable = await lots.usable_at_location(conn, product_id, location_id, today)
-    if not usable:
-        raise Conflict(
-            "The barcode carries no lot and no usable lot of this product is in stock here; scan the lot"
-            " label or type the lot number.",
-            code="lot_required",
-        )
-    if len(usable) > 1:
-        raise Conflict(
-            "The barcode carries no lot and several lots are in stock here; scan the lot label.",
-            code="lot_ambiguous",
-            candidates=[
-                {
-                    "lot_id": lot["id"],
-                    "lot_number": lot["lot_number"],
-                    "expiry_date": lot["expiry_date"].isoformat(),
-                    "on_hand": lot["on_hand"],
-                }
-                for lot in usable
-            ],
-        )
-    return usable[0]
+    return created["id"], LotFound.CREATED
 
 
 async def void_usage(*, actor: Actor, usage_id: int, reason: str) -> dict[str, Any]:

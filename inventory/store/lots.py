@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Sequence
+from datetime import date, datetime
 from typing import Any
 
 from inventory import db
 from inventory.db import Connection
+from inventory.domain.receiving import NewLot, ReceivedLot
+from inventory.domain.scan_decision import StockedLot
 from inventory.store.common import unit_gtin_sql
 
 LOT_COLUMNS = "l.id, l.product AS product_id, l.lot_number, l.expiry_date, l.status, l.not_received"
@@ -61,17 +64,20 @@ async def get_or_create(
     return existing, False
 
 
-async def usable_at_location(conn: Connection, product_id: int, location_id: int, today: date) -> list[dict[str, Any]]:
+async def usable_at_location(conn: Connection, product_id: int, location_id: int, today: date) -> list[StockedLot]:
     """Active, unexpired lots of a product with stock at a location, earliest expiry first."""
     rows = await conn.fetch(
-        f"SELECT {LOT_COLUMNS}, s.on_hand FROM lot l JOIN stock_level s ON s.lot = l.id"
+        "SELECT l.id, l.lot_number, l.expiry_date, s.on_hand FROM lot l JOIN stock_level s ON s.lot = l.id"
         " WHERE l.product = $1 AND s.location = $2 AND s.on_hand > 0 AND l.status = 'active'"
         " AND l.expiry_date >= $3 ORDER BY l.expiry_date, l.id",
         product_id,
         location_id,
         today,
     )
-    return [dict(r) for r in rows]
+    return [
+        StockedLot(id=r["id"], lot_number=r["lot_number"], expiry_date=r["expiry_date"], on_hand=r["on_hand"])
+        for r in rows
+    ]
 
 
 async def list_lots(
@@ -114,6 +120,73 @@ async def first_two_with_key(conn: Connection, key: str) -> list[dict[str, Any]]
     return [dict(r) for r in rows]
 
 
-async def mark_received(conn: Connection, lot_id: int) -> None:
-    """A lot first recorded at a scan has now arrived in a delivery."""
-    await conn.execute("UPDATE lot SET not_received = false WHERE id = $1", lot_id)
+# All the lots a receipt names in one statement: those absent are created (in the order given, so concurrent
+# receipts take the unique index's locks in one order), those present are read. ON CONFLICT DO NOTHING takes no
+# row lock, as get_or_create: receiving a known lot does not block scans of it.
+_UPSERT_LOTS = """
+WITH wanted AS (
+    SELECT * FROM unnest($1::int[], $2::text[], $3::text[], $4::text[], $5::date[]) WITH ORDINALITY
+        AS w(product, lot_number, lot_key, similar_key, expiry_date, ord)
+), created AS (
+    INSERT INTO lot (product, lot_number, lot_key, similar_key, expiry_date, status, not_received, created_at)
+    SELECT product, lot_number, lot_key, similar_key, expiry_date, 'active', false, $6 FROM wanted ORDER BY ord
+    ON CONFLICT (product, lot_key) DO NOTHING
+    RETURNING id, product, lot_number, lot_key, expiry_date, status, not_received
+)
+SELECT id, product AS product_id, lot_number, lot_key, expiry_date, status, not_received, true AS created
+FROM created
+UNION ALL
+SELECT l.id, l.product, l.lot_number, l.lot_key, l.expiry_date, l.status, l.not_received, false
+FROM wanted w JOIN lot l ON l.product = w.product AND l.lot_key = w.lot_key
+WHERE NOT EXISTS (SELECT 1 FROM created c WHERE c.product = w.product AND c.lot_key = w.lot_key)
+"""
+
+# A lot that a concurrent transaction committed while the upsert waited on it is not in that statement's
+# snapshot: read it again in a new one.
+_LOTS_BY_KEYS = """
+SELECT l.id, l.product AS product_id, l.lot_number, l.lot_key, l.expiry_date, l.status, l.not_received,
+       false AS created
+FROM unnest($1::int[], $2::text[]) AS w(product, lot_key) JOIN lot l ON l.product = w.product AND l.lot_key = w.lot_key
+"""
+
+
+def _received_lot(row: Any) -> tuple[tuple[int, str], ReceivedLot]:
+    lot = ReceivedLot(
+        id=row["id"],
+        product_id=row["product_id"],
+        lot_number=row["lot_number"],
+        expiry_date=row["expiry_date"],
+        status=row["status"],
+        not_received=row["not_received"],
+        created=row["created"],
+    )
+    return (row["product_id"], row["lot_key"]), lot
+
+
+async def get_or_create_many(
+    conn: Connection, lots: Sequence[NewLot], *, at: datetime
+) -> dict[tuple[int, str], ReceivedLot]:
+    """The lots by (product, lot key), each created from `lots` when absent; one statement (two after a race)."""
+    rows = await conn.fetch(
+        _UPSERT_LOTS,
+        [lot.product_id for lot in lots],
+        [lot.lot_number for lot in lots],
+        [lot.key for lot in lots],
+        [lot.similar for lot in lots],
+        [lot.expiry for lot in lots],
+        at,
+    )
+    found = dict(_received_lot(row) for row in rows)
+    missing = [lot for lot in lots if (lot.product_id, lot.key) not in found]
+    if missing:
+        rows = await conn.fetch(_LOTS_BY_KEYS, [lot.product_id for lot in missing], [lot.key for lot in missing])
+        found.update(_received_lot(row) for row in rows)
+    assert len(found) == len(lots)
+    return found
+
+
+async def mark_all_received(conn: Connection, lot_ids: Sequence[int]) -> None:
+    """Lots first recorded at a scan have now arrived in a delivery (locked in id order)."""
+    await conn.execute(
+        "UPDATE lot SET not_received = false WHERE id = ANY($1::int[]) AND not_received", sorted(lot_ids)
+    )

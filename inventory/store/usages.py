@@ -1,24 +1,30 @@
-"""Recorded uses of lots on clients: the scan's lot lock and single-statement write, and voids."""
+"""Recorded uses of lots on clients: the scan's lot lock and its write, and voids."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
 from inventory import db
 from inventory.db import Connection
+from inventory.domain.scan_decision import EarlierLot, LockedLot, PriorUse, ScanWarning
 from inventory.store.stock import level_change_sql
 
 # The lot, locked FOR SHARE (a recall either commits before and is seen, or waits for this scan), with its
-# product, the earliest-expiring other usable lot of the product on the shelf here (for the FEFO warning) and
-# the latest live use of the same barcode on the session (for the repeat-scan rule). That last look-up rides on
-# this statement to save a round trip; it runs after the session lock was granted, so under READ COMMITTED its
-# snapshot includes a use that a concurrent scan of the session committed while this one waited.
+# product, the earliest-expiring other usable lot of the product on the shelf here (for the FEFO warning), the
+# latest live use of the same barcode on the session (for the repeat-scan rule) and whether a live use already
+# carries the barcode's serial. The look-ups ride on this statement to save round trips; it runs after the
+# session lock was granted, so under READ COMMITTED its snapshot includes a use that a concurrent scan of the
+# session committed while this one waited. (A concurrent use of the serial on another session is caught by the
+# unique index at the write.)
 _LOCK_LOT = """
-SELECT l.id, l.product AS product_id, l.lot_number, l.expiry_date, l.status, l.not_received,
+SELECT l.id, l.product AS product_id, l.lot_number, l.expiry_date, l.status,
        p.name AS product_name, p.ingredients, b.name AS brand_name,
        e.id AS earlier_id, e.lot_number AS earlier_lot_number, e.expiry_date AS earlier_expiry,
-       r.id AS repeat_of_id, r.used_at AS repeat_of_used_at
+       r.id AS repeat_of_id, r.used_at AS repeat_of_used_at,
+       EXISTS (SELECT 1 FROM usage su WHERE su.product = l.product AND su.serial = $6::text
+               AND su.voided_at IS NULL) AS serial_used
 FROM lot l
 JOIN product p ON p.id = l.product
 JOIN brand b ON b.id = p.brand
@@ -37,30 +43,36 @@ WHERE l.id = $1
 FOR SHARE OF l
 """
 
-# One statement: the usage, the guard-free stock change, its ledger row and the audit event. The use is stamped
-# with the service clock ($13): it is business time (the repeat-scan window, usage history) like every other.
+# One statement: the usage, the guard-free stock change and its ledger row; returns the on-hand after it, from
+# which the scan decision derives its one post-write warning (stock_discrepancy). The use is stamped with the
+# service clock ($11): it is business time (the repeat-scan window, usage history) like every other.
 _RECORD_USE = f"""
 WITH used AS (
     INSERT INTO usage (session, client, lot, product, location, quantity, serial, barcode, used_by, used_at,
                        override_reason, warnings)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $13, $10, $11)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $11, $10, $12)
     RETURNING id, used_at
-), level AS ({level_change_sql("$3", "$5", "-$6::int", "$13")}), ledger AS (
+), level AS ({level_change_sql("$3", "$5", "-$6::int", "$11")}), ledger AS (
     INSERT INTO stock_movement (lot, location, quantity, kind, "user", created_at, usage)
-    SELECT $3, $5, -$6::int, 'use', $9, $13, used.id FROM used
+    SELECT $3, $5, -$6::int, 'use', $9, $11, used.id FROM used
 ), rule AS (
     -- The reorder rule is locked here, so the alert evaluation that follows needs no statement of its own.
     SELECT 1 FROM stock_rule WHERE product = $4 AND location = $5 FOR NO KEY UPDATE
-), audited AS (
-    INSERT INTO audit_event (actor, action, entity, entity_id, details, created_at)
-    SELECT $9, 'usage.record', 'usage', used.id,
-           jsonb_build_object('session_id', $1::int, 'client_id', $2::int, 'lot_id', $3::int, 'quantity', $6::int,
-                              'warnings', to_jsonb($12::text[]) || CASE WHEN level.on_hand < 0
-                                  THEN '["stock_discrepancy"]'::jsonb ELSE '[]'::jsonb END),
-           $13
-    FROM used, level
 )
 SELECT used.id, used.used_at, level.on_hand, (SELECT count(*) FROM rule) AS rules FROM used, level
+"""
+
+# One statement after the decision on the on-hand: the audit event with every warning code and, when the
+# post-write warning was added ($7 not null), the usage's stored warnings replaced by the full list.
+_FINISH_USE = """
+WITH fixed AS (
+    UPDATE usage SET warnings = $7 WHERE id = $2 AND $7::jsonb IS NOT NULL
+)
+INSERT INTO audit_event (actor, action, entity, entity_id, details, created_at)
+VALUES ($1, 'usage.record', 'usage', $2,
+        jsonb_build_object('session_id', $3::int, 'client_id', $4::int, 'lot_id', $5::int, 'quantity', $6::int,
+                           'warnings', to_jsonb($8::text[])),
+        $9)
 """
 
 
@@ -74,22 +86,40 @@ async def use_generic_plans(conn: Connection) -> None:
 
 
 async def lock_lot(
-    conn: Connection, lot_id: int, *, location_id: int, today: date, session_id: int, barcode: str
-) -> dict[str, Any] | None:
-    """The lot locked FOR SHARE, with its product, the earlier-expiring usable lot at the location, if any,
-    and the latest live use of this barcode on the session (`repeat_of_id`, `repeat_of_used_at`), if any."""
-    row = await conn.fetchrow(_LOCK_LOT, lot_id, location_id, today, session_id, barcode)
-    return dict(row) if row else None
-
-
-async def serial_in_use(conn: Connection, product_id: int, serial: str) -> bool:
-    """Whether a non-voided usage of the product already carries this ampoule serial."""
-    return bool(
-        await conn.fetchval(
-            "SELECT 1 FROM usage WHERE product = $1 AND serial = $2 AND voided_at IS NULL",
-            product_id,
-            serial,
-        )
+    conn: Connection,
+    lot_id: int,
+    *,
+    location_id: int,
+    today: date,
+    session_id: int,
+    barcode: str,
+    serial: str | None,
+) -> LockedLot | None:
+    """The lot locked FOR SHARE, with its product, the earlier-expiring usable lot at the location, the latest
+    live use of this barcode on the session and whether a live use of the product carries `serial`."""
+    row = await conn.fetchrow(_LOCK_LOT, lot_id, location_id, today, session_id, barcode, serial)
+    if row is None:
+        return None
+    return LockedLot(
+        id=row["id"],
+        lot_number=row["lot_number"],
+        expiry_date=row["expiry_date"],
+        status=row["status"],
+        product_id=row["product_id"],
+        product_name=row["product_name"],
+        brand_name=row["brand_name"],
+        ingredients=tuple(row["ingredients"] or ()),
+        earlier=(
+            EarlierLot(id=row["earlier_id"], lot_number=row["earlier_lot_number"], expiry_date=row["earlier_expiry"])
+            if row["earlier_id"] is not None
+            else None
+        ),
+        repeat_of=(
+            PriorUse(id=row["repeat_of_id"], used_at=row["repeat_of_used_at"])
+            if row["repeat_of_id"] is not None
+            else None
+        ),
+        serial_used=bool(row["serial_used"]),
     )
 
 
@@ -106,8 +136,7 @@ async def record(
     barcode: str,
     user_id: int,
     override_reason: str | None,
-    warnings: list[dict[str, Any]],
-    warning_codes: list[str],
+    warnings: Sequence[ScanWarning],
     used_at: datetime,
 ) -> dict[str, Any]:
     """Write a use at `used_at` in one statement; returns its id, used_at, the on-hand after it and the rule count.
@@ -126,17 +155,39 @@ async def record(
         barcode,
         user_id,
         override_reason,
-        warnings,
-        warning_codes,
         used_at,
+        [w.as_dict() for w in warnings],
     )
     assert row is not None
     return dict(row)
 
 
-async def set_warnings(conn: Connection, usage_id: int, warnings: list[dict[str, Any]]) -> None:
-    """Replace the warnings stored with a use."""
-    await conn.execute("UPDATE usage SET warnings = $2 WHERE id = $1", usage_id, warnings)
+async def finish(
+    conn: Connection,
+    *,
+    usage_id: int,
+    user_id: int,
+    session_id: int,
+    client_id: int,
+    lot_id: int,
+    quantity: int,
+    warnings: Sequence[ScanWarning],
+    replace_warnings: bool,
+    at: datetime,
+) -> None:
+    """Audit the recorded use with all its warning codes; with `replace_warnings`, store `warnings` on the use."""
+    await conn.execute(
+        _FINISH_USE,
+        user_id,
+        usage_id,
+        session_id,
+        client_id,
+        lot_id,
+        quantity,
+        [w.as_dict() for w in warnings] if replace_warnings else None,
+        [w.code for w in warnings],
+        at,
+    )
 
 
 async def lock_for_void(conn: Connection, usage_id: int) -> dict[str, Any] | None:

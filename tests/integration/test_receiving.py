@@ -385,3 +385,37 @@ async def test_on_hand_equals_the_ledger_sum_after_many_receipts(
     )
     assert [(r["lot_key"], r["on_hand"]) for r in levels] == [("SUM1", 5), ("SUM2", 20)] * 2
     assert await ledger_matches_levels(conn)
+
+
+async def test_many_interleaved_lines_each_get_their_running_on_hand_and_their_own_ledger_row(
+    conn: asyncpg.Connection, actors: dict[str, Actor]
+) -> None:
+    s = await f.product_and_location(actors)
+    await receive(actors["staff"], s.location_id, by_fields(s.product_id, "K1", quantity=4))
+    numbers = ["k1", "N2", "k3", "n2", "K1", "k3", "N4"] * 7
+    lines = [by_fields(s.product_id, number, quantity=i + 1) for i, number in enumerate(numbers)]
+    result = await receive(actors["staff"], s.location_id, *lines)
+    running = {"K1": 4}
+    for i, (number, received) in enumerate(zip(numbers, result["lines"], strict=True)):
+        key = number.upper()
+        running[key] = running.get(key, 0) + i + 1
+        assert (received["quantity"], received["on_hand"]) == (i + 1, running[key]), i
+    assert [received["lot_created"] for received in result["lines"][:7]] == [
+        False,
+        True,
+        True,
+        False,
+        False,
+        False,
+        True,
+    ]
+    assert not any(received["lot_created"] for received in result["lines"][7:])
+    rows = await conn.fetch(
+        "SELECT r.id, r.quantity, r.lot, m.quantity AS moved, m.lot AS moved_lot FROM receipt_line r"
+        " JOIN stock_movement m ON m.receipt_line = r.id WHERE r.receipt = $1 ORDER BY r.id",
+        result["id"],
+    )
+    assert len(rows) == len(numbers)
+    assert all(row["quantity"] == row["moved"] and row["lot"] == row["moved_lot"] for row in rows)
+    assert sorted(row["quantity"] for row in rows) == list(range(1, len(numbers) + 1))
+    assert await ledger_matches_levels(conn)
