@@ -421,3 +421,27 @@ async def test_a_token_past_half_its_life_is_renewed_for_the_same_sign_in_while_
     assert renewed["jti"] == jti  # the same sign-in: signing out still ends it
     assert renewed["iat"] > signed_in.timestamp() + 4 * 3600
     assert renewed["auth_time"] == int(signed_in.timestamp())
+
+
+async def test_a_burst_stalled_by_a_busy_device_is_still_one_scan_and_a_person_typing_is_never_one(tab: Tab) -> None:
+    actors = await race_actors()
+    clinic = await build(actors, on_hand=5)
+    page = tab.page
+    await tab.sign_in("staff", "/ui/scan")
+    await open_chair(tab, clinic, clinic.session["id"])
+    code = clinic.code()
+    await page.click("#session-client")  # the focus is on no field
+    await page.keyboard.type(code[:12])
+    await page.wait_for_timeout(200)  # the tablet stalls in the middle of the burst
+    await page.keyboard.type(code[12:])
+    await page.keyboard.press("Enter")
+    await expect(page.locator(".scan-result.latest")).to_have_attribute("data-outcome", "recorded")
+    rows = await usages_of(clinic.session["id"])
+    assert [r["barcode"] for r in rows] == [code]
+
+    # A person typing a code by hand into the box, key by key, is a typed scan (Enter submits the box).
+    await page.click("#scan-input")
+    await page.keyboard.type(clinic.code(serial="HAND1"), delay=120)
+    await expect(page.locator("#scan-input")).to_have_value(clinic.code(serial="HAND1"))
+    await page.keyboard.press("Enter")
+    await expect(page.locator("#uses tr")).to_have_count(2)

@@ -8,6 +8,10 @@ export const MAX_GAP_MS = 80;
 export const MIN_LENGTH = 6;
 // A burst carrying a GS separator but no Enter (a scanner set up without a suffix) ends after this pause.
 export const IDLE_END_MS = 150;
+// Keys this close together come from a machine; once three have, a pause up to STALL_MS (a busy tablet, a
+// garbage collection) does not split the burst: no person types three keys within 20 ms.
+const MACHINE_GAP_MS = 20;
+const STALL_MS = 400;
 export const GS = "\x1d";
 
 const MODIFIERS = new Set(["Shift", "Control", "Alt", "AltGraph", "CapsLock", "Meta", "NumLock"]);
@@ -32,16 +36,23 @@ export function watchForBursts({ onBurst, fields = () => [] }) {
   let expectInput = null;
   let idleTimer = null;
 
+  function continues(at) {
+    const gap = at - burst.last;
+    return gap <= MAX_GAP_MS || (burst.machine >= 3 && gap <= STALL_MS);
+  }
+
   function note(char, at, target) {
-    if (!burst || at - burst.last > MAX_GAP_MS) {
-      burst = { text: "", first: at, last: at, snapshots: new Map() };
+    if (!burst || !continues(at)) {
+      burst = { text: "", first: at, last: at, machine: 0, snapshots: new Map() };
       for (const node of fields()) if (node) burst.snapshots.set(node, snapshot(node));
+    } else if (at - burst.last <= MACHINE_GAP_MS) {
+      burst.machine += 1;
     }
     if (editable(target) && !burst.snapshots.has(target)) burst.snapshots.set(target, snapshot(target));
     burst.text += char;
     burst.last = at;
     clearTimeout(idleTimer);
-    idleTimer = setTimeout(endIfIdle, IDLE_END_MS);
+    idleTimer = setTimeout(endIfIdle, burst.machine >= 3 ? STALL_MS : IDLE_END_MS);
   }
 
   function endIfIdle() {
@@ -85,7 +96,7 @@ export function watchForBursts({ onBurst, fields = () => [] }) {
       }
       if (MODIFIERS.has(event.key)) return;
       const ending = event.key === "Enter" || event.key === "Tab";
-      if (ending && burst && event.timeStamp - burst.last <= MAX_GAP_MS && burst.text.length >= MIN_LENGTH) {
+      if (ending && burst && continues(event.timeStamp) && burst.text.length >= MIN_LENGTH) {
         event.preventDefault();
         event.stopImmediatePropagation();
         finish();
