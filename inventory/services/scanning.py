@@ -20,6 +20,10 @@ from inventory.store import clinical as sessions
 MAX_QUANTITY = 100
 
 
+# The on-hand before and after a use that took it below zero (the store fills them in the same statement).
+DISCREPANCY = "Recorded stock here was %s; the use is recorded and on-hand goes to %s."
+
+
 def _warning(code: str, message: str, **extra: Any) -> dict[str, Any]:
     return {"code": code, "message": message, **extra}
 
@@ -212,6 +216,7 @@ async def _record(
                 warnings=warnings,
                 warning_codes=[w["code"] for w in warnings],
                 used_at=now,
+                discrepancy_message=DISCREPANCY,
             )
         except asyncpg.UniqueViolationError as error:
             raise Conflict(
@@ -219,14 +224,8 @@ async def _record(
             ) from error
         after: int = written["on_hand"]
         if after < 0:
-            # Exact under concurrency: on-hand before this use was after + quantity.
-            warnings.append(
-                _warning(
-                    "stock_discrepancy",
-                    f"Recorded stock here was {after + quantity}; the use is recorded and on-hand goes to {after}.",
-                )
-            )
-            await usages.set_warnings(conn, written["id"], warnings)
+            # Exact under concurrency: on-hand before this use was after + quantity. Stored with the use already.
+            warnings.append(_warning("stock_discrepancy", DISCREPANCY % (after + quantity, after)))
         await alerting.reevaluate(conn, [(locked["product_id"], location_id)], rules_locked=True)
     return {
         "usage_id": written["id"],

@@ -37,15 +37,22 @@ WHERE l.id = $1
 FOR SHARE OF l
 """
 
-# One statement: the usage, the guard-free stock change, its ledger row and the audit event. The use is stamped
-# with the service clock ($13): it is business time (the repeat-scan window, usage history) like every other.
+# One statement: the stock change, the usage, its ledger row and the audit event. The use is stamped with the
+# service clock ($13): it is business time (the repeat-scan window, usage history) like every other. A use that
+# takes on-hand below zero carries its stock_discrepancy warning from the start ($14 is the message, with the
+# on-hand before and after): a recorded use is never rewritten, not even to add a warning.
 _RECORD_USE = f"""
-WITH used AS (
+WITH level AS ({level_change_sql("$3", "$5", "-$6::int", "$13")}), used AS (
     INSERT INTO usage (session, client, lot, product, location, quantity, serial, barcode, used_by, used_at,
                        override_reason, warnings)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $13, $10, $11)
+    SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $13, $10,
+           CASE WHEN level.on_hand < 0
+               THEN $11::jsonb || jsonb_build_array(jsonb_build_object(
+                   'code', 'stock_discrepancy', 'message', format($14::text, level.on_hand + $6::int, level.on_hand)))
+               ELSE $11::jsonb END
+    FROM level
     RETURNING id, used_at
-), level AS ({level_change_sql("$3", "$5", "-$6::int", "$13")}), ledger AS (
+), ledger AS (
     INSERT INTO stock_movement (lot, location, quantity, kind, "user", created_at, usage)
     SELECT $3, $5, -$6::int, 'use', $9, $13, used.id FROM used
 ), rule AS (
@@ -109,10 +116,13 @@ async def record(
     warnings: list[dict[str, Any]],
     warning_codes: list[str],
     used_at: datetime,
+    discrepancy_message: str,
 ) -> dict[str, Any]:
     """Write a use at `used_at` in one statement; returns its id, used_at, the on-hand after it and the rule count.
 
-    Raises asyncpg.UniqueViolationError when a concurrent use took the same serial.
+    When on-hand goes below zero the stored warnings also hold a `stock_discrepancy` one whose message is
+    `discrepancy_message % (on_hand_before, on_hand_after)`. Raises asyncpg.UniqueViolationError when a
+    concurrent use took the same serial.
     """
     row = await conn.fetchrow(
         _RECORD_USE,
@@ -129,14 +139,10 @@ async def record(
         warnings,
         warning_codes,
         used_at,
+        discrepancy_message,
     )
     assert row is not None
     return dict(row)
-
-
-async def set_warnings(conn: Connection, usage_id: int, warnings: list[dict[str, Any]]) -> None:
-    """Replace the warnings stored with a use."""
-    await conn.execute("UPDATE usage SET warnings = $2 WHERE id = $1", usage_id, warnings)
 
 
 async def lock_for_void(conn: Connection, usage_id: int) -> dict[str, Any] | None:
