@@ -35,3 +35,15 @@ def test_the_record_is_never_granted_a_rewrite() -> None:
     for table in migrate.APPEND_ONLY:
         assert table not in migrate.UPDATES and table not in migrate.DELETES
     assert migrate.COLUMN_UPDATES == {"usage": ("voided_at", "voided_by", "void_reason")}
+
+
+def test_the_embedded_server_is_served_as_the_app_role_on_the_same_socket_and_database() -> None:
+    from inventory.db import login_as
+
+    embedded = "postgresql://postgres:@/postgres?host=/tmp/pgdata"
+    assert (
+        login_as(embedded, "inventory_app", "s3cr/t")
+        == "postgresql://inventory_app:s3cr%2Ft@/postgres?host=/tmp/pgdata"
+    )
+    server = "postgresql://owner:pw@db.example:5432/inventory"
+    assert login_as(server, "inventory_app", "x") == "postgresql://inventory_app:x@db.example:5432/inventory"
