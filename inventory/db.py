@@ -228,8 +228,8 @@ async def ping(timeout: float = 2.0) -> bool:
 def start_embedded(data_dir: Path) -> str:
     """Start (or reuse) an embedded PostgreSQL under data_dir; returns its superuser's URL.
 
-    pgserver listens on a Unix socket in data_dir only (no TCP) with trust authentication, so only this machine's
-    user can connect; the application role still gets a password, so a stricter pg_hba.conf keeps working.
+    pgserver listens on a Unix socket only (no TCP) with trust authentication: a local development server. The
+    application role still gets a password, so a stricter pg_hba.conf keeps working.
     """
     from pgserver import get_server  # type: ignore[attr-defined]
 
