@@ -199,8 +199,8 @@ async def _ensure_role(conn: asyncpg.Connection, role: str, password: str | None
             f"as a database administrator run: CREATE ROLE {role} LOGIN PASSWORD '…'; "
             "then `inventory migrate` again (without INVENTORY_APP_PASSWORD)"
         ) from error
-    except asyncpg.DuplicateObjectError:
-        pass  # another migrate created it a moment ago
+    except (asyncpg.DuplicateObjectError, asyncpg.UniqueViolationError):
+        pass  # another migrate (of another database on this server) created it a moment ago
 
 
 async def serving_role() -> tuple[str, str | None]:
