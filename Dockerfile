@@ -16,6 +16,12 @@ RUN pip install --no-cache-dir /wheels/*.whl && rm -rf /wheels
 WORKDIR /app
 USER inventory
 EXPOSE 8000
-# DATABASE_URL and INVENTORY_SECRET_KEY come from the environment (never baked into the image).
+# From the environment (never baked into the image): INVENTORY_SECRET_KEY; two database roles (README, "Database
+# roles"): INVENTORY_MIGRATE_URL, the tables' owner, used only by `inventory migrate`, which grants the application
+# role INVENTORY_APP_ROLE (inventory_app) what serving needs; DATABASE_URL, that application role, used by `serve`.
+# Once on the server, as an administrator:
+#   CREATE ROLE inventory_owner LOGIN PASSWORD '…';  CREATE ROLE inventory_app LOGIN PASSWORD '…';
+#   CREATE DATABASE inventory OWNER inventory_owner;
+# With only DATABASE_URL set, migrate and serve share one role, and serve warns if it owns the tables.
 HEALTHCHECK --interval=30s --timeout=3s CMD python -c "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8000/ready', timeout=2).status == 200 else 1)"
 CMD ["sh", "-c", "inventory migrate && exec inventory serve --host 0.0.0.0 --port 8000 --workers ${WORKERS:-2}"]

@@ -16,6 +16,8 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 ## Serve the demo clinic on http://127.0.0.1:8000 (embedded PostgreSQL when DATABASE_URL is unset).
+## migrate runs as the owner (INVENTORY_MIGRATE_URL, or the embedded superuser) and grants inventory_app;
+## demo and serve run as that application role (DATABASE_URL, or inventory_app on the embedded server).
 run: $(STAMP)
 	$(BIN)/inventory migrate
 	$(BIN)/inventory demo

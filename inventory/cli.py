@@ -21,39 +21,75 @@ MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"  # inventory.metrics' too; not import
 
 
 def _ensure_database_url() -> str:
-    """DATABASE_URL, or an embedded PostgreSQL under .inventory/ when it is unset."""
+    """DATABASE_URL (the service's own role), or the embedded PostgreSQL under .inventory/ as the app role."""
     url = os.environ.get("DATABASE_URL", "").strip()
     if not url:
-        from inventory.db import start_embedded
+        from inventory import migrate
+        from inventory.db import login_as
 
-        url = start_embedded(STATE_DIR / "pgdata")
-        os.environ["DATABASE_URL"] = url
-        print(f"inventory: using the embedded PostgreSQL in {STATE_DIR / 'pgdata'}", file=sys.stderr)
+        password = STATE_DIR / "app_password"
+        if not password.exists():
+            raise SystemExit("inventory: the embedded PostgreSQL has no application role yet; run `inventory migrate`")
+        url = login_as(_start_embedded(), migrate.app_role(), password.read_text().strip())
+        os.environ["DATABASE_URL"] = url  # uvicorn's workers and children read it
     from inventory import db
 
     db.configure(url)
     return url
 
 
+def _migrate_url() -> str:
+    """The owner's URL: INVENTORY_MIGRATE_URL, else DATABASE_URL, else the embedded PostgreSQL's superuser.
+
+    With the embedded one, the application role gets a password generated once into .inventory/app_password.
+    """
+    url = os.environ.get("INVENTORY_MIGRATE_URL", "").strip() or os.environ.get("DATABASE_URL", "").strip()
+    if not url:
+        url = _start_embedded()
+        if not os.environ.get("INVENTORY_APP_PASSWORD"):
+            os.environ["INVENTORY_APP_PASSWORD"] = _state_secret("app_password", 24)
+    from inventory import db
+
+    db.configure(url)
+    return url
+
+
+def _start_embedded() -> str:
+    from inventory.db import start_embedded
+
+    url = start_embedded(STATE_DIR / "pgdata")
+    print(f"inventory: using the embedded PostgreSQL in {STATE_DIR / 'pgdata'}", file=sys.stderr)
+    return url
+
+
+def _state_secret(name: str, size: int) -> str:
+    """A random secret kept in .inventory/NAME (created once, readable by this user only)."""
+    path = STATE_DIR / name
+    if not path.exists():
+        STATE_DIR.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(size))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
 def _ensure_secret() -> None:
     """INVENTORY_SECRET_KEY, or one generated once into .inventory/secret_key for local use."""
     if os.environ.get("INVENTORY_SECRET_KEY"):
         return
-    path = STATE_DIR / "secret_key"
-    if not path.exists():
-        STATE_DIR.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(48))
-        path.chmod(0o600)
-    os.environ["INVENTORY_SECRET_KEY"] = path.read_text().strip()
+    os.environ["INVENTORY_SECRET_KEY"] = _state_secret("secret_key", 48)
 
 
 def cmd_migrate(_: argparse.Namespace) -> int:
-    """Apply all migrations."""
-    _ensure_database_url()
+    """Apply all migrations as the tables' owner, then grant the application role what serving needs."""
+    _migrate_url()
     from inventory import migrate
 
-    asyncio.run(migrate.forwards())
-    print("inventory: migrations applied")
+    try:
+        role = asyncio.run(migrate.forwards())
+    except RuntimeError as error:
+        print(f"inventory: {error}", file=sys.stderr)
+        return 1
+    print(f"inventory: migrations applied; role {role} may serve")
     return 0
 
 
@@ -69,6 +105,16 @@ def _refuse_unmigrated() -> bool:
             file=sys.stderr,
         )
     return bool(pending)
+
+
+def _say_serving_role() -> None:
+    """Name the database role the service runs as, and warn when it could rewrite the traceability record."""
+    from inventory import migrate
+
+    role, problem = asyncio.run(migrate.serving_role())
+    print(f"inventory: serving as database role {role}", file=sys.stderr)
+    if problem:
+        print(f"inventory: warning: {problem}", file=sys.stderr)
 
 
 def _settings() -> Settings:
@@ -96,6 +142,7 @@ def _serve_checked(args: argparse.Namespace) -> int:
     settings = _settings()  # a bad setting stops here, with its sentence, before any worker starts
     if _refuse_unmigrated():
         return 2
+    _say_serving_role()
     if embedded:
         return _serve_beside_embedded(args)
     return _serve(args, settings)
@@ -199,6 +246,7 @@ def cmd_worker(_: argparse.Namespace) -> int:
     _ensure_secret()
     if _refuse_unmigrated():
         return 2
+    _say_serving_role()
     import signal
 
     from inventory import db, jobs
@@ -338,7 +386,9 @@ def build_parser() -> argparse.ArgumentParser:
         "worker", help="run the scheduled jobs (alert refresh, digest, purge, webhook retries) until stopped"
     ).set_defaults(func=cmd_worker)
 
-    sub.add_parser("migrate", help="apply migrations").set_defaults(func=cmd_migrate)
+    sub.add_parser(
+        "migrate", help="apply migrations as the owner (INVENTORY_MIGRATE_URL) and grant INVENTORY_APP_ROLE"
+    ).set_defaults(func=cmd_migrate)
     sub.add_parser("demo", help="load the demo clinic (idempotent)").set_defaults(func=cmd_demo)
     sub.add_parser("purge", help="nightly: forget expired idempotency keys and sign-in records").set_defaults(
         func=cmd_purge

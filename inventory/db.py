@@ -247,10 +247,23 @@ async def ping(timeout: float = 2.0) -> bool:
 
 
 def start_embedded(data_dir: Path) -> str:
-    """Start (or reuse) an embedded PostgreSQL under data_dir; returns its URL."""
+    """Start (or reuse) an embedded PostgreSQL under data_dir; returns its superuser's URL.
+
+    pgserver listens on a Unix socket only (no TCP) with trust authentication: a local development server. The
+    application role still gets a password, so a stricter pg_hba.conf keeps working.
+    """
     from pgserver import get_server  # type: ignore[attr-defined]
 
     data_dir.mkdir(parents=True, exist_ok=True)
     server = get_server(str(data_dir), cleanup_mode="stop")
     uri: str = server.get_uri()
     return uri
+
+
+def login_as(url: str, role: str, password: str) -> str:
+    """The same server and database, signed in as another role."""
+    from urllib.parse import quote, urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{quote(role, safe='')}:{quote(password, safe='')}@{host}"))

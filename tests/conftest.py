@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import tempfile
@@ -37,11 +38,23 @@ class Databases:
     race: str
     admin: str
     jobs_template: str = ""
+    app_role: str = ""  # the session's own application role (roles are cluster-wide), granted by `migrate`
+    app_password: str = ""
+
+    def as_app(self, url: str) -> str:
+        """The same database's URL, signed in as the application role."""
+        return _as_role(url, self.app_role, self.app_password)
 
 
 def _with_database(url: str, name: str) -> str:
     parts = urlsplit(url)
     return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+def _as_role(url: str, role: str, password: str) -> str:
+    parts = urlsplit(url)
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{role}:{password}@{host}"))
 
 
 @pytest.fixture(scope="session")
@@ -71,6 +84,7 @@ async def databases(server_url: str) -> AsyncIterator[Databases]:
     suffix = secrets.token_hex(4)
     main_name, race_name = f"inventory_test_{suffix}", f"inventory_race_{suffix}"
     jobs_name = f"inventory_jobs_{suffix}"
+    app_role, app_password = f"inventory_app_test_{suffix}", secrets.token_urlsafe(24)
     admin = await asyncpg.connect(server_url)
     try:
         await admin.execute(f'CREATE DATABASE "{main_name}"')
@@ -78,7 +92,7 @@ async def databases(server_url: str) -> AsyncIterator[Databases]:
         db.configure(main)
         from inventory import migrate
 
-        await migrate.forwards(quiet=True)
+        await migrate.forwards(quiet=True, app_role=app_role, app_password=app_password)
         await db.start_pool(min_size=1, max_size=10)
         from inventory.services import auth
 
@@ -89,12 +103,20 @@ async def databases(server_url: str) -> AsyncIterator[Databases]:
         await admin.execute(f'CREATE DATABASE "{race_name}" TEMPLATE "{main_name}"')
         await admin.execute(f'CREATE DATABASE "{jobs_name}" TEMPLATE "{main_name}"')
         yield Databases(
-            main=main, race=_with_database(server_url, race_name), admin=server_url, jobs_template=jobs_name
+            main=main,
+            race=_with_database(server_url, race_name),
+            admin=server_url,
+            jobs_template=jobs_name,
+            app_role=app_role,
+            app_password=app_password,
         )
     finally:
         await db.close_pool()
         for name in (main_name, race_name, jobs_name):
             await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        # Its grants went with the databases; a test that cloned one drops its clone before this.
+        with contextlib.suppress(asyncpg.DependentObjectsStillExistError):
+            await admin.execute(f'DROP ROLE IF EXISTS "{app_role}"')
         await admin.close()
 
 

@@ -2,7 +2,9 @@
 
 Pure, in the manner of Cosmic Python's `allocate()`: frozen values in, a frozen `ScanDecision` out or a domain
 error raised. The service locks the session and the lot, reads what is listed here, asks `decide_scan`, writes
-what it decided, and after the write asks `stock_warning` about the on-hand the write returned.
+what it decided. One warning depends on the write itself: `stock_discrepancy` (a use beyond recorded stock), worded
+here by `STOCK_DISCREPANCY` and applied by the write's own statement to the on-hand it leaves, because a recorded
+use is never rewritten afterwards (the app role may not, and a trigger refuses it).
 
 The rules run in a fixed order, one small function each, so a new rule (opened containers, protocols) is one
 more function in `_REFUSALS` or `_WARNINGS`:
@@ -349,17 +351,16 @@ def decide_scan(
     )
 
 
-def stock_warning(*, on_hand_after: int, quantity: int) -> ScanWarning | None:
-    """The warning for a use beyond recorded stock, decided from the on-hand the write returned.
+# The one warning decided by the write's own statement from the on-hand it leaves (the before and after figures
+# fill the two %s), so the stored use carries it from the start: exact under concurrent scans of the lot.
+STOCK_DISCREPANCY = "Recorded stock here was %s; the use is recorded and on-hand goes to %s."
 
-    Exact under concurrent scans: on-hand before this use was `on_hand_after + quantity`.
-    """
+
+def stock_discrepancy(*, on_hand_after: int, quantity: int) -> ScanWarning | None:
+    """The warning the write adds for a use that leaves `on_hand_after` below zero (what the SQL applies)."""
     if on_hand_after >= 0:
         return None
-    return ScanWarning(
-        "stock_discrepancy",
-        f"Recorded stock here was {on_hand_after + quantity}; the use is recorded and on-hand goes to {on_hand_after}.",
-    )
+    return ScanWarning("stock_discrepancy", STOCK_DISCREPANCY % (on_hand_after + quantity, on_hand_after))
 
 
 # ------------------------------------------------------------------ which lot a barcode without one means

@@ -13,6 +13,7 @@ from inventory.domain.lots import clean_lot_number, lot_key, similar_key
 from inventory.domain.models import Actor
 from inventory.domain.override import clean_override_reason, override_reason_refusal
 from inventory.domain.scan_decision import (
+    STOCK_DISCREPANCY,
     LotFound,
     ScanReading,
     ScanSession,
@@ -20,7 +21,6 @@ from inventory.domain.scan_decision import (
     decide_scan,
     infer_lot,
     serial_already_used,
-    stock_warning,
     unknown_lot_without_expiry,
 )
 from inventory.services import alerting, barcodes
@@ -129,24 +129,11 @@ async def _record(
                 override_reason=decision.override_reason,
                 warnings=decision.warnings,
                 used_at=now,
+                discrepancy_message=STOCK_DISCREPANCY,
             )
         except asyncpg.UniqueViolationError as error:
             raise serial_already_used(reading.serial) from error
         after: int = written["on_hand"]
-        discrepancy = stock_warning(on_hand_after=after, quantity=quantity)
-        warnings = decision.warnings if discrepancy is None else (*decision.warnings, discrepancy)
-        await usages.finish(
-            conn,
-            usage_id=written["id"],
-            user_id=actor.id,
-            session_id=session_id,
-            client_id=row["client"],
-            lot_id=lot.id,
-            quantity=quantity,
-            warnings=warnings,
-            replace_warnings=discrepancy is not None,
-            at=now,
-        )
         await alerting.reevaluate(conn, [(lot.product_id, location_id)], rules_locked=True)
     return {
         "usage_id": written["id"],
@@ -159,7 +146,8 @@ async def _record(
         "on_hand_after": after,
         "used_at": written["used_at"],
         "override_reason": decision.override_reason,
-        "warnings": [w.as_dict() for w in warnings],
+        # As stored: the decision's warnings, and stock_discrepancy when the write left on-hand below zero.
+        "warnings": written["warnings"],
     }
 
 

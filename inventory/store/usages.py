@@ -43,36 +43,38 @@ WHERE l.id = $1
 FOR SHARE OF l
 """
 
-# One statement: the usage, the guard-free stock change and its ledger row; returns the on-hand after it, from
-# which the scan decision derives its one post-write warning (stock_discrepancy). The use is stamped with the
-# service clock ($11): it is business time (the repeat-scan window, usage history) like every other.
+# One statement: the stock change, the usage, its ledger row and the audit event. The use is stamped with the
+# service clock ($13): it is business time (the repeat-scan window, usage history) like every other. A use that
+# takes on-hand below zero carries its stock_discrepancy warning from the start ($14 is the message, with the
+# on-hand before and after): a recorded use is never rewritten, not even to add a warning.
 _RECORD_USE = f"""
-WITH used AS (
+WITH level AS ({level_change_sql("$3", "$5", "-$6::int", "$13")}), used AS (
     INSERT INTO usage (session, client, lot, product, location, quantity, serial, barcode, used_by, used_at,
                        override_reason, warnings)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $11, $10, $12)
-    RETURNING id, used_at
-), level AS ({level_change_sql("$3", "$5", "-$6::int", "$11")}), ledger AS (
+    SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $13, $10,
+           CASE WHEN level.on_hand < 0
+               THEN $11::jsonb || jsonb_build_array(jsonb_build_object(
+                   'code', 'stock_discrepancy', 'message', format($14::text, level.on_hand + $6::int, level.on_hand)))
+               ELSE $11::jsonb END
+    FROM level
+    RETURNING id, used_at, warnings
+), ledger AS (
     INSERT INTO stock_movement (lot, location, quantity, kind, "user", created_at, usage)
-    SELECT $3, $5, -$6::int, 'use', $9, $11, used.id FROM used
+    SELECT $3, $5, -$6::int, 'use', $9, $13, used.id FROM used
 ), rule AS (
     -- The reorder rule is locked here, so the alert evaluation that follows needs no statement of its own.
     SELECT 1 FROM stock_rule WHERE product = $4 AND location = $5 FOR NO KEY UPDATE
+), audited AS (
+    INSERT INTO audit_event (actor, action, entity, entity_id, details, created_at)
+    SELECT $9, 'usage.record', 'usage', used.id,
+           jsonb_build_object('session_id', $1::int, 'client_id', $2::int, 'lot_id', $3::int, 'quantity', $6::int,
+                              'warnings', to_jsonb($12::text[]) || CASE WHEN level.on_hand < 0
+                                  THEN '["stock_discrepancy"]'::jsonb ELSE '[]'::jsonb END),
+           $13
+    FROM used, level
 )
-SELECT used.id, used.used_at, level.on_hand, (SELECT count(*) FROM rule) AS rules FROM used, level
-"""
-
-# One statement after the decision on the on-hand: the audit event with every warning code and, when the
-# post-write warning was added ($7 not null), the usage's stored warnings replaced by the full list.
-_FINISH_USE = """
-WITH fixed AS (
-    UPDATE usage SET warnings = $7 WHERE id = $2 AND $7::jsonb IS NOT NULL
-)
-INSERT INTO audit_event (actor, action, entity, entity_id, details, created_at)
-VALUES ($1, 'usage.record', 'usage', $2,
-        jsonb_build_object('session_id', $3::int, 'client_id', $4::int, 'lot_id', $5::int, 'quantity', $6::int,
-                           'warnings', to_jsonb($8::text[])),
-        $9)
+SELECT used.id, used.used_at, used.warnings, level.on_hand, (SELECT count(*) FROM rule) AS rules
+FROM used, level
 """
 
 
@@ -138,10 +140,14 @@ async def record(
     override_reason: str | None,
     warnings: Sequence[ScanWarning],
     used_at: datetime,
+    discrepancy_message: str,
 ) -> dict[str, Any]:
-    """Write a use at `used_at` in one statement; returns its id, used_at, the on-hand after it and the rule count.
+    """Write a use, its stock change, ledger row and audit event in one statement at `used_at`.
 
-    Raises asyncpg.UniqueViolationError when a concurrent use took the same serial.
+    Returns its id, used_at, the warnings stored on it, the on-hand after it and the rule count. When on-hand goes
+    below zero the stored warnings end with a `stock_discrepancy` one whose message is
+    `discrepancy_message % (on_hand_before, on_hand_after)`. Raises asyncpg.UniqueViolationError when a
+    concurrent use took the same serial.
     """
     row = await conn.fetchrow(
         _RECORD_USE,
@@ -155,39 +161,13 @@ async def record(
         barcode,
         user_id,
         override_reason,
-        used_at,
         [w.as_dict() for w in warnings],
+        [w.code for w in warnings],
+        used_at,
+        discrepancy_message,
     )
     assert row is not None
     return dict(row)
-
-
-async def finish(
-    conn: Connection,
-    *,
-    usage_id: int,
-    user_id: int,
-    session_id: int,
-    client_id: int,
-    lot_id: int,
-    quantity: int,
-    warnings: Sequence[ScanWarning],
-    replace_warnings: bool,
-    at: datetime,
-) -> None:
-    """Audit the recorded use with all its warning codes; with `replace_warnings`, store `warnings` on the use."""
-    await conn.execute(
-        _FINISH_USE,
-        user_id,
-        usage_id,
-        session_id,
-        client_id,
-        lot_id,
-        quantity,
-        [w.as_dict() for w in warnings] if replace_warnings else None,
-        [w.code for w in warnings],
-        at,
-    )
 
 
 async def lock_for_void(conn: Connection, usage_id: int) -> dict[str, Any] | None:

@@ -25,7 +25,7 @@ from inventory.domain.scan_decision import (
     decide_scan,
     infer_lot,
     serial_already_used,
-    stock_warning,
+    stock_discrepancy,
     unknown_lot_without_expiry,
 )
 
@@ -374,10 +374,10 @@ def test_the_local_day_decides_expiry_not_the_utc_day() -> None:
 # ------------------------------------------------------------------ after the write
 
 
-def test_stock_discrepancy_is_decided_from_the_on_hand_after_the_use() -> None:
-    assert stock_warning(on_hand_after=0, quantity=1) is None
-    assert stock_warning(on_hand_after=5, quantity=2) is None
-    warning = stock_warning(on_hand_after=-1, quantity=2)
+def test_stock_discrepancy_is_worded_from_the_on_hand_the_write_leaves() -> None:
+    assert stock_discrepancy(on_hand_after=0, quantity=1) is None
+    assert stock_discrepancy(on_hand_after=5, quantity=2) is None
+    warning = stock_discrepancy(on_hand_after=-1, quantity=2)
     assert warning is not None
     assert warning.as_dict() == {
         "code": "stock_discrepancy",
