@@ -63,6 +63,14 @@ def code_of(lot: dict[str, Any], serial: str | None = None) -> str:
     )
 
 
+async def at_the_chair(tab: Tab, **clinic: Any) -> Clinic:
+    """A new clinic (see `build`), and staff signed in at the chair on its session."""
+    built = await build(await race_actors(), **clinic)
+    await tab.sign_in("staff", "/ui/scan")
+    await open_chair(tab, built, built.session["id"])
+    return built
+
+
 async def token_of(page: Page) -> str:
     """The bearer token the page holds."""
     token: str = await page.evaluate("() => sessionStorage.getItem('meso.token')")
@@ -142,11 +150,8 @@ async def test_a_burst_while_the_client_search_has_focus_leaves_the_search_alone
 
 
 async def test_an_override_needs_a_reason_in_words_and_a_tick_and_its_reason_shows_in_the_uses(tab: Tab) -> None:
-    actors = await race_actors()
-    clinic = await build(actors, on_hand=5, allergies=["vitamin c"], ingredients=["Vitamin C"])
+    clinic = await at_the_chair(tab, on_hand=5, allergies=["vitamin c"], ingredients=["Vitamin C"])
     page = tab.page
-    await tab.sign_in("staff", "/ui/scan")
-    await open_chair(tab, clinic, clinic.session["id"])
     await page.fill("#scan-input", clinic.code())
     await page.press("#scan-input", "Enter")
     await expect(page.locator(".scan-result.latest")).to_have_attribute("data-outcome", "refused")
@@ -219,11 +224,8 @@ async def test_a_scan_after_the_sign_in_ended_waits_on_the_device_and_is_recorde
 async def test_three_scans_offline_survive_a_reload_and_are_each_recorded_once_when_the_network_is_back(
     tab: Tab,
 ) -> None:
-    actors = await race_actors()
-    clinic = await build(actors, on_hand=10)
+    clinic = await at_the_chair(tab, on_hand=10)
     page = tab.page
-    await tab.sign_in("staff", "/ui/scan")
-    await open_chair(tab, clinic, clinic.session["id"])
     # The station's own files are kept by its service worker, so the page reloads with the network down.
     await page.wait_for_function(
         "async () => (await navigator.serviceWorker.ready) && !!(await caches.match('/ui/scan.js'))"
@@ -304,11 +306,8 @@ async def test_on_a_phone_nothing_scrolls_sideways_and_the_result_shows_next_to_
 async def test_the_same_code_twice_within_ten_seconds_asks_for_a_second_ampoule_and_one_key_records_it(
     tab: Tab,
 ) -> None:
-    actors = await race_actors()
-    clinic = await build(actors, on_hand=5)
+    clinic = await at_the_chair(tab, on_hand=5)
     page = tab.page
-    await tab.sign_in("staff", "/ui/scan")
-    await open_chair(tab, clinic, clinic.session["id"])
     code = clinic.code()
 
     await burst(page, code)
@@ -401,17 +400,14 @@ async def test_a_refusal_names_the_product_and_lot_in_plain_words_with_the_codes
 async def test_a_token_past_half_its_life_is_renewed_for_the_same_sign_in_while_the_chair_is_used(
     tab: Tab, settings: Settings
 ) -> None:
-    actors = await race_actors()
-    clinic = await build(actors, on_hand=5)
+    clinic = await at_the_chair(tab, on_hand=5)
     page = tab.page
-    await tab.sign_in("staff", "/ui/scan")
-    await open_chair(tab, clinic, clinic.session["id"])
     # The same user signed in five hours ago: the token has three of its eight hours left.
     signed_in = datetime.now(UTC) - timedelta(hours=5)
     jti = secrets.token_hex(16)
-    old = auth._sign(settings, user_id=actors["staff"].id, role="staff", jti=jti, auth_time=signed_in, now=signed_in)[
-        "access_token"
-    ]
+    staff = (await race_actors())["staff"]
+    issued = auth._sign(settings, user_id=staff.id, role="staff", jti=jti, auth_time=signed_in, now=signed_in)
+    old: str = issued["access_token"]
     await page.evaluate("(token) => sessionStorage.setItem('meso.token', token)", old)
 
     await burst(page, clinic.code())
@@ -424,11 +420,8 @@ async def test_a_token_past_half_its_life_is_renewed_for_the_same_sign_in_while_
 
 
 async def test_a_burst_stalled_by_a_busy_device_is_still_one_scan_and_a_person_typing_is_never_one(tab: Tab) -> None:
-    actors = await race_actors()
-    clinic = await build(actors, on_hand=5)
+    clinic = await at_the_chair(tab, on_hand=5)
     page = tab.page
-    await tab.sign_in("staff", "/ui/scan")
-    await open_chair(tab, clinic, clinic.session["id"])
     code = clinic.code()
     await page.click("#session-client")  # the focus is on no field
     await page.keyboard.type(code[:12])
