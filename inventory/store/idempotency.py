@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from inventory import db
 from inventory.db import Connection
 
 RETENTION = "48 hours"  # the draft asks for at least 24 hours
@@ -13,9 +14,10 @@ async def forget_expired_key(conn: Connection, *, user_id: int, key: str) -> Non
     """Delete this user's key if it is past retention, so it can be used afresh."""
     await conn.execute(
         f"DELETE FROM idempotency_record WHERE user_id = $1 AND key = $2"
-        f" AND created_at < now() - interval '{RETENTION}'",
+        f" AND created_at < $3::timestamptz - interval '{RETENTION}'",
         user_id,
         key,
+        db.now(),
     )
 
 
@@ -26,10 +28,11 @@ async def claim(conn: Connection, *, user_id: int, key: str, fingerprint: str) -
     """
     value = await conn.fetchval(
         "INSERT INTO idempotency_record (user_id, key, fingerprint, response_status, response_body, created_at)"
-        " VALUES ($1, $2, $3, 0, '', now()) ON CONFLICT (user_id, key) DO NOTHING RETURNING id",
+        " VALUES ($1, $2, $3, 0, '', $4) ON CONFLICT (user_id, key) DO NOTHING RETURNING id",
         user_id,
         key,
         fingerprint,
+        db.now(),
     )
     return None if value is None else int(value)
 
@@ -56,5 +59,7 @@ async def save_response(conn: Connection, record_id: int, *, status: int, body: 
 
 async def purge_expired(conn: Connection) -> int:
     """Delete every key past retention; returns how many."""
-    result = await conn.execute(f"DELETE FROM idempotency_record WHERE created_at < now() - interval '{RETENTION}'")
+    result = await conn.execute(
+        f"DELETE FROM idempotency_record WHERE created_at < $1::timestamptz - interval '{RETENTION}'", db.now()
+    )
     return int(result.split()[-1])

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from inventory import db
 from inventory.db import Connection
 
 
@@ -82,11 +83,12 @@ async def create(conn: Connection, *, email: str, full_name: str, password_hash:
     """Insert a user."""
     row = await conn.fetchrow(
         "INSERT INTO app_user (email, full_name, password_hash, role, active, created_at)"
-        " VALUES ($1, $2, $3, $4, true, now()) RETURNING id, email, full_name, role, active, created_at",
+        " VALUES ($1, $2, $3, $4, true, $5) RETURNING id, email, full_name, role, active, created_at",
         email,
         full_name,
         password_hash,
         role,
+        db.now(),
     )
     assert row is not None
     return dict(row)
@@ -107,9 +109,9 @@ async def pair_failures(
     count against every address, as they did before addresses were kept.
     """
     rows = await conn.fetch(
-        "SELECT extract(epoch FROM attempted_at + make_interval(secs => $3) - now())::float8 AS left"
+        "SELECT extract(epoch FROM attempted_at + make_interval(secs => $3) - $5::timestamptz)::float8 AS left"
         " FROM login_attempt WHERE email = lower($1) AND NOT succeeded AND (client = $2 OR client IS NULL)"
-        " AND attempted_at > now() - make_interval(secs => $3)"
+        " AND attempted_at > $5::timestamptz - make_interval(secs => $3)"
         " AND attempted_at > coalesce((SELECT max(attempted_at) FROM login_attempt"
         "   WHERE email = lower($1) AND succeeded AND (client = $2 OR client IS NULL)), '-infinity')"
         " ORDER BY attempted_at DESC LIMIT $4",
@@ -117,6 +119,7 @@ async def pair_failures(
         client,
         float(window_seconds),
         limit,
+        db.now(),
     )
     return [float(r["left"]) for r in rows]
 
@@ -127,12 +130,13 @@ async def address_failures(conn: Connection, client: str, window_seconds: int, l
     A success does not reset it: one valid account must not let an address go on guessing others.
     """
     rows = await conn.fetch(
-        "SELECT extract(epoch FROM attempted_at + make_interval(secs => $2) - now())::float8 AS left"
+        "SELECT extract(epoch FROM attempted_at + make_interval(secs => $2) - $4::timestamptz)::float8 AS left"
         " FROM login_attempt WHERE client = $1 AND NOT succeeded"
-        " AND attempted_at > now() - make_interval(secs => $2) ORDER BY attempted_at DESC LIMIT $3",
+        " AND attempted_at > $4::timestamptz - make_interval(secs => $2) ORDER BY attempted_at DESC LIMIT $3",
         client,
         float(window_seconds),
         limit,
+        db.now(),
     )
     return [float(r["left"]) for r in rows]
 
@@ -143,10 +147,11 @@ async def claim_attempt(conn: Connection, email: str, client: str | None = None)
     Claiming before the (slow) password check means parallel guesses each see the others' attempts.
     """
     value = await conn.fetchval(
-        "INSERT INTO login_attempt (email, client, succeeded, attempted_at) VALUES (lower($1), $2, false, now())"
+        "INSERT INTO login_attempt (email, client, succeeded, attempted_at) VALUES (lower($1), $2, false, $3)"
         " RETURNING id",
         email,
         client,
+        db.now(),
     )
     return int(value)
 
@@ -181,12 +186,13 @@ LOGIN_ATTEMPT_RETENTION = "30 days"
 async def purge_login_attempts(conn: Connection) -> int:
     """Delete sign-in attempts past retention; returns how many."""
     result = await conn.execute(
-        f"DELETE FROM login_attempt WHERE attempted_at < now() - interval '{LOGIN_ATTEMPT_RETENTION}'"
+        f"DELETE FROM login_attempt WHERE attempted_at < $1::timestamptz - interval '{LOGIN_ATTEMPT_RETENTION}'",
+        db.now(),
     )
     return int(result.split()[-1])
 
 
 async def purge_revoked_tokens(conn: Connection) -> int:
     """Delete revocations of tokens that have expired anyway; returns how many."""
-    result = await conn.execute("DELETE FROM revoked_token WHERE expires_at < now()")
+    result = await conn.execute("DELETE FROM revoked_token WHERE expires_at < $1", db.now())
     return int(result.split()[-1])
