@@ -655,12 +655,12 @@ async function sendPending() {
 // ------------------------------------------------------------------ result cards
 
 function cardFor(key) {
-  return document.querySelector(`#result article[data-key="${CSS.escape(key)}"]`);
+  return document.querySelector(`#result .scan-result[data-key="${CSS.escape(key)}"]`);
 }
 
 function newCard(key, replaces = null) {
   const results = $("#result");
-  const card = el("article", { class: "scan-result", "data-key": key });
+  const card = el("div", { class: "scan-result", "data-key": key });
   if (replaces && replaces.isConnected) replaces.replaceWith(card);
   else results.prepend(card);
   makeLatest(card);
