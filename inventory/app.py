@@ -23,6 +23,7 @@ from inventory.api.retry import retry_middleware
 from inventory.api.security import auth_middleware, openapi_components
 from inventory.config import Settings, get_settings
 from inventory.services import labels as labels_service
+from inventory.web.templating import template_config
 
 MAX_BODY = 1_000_000
 
@@ -47,7 +48,7 @@ def _route_handlers() -> list[Any]:
         *routes_alerts.HANDLERS,
         *routes_recalls.HANDLERS,
         *routes_labels.HANDLERS,
-        *web_routes.HANDLERS,
+        web_routes.router(),
     ]
 
 
@@ -97,6 +98,7 @@ def create_app(settings: Settings | None = None, *, manage_pool: bool = True) ->
             auth_middleware(),
         ],
         plugins=[problems.plugin()],
+        template_config=template_config(),
         before_send=[security_headers],
         state=State({"settings": settings}),
         compression_config=CompressionConfig(backend="gzip", minimum_size=2048, gzip_compress_level=5),

@@ -31,6 +31,8 @@ class AppUser(Table, tablename="app_user"):
     created_at = Timestamptz()
     # Tokens issued before this moment are refused: set by a password reset and by deactivation.
     tokens_valid_after = Timestamptz(null=True, default=None)
+    # The pages' language this user chose (en, fr); null follows the browser.
+    locale = Varchar(length=8, null=True, default=None)
 
 
 class LoginAttempt(Table):

@@ -24,6 +24,8 @@ _HASHER = PasswordHasher()
 _DUMMY_HASH = _HASHER.hash("not-a-real-password")
 _ALGORITHM = "HS256"
 MIN_PASSWORD_LENGTH = credentials.MIN_PASSWORD_LENGTH
+# The `use` claim of a page's sign-in cookie (services.page_sessions); bearer tokens carry none.
+PAGE_USE = "page"
 
 
 async def hash_password(password: str) -> str:
@@ -85,6 +87,18 @@ async def issue_token(*, settings: Settings, email: str, password: str, client: 
 
     `client` is the caller's network address (None: unknown, e.g. a command run on the server).
     """
+    user = await check_password(settings=settings, email=email, password=password, client=client, action="auth.token")
+    now = datetime.now(UTC)
+    return sign_token(
+        settings, user_id=user["id"], role=user["role"], jti=secrets.token_hex(16), auth_time=now, now=now
+    )
+
+
+async def check_password(
+    *, settings: Settings, email: str, password: str, client: str | None, action: str
+) -> dict[str, Any]:
+    """The active user with this e-mail and password, the success audited as `action`; raises Unauthorized or
+    TooManyRequests (the sign-in limits hold for every way of signing in)."""
     email = credentials.normalise_email(email.strip())
     async with db.transaction() as conn:
         # Address first, then e-mail, always in that order: parallel guesses queue and cannot deadlock.
@@ -99,19 +113,29 @@ async def issue_token(*, settings: Settings, email: str, password: str, client: 
     if ok and user is not None:
         async with db.transaction() as conn:
             await users.mark_attempt_succeeded(conn, attempt_id)
-            await audit.record(conn, actor_id=user["id"], action="auth.token", entity="user", entity_id=user["id"])
+            await audit.record(conn, actor_id=user["id"], action=action, entity="user", entity_id=user["id"])
     if not ok or user is None:
         raise Unauthorized("Wrong e-mail or password.", code="invalid_credentials")
-    now = datetime.now(UTC)
-    return _sign(settings, user_id=user["id"], role=user["role"], jti=secrets.token_hex(16), auth_time=now, now=now)
+    return user
 
 
-def _sign(
-    settings: Settings, *, user_id: int, role: str, jti: str, auth_time: datetime, now: datetime
+def sign_token(
+    settings: Settings,
+    *,
+    user_id: int,
+    role: str,
+    jti: str,
+    auth_time: datetime,
+    now: datetime,
+    use: str | None = None,
 ) -> dict[str, Any]:
-    """A signed token of the sign-in made at `auth_time` (its `jti`), living at most to the sign-in's end."""
-    expires = min(now + timedelta(seconds=settings.token_ttl_seconds), _sign_in_ends(settings, auth_time))
-    claims = {
+    """A signed token of the sign-in made at `auth_time` (its `jti`), living at most to the sign-in's end.
+
+    A page's cookie (`use` = PAGE_USE) lives to the sign-in's end; a bearer token at most token_ttl_seconds.
+    """
+    ends = sign_in_ends(settings, auth_time)
+    expires = ends if use == PAGE_USE else min(now + timedelta(seconds=settings.token_ttl_seconds), ends)
+    claims: dict[str, Any] = {
         "sub": str(user_id),
         "role": role,
         "jti": jti,
@@ -120,11 +144,13 @@ def _sign(
         "exp": expires,
         "auth_time": int(auth_time.timestamp()),
     }
+    if use is not None:
+        claims["use"] = use
     token = jwt.encode(claims, settings.secret_key, algorithm=_ALGORITHM)
     return {"access_token": token, "token_type": "bearer", "expires_in": int((expires - now).total_seconds())}
 
 
-def _sign_in_ends(settings: Settings, auth_time: datetime) -> datetime:
+def sign_in_ends(settings: Settings, auth_time: datetime) -> datetime:
     return auth_time + timedelta(seconds=settings.session_max_seconds)
 
 
@@ -137,7 +163,7 @@ def _auth_time(claims: dict[str, Any]) -> datetime:
         raise Unauthorized("The bearer token is invalid.", code="invalid_token") from error
 
 
-def _decode(settings: Settings, token: str) -> dict[str, Any]:
+def decode_token(settings: Settings, token: str) -> dict[str, Any]:
     try:
         claims: dict[str, Any] = jwt.decode(
             token, settings.secret_key, algorithms=[_ALGORITHM], options={"require": ["exp", "sub", "jti"]}
@@ -149,13 +175,15 @@ def _decode(settings: Settings, token: str) -> dict[str, Any]:
 
 async def authenticate(*, settings: Settings, token: str) -> Actor:
     """The actor behind a bearer token; raises Unauthorized for a bad, expired or revoked token."""
-    claims = _decode(settings, token)
+    claims = decode_token(settings, token)
+    if claims.get("use") == PAGE_USE:
+        raise Unauthorized("A page's sign-in cookie is not a bearer token.", code="invalid_token")
     try:
         user_id = int(claims["sub"])
     except (TypeError, ValueError) as error:
         raise Unauthorized("The bearer token is invalid.", code="invalid_token") from error
     # Caps hold even for tokens signed before session_max_seconds was lowered.
-    _check_sign_in_age(settings, claims)
+    check_sign_in_age(settings, claims)
     try:
         issued_at = float(claims.get("iat", 0))
     except (TypeError, ValueError) as error:
@@ -167,10 +195,10 @@ async def authenticate(*, settings: Settings, token: str) -> Actor:
     return Actor(id=user["id"], role=user["role"], email=user["email"])
 
 
-def _check_sign_in_age(settings: Settings, claims: dict[str, Any]) -> datetime:
+def check_sign_in_age(settings: Settings, claims: dict[str, Any]) -> datetime:
     """The sign-in's time; raises Unauthorized(session_expired) once it is older than session_max_seconds."""
     auth_time = _auth_time(claims)
-    if datetime.now(UTC) >= _sign_in_ends(settings, auth_time):
+    if datetime.now(UTC) >= sign_in_ends(settings, auth_time):
         raise Unauthorized(
             "This sign-in is older than the longest a sign-in may last; sign in again with your password.",
             code="session_expired",
@@ -184,9 +212,9 @@ async def refresh_token(*, settings: Settings, actor: Actor, token: str) -> dict
     The caller's token was already authenticated (not revoked, user active). Raises Unauthorized(session_expired)
     when the sign-in is older than `session_max_seconds`; the new token never outlives that limit.
     """
-    claims = _decode(settings, token)
-    auth_time = _check_sign_in_age(settings, claims)
-    issued = _sign(
+    claims = decode_token(settings, token)
+    auth_time = check_sign_in_age(settings, claims)
+    issued = sign_token(
         settings, user_id=actor.id, role=actor.role, jti=str(claims["jti"]), auth_time=auth_time, now=datetime.now(UTC)
     )
     async with db.transaction() as conn:
@@ -196,9 +224,9 @@ async def refresh_token(*, settings: Settings, actor: Actor, token: str) -> dict
 
 async def revoke_token(*, settings: Settings, actor: Actor, token: str) -> None:
     """Sign out: the token and every refresh of its sign-in are refused from now on, by every worker."""
-    claims = _decode(settings, token)
+    claims = decode_token(settings, token)
     # Kept until no token of this sign-in can be valid: refreshed tokens live up to the sign-in's end.
-    expires = max(datetime.fromtimestamp(int(claims["exp"]), UTC), _sign_in_ends(settings, _auth_time(claims)))
+    expires = max(datetime.fromtimestamp(int(claims["exp"]), UTC), sign_in_ends(settings, _auth_time(claims)))
     async with db.transaction() as conn:
         await users.revoke(conn, str(claims["jti"]), expires)
         await audit.record(conn, actor_id=actor.id, action="auth.logout", entity="user", entity_id=actor.id)

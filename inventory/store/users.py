@@ -29,7 +29,7 @@ async def get_by_id(conn: Connection, user_id: int) -> dict[str, Any] | None:
 async def get_for_token(conn: Connection, user_id: int, jti: str, issued_at: float) -> dict[str, Any] | None:
     """The active user behind a token, unless the token was revoked or issued before the user's cut-off."""
     row = await conn.fetchrow(
-        "SELECT u.id, u.email, u.role FROM app_user u WHERE u.id = $1 AND u.active"
+        "SELECT u.id, u.email, u.full_name, u.role, u.locale FROM app_user u WHERE u.id = $1 AND u.active"
         " AND (u.tokens_valid_after IS NULL OR $3 >= extract(epoch FROM u.tokens_valid_after))"
         " AND NOT EXISTS (SELECT 1 FROM revoked_token r WHERE r.jti = $2)",
         user_id,
@@ -37,6 +37,11 @@ async def get_for_token(conn: Connection, user_id: int, jti: str, issued_at: flo
         issued_at,
     )
     return dict(row) if row else None
+
+
+async def set_locale(conn: Connection, user_id: int, locale: str | None) -> None:
+    """Remember the pages' language a user chose (None: follow the browser)."""
+    await conn.execute("UPDATE app_user SET locale = $2 WHERE id = $1", user_id, locale)
 
 
 async def get_for_update(conn: Connection, user_id: int) -> dict[str, Any] | None:

@@ -8,6 +8,7 @@ import shutil
 import socket
 from collections.abc import AsyncIterator
 
+import httpx
 import pytest
 import uvicorn
 from playwright.async_api import Browser, async_playwright
@@ -15,6 +16,7 @@ from playwright.async_api import Browser, async_playwright
 from inventory.app import create_app
 from inventory.config import Settings
 from tests.support.browser import CHROMIUM_ARGS, Tab
+from tests.support.pages import Pages
 
 
 @pytest.fixture(scope="module")
@@ -77,3 +79,24 @@ async def tab(browser: Browser, base_url: str, race_pool: None) -> AsyncIterator
     finally:
         await context.close()
     assert opened.problems == []
+
+
+@pytest.fixture(scope="session")
+async def page_cookies(settings: Settings, pool: None) -> dict[str, str]:
+    """A page sign-in cookie per seeded user (made once: Argon2 is deliberately slow)."""
+    from inventory.services import page_sessions
+    from tests.conftest import PASSWORD
+
+    cookies = {}
+    for name in ("staff", "staff2", "manager", "admin"):
+        started = await page_sessions.sign_in(
+            settings=settings, email=f"{name}@clinic.test", password=PASSWORD, client=None
+        )
+        cookies[name] = started.cookie
+    return cookies
+
+
+@pytest.fixture
+async def pages(client: httpx.AsyncClient, settings: Settings) -> Pages:
+    """The pages over HTTP in the test's transaction; `pages.sign_in_as(page_cookies[role])` to sign in."""
+    return Pages(client, settings)

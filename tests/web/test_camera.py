@@ -18,7 +18,8 @@ from PIL import Image
 from playwright.async_api import async_playwright, expect
 
 from inventory.domain.gs1 import format_element_string, format_hri
-from inventory.web.routes import CHAIR_CONTENT_SECURITY_POLICY, STATIC
+from inventory.web.pages import CHAIR_CONTENT_SECURITY_POLICY
+from inventory.web.routes.assets import STATIC
 from tests.support.browser import CHROMIUM_ARGS, Tab, open_chair, race_actors, scan_requests, usages_of
 from tests.support.clinic import Clinic, build
 from tests.support.video import arrange, symbol, write_y4m

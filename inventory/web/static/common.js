@@ -1,11 +1,34 @@
-// What every page shares: building elements, the bearer token, the API client, sign-in, the dialog. The pages
-// hold no data: every data call goes to /api with the bearer token, which lives in sessionStorage only (gone
-// when the tab closes). Text from the service is put into the page with textContent, never parsed as HTML.
+// What the pages' scripts share: building elements, translations, the bearer token, the API client, sign-in,
+// the dialog. The page's sign-in is an HttpOnly cookie; scripts get a bearer token of the same sign-in from
+// /ui/api-token and keep it in sessionStorage only (gone when the tab closes). Text from the service is put
+// into the page with textContent, never parsed as HTML.
 
 export const TOKEN = "meso.token";
 export const EMAIL = "meso.email";
 export const CHAIR = "meso.chair";
 export const KEYBOARD = "meso.keyboard";
+
+// ------------------------------------------------------------------ translations
+
+let messages = null;
+
+/** `text` in the page's language (the page embeds our scripts' catalog); {name} takes params.name. */
+export function t(text, params = {}) {
+  if (messages === null) {
+    try {
+      messages = JSON.parse(document.getElementById("script-messages")?.textContent || "{}");
+    } catch {
+      messages = {};
+    }
+  }
+  const template = messages[text] || text;
+  return template.replace(/\{(\w+)\}/g, (whole, name) => (name in params ? String(params[name]) : whole));
+}
+
+/** The page's language as a BCP 47 tag for dates and numbers (the clinics' conventions: 1 Mar 2027). */
+export function pageLocale() {
+  return document.documentElement.lang === "fr" ? "fr-FR" : "en-GB";
+}
 
 // ------------------------------------------------------------------ small helpers
 
@@ -58,12 +81,12 @@ export function visible(raw) {
 export function dateTime(iso) {
   if (!iso) return "";
   const d = new Date(iso);
-  return Number.isNaN(d.getTime()) ? iso : d.toLocaleString([], { dateStyle: "medium", timeStyle: "short" });
+  return Number.isNaN(d.getTime()) ? iso : d.toLocaleString(pageLocale(), { dateStyle: "medium", timeStyle: "short" });
 }
 
 export function time(iso) {
   const d = new Date(iso);
-  return Number.isNaN(d.getTime()) ? iso : d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  return Number.isNaN(d.getTime()) ? iso : d.toLocaleTimeString(pageLocale(), { hour: "2-digit", minute: "2-digit" });
 }
 
 export function decimal(value, digits = 1) {
@@ -161,12 +184,54 @@ export async function api(method, path, { body, key, blob } = {}) {
   return response.json();
 }
 
-/** Sign in: keep the token and the e-mail in this tab; throws ApiError (401: wrong e-mail or password). */
+function csrfToken() {
+  return document.querySelector('meta[name="csrf-token"]')?.content || "";
+}
+
+/** Sign in again from a script (the chair's dialog): renews the page's cookie and keeps a bearer token in this
+ * tab; throws ApiError (401: wrong e-mail or password, 429: too many attempts) or NetworkError. */
 export async function signIn(email, password) {
-  const result = await api("POST", "/api/auth/token", { body: { email, password } });
+  let response;
+  try {
+    response = await fetch("/ui/sign-in", {
+      method: "POST",
+      headers: { "X-Meso-Script": "1", Accept: "application/json" },
+      body: new URLSearchParams({ email, password }),
+      cache: "no-store",
+      credentials: "same-origin",
+    });
+  } catch {
+    throw new NetworkError(t("The service could not be reached."));
+  }
+  const result = await response.json().catch(() => ({}));
+  if (!response.ok) throw new ApiError(response.status, result);
   sessionStorage.setItem(TOKEN, result.access_token);
   sessionStorage.setItem(EMAIL, email);
+  const meta = document.querySelector('meta[name="csrf-token"]');
+  if (meta && result.csrf_token) meta.content = result.csrf_token;
+  for (const input of document.querySelectorAll('input[name="csrf_token"]')) input.value = result.csrf_token || "";
   return result;
+}
+
+/** A bearer token of the page's own sign-in (its cookie); true when one was obtained, false when the sign-in
+ * has ended (401 or 403); throws NetworkError when the service cannot be reached. */
+export async function tokenFromPage() {
+  let response;
+  try {
+    response = await fetch("/ui/api-token", {
+      method: "POST",
+      headers: { "X-CSRF-Token": csrfToken(), Accept: "application/json" },
+      cache: "no-store",
+      credentials: "same-origin",
+    });
+  } catch {
+    throw new NetworkError(t("The service could not be reached."));
+  }
+  if (!response.ok) return false;
+  const result = await response.json();
+  sessionStorage.setItem(TOKEN, result.access_token);
+  sessionStorage.setItem(EMAIL, result.email);
+  return true;
 }
 
 let refreshing = null;
@@ -216,22 +281,11 @@ export function pageError(error) {
 
 // ------------------------------------------------------------------ header, sign-in and sign-out
 
+/** The page's sign-out form (server-side) also forgets this tab's bearer token. */
 export function header() {
-  const c = claims();
-  const email = sessionStorage.getItem(EMAIL) || "";
-  for (const node of document.querySelectorAll(".who")) node.textContent = c ? `${email} · ${c.role}` : "";
-  for (const button of document.querySelectorAll(".signout")) button.addEventListener("click", signOut);
-}
-
-export async function signOut() {
-  const value = token();
-  try {
-    if (value) await fetch("/api/auth/logout", { method: "POST", headers: { Authorization: `Bearer ${value}` } });
-  } catch {
-    // Signing out locally still happens; the token expires on its own.
+  for (const form of document.querySelectorAll(".signout-form")) {
+    form.addEventListener("submit", () => sessionStorage.removeItem(TOKEN));
   }
-  sessionStorage.clear();
-  location.assign("/ui/");
 }
 
 export function requireSignIn() {

@@ -27,6 +27,7 @@ import {
   signedIn,
   time,
   token,
+  tokenFromPage,
   visible,
 } from "./common.js";
 import { looksLikeCode, watchForBursts } from "./burst.js";
@@ -153,9 +154,17 @@ function localDate(timezone) {
 async function scanPage() {
   header();
   setUnauthorizedHandler(askSignIn);
-  if (!token()) {
-    goSignIn();
-    return;
+  if (!signedIn()) {
+    // The page came with its sign-in cookie: get a bearer token of that sign-in. Offline (a reload served by
+    // the service worker), the station opens anyway and scans wait on the device until the service is back.
+    try {
+      if (!(await tokenFromPage()) && !token()) {
+        goSignIn();
+        return;
+      }
+    } catch {
+      // NetworkError: carry on with what the device holds.
+    }
   }
   if ("serviceWorker" in navigator) navigator.serviceWorker.register("/ui/sw.js", { scope: "/ui/" }).catch(() => {});
   watchForBursts({ onBurst: onBurstScan, fields: () => [$("#scan-input")] });
