@@ -84,3 +84,28 @@ def scan_requests(page: Page) -> list[Request]:
     sent: list[Request] = []
     page.on("request", lambda request: sent.append(request) if request.url.endswith("/scans") else None)
     return sent
+
+
+async def assert_accessible(page: Page, what: str) -> None:
+    """axe-core (bundled by axe-playwright-python, nothing fetched) finds no serious or critical violation."""
+    from axe_playwright_python.async_playwright import Axe
+
+    results = await Axe().run(page)
+    bad = [
+        f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
+        for v in results.response["violations"]
+        if v.get("impact") in ("serious", "critical")
+    ]
+    assert bad == [], f"{what}: {bad}"
+
+
+async def use_sign_in(tab: Tab, cookie: str) -> None:
+    """Sign the tab's browser in with a page sign-in cookie made beforehand (no sign-in form)."""
+    from inventory.web.pages import SESSION_COOKIE
+
+    await tab.page.context.add_cookies([{"name": SESSION_COOKIE, "value": cookie, "url": tab.base_url}])
+
+
+async def in_language(tab: Tab, locale: str) -> None:
+    """Browse in `locale` from now on (the browser's Accept-Language, the way a French tablet would)."""
+    await tab.page.context.set_extra_http_headers({"Accept-Language": locale})
