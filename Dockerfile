@@ -2,17 +2,20 @@
 FROM python:3.11-slim AS build
 WORKDIR /src
 COPY pyproject.toml README.md piccolo_conf.py ./
+COPY requirements/runtime.lock ./requirements/
 COPY inventory ./inventory
 COPY labels ./labels
 COPY migrations ./migrations
+# Exactly the locked runtime versions, checked by hash; no test tools and no embedded PostgreSQL in the image.
 RUN pip install --no-cache-dir --upgrade pip \
- && pip wheel --no-cache-dir --wheel-dir /wheels .
+ && pip wheel --no-cache-dir --require-hashes --wheel-dir /wheels -r requirements/runtime.lock \
+ && pip wheel --no-cache-dir --no-deps --wheel-dir /wheels .
 
 FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
 RUN useradd --create-home --uid 10001 inventory
 COPY --from=build /wheels /wheels
-RUN pip install --no-cache-dir /wheels/*.whl && rm -rf /wheels
+RUN pip install --no-cache-dir --no-index /wheels/*.whl && rm -rf /wheels
 WORKDIR /app
 USER inventory
 EXPOSE 8000

@@ -252,7 +252,15 @@ def start_embedded(data_dir: Path) -> str:
     pgserver listens on a Unix socket only (no TCP) with trust authentication: a local development server. The
     application role still gets a password, so a stricter pg_hba.conf keeps working.
     """
-    from pgserver import get_server  # type: ignore[attr-defined]
+    from inventory.config import SettingsError
+
+    try:
+        from pgserver import get_server  # type: ignore[attr-defined]
+    except ImportError as error:  # the image has no embedded server: it is given a DATABASE_URL
+        raise SettingsError(
+            "No DATABASE_URL is set and the embedded PostgreSQL is not installed: set DATABASE_URL, or install"
+            " the 'embedded' extra (make run and make test do)."
+        ) from error
 
     data_dir.mkdir(parents=True, exist_ok=True)
     server = get_server(str(data_dir), cleanup_mode="stop")
