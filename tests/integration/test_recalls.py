@@ -17,6 +17,7 @@ from inventory.domain.models import Actor
 from inventory.services import catalog, clinical, quarantine, recall_cases, recall_contacts, scanning, stock
 from tests.support import factories as f
 from tests.support.clinic import Clinic, build
+from tests.support.db import wait_until_blocked_by
 
 
 async def client_session(actors: dict[str, Actor], clinic: Clinic, **client: Any) -> tuple[int, int]:
@@ -509,7 +510,7 @@ async def test_a_recall_waits_for_a_scan_holding_the_lot_and_lists_its_client(ra
         recall = asyncio.create_task(
             recall_cases.create_recall(actor=actors["manager"], lot_ids=[clinic.lot["id"]], reason="waits")
         )
-        await asyncio.sleep(0.3)
+        await wait_until_blocked_by(scan_conn)
         assert not recall.done()  # blocked behind the scan
         await scan_conn.execute(
             "INSERT INTO usage (session, client, lot, product, location, quantity, barcode, used_by, used_at)"

@@ -13,6 +13,7 @@ from inventory.domain.models import Actor
 from inventory.services import receiving
 from tests.integration.test_concurrency import ledger_matches_levels, race_actors
 from tests.support.clinic import build
+from tests.support.db import wait_until_blocked_by
 
 pytestmark = pytest.mark.race
 
@@ -51,7 +52,7 @@ async def test_a_lot_committed_by_another_transaction_while_the_receipt_waited_i
                 ],
             )
         )
-        await asyncio.sleep(0.5)
+        await wait_until_blocked_by(other)
         assert not receipt.done()
         await blocker.commit()
     result = await asyncio.wait_for(receipt, timeout=10)

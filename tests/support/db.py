@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
 
 import asyncpg
@@ -10,3 +11,22 @@ import asyncpg
 async def row_counts(conn: asyncpg.Connection, tables: Iterable[str]) -> dict[str, int]:
     """Row counts of the given tables, as the test's transaction sees them."""
     return {table: int(await conn.fetchval(f"SELECT count(*) FROM {table}")) for table in tables}
+
+
+async def wait_until_blocked_by(conn: asyncpg.Connection, *, seconds: float = 10.0) -> int:
+    """Wait until another backend waits on a lock `conn` holds (pg_locks via pg_blocking_pids); returns its pid.
+
+    Asserting "the other request is still waiting" after a sleep passes by luck on a slow machine and proves
+    nothing on a fast one; PostgreSQL itself can say who waits for whom.
+    """
+    holder = conn.get_server_pid()
+    deadline = asyncio.get_running_loop().time() + seconds
+    while True:
+        waiting = await conn.fetchval(
+            "SELECT pid FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid)) LIMIT 1", holder
+        )
+        if waiting is not None:
+            return int(waiting)
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"no backend waited on a lock of backend {holder} within {seconds} s")
+        await asyncio.sleep(0.01)
