@@ -10,9 +10,9 @@ import pytest
 
 from inventory import clock
 from inventory.domain.models import Actor
-from inventory.services import alert_refresh, catalog
+from inventory.services import alert_refresh
 from tests.support import factories as f
-from tests.support.clinic import Clinic, build
+from tests.support.clinic import Clinic, build, with_rule
 from tests.support.writes import table_writes, written
 
 H = dict[str, dict[str, str]]
@@ -29,14 +29,7 @@ ROUTES = [
 async def below_point(actors: dict[str, Actor], on_hand: int = 3, expiry_days: int = 200) -> Clinic:
     """A clinic whose product sits below its reorder point (5, par 20, boxes of 10)."""
     clinic = await build(actors, on_hand=on_hand, expiry_days=expiry_days)
-    await catalog.set_rule(
-        actor=actors["manager"],
-        location_id=clinic.location_id,
-        product_id=clinic.product["id"],
-        reorder_point=5,
-        par_level=20,
-        lead_time_days=0,
-    )
+    await with_rule(actors, clinic, reorder_point=5, par_level=20, lead_time_days=0)
     return clinic
 
 

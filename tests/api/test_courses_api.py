@@ -10,7 +10,7 @@ import pytest
 
 from inventory.domain.models import Actor
 from tests.support import factories as f
-from tests.support.clinic import build
+from tests.support.clinic import Clinic, build
 from tests.support.db import row_counts
 from tests.support.http import H, is_problem
 
@@ -48,6 +48,19 @@ async def test_a_course_books_its_sessions_every_interval_at_nine_local_time(
     assert shown.json()["planned_sessions"] == planned
 
 
+def course(clinic: Clinic, **changes: object) -> dict[str, object]:
+    """A valid course body for the clinic's client and location, with some fields changed."""
+    return {
+        "client_id": clinic.client["id"],
+        "location_id": clinic.location_id,
+        "treatment": "Glow",
+        "start_date": f.in_days(1).isoformat(),
+        "sessions": 2,
+        "interval_days": 7,
+        **changes,
+    }
+
+
 @pytest.mark.parametrize(
     "change",
     [
@@ -68,14 +81,7 @@ async def test_a_bad_course_is_refused_and_books_nothing(
     change: dict[str, object],
 ) -> None:
     clinic = await build(actors)
-    body: dict[str, object] = {
-        "client_id": clinic.client["id"],
-        "location_id": clinic.location_id,
-        "treatment": "Glow",
-        "start_date": f.in_days(1).isoformat(),
-        "sessions": 2,
-        "interval_days": 7,
-    }
+    body = course(clinic)
     if change.pop("duplicate_product", False):
         body["products"] = [{"product_id": clinic.product["id"]}, {"product_id": clinic.product["id"]}]
     body.update(change)
@@ -91,17 +97,7 @@ async def test_a_course_for_an_unknown_product_is_404_and_books_nothing(
     clinic = await build(actors)
     before = await row_counts(conn, ["course", "treatment_session"])
     response = await client.post(
-        "/api/courses",
-        json={
-            "client_id": clinic.client["id"],
-            "location_id": clinic.location_id,
-            "treatment": "Glow",
-            "start_date": f.in_days(1).isoformat(),
-            "sessions": 2,
-            "interval_days": 7,
-            "products": [{"product_id": 999999999}],
-        },
-        headers=auth_headers["staff"],
+        "/api/courses", json=course(clinic, products=[{"product_id": 999999999}]), headers=auth_headers["staff"]
     )
     assert is_problem(response, 404)
     assert await row_counts(conn, ["course", "treatment_session"]) == before

@@ -16,9 +16,8 @@ import pytest
 from litestar import Litestar
 
 from inventory.domain.models import Actor
-from inventory.services import catalog
 from tests.support import factories as f
-from tests.support.clinic import Clinic, build
+from tests.support.clinic import Clinic, build, with_rule
 
 H = dict[str, dict[str, str]]
 Ids = dict[str, Any]
@@ -154,14 +153,7 @@ def _collect(ids: Ids, write: Write, body: Any) -> None:
 async def _clinic_with_alert(actors: dict[str, Actor]) -> Clinic:
     """A clinic whose product is below its reorder point, so a reorder alert is open."""
     clinic = await build(actors, on_hand=3)
-    await catalog.set_rule(
-        actor=actors["manager"],
-        location_id=clinic.location_id,
-        product_id=clinic.product["id"],
-        reorder_point=5,
-        par_level=20,
-        lead_time_days=0,
-    )
+    await with_rule(actors, clinic, reorder_point=5, par_level=20, lead_time_days=0)
     return clinic
 
 

@@ -27,10 +27,10 @@ from inventory.config import Settings
 from inventory.db import Connection
 from inventory.domain.models import Actor
 from inventory.domain.schedule import DIGEST, PURGE, REFRESH, SERVICE_SCOPE, Period
-from inventory.services import catalog, digest, webhook
+from inventory.services import digest, webhook
 from tests.conftest import SECRET, Databases
 from tests.support import factories as f
-from tests.support.clinic import build
+from tests.support.clinic import build, with_rule
 from tests.support.webhook import Hook
 
 pytestmark = pytest.mark.race
@@ -224,14 +224,7 @@ async def test_the_nightly_refresh_counts_a_lot_that_expired_overnight_out_of_us
         expiry=f.in_days(300),
         quantity=2,
     )
-    await catalog.set_rule(
-        actor=actors["manager"],
-        location_id=clinic.location_id,
-        product_id=clinic.product["id"],
-        reorder_point=5,
-        par_level=20,
-        lead_time_days=0,
-    )
+    await with_rule(actors, clinic, reorder_point=5, par_level=20, lead_time_days=0)
     today = clock.today()
     worker = jobs.Jobs(_settings(jobs_db))
     _set_paris_clock(today + timedelta(days=1), time(2, 0))  # after local (and UTC) midnight

@@ -12,7 +12,7 @@ from inventory import clock
 from inventory.domain.models import Actor
 from inventory.services import alert_refresh, catalog, expiry_views, reorder_alerts
 from tests.support import factories as f
-from tests.support.clinic import Clinic, build
+from tests.support.clinic import Clinic, build, with_rule
 
 EXPIRY = date(2027, 3, 1)
 
@@ -26,14 +26,7 @@ async def clinic_expiring(actors: dict[str, Actor], timezone: str = f.PARIS, exp
     """A clinic whose only lot (6 units) expires on `expiry`, with a rule that alerts once that lot is unusable."""
     clock.set(at(f"{expiry.isoformat()}T12:00:00"))
     clinic = await build(actors, on_hand=6, expiry_days=0, timezone=timezone)
-    await catalog.set_rule(
-        actor=actors["manager"],
-        location_id=clinic.location_id,
-        product_id=clinic.product["id"],
-        reorder_point=2,
-        par_level=10,
-        lead_time_days=0,
-    )
+    await with_rule(actors, clinic, reorder_point=2, par_level=10, lead_time_days=0)
     return clinic
 
 

@@ -14,9 +14,9 @@ from inventory import db
 from inventory.domain.errors import Conflict, NotFound, Unprocessable
 from inventory.domain.labelcode import format_lot_code
 from inventory.domain.models import Actor
-from inventory.services import catalog, clinical, quarantine, recall_cases, recall_contacts, scanning, stock
+from inventory.services import clinical, quarantine, recall_cases, recall_contacts, scanning, stock
 from tests.support import factories as f
-from tests.support.clinic import Clinic, build
+from tests.support.clinic import Clinic, build, with_rule
 from tests.support.db import wait_until_blocked_by
 
 
@@ -138,14 +138,7 @@ async def test_recall_of_several_lots_across_products(actors: dict[str, Actor], 
 
 async def test_recall_reevaluates_reorder_alerts(actors: dict[str, Actor], conn: asyncpg.Connection) -> None:
     clinic = await build(actors, on_hand=10)
-    await catalog.set_rule(
-        actor=actors["manager"],
-        location_id=clinic.location_id,
-        product_id=clinic.product["id"],
-        reorder_point=3,
-        par_level=12,
-        lead_time_days=2,
-    )
+    await with_rule(actors, clinic, reorder_point=3, par_level=12, lead_time_days=2)
     open_before = await conn.fetchval(
         "SELECT count(*) FROM reorder_alert WHERE product = $1 AND location = $2 AND status = 'open'",
         clinic.product["id"],

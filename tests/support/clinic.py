@@ -7,7 +7,7 @@ from typing import Any
 
 from inventory.domain.gs1 import format_element_string
 from inventory.domain.models import Actor
-from inventory.services import clinical
+from inventory.services import catalog, clinical
 from tests.support import factories as f
 
 
@@ -78,3 +78,18 @@ async def build(
         client=client,
         session=session,
     )
+
+
+async def with_rule(
+    actors: dict[str, Actor], clinic: Clinic, *, reorder_point: int, par_level: int, lead_time_days: int = 0
+) -> Clinic:
+    """Give the clinic's product a stock rule at its location (which may open a reorder alert)."""
+    await catalog.set_rule(
+        actor=actors["manager"],
+        location_id=clinic.location_id,
+        product_id=clinic.product["id"],
+        reorder_point=reorder_point,
+        par_level=par_level,
+        lead_time_days=lead_time_days,
+    )
+    return clinic
