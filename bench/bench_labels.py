@@ -1,4 +1,4 @@
-"""Throughput of the label renderer per format, against python-barcode's bare GS1-128 render."""
+"""Throughput of the label renderer per format and symbology, against the bare encoders of each symbology."""
 
 from __future__ import annotations
 
@@ -48,8 +48,26 @@ def baseline_per_second() -> float:
     return per_second(bare)
 
 
+def matrix_baseline_per_second() -> float:
+    """Bare zxing-cpp GS1 DataMatrix encodes per second, with their module image (no label, no text)."""
+    # The yardstick: the encoder labels/matrix.py wraps, called directly.
+    import zxingcpp
+
+    def bare(index: int) -> object:
+        data = LABELS[index % len(LABELS)]
+        content = f"[01]{data.gtin}[17]281231[10]{data.lot_number}"
+        barcode = zxingcpp.create_barcode(content, zxingcpp.BarcodeFormat.DataMatrix, gs1=True)
+        return barcode.to_image(scale=1, add_quiet_zones=False)
+
+    return per_second(bare)
+
+
 def _render(fmt: str, index: int) -> bytes:
     return render_label(LABELS[index % len(LABELS)], fmt)
+
+
+def _render_ampoule(fmt: str, index: int) -> bytes:
+    return render_label(LABELS[index % len(LABELS)], fmt, dpi=203, template="ampoule")
 
 
 def main() -> None:
@@ -57,7 +75,11 @@ def main() -> None:
     rates: dict[str, float] = {}
     for fmt in FORMATS:
         rates[fmt] = per_second(functools.partial(_render, fmt))
-        print(f"{fmt:>4}: {rates[fmt]:8.0f} labels/s")
+        print(f"{fmt:>4}: {rates[fmt]:8.0f} labels/s (standard, GS1-128)")
+    matrix_rates: dict[str, float] = {}
+    for fmt in FORMATS:
+        matrix_rates[fmt] = per_second(functools.partial(_render_ampoule, fmt))
+        print(f"{fmt:>4}: {matrix_rates[fmt]:8.0f} labels/s (ampoule, GS1 DataMatrix, 203 dpi)")
 
     sheet_items = [(data, 100 // len(LABELS) + (index < 100 % len(LABELS))) for index, data in enumerate(LABELS)]
     assert sum(copies for _, copies in sheet_items) == 100
@@ -71,6 +93,9 @@ def main() -> None:
     bare = baseline_per_second()
     print(f"python-barcode Gs1_128(...).render() with ImageWriter: {bare:8.0f} /s")
     print(f"png labels/s vs bare python-barcode render: {rates['png'] / bare:.2f}x")
+    bare_matrix = matrix_baseline_per_second()
+    print(f"zxing-cpp create_barcode(DataMatrix, gs1) + module image: {bare_matrix:8.0f} /s")
+    print(f"ampoule png labels/s vs bare DataMatrix encode: {matrix_rates['png'] / bare_matrix:.2f}x")
 
 
 if __name__ == "__main__":

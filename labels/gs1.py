@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import string
 
-from labels.model import LabelData
+from labels.matrix import MatrixSymbol, datamatrix, gs1_datamatrix
+from labels.model import SYMBOLOGIES, LabelData
 from labels.symbols import Symbol, code128, gs1_128
 
 # GS1 General Specifications, "GS1 AI encodable character set 82", the only characters AI (10) may hold.
@@ -63,8 +64,22 @@ def element_string(data: LabelData) -> str:
     return "".join(ai + value for ai, value in _gs1_parts(data))
 
 
-def symbol_for(data: LabelData) -> Symbol:
-    """The barcode symbol for a label: GS1-128 when it has a GTIN and a GS1-safe lot, else Code 128."""
-    if _uses_gs1(data):
+def symbol_for(data: LabelData, symbology: str | None = None) -> Symbol | MatrixSymbol:
+    """The barcode symbol for a label.
+
+    "datamatrix": GS1 DataMatrix when the label has a GTIN and a GS1-safe lot, else a Data Matrix of the own
+    code; "gs1-128": GS1-128 (ValueError without GS1 data); "code128": Code 128 of the own code; None: GS1-128
+    when it can, else Code 128. Raises ValueError for an unknown symbology.
+    """
+    if symbology is not None and symbology not in SYMBOLOGIES:
+        raise ValueError(f"unknown symbology {symbology!r}; expected one of {', '.join(SYMBOLOGIES)}")
+    gs1 = _uses_gs1(data)
+    if symbology == "datamatrix":
+        return gs1_datamatrix(_gs1_parts(data), barcode_payload(data)) if gs1 else datamatrix(_fallback_code(data))
+    if symbology == "gs1-128" and not gs1:
+        raise ValueError("a GS1-128 label needs a product GTIN and a lot of 1 to 20 GS1 characters")
+    if symbology == "code128":
+        return code128(data.own_code or _fallback_code(data))
+    if gs1:
         return gs1_128(element_string(data), barcode_payload(data))
     return code128(_fallback_code(data))

@@ -9,6 +9,7 @@ from typing import Literal
 
 from labels.fonts import PT_MM, Weight, text_width_mm
 from labels.gs1 import symbol_for
+from labels.matrix import MatrixSymbol
 from labels.model import LabelData
 from labels.symbols import QUIET_ZONE_MODULES, Symbol
 
@@ -45,6 +46,9 @@ class Text:
     width_mm: float  # advance width as measured with the label typeface
 
 
+Rect = tuple[float, float, float, float]  # x, y (top), width, height in mm from the label's top-left corner
+
+
 @dataclass(frozen=True)
 class Bars:
     """The barcode: `symbol` drawn from (x_mm, y_mm) with `module_mm` per module, quiet zones outside x."""
@@ -55,6 +59,30 @@ class Bars:
     module_mm: float
     height_mm: float
 
+    def rects(self) -> list[Rect]:
+        """One rectangle per bar."""
+        return [
+            (self.x_mm + start * self.module_mm, self.y_mm, run * self.module_mm, self.height_mm)
+            for start, run in self.symbol.bars()
+        ]
+
+
+@dataclass(frozen=True)
+class Cells:
+    """A Data Matrix: `symbol`'s first module at (x_mm, y_mm), square modules, quiet zone outside."""
+
+    symbol: MatrixSymbol
+    x_mm: float
+    y_mm: float
+    module_mm: float
+
+    def rects(self) -> list[Rect]:
+        """One rectangle per horizontal run of dark modules."""
+        m = self.module_mm
+        return [
+            (self.x_mm + column * m, self.y_mm + row * m, length * m, m) for row, column, length in self.symbol.runs()
+        ]
+
 
 @dataclass(frozen=True)
 class Plan:
@@ -62,7 +90,7 @@ class Plan:
 
     width_mm: float
     height_mm: float
-    bars: Bars
+    code: Bars | Cells
     texts: tuple[Text, ...]
 
 
@@ -89,14 +117,36 @@ def _fit(text: str, weight: Weight, size_pt: float, max_w: float, min_factor: fl
     return short, size, text_width_mm(short, weight, size)
 
 
-def plan(data: LabelData, width_mm: float, height_mm: float, module_mm: float, *, grow: bool) -> Plan:
-    """Lay a label out in a width x height box.
+def _scale(width_mm: float, height_mm: float) -> float:
+    return min(max(min(height_mm / BASE_H_MM, width_mm / BASE_W_MM), 1.0), MAX_TEXT_SCALE)
+
+
+def linear_fit_mm(symbol: Symbol, width_mm: float, height_mm: float) -> float:
+    """The widest module with which `symbol` and its quiet zones fit a fixed label of this size."""
+    return (width_mm - 2 * 1.0 * _scale(width_mm, height_mm)) / symbol.width_modules
+
+
+def plan(
+    data: LabelData,
+    width_mm: float,
+    height_mm: float,
+    module_mm: float,
+    *,
+    grow: bool,
+    symbol: Symbol | None = None,
+    dot_mm: float | None = None,
+) -> Plan:
+    """Lay a label with a linear barcode out in a width x height box.
 
     With `grow`, bars keep `module_mm` and the label widens (to whole millimetres) when the symbol would
     not fit; without it (sheet cells have fixed sizes) the module shrinks to fit, up to `module_mm`.
+    With `dot_mm` (a printer dot), the symbol starts on a dot: with a whole-dot module every bar edge is one.
     """
-    symbol = symbol_for(data)
-    scale = min(max(min(height_mm / BASE_H_MM, width_mm / BASE_W_MM), 1.0), MAX_TEXT_SCALE)
+    if symbol is None:
+        linear = symbol_for(data)
+        assert isinstance(linear, Symbol)
+        symbol = linear
+    scale = _scale(width_mm, height_mm)
     pad_x, pad_y = 1.0 * scale, 0.8 * scale
     if grow:
         module = module_mm
@@ -114,6 +164,10 @@ def plan(data: LabelData, width_mm: float, height_mm: float, module_mm: float, *
         bar_h = height_mm - pad_y - hri_h - 0.2 * scale - bar_top
         if bar_h >= MIN_BAR_MM * scale:
             break
+    if bar_h < MIN_BAR_MM * 0.6:
+        raise ValueError(
+            f"a {width_mm:g} x {height_mm:g} mm label leaves no room for bars under its text: use datamatrix"
+        )
 
     symbol_w = symbol.width_modules * module
     left = (width - symbol_w) / 2
@@ -122,6 +176,8 @@ def plan(data: LabelData, width_mm: float, height_mm: float, module_mm: float, *
         # the symbol on a module boundary too, so every bar edge falls on a dot edge when rasterised at
         # the design resolution, instead of each edge being smeared over two dots.
         left = math.floor(left / module + 1e-9) * module
+    elif dot_mm is not None:
+        left = math.floor(left / dot_mm + 1e-9) * dot_mm
     bars = Bars(symbol, left + QUIET_ZONE_MODULES * module, bar_top, module, max(bar_h, 1.0))
     hri_text = Text(
         hri,
@@ -167,3 +223,66 @@ def _text_rows(data: LabelData, x: float, top: float, inner: float, scale: float
     if note:
         row((note, "regular", NOTE_PT * scale, 0.8, "start"))
     return texts, top
+
+
+# A Data Matrix module of at least 0.25 mm: 2 dots at 203 dpi, 3 at 300 (GS1 asks 0.254 mm for healthcare items
+# not scanned at a till; 2 dots at 203 dpi is the nearest a 203 dpi printer can do).
+MIN_MATRIX_MODULE_MM = 0.25
+MAX_MATRIX_MODULE_MM = 1.0
+MATRIX_TEXT_PT = 7.0  # the text beside a Data Matrix on a 10 mm high label, scaled with the height
+
+
+def matrix_module_mm(symbol: MatrixSymbol, width_mm: float, height_mm: float, dot_mm: float) -> float:
+    """The largest whole-dot module that fits the symbol in the label's height and half its width.
+
+    Raises ValueError when even MIN_MATRIX_MODULE_MM does not fit.
+    """
+    margin = 2 * 0.5
+    fit = min((height_mm - margin) / symbol.height_modules, (width_mm * 0.5) / symbol.width_modules)
+    fit = min(fit, MAX_MATRIX_MODULE_MM)
+    dots = math.floor(fit / dot_mm + 1e-9)
+    module = dots * dot_mm
+    if module < MIN_MATRIX_MODULE_MM - 0.005:
+        raise ValueError(
+            f"a {len(symbol.rows)}x{len(symbol.rows[0])} Data Matrix does not fit a {width_mm:g} x {height_mm:g} mm"
+            f" label with modules of at least {MIN_MATRIX_MODULE_MM} mm"
+        )
+    return module
+
+
+def plan_matrix(data: LabelData, symbol: MatrixSymbol, width_mm: float, height_mm: float, dot_mm: float) -> Plan:
+    """A Data Matrix at the left, vertically centred, and the product, lot and expiry beside it."""
+    module = matrix_module_mm(symbol, width_mm, height_mm, dot_mm)
+    block_w = symbol.width_modules * module
+    block_h = symbol.height_modules * module
+    top = math.floor((height_mm - block_h) / 2 / dot_mm + 1e-9) * dot_mm
+    left = min(top, math.floor(0.8 / dot_mm) * dot_mm)
+    cells = Cells(symbol, left + module, top + module, module)  # the quiet zone is the block's outer ring
+    scale = min(max(height_mm / 10.0, 0.8), 2.0)
+    text_x = left + block_w + 0.6 * scale
+    inner = width_mm - text_x - 0.6 * scale
+    if inner < 4.0:
+        raise ValueError(f"no room for the lot and expiry beside the Data Matrix on a {width_mm:g} mm wide label")
+    lines: list[tuple[str, Weight, float, float]] = []
+    product = clean(" ".join(part for part in (data.brand, data.product) if part))
+    if product:
+        lines.append((product, "bold", MATRIX_TEXT_PT * scale, 0.7))
+    # The lot and the expiry shrink rather than being cut: they are what the chair and a recall read.
+    lines.append((f"LOT {clean(data.lot_number)}", "bold", MATRIX_TEXT_PT * scale, 0.0))
+    lines.append((f"EXP {data.expiry.isoformat()}", "bold", MATRIX_TEXT_PT * scale, 0.4))
+    if data.gtin and height_mm >= 20:
+        lines.append((f"(01) {data.gtin}", "regular", MATRIX_TEXT_PT * 0.8 * scale, 0.8))
+    note = clean(data.storage_note or "")
+    if note and height_mm >= 20:
+        lines.append((note, "regular", NOTE_PT * scale, 0.8))
+    for factor in (1.0, 0.9, 0.8, 0.7, 0.6, 0.5):
+        total = sum(size * factor * PT_MM * LINE for _, _, size, _ in lines)
+        if total <= height_mm - 0.6:
+            break
+    texts: list[Text] = []
+    y = (height_mm - total) / 2
+    for text, weight, size, min_factor in lines:
+        fitted, fitted_size, width = _fit(text, weight, size * factor, inner, min_factor)
+        texts.append(Text(fitted, text_x, y + fitted_size * PT_MM * ASCENT, fitted_size, weight, "start", width))
+        y += size * factor * PT_MM * LINE
+    return Plan(width_mm, height_mm, cells, tuple(texts))

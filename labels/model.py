@@ -20,6 +20,7 @@ class LabelData:
 
 
 FORMATS: tuple[str, ...] = ("png", "svg", "pdf", "zpl")
+SYMBOLOGIES: tuple[str, ...] = ("datamatrix", "gs1-128", "code128")
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,9 @@ class SheetLayout:
 
 # Both grids fill A4 (210 x 297 mm) exactly: 3 x 70 = 210, 0.5 + 8 x 37 + 0.5 = 297 (e.g. Avery 3475);
 # 4.67 + 5 x 38.1 + 4 x 2.54 + 4.67 = 210, 10.7 + 13 x 21.2 + 10.7 = 297 (e.g. Avery L7651).
+# 8.6 + 7 x 25.4 + 6 x 2.5 + 8.6 = 210, 13.5 + 27 x 10 + 13.5 = 297 (e.g. Avery L7658, 189 vial labels).
 LAYOUTS: dict[str, SheetLayout] = {
     "3x8": SheetLayout("3x8", 3, 8, 70.0, 37.0, 0.5, 0.0, 0.0, 0.0),
     "5x13": SheetLayout("5x13", 5, 13, 38.1, 21.2, 10.7, 4.67, 2.54, 0.0),
+    "7x27": SheetLayout("7x27", 7, 27, 25.4, 10.0, 13.5, 8.6, 2.5, 0.0),
 }

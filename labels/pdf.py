@@ -21,16 +21,9 @@ def _canvas(out: io.BytesIO, width_pt: float, height_pt: float) -> Canvas:
 
 def draw_label(canvas: Canvas, plan: Plan, left_pt: float, top_pt: float) -> None:
     """Draw `plan` with its top-left corner at (left_pt, top_pt) in PDF coordinates (y grows upwards)."""
-    bars = plan.bars
-    bottom = top_pt - (bars.y_mm + bars.height_mm) * mm
     path = canvas.beginPath()
-    for start, run in bars.symbol.bars():
-        path.rect(
-            left_pt + (bars.x_mm + start * bars.module_mm) * mm,
-            bottom,
-            run * bars.module_mm * mm,
-            bars.height_mm * mm,
-        )
+    for x, y, w, h in plan.code.rects():
+        path.rect(left_pt + x * mm, top_pt - (y + h) * mm, w * mm, h * mm)
     canvas.drawPath(path, stroke=0, fill=1)
 
     for text in plan.texts:
@@ -49,15 +42,26 @@ def render_pdf(plan: Plan) -> bytes:
     """One label on one page of exactly the label's size."""
     out = io.BytesIO()
     canvas = _canvas(out, plan.width_mm * mm, plan.height_mm * mm)
-    canvas.setTitle(plan.bars.symbol.hri)
+    canvas.setTitle(plan.code.symbol.hri)
     draw_label(canvas, plan, 0.0, plan.height_mm * mm)
     canvas.showPage()
     canvas.save()
     return out.getvalue()
 
 
-def render_sheet(items: Sequence[tuple[Plan, int]], sheet: SheetLayout) -> bytes:
-    """`copies` of each plan, in order, filling the sheet grid row by row over as many A4 pages as needed."""
+def _on_dot(length_pt: float, dpi: int | None) -> float:
+    """A page position moved onto the nearest printer dot (at most half a dot), when the printer is known."""
+    if dpi is None:
+        return length_pt
+    dot = 72 / dpi
+    return round(length_pt / dot) * dot
+
+
+def render_sheet(items: Sequence[tuple[Plan, int]], sheet: SheetLayout, *, dpi: int | None = None) -> bytes:
+    """`copies` of each plan, in order, filling the sheet grid row by row over as many A4 pages as needed.
+
+    With `dpi`, each cell's corner is moved onto the printer's dot grid, so whole-dot modules stay whole.
+    """
     out = io.BytesIO()
     page_w, page_h = A4
     canvas = _canvas(out, page_w, page_h)
@@ -69,8 +73,8 @@ def render_sheet(items: Sequence[tuple[Plan, int]], sheet: SheetLayout) -> bytes
                 canvas.showPage()
                 slot = 0
             row, column = divmod(slot, sheet.columns)
-            left = (sheet.margin_left_mm + column * (sheet.label_w_mm + sheet.gap_x_mm)) * mm
-            top = page_h - (sheet.margin_top_mm + row * (sheet.label_h_mm + sheet.gap_y_mm)) * mm
+            left = _on_dot((sheet.margin_left_mm + column * (sheet.label_w_mm + sheet.gap_x_mm)) * mm, dpi)
+            top = page_h - _on_dot((sheet.margin_top_mm + row * (sheet.label_h_mm + sheet.gap_y_mm)) * mm, dpi)
             draw_label(canvas, plan, left, top)
             slot += 1
     canvas.showPage()

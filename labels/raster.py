@@ -23,14 +23,11 @@ def render_png(plan: Plan, dpi: int) -> bytes:
     image = Image.new("L", size, 255)
     draw = ImageDraw.Draw(image)
 
-    bars = plan.bars
-    top = round(bars.y_mm * px_per_mm)
-    bottom = round((bars.y_mm + bars.height_mm) * px_per_mm) - 1
-    for start, run in bars.symbol.bars():
-        # Edges are rounded one by one: with a whole-pixel module (single labels) every bar keeps
-        # its exact width; otherwise widths are off by at most one pixel rather than accumulating.
-        left = round((bars.x_mm + start * bars.module_mm) * px_per_mm)
-        right = round((bars.x_mm + (start + run) * bars.module_mm) * px_per_mm) - 1
+    for x, y, w, h in plan.code.rects():
+        # Edges are rounded one by one: with a whole-pixel module every bar or cell keeps its exact size;
+        # otherwise sizes are off by at most one pixel rather than accumulating.
+        left, top = round(x * px_per_mm), round(y * px_per_mm)
+        right, bottom = round((x + w) * px_per_mm) - 1, round((y + h) * px_per_mm) - 1
         draw.rectangle((left, top, right, bottom), fill=0)
 
     with _FONT_LOCK:

@@ -16,17 +16,11 @@ def _n(value: float) -> str:
 def render_svg(plan: Plan) -> bytes:
     """The label as UTF-8 SVG sized in millimetres."""
     w, h = _n(plan.width_mm), _n(plan.height_mm)
-    bars = plan.bars
-    top, height = _n(bars.y_mm), _n(bars.height_mm)
-    path = "".join(
-        f"M{_n(bars.x_mm + start * bars.module_mm)} {top}h{_n(run * bars.module_mm)}v{height}h"
-        f"{_n(-run * bars.module_mm)}z"
-        for start, run in bars.symbol.bars()
-    )
+    path = "".join(f"M{_n(x)} {_n(y)}h{_n(w)}v{_n(h)}h{_n(-w)}z" for x, y, w, h in plan.code.rects())
     parts = [
         '<?xml version="1.0" encoding="UTF-8"?>',
         f'<svg xmlns="http://www.w3.org/2000/svg" version="1.1" width="{w}mm" height="{h}mm" viewBox="0 0 {w} {h}">',
-        f"<title>{escape(bars.symbol.hri)}</title>",
+        f"<title>{escape(plan.code.symbol.hri)}</title>",
         '<rect width="100%" height="100%" fill="#fff"/>',
         f'<path d="{path}" fill="#000" shape-rendering="crispEdges"/>',
         f'<g font-family="{SVG_FAMILY}" fill="#000">',

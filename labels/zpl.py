@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from labels.layout import Plan, Text
+from labels.layout import Bars, Cells, Plan, Text
+from labels.matrix import MatrixSymbol
 from labels.symbols import CODE_A, CODE_B, CODE_C, FNC1, START_A, START_B, START_C, Symbol
 
 # ZPL II ^BC invocation codes (Programming Guide, "Code 128 Invocation Characters").
@@ -44,6 +45,29 @@ def field_data(symbol: Symbol) -> str:
     return "".join(out)
 
 
+# ^BX escape sequences (ECC 200) after the escape character chosen in ^BX, here '_': "_1" is FNC1 and
+# "_dNNN" a character by its decimal code, so a '_' in the data (CSET 82 allows it) is spelled "_d095".
+MATRIX_ESCAPE = "_"
+
+
+def matrix_field_data(symbol: MatrixSymbol) -> str:
+    """^FD data for ^BX spelling out `symbol`'s data: FNC1 first and as the separator for GS1, '_' escaped."""
+    body = symbol.data.replace("_", "_d095")
+    if not symbol.gs1:
+        return body
+    return "_1" + body.replace("\x1d", "_1")
+
+
+def _code(code: Bars | Cells, dpmm: float) -> str:
+    at = f"^FO{round(code.x_mm * dpmm)},{round(code.y_mm * dpmm)}"
+    module = max(round(code.module_mm * dpmm), 1)
+    if isinstance(code, Bars):
+        return f"{at}^BY{module}^BCN,{round(code.height_mm * dpmm)},N,N,N,N^FD{field_data(code.symbol)}^FS"
+    rows, columns = len(code.symbol.rows), len(code.symbol.rows[0])
+    # The symbol's own size, so the printer draws exactly the matrix the other formats draw.
+    return f"{at}^BXN,{module},200,{columns},{rows},,{MATRIX_ESCAPE}^FD{matrix_field_data(code.symbol)}^FS"
+
+
 def _text(text: Text, width_dots: int, dpmm: float, dpi: int) -> str:
     height = max(round(text.size_pt * dpi / 72), 10)
     font = f"^A0N,{height},{height}"
@@ -65,18 +89,16 @@ def _text(text: Text, width_dots: int, dpmm: float, dpi: int) -> str:
 
 
 def render_zpl(plan: Plan, dpi: int) -> bytes:
-    """The label as ZPL II for a `dpi` printer (203 or 300): UTF-8 text, Code 128 bars with ^BC."""
+    """The label as ZPL II for a `dpi` printer: UTF-8 text, Code 128 with ^BC or Data Matrix with ^BX."""
     dpmm = dpi / 25.4
     width, height = round(plan.width_mm * dpmm), round(plan.height_mm * dpmm)
-    bars = plan.bars
     lines = [
         "^XA",
         "^CI28",  # field data is UTF-8
         f"^PW{width}",
         f"^LL{height}",
         "^LH0,0",
-        f"^FO{round(bars.x_mm * dpmm)},{round(bars.y_mm * dpmm)}^BY{max(round(bars.module_mm * dpmm), 1)}"
-        f"^BCN,{round(bars.height_mm * dpmm)},N,N,N,N^FD{field_data(bars.symbol)}^FS",
+        _code(plan.code, dpmm),
     ]
     lines += [_text(text, width, dpmm, dpi) for text in plan.texts]
     lines += ["^PQ1", "^XZ", ""]

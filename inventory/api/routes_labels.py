@@ -24,13 +24,14 @@ from inventory.api.security import staff
 from inventory.services import labels
 
 LabelFormat = Literal["png", "svg", "pdf", "zpl"]
-SheetLayout = Literal["3x8", "5x13"]
+SheetLayout = Literal["3x8", "5x13", "7x27"]
+Symbology = Literal["datamatrix", "gs1-128", "code128"]
 
 LABEL_MEDIA_TYPES = {
     "image/png": "PNG image, `dpi` pixels per inch (default 300).",
     "image/svg+xml": "SVG vector image in millimetres.",
     "application/pdf": "PDF, one page of the label's size.",
-    "application/zpl": "ZPL II commands for a 203 or 300 dpi Zebra printer.",
+    "application/zpl": "ZPL II commands for a 203, 300 or 600 dpi Zebra printer (^BC or ^BX).",
 }
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 
@@ -47,6 +48,27 @@ class SheetIn(Struct, forbid_unknown_fields=True):
 
     items: Annotated[list[SheetItemIn], Meta(min_length=1, max_length=labels.MAX_SHEET_ITEMS)]
     layout: SheetLayout = "3x8"
+    dpi: Annotated[int, Meta(ge=labels.PNG_DPI_RANGE[0], le=labels.PNG_DPI_RANGE[1])] | None = None
+    symbology: Symbology | None = None
+
+
+class TemplateOut(Struct):
+    """A label template: its stock, size and default symbology."""
+
+    name: str
+    title: str
+    kind: Annotated[str, Meta(description="label, roll or sheet (A4)")]
+    width_mm: float
+    height_mm: float
+    symbology: Annotated[str, Meta(description="The default: datamatrix, or gs1-128 (Code 128 without a GTIN)")]
+    per_page: int
+    layout: str | None
+
+
+class TemplatesOut(Struct):
+    """Every label template."""
+
+    items: list[TemplateOut]
 
 
 class LabelProblem(Struct):
@@ -140,17 +162,27 @@ class LabelController(Controller):
             QueryParameter(
                 ge=labels.PNG_DPI_RANGE[0],
                 le=labels.PNG_DPI_RANGE[1],
-                description="PNG pixels per inch (100-1200) or ZPL printer density (203 or 300); default 300. "
-                "SVG and PDF are vectors and ignore it.",
+                description="The printer's resolution, default 300: PNG pixels per inch (100-1200), ZPL density "
+                "(203, 300 or 600); SVG and PDF are laid out on its dot grid, so every module is whole dots.",
             ),
         ] = None,
+        template: Annotated[
+            str,
+            QueryParameter(description="A label template (GET /api/labels/templates); not a sheet."),
+        ] = "standard",
+        symbology: Annotated[
+            Symbology | None,
+            QueryParameter(description="datamatrix, gs1-128 or code128; default: the template's."),
+        ] = None,
     ) -> Response[bytes]:
-        """One lot's label: brand, product, lot, expiry, storage and a barcode that scans back to this lot.
+        """One lot's label: product, lot, expiry and a barcode that scans back to this lot.
 
-        GS1-128 with (01) GTIN, (17) expiry and (10) lot when the product has a unit GTIN and the lot number
-        fits GS1; otherwise Code 128 with this service's lot code (MIL…).
+        GS1 DataMatrix (ECC 200, FNC1 first) or GS1-128 with (01) GTIN, (17) expiry and (10) lot when the product
+        has a unit GTIN and the lot number fits GS1; otherwise a Data Matrix or Code 128 of this service's lot
+        code (MIL…). The ampoule and small roll templates default to DataMatrix. A barcode that does not fit
+        the template is refused (422 label_unrenderable), never shrunk below what a scanner reads.
         """
-        rendered = await labels.render_lot_label(lot_id, fmt, dpi=dpi)
+        rendered = await labels.render_lot_label(lot_id, fmt, dpi=dpi, template=template, symbology=symbology)
         return _respond(rendered, "attachment" if fmt == "zpl" else "inline")
 
     @post(
@@ -167,9 +199,16 @@ class LabelController(Controller):
         },
     )
     async def sheet(self, data: JSONBody[SheetIn]) -> Response[bytes]:
-        """A PDF of A4 label sheets: `copies` labels of each lot, in order, on the 3x8 or 5x13 layout."""
-        rendered = await labels.render_sheet([(item.lot_id, item.copies) for item in data.items], data.layout)
+        """A PDF of A4 label sheets: `copies` labels of each lot, in order, on the 3x8, 5x13 or 7x27 layout."""
+        rendered = await labels.render_sheet(
+            [(item.lot_id, item.copies) for item in data.items], data.layout, dpi=data.dpi, symbology=data.symbology
+        )
         return _respond(rendered, "inline")
+
+    @get("/labels/templates", operation_id="listLabelTemplates")
+    async def templates(self) -> TemplatesOut:
+        """The label templates: single labels, thermal rolls and A4 sheets, with their sizes in mm."""
+        return TemplatesOut(items=[TemplateOut(**vars(t)) for t in labels.templates()])
 
 
 HANDLERS: list[Any] = [LabelController]

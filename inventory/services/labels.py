@@ -28,7 +28,7 @@ MAX_SHEET_ITEMS = 500
 MAX_SHEET_LABELS = 2000
 MAX_LOT_ID = 2_147_483_647
 PNG_DPI_RANGE = (100, 1200)
-ZPL_DPIS = (203, 300)
+ZPL_DPIS = (203, 300, 600)
 DEFAULT_DPI = 300
 # Rendering is CPU-bound pure Python (reportlab, python-barcode, Pillow). In a worker thread it still holds
 # the GIL, and each await of a scan then waits up to a switch interval for it: measured on 2 cores, scans
@@ -86,6 +86,46 @@ async def _load(lot_ids: Sequence[int]) -> dict[int, labels.LabelData]:
     return found
 
 
+@dataclass(frozen=True)
+class TemplateView:
+    """A label template as the API and the pages list it."""
+
+    name: str
+    title: str
+    kind: str
+    width_mm: float
+    height_mm: float
+    symbology: str
+    per_page: int
+    layout: str | None
+
+
+def templates() -> list[TemplateView]:
+    """Every label template with its size, kind (label, roll, sheet) and default symbology."""
+    return [
+        TemplateView(t.name, t.title, t.kind, t.width_mm, t.height_mm, t.symbology, t.per_page, t.sheet)
+        for t in labels.TEMPLATES.values()
+    ]
+
+
+def _check_choice(template: str, symbology: str | None) -> labels.Template:
+    """The named template; raises Unprocessable(label_format_invalid) for an unknown template or symbology."""
+    chosen = labels.TEMPLATES.get(template)
+    if chosen is None:
+        raise Unprocessable(
+            f"Unknown label template {template!r}; expected one of {', '.join(labels.TEMPLATES)}.",
+            code="label_format_invalid",
+            templates=list(labels.TEMPLATES),
+        )
+    if symbology is not None and symbology not in labels.SYMBOLOGIES:
+        raise Unprocessable(
+            f"Unknown symbology {symbology!r}; expected one of {', '.join(labels.SYMBOLOGIES)}.",
+            code="label_format_invalid",
+            symbologies=list(labels.SYMBOLOGIES),
+        )
+    return chosen
+
+
 def _check_format(fmt: str, dpi: int | None) -> int:
     """The dpi to render `fmt` with; raises Unprocessable(label_format_invalid)."""
     if fmt not in labels.FORMATS:
@@ -97,7 +137,9 @@ def _check_format(fmt: str, dpi: int | None) -> int:
     if dpi is None:
         return DEFAULT_DPI
     if fmt == "zpl" and dpi not in ZPL_DPIS:
-        raise Unprocessable(f"ZPL labels are made for 203 or 300 dpi printers, not {dpi}.", code="label_format_invalid")
+        raise Unprocessable(
+            f"ZPL labels are made for 203, 300 or 600 dpi printers, not {dpi}.", code="label_format_invalid"
+        )
     if not PNG_DPI_RANGE[0] <= dpi <= PNG_DPI_RANGE[1]:
         raise Unprocessable(
             f"dpi must be between {PNG_DPI_RANGE[0]} and {PNG_DPI_RANGE[1]}, not {dpi}.",
@@ -158,26 +200,45 @@ async def _off_loop(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
 
 
 def _render_error(error: ValueError) -> Unprocessable:
-    # labels/ refuses only data it cannot barcode; with an own_code on every label that should not happen.
+    # labels/ refuses data it cannot barcode, and a barcode that does not fit the chosen template.
     return Unprocessable(f"This label cannot be drawn: {error}", code="label_unrenderable")
 
 
-async def render_lot_label(lot_id: int, fmt: str = "png", *, dpi: int | None = None) -> Rendered:
-    """One lot's label as PNG, SVG, PDF or ZPL; raises NotFound (lot) or Unprocessable (label_format_invalid).
+async def render_lot_label(
+    lot_id: int,
+    fmt: str = "png",
+    *,
+    dpi: int | None = None,
+    template: str = labels.DEFAULT_TEMPLATE,
+    symbology: str | None = None,
+) -> Rendered:
+    """One lot's label as PNG, SVG, PDF or ZPL on a template; raises NotFound (lot) or Unprocessable
+    (label_format_invalid: format, dpi, template, symbology; label_unrenderable: the barcode does not fit).
 
-    `dpi` is the PNG resolution (100-1200) or the ZPL printer density (203 or 300); vectors ignore it.
+    `dpi` is the printer's (PNG pixels, ZPL density 203/300/600; the dot grid of SVG and PDF), default 300.
     """
     resolution = _check_format(fmt, dpi)
+    chosen = _check_choice(template, symbology)
+    if chosen.kind == "sheet":
+        raise Unprocessable(
+            f"The {template} template is an A4 sheet: print it with POST /api/labels/sheet.",
+            code="label_format_invalid",
+        )
     data = (await _load([lot_id]))[lot_id]
     try:
-        content = await _off_loop(labels.render_label, data, fmt, dpi=resolution)
+        content = await _off_loop(
+            labels.render_label, data, fmt, dpi=resolution, template=template, symbology=symbology
+        )
     except ValueError as error:
         raise _render_error(error) from None
     return Rendered(content, labels.content_type(fmt), f"lot-{lot_id}.{EXTENSIONS[fmt]}")
 
 
-async def render_sheet(items: Sequence[tuple[int, int]], layout: str = "3x8") -> Rendered:
-    """A PDF of A4 label sheets with `copies` labels of each `(lot_id, copies)`, in order.
+async def render_sheet(
+    items: Sequence[tuple[int, int]], layout: str = "3x8", *, dpi: int | None = None, symbology: str | None = None
+) -> Rendered:
+    """A PDF of A4 label sheets with `copies` labels of each `(lot_id, copies)`, in order; with `dpi`, every
+    module is whole printer dots.
 
     Raises Unprocessable (validation_error, label_sheet_too_large) before reading anything, and NotFound
     naming every unknown lot before drawing anything.
@@ -188,6 +249,10 @@ async def render_sheet(items: Sequence[tuple[int, int]], layout: str = "3x8") ->
             code="validation_error",
             layouts=list(labels.LAYOUTS),
         )
+    if dpi is not None:
+        _check_format("pdf", dpi)
+    if symbology is not None:
+        _check_choice(labels.DEFAULT_TEMPLATE, symbology)
     if not items:
         raise Unprocessable("A sheet needs at least one item.", code="validation_error")
     if len(items) > MAX_SHEET_ITEMS:
@@ -206,7 +271,7 @@ async def render_sheet(items: Sequence[tuple[int, int]], layout: str = "3x8") ->
     found = await _load([lot_id for lot_id, _ in items])
     plan = [(found[lot_id], copies) for lot_id, copies in items]
     try:
-        content = await _off_loop(labels.render_sheet, plan, layout)
+        content = await _off_loop(labels.render_sheet, plan, layout, dpi=dpi, symbology=symbology)
     except ValueError as error:
         raise _render_error(error) from None
     return Rendered(content, labels.content_type("pdf"), f"labels-{layout}.pdf")

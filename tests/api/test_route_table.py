@@ -230,6 +230,7 @@ READS: dict[str, Callable[[Clinic], str] | None] = {
     "/api/recalls": None,
     "/api/recalls/{recall_id:int}": None,
     "/api/lots/{lot_id:int}/label": lambda c: f"/api/lots/{c.lot['id']}/label?format=svg",
+    "/api/labels/templates": lambda c: "/api/labels/templates",
 }
 
 

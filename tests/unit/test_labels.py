@@ -25,7 +25,7 @@ from labels import (
     render_sheet,
 )
 from labels.gs1 import CSET82, element_string, symbol_for
-from labels.layout import MIN_MODULE_MM, plan
+from labels.layout import MIN_MODULE_MM, Bars, plan
 from labels.zpl import field_data
 
 GTIN = "03760001234565"  # valid check digit
@@ -196,7 +196,7 @@ def test_png_gs1_label_widens_to_keep_two_pixel_modules() -> None:
     image = png(GS1_LABEL).convert("L")
     assert image.height == 248
     assert image.width > 449  # GS1-128 with three AIs cannot fit 38 mm at 2 px per module
-    bars = plan(GS1_LABEL, 38.0, 21.0, MIN_MODULE_MM, grow=True).bars
+    bars = plan(GS1_LABEL, 38.0, 21.0, MIN_MODULE_MM, grow=True).code
     row = round((bars.y_mm + bars.height_mm / 2) * 300 / 25.4)
     pixels = [image.getpixel((x, row)) for x in range(image.width)]
     runs = [len(m.group()) for m in re.finditer(r"1+|0+", "".join("1" if p == 0 else "0" for p in pixels))]
@@ -361,7 +361,7 @@ def test_content_types() -> None:
         content_type("gif")
 
 
-@pytest.mark.parametrize(("fmt", "dpi"), [("gif", 300), ("PNG", 300), ("zpl", 600), ("png", 50)])
+@pytest.mark.parametrize(("fmt", "dpi"), [("gif", 300), ("PNG", 300), ("zpl", 400), ("png", 50)])
 def test_render_label_rejects_unknown_format_or_dpi(fmt: str, dpi: int) -> None:
     with pytest.raises(ValueError, match=r"format|dpi"):
         render_label(GS1_LABEL, fmt, dpi=dpi)
@@ -385,7 +385,8 @@ def test_long_texts_are_fitted_inside_the_label() -> None:
             assert left >= 0
             assert left + text.width_mm <= label.width_mm + 1e-6
             assert 0 < text.baseline_mm <= label.height_mm
-        assert label.bars.y_mm + label.bars.height_mm < label.texts[-1].baseline_mm
+        assert isinstance(label.code, Bars)
+        assert label.code.y_mm + label.code.height_mm < label.texts[-1].baseline_mm
         assert "LOT LOT-2024/0001.ABCDEF" in [text.text for text in label.texts]  # the lot is never cut
         assert label.texts[-1].text == f"(01){GTIN}(17)281231(10)LOT-2024/0001.ABCDEF"  # nor the HRI
     for fmt in FORMATS:
