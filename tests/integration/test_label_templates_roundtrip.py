@@ -42,7 +42,8 @@ def raster(content: bytes, fmt: str, dpi: int) -> Image.Image:
     if fmt == "png":
         return Image.open(io.BytesIO(content))
     page = pdfium.PdfDocument(content)[0]
-    return page.render(scale=dpi / 72, no_smoothpath=True, no_smoothtext=True).to_pil()
+    image: Image.Image = page.render(scale=dpi / 72, no_smoothpath=True, no_smoothtext=True).to_pil()
+    return image
 
 
 async def get_label(client: httpx.AsyncClient, headers: dict[str, str], lot_id: int, **params: Any) -> httpx.Response:

@@ -26,6 +26,7 @@ from labels import (
 )
 from labels.gs1 import CSET82, element_string, symbol_for
 from labels.layout import MIN_MODULE_MM, Bars, plan
+from labels.symbols import Symbol
 from labels.zpl import field_data
 
 GTIN = "03760001234565"  # valid check digit
@@ -48,6 +49,13 @@ OWN_LABEL = LabelData(
     expiry=datetime.date(2027, 1, 5),
     own_code="MIL12345",
 )
+
+
+def linear(data: LabelData) -> Symbol:
+    """The label's default (linear) symbol."""
+    symbol = symbol_for(data)
+    assert isinstance(symbol, Symbol)
+    return symbol
 
 
 def decode(image: Image.Image, text_mode: zxingcpp.TextMode = zxingcpp.TextMode.HRI) -> list[zxingcpp.Barcode]:
@@ -197,6 +205,7 @@ def test_png_gs1_label_widens_to_keep_two_pixel_modules() -> None:
     assert image.height == 248
     assert image.width > 449  # GS1-128 with three AIs cannot fit 38 mm at 2 px per module
     bars = plan(GS1_LABEL, 38.0, 21.0, MIN_MODULE_MM, grow=True).code
+    assert isinstance(bars, Bars)
     row = round((bars.y_mm + bars.height_mm / 2) * 300 / 25.4)
     pixels = [image.getpixel((x, row)) for x in range(image.width)]
     runs = [len(m.group()) for m in re.finditer(r"1+|0+", "".join("1" if p == 0 else "0" for p in pixels))]
@@ -289,7 +298,7 @@ def test_svg_is_well_formed_and_carries_the_texts() -> None:
     bars = root.find(f"{ns}path")
     assert bars is not None
     rects = re.findall(r"M([\d.]+) ([\d.]+)h([\d.]+)v([\d.]+)h-[\d.]+z", bars.get("d", ""))
-    assert len(rects) == len(symbol_for(data).bars())
+    assert len(rects) == len(linear(data).bars())
     # Redraw the path's bars at 20 px/mm and read them back: the vector bars are the right symbol.
     scale = 20
     image = Image.new("L", (round(float(root.get("width", "0mm")[:-2]) * scale), 21 * scale), 255)
@@ -314,7 +323,7 @@ def test_zpl_structure_for_gs1_label() -> None:
     field = match.group(3)
     assert field.startswith(">;>8")  # start C then FNC1: GS1-128
     assert unzpl(field) == "<FNC1>" + ELEMENT_STRING
-    assert field == field_data(symbol_for(GS1_LABEL))
+    assert field == field_data(linear(GS1_LABEL))
     assert f"^FD{HRI}^FS" in zpl  # human-readable line printed as text
     assert "^A0N" in zpl
 
@@ -344,7 +353,7 @@ def test_zpl_escapes_command_characters() -> None:
     # Parentheses survive (mode D would strip them) and '>' is spelled as an invocation code.
     assert unzpl(field) == f"<FNC1>01{GTIN}17281231" + "10(A)1>2"
     own = LabelData("B", "P", "L", EXPIRY, own_code="A>B^C~D")
-    assert unzpl(field_data(symbol_for(own))) == "A>B^C~D"
+    assert unzpl(field_data(linear(own))) == "A>B^C~D"
 
 
 # --- API surface ---------------------------------------------------------------------------------
