@@ -254,6 +254,27 @@ async def test_the_owner_may_only_void_a_usage_too(app_db: tuple[str, str]) -> N
         await owner.close()
 
 
+@pytest.mark.parametrize(
+    "change",
+    ["lot_number = lot_number || 'X'", "expiry_date = expiry_date + 1", "created_at = created_at + interval '1 second'", "lot_key = 'x'"],
+)
+async def test_no_role_rewrites_what_identifies_a_lot(app_db: tuple[str, str], change: str) -> None:
+    """The app role may change a lot's status, never its number, expiry or product (the owner neither)."""
+    actors = await _actors()
+    clinic = await build(actors, on_hand=1)
+    lot_id = clinic.lot["id"]
+    async with db.connection() as conn:
+        await conn.execute("UPDATE lot SET status = 'quarantined', not_received = false WHERE id = $1", lot_id)
+        with pytest.raises(asyncpg.RestrictViolationError):
+            await conn.execute(f"UPDATE lot SET {change} WHERE id = $1", lot_id)
+    owner = await asyncpg.connect(app_db[0])
+    try:
+        with pytest.raises(asyncpg.RestrictViolationError):
+            await owner.execute(f"UPDATE lot SET {change} WHERE id = $1", lot_id)
+    finally:
+        await owner.close()
+
+
 async def test_migrate_again_keeps_the_grants_exact(app_db: tuple[str, str], databases: Databases) -> None:
     """A privilege granted by hand is taken back by the next migrate; the role's own grants come back."""
     owner = await asyncpg.connect(app_db[0])
