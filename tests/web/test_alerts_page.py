@@ -6,6 +6,7 @@ import html
 import re
 from datetime import timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import asyncpg
 
@@ -328,3 +329,26 @@ async def test_a_bad_filter_gets_its_message_next_to_the_field_in_french(
     too_far = await pages.get("/ui/alerts?within_days=9999")
     assert too_far.status_code == 422
     assert field_error(too_far.text, "within_days") == "Enter a number of at most 3650."
+
+
+async def test_times_read_in_the_locations_time_zone_and_the_users_language(
+    pages: Pages, page_cookies: dict[str, str], actors: dict[str, Actor], conn: asyncpg.Connection
+) -> None:
+    clinic = await build(actors, on_hand=1, timezone="Asia/Tokyo")
+    await catalog.set_rule(
+        actor=actors["manager"],
+        location_id=clinic.location_id,
+        product_id=clinic.product["id"],
+        reorder_point=2,
+        par_level=4,
+        lead_time_days=0,
+    )
+    opened = await conn.fetchval(
+        "SELECT opened_at FROM reorder_alert WHERE product = $1 AND status = 'open'", clinic.product["id"]
+    )
+    tokyo = opened.astimezone(ZoneInfo("Asia/Tokyo"))
+    pages.sign_in_as(page_cookies["manager"])
+    page = await pages.get(f"/ui/alerts?location={clinic.location_id}", headers=FR)
+    months = ("janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc.")
+    expected = f"ouverte depuis le {tokyo.day} {months[tokyo.month - 1]} {tokyo.year}, {tokyo:%H:%M}"
+    assert expected in html.unescape(page.text)
