@@ -68,7 +68,7 @@ UPDATES: dict[str, str] = {
     "LOCK TABLE lot IN EXCLUSIVE MODE (recalls) needs table-level UPDATE",
     "stock_level": "on-hand changes, always with their ledger row (store/stock.py)",
     "treatment_session": "close and reopen (store/clinical.py); FOR NO KEY UPDATE for one scan at once",
-    "reorder_alert": "resolve, refresh details, acknowledge (store/alerts.py)",
+    "reorder_alert": "resolve, refresh details, acknowledge and undo it (store/alerts.py)",
     "recall": "close a case (store/trace.py)",
     "recall_client": "contact status and note (store/trace.py)",
     "notification_delivery": "status, attempts and last error of a webhook delivery (store/alerts.py)",

@@ -1,4 +1,5 @@
-"""Reorder alerts for managers: listing and reading them as of now (without writing), acknowledging them.
+"""Reorder alerts for managers: listing and reading them as of now (without writing), acknowledging them and
+taking an acknowledgement back.
 
 A read never writes. Alerts are opened, updated and resolved by stock changes (in their own transactions) and by
 the nightly refresh of each location (`alert_refresh`). Between a location's local midnight and that refresh,
@@ -138,5 +139,30 @@ async def acknowledge(*, actor: Actor, alert_id: int) -> dict[str, Any]:
                 entity="reorder_alert",
                 entity_id=alert_id,
                 details={},
+            )
+        return await get_reorder(alert_id)
+
+
+async def unacknowledge(*, actor: Actor, alert_id: int) -> dict[str, Any]:
+    """Take back an open alert's acknowledgement (unseen again); raises NotFound, Conflict(alert_resolved)."""
+    async with db.transaction() as conn:
+        row = await store.lock_alert(conn, alert_id)
+        if row is None:
+            raise NotFound.of("reorder_alert", alert_id)
+        if row["status"] != "open":
+            raise Conflict(f"Reorder alert {alert_id} is already resolved.", code="alert_resolved", alert_id=alert_id)
+        if row["acknowledged_at"] is not None:  # undoing twice changes nothing
+            await store.unacknowledge(conn, alert_id=alert_id)
+            await audit.record(
+                conn,
+                actor_id=actor.id,
+                action="reorder_alert.unacknowledge",
+                entity="reorder_alert",
+                entity_id=alert_id,
+                # What was taken back: the acknowledgement's own time and author stay in the log.
+                details={
+                    "acknowledged_at": row["acknowledged_at"].isoformat(),
+                    "acknowledged_by": row["acknowledged_by"],
+                },
             )
         return await get_reorder(alert_id)

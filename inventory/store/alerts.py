@@ -308,9 +308,9 @@ async def get_alert(conn: Connection, alert_id: int) -> Record | None:
 
 
 async def lock_alert(conn: Connection, alert_id: int) -> Record | None:
-    """An alert's id, status and acknowledged_at, locked for the rest of the transaction."""
+    """An alert's id, status, acknowledged_at and acknowledged_by, locked for the rest of the transaction."""
     row: Record | None = await conn.fetchrow(
-        "SELECT id, status, acknowledged_at FROM reorder_alert WHERE id = $1 FOR UPDATE", alert_id
+        "SELECT id, status, acknowledged_at, acknowledged_by FROM reorder_alert WHERE id = $1 FOR UPDATE", alert_id
     )
     return row
 
@@ -322,4 +322,11 @@ async def acknowledge(conn: Connection, *, alert_id: int, at: datetime, user_id:
         alert_id,
         at,
         user_id,
+    )
+
+
+async def unacknowledge(conn: Connection, *, alert_id: int) -> None:
+    """Clear who acknowledged an alert and when."""
+    await conn.execute(
+        "UPDATE reorder_alert SET acknowledged_at = NULL, acknowledged_by = NULL WHERE id = $1", alert_id
     )

@@ -316,13 +316,20 @@ _ERROR_HINTS = {
 }
 
 
-def _error_page(request: Request[Any, Any, Any], status: int, code: str) -> Response[Any]:
+_NEEDS_ROLE = N_("This page needs the %(role)s role. Ask an administrator if your work needs it.")
+
+
+def _error_page(
+    request: Request[Any, Any, Any], status: int, code: str, required_role: str | None = None
+) -> Response[Any]:
     # Exception handlers are synchronous: the user is the one a guard or the language hook already resolved.
     user: PageSignIn | None = request.scope.get("state", {}).get("page_sign_in")
     choice = (user.locale if user else None) or request.cookies.get(LANGUAGE_COOKIE)
     i18n.use(i18n.negotiate(request.headers.get("accept-language"), choice))
     title = gettext(_ERROR_TITLES.get(status, _ERROR_TITLES[400]))
     hint = gettext(_ERROR_HINTS[code]) if code in _ERROR_HINTS else ""
+    if required_role is not None and required_role in ROLE_NAMES:  # a guard's refusal: say which role the page needs
+        hint = gettext(_NEEDS_ROLE) % {"role": gettext(ROLE_NAMES[required_role])}
     return _page(request, user, "error.html", status=status, title=title, hint=hint, code=code)
 
 
@@ -334,7 +341,8 @@ def on_sign_in_required(request: Request[Any, Any, Any], _: SignInRequired) -> R
 
 def on_refusal(request: Request[Any, Any, Any], error: InventoryError) -> Response[Any]:
     """A refusal no form caught: the error page in the page's language."""
-    return _error_page(request, error.status, error.code)
+    role = error.extra.get("required_role")
+    return _error_page(request, error.status, error.code, role if isinstance(role, str) else None)
 
 
 def on_http_error(request: Request[Any, Any, Any], error: HTTPException) -> Response[Any]:
