@@ -256,7 +256,12 @@ async def test_the_owner_may_only_void_a_usage_too(app_db: tuple[str, str]) -> N
 
 @pytest.mark.parametrize(
     "change",
-    ["lot_number = lot_number || 'X'", "expiry_date = expiry_date + 1", "created_at = created_at + interval '1 second'", "lot_key = 'x'"],
+    [
+        "lot_number = lot_number || 'X'",
+        "expiry_date = expiry_date + 1",
+        "created_at = created_at + interval '1 second'",
+        "lot_key = 'x'",
+    ],
 )
 async def test_no_role_rewrites_what_identifies_a_lot(app_db: tuple[str, str], change: str) -> None:
     """The app role may change a lot's status, never its number, expiry or product (the owner neither)."""
