@@ -70,8 +70,8 @@ def _form_key(failed: FormState | None) -> str:
 async def _once(
     request: Request[Any, Any, Any], form: dict[str, Any], write: Callable[[], Awaitable[dict[str, Any]]]
 ) -> dict[str, Any]:
-    """Run a form's write once per form key: the same form sent again (a double click, a reload) gets the first
-    result back instead of recalling or disposing twice; the page's own key, so it never meets an API key."""
+    """Run a form's write once per rendered form key; the same form sent again gets the first result back."""
+    # A double click or a resent form must not open two cases or dispose twice; "ui:" keeps page keys apart.
     user = await current_user(request)
     key = form.get("form_key")
     if not isinstance(key, str) or not key:
