@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from inventory import db
 from inventory.domain.errors import Conflict, NotFound, Unprocessable
 from inventory.domain.models import Actor
-from inventory.services import alerting, checks
+from inventory.services import alerting, checks, stock
 from inventory.services.recall_contacts import CONTACT_STATUSES, affected_clients
-from inventory.services.views import lot_view, product_ref, user_ref
+from inventory.services.views import location_view, lot_view, product_ref, user_ref
 from inventory.store import audit, holds
 from inventory.store import recalls as recall_store
+from inventory.store import trace as trace_store
 
 MAX_LOTS = 500
 
@@ -95,6 +97,10 @@ async def _case(conn: db.Connection, recall_id: int) -> dict[str, Any]:
     recall = await recall_store.get_recall(conn, recall_id)
     if recall is None:
         raise NotFound.of("recall", recall_id)
+    lot_rows = await recall_store.recall_lots(conn, recall_id)
+    shelves: dict[int, list[dict[str, Any]]] = {row["id"]: [] for row in lot_rows}
+    for level in await trace_store.stock(conn, list(shelves)):
+        shelves[level["lot_id"]].append({"location": location_view(level), "on_hand": level["on_hand"]})
     lots = [
         {
             "lot": lot_view(row),
@@ -103,8 +109,9 @@ async def _case(conn: db.Connection, recall_id: int) -> dict[str, Any]:
             "quarantined_units": row["quarantined_units"],
             "on_hand": int(row["on_hand"]),
             "disposed_units": int(row["disposed_units"]),
+            "stock": shelves[row["id"]],
         }
-        for row in await recall_store.recall_lots(conn, recall_id)
+        for row in lot_rows
     ]
     clients = await affected_clients(conn, recall_id)
     by_status = {status: 0 for status in CONTACT_STATUSES}
@@ -203,5 +210,49 @@ async def close_recall(*, actor: Actor, recall_id: int, note: str | None = None)
                 details={"note": clean_note, "report": case["report"]},
             )
         return case
+
+    return await db.with_retries(run)
+
+
+@dataclass(frozen=True)
+class CaseOfLot:
+    """A recall case naming a lot: its id and whether it is still open."""
+
+    recall_id: int
+    status: str
+
+
+async def cases_naming(*, lot_ids: list[int]) -> dict[int, list[CaseOfLot]]:
+    """The cases naming each of these lots, newest first (lots named by none are absent)."""
+    found: dict[int, list[CaseOfLot]] = {}
+    if not lot_ids:
+        return found
+    async with db.connection() as conn:
+        for row in await recall_store.cases_of_lots(conn, lot_ids):
+            found.setdefault(row["lot_id"], []).append(CaseOfLot(recall_id=row["recall_id"], status=row["status"]))
+    return found
+
+
+async def dispose_units(
+    *, actor: Actor, recall_id: int, lot_id: int, location_id: int, quantity: int, reason: str
+) -> dict[str, Any]:
+    """Dispose of units of one of an open case's lots at a location (stock.dispose), never once the case is closed.
+
+    The case stays locked while the disposal is written, so closing it waits and its report counts this disposal.
+    Raises NotFound (case, or lot not in it), Conflict (recall_closed, insufficient_stock), Unprocessable.
+    """
+
+    async def run() -> dict[str, Any]:
+        async with db.transaction() as conn:
+            recall = await recall_store.get_recall(conn, recall_id, for_update=True)
+            if recall is None:
+                raise NotFound.of("recall", recall_id)
+            if recall["status"] == "closed":
+                raise Conflict(f"Recall {recall_id} is closed.", code="recall_closed")
+            if not await recall_store.names_lot(conn, recall_id, lot_id):
+                raise NotFound(f"Lot {lot_id} is not named by recall {recall_id}.", code="not_found", entity="lot")
+            return await stock.dispose(
+                actor=actor, lot_id=lot_id, location_id=location_id, quantity=quantity, reason=reason
+            )
 
     return await db.with_retries(run)

@@ -6,13 +6,15 @@ import csv
 import io
 import re
 from collections import defaultdict
+from datetime import date
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from inventory import db
 from inventory.domain.errors import Conflict, NotFound, Unprocessable
 from inventory.domain.models import Actor
 from inventory.services import checks
-from inventory.services.views import user_ref
+from inventory.services.views import location_view, user_ref
 from inventory.store import audit
 from inventory.store import recalls as recall_store
 
@@ -50,6 +52,7 @@ async def affected_clients(conn: db.Connection, recall_id: int) -> list[dict[str
                 "lot_number": row["lot_number"],
                 "product": row["product_name"],
                 "quantity": row["quantity"],
+                "location": location_view(row),
             }
         )
     return [
@@ -71,6 +74,21 @@ async def affected_clients(conn: db.Connection, recall_id: int) -> list[dict[str
     ]
 
 
+async def _open_case_client(conn: db.Connection, recall_id: int, client_id: int) -> dict[str, Any]:
+    """A client's row in an open case, locked with its case (NotFound, Conflict recall_closed)."""
+    recall = await recall_store.get_recall(conn, recall_id, for_update=True)
+    if recall is None:
+        raise NotFound.of("recall", recall_id)
+    if recall["status"] == "closed":
+        raise Conflict(f"Recall {recall_id} is closed.", code="recall_closed")
+    row = await recall_store.get_recall_client(conn, recall_id, client_id, for_update=True)
+    if row is None:
+        raise NotFound(
+            f"Client {client_id} is not affected by recall {recall_id}.", code="not_found", entity="recall_client"
+        )
+    return row
+
+
 async def set_client_status(
     *, actor: Actor, recall_id: int, client_id: int, contact_status: str, note: str | None = None
 ) -> dict[str, Any]:
@@ -84,18 +102,7 @@ async def set_client_status(
 
     async def run() -> dict[str, Any]:
         async with db.transaction() as conn:
-            recall = await recall_store.get_recall(conn, recall_id, for_update=True)
-            if recall is None:
-                raise NotFound.of("recall", recall_id)
-            if recall["status"] == "closed":
-                raise Conflict(f"Recall {recall_id} is closed.", code="recall_closed")
-            row = await recall_store.get_recall_client(conn, recall_id, client_id, for_update=True)
-            if row is None:
-                raise NotFound(
-                    f"Client {client_id} is not affected by recall {recall_id}.",
-                    code="not_found",
-                    entity="recall_client",
-                )
+            row = await _open_case_client(conn, recall_id, client_id)
             before = row["contact_status"]
             if contact_status not in TRANSITIONS[before]:
                 allowed = sorted(TRANSITIONS[before])
@@ -120,6 +127,37 @@ async def set_client_status(
         return entries[0]
 
     return await db.with_retries(run)
+
+
+async def set_client_note(*, actor: Actor, recall_id: int, client_id: int, note: str) -> dict[str, Any]:
+    """Write the note on a client of a case without changing the contact status (what was said, when to call back).
+
+    Raises NotFound (case, or client not in it), Conflict (recall_closed), Unprocessable (empty or too long).
+    """
+    clean_note = checks.text(note, "note", required=True, limit=2000)
+    assert clean_note is not None
+
+    async def run() -> dict[str, Any]:
+        async with db.transaction() as conn:
+            row = await _open_case_client(conn, recall_id, client_id)
+            await recall_store.set_contact_note(conn, row["id"], note=clean_note, user_id=actor.id)
+            await audit.record(
+                conn,
+                actor_id=actor.id,
+                action="recall.client_note",
+                entity="recall",
+                entity_id=recall_id,
+                details={"client_id": client_id, "note": clean_note},
+            )
+            entries = [c for c in await affected_clients(conn, recall_id) if c["client"]["id"] == client_id]
+        return entries[0]
+
+    return await db.with_retries(run)
+
+
+def _local_date(use: dict[str, Any]) -> date:
+    local: date = use["used_at"].astimezone(ZoneInfo(use["location"]["timezone"])).date()
+    return local
 
 
 _PHONE_LIKE = re.compile(r"[+\-]?[0-9 ().\-/]*")
@@ -157,7 +195,8 @@ async def clients_csv(*, actor: Actor, recall_id: int) -> str:
             per_lot[(use["lot_number"], use["product"])] = (
                 per_lot.get((use["lot_number"], use["product"]), 0) + use["quantity"]
             )
-        dates = sorted({use["used_at"].date().isoformat() for use in entry["usages"]})
+        # Session dates as the clinic's calendar had them: the day at the location where the product was used.
+        dates = sorted({_local_date(use).isoformat() for use in entry["usages"]})
         client = entry["client"]
         writer.writerow(
             [

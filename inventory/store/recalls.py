@@ -115,10 +115,11 @@ async def recall_client_usages(conn: Connection, recall_id: int) -> list[dict[st
     """Non-voided usages of the case's lots on the case's clients: what each client received, and when."""
     rows = await conn.fetch(
         "SELECT u.client AS client_id, u.id AS usage_id, u.session AS session_id, u.used_at, u.quantity,"
-        " l.id AS lot_id, l.lot_number, p.name AS product_name"
+        " l.id AS lot_id, l.lot_number, p.name AS product_name,"
+        " o.id AS location_id, o.name AS location_name, o.timezone AS location_timezone"
         " FROM recall_lot rl JOIN usage u ON u.lot = rl.lot"
         " JOIN recall_client rc ON rc.recall = rl.recall AND rc.client = u.client"
-        " JOIN lot l ON l.id = u.lot JOIN product p ON p.id = l.product"
+        " JOIN lot l ON l.id = u.lot JOIN product p ON p.id = l.product JOIN location o ON o.id = u.location"
         " WHERE rl.recall = $1 AND u.voided_at IS NULL ORDER BY u.client, u.used_at, u.id",
         recall_id,
     )
@@ -149,6 +150,32 @@ async def set_contact_status(conn: Connection, row_id: int, *, status: str, note
         user_id,
         db.now(),
     )
+
+
+async def set_contact_note(conn: Connection, row_id: int, *, note: str, user_id: int) -> None:
+    """Replace the note on a client's row in a case, by whom and when (the status stays)."""
+    await conn.execute(
+        "UPDATE recall_client SET note = $2, updated_by = $3, updated_at = $4 WHERE id = $1",
+        row_id,
+        note,
+        user_id,
+        db.now(),
+    )
+
+
+async def names_lot(conn: Connection, recall_id: int, lot_id: int) -> bool:
+    """Whether a case names this lot."""
+    return bool(await conn.fetchval("SELECT 1 FROM recall_lot WHERE recall = $1 AND lot = $2", recall_id, lot_id))
+
+
+async def cases_of_lots(conn: Connection, lot_ids: list[int]) -> list[dict[str, Any]]:
+    """The cases naming each of these lots, newest first: lot id, case id and status."""
+    rows = await conn.fetch(
+        "SELECT rl.lot AS lot_id, r.id AS recall_id, r.status FROM recall_lot rl JOIN recall r ON r.id = rl.recall"
+        " WHERE rl.lot = ANY($1::int[]) ORDER BY rl.lot, r.id DESC",
+        lot_ids,
+    )
+    return [dict(r) for r in rows]
 
 
 async def close_recall(conn: Connection, recall_id: int, *, user_id: int, note: str | None) -> None:
