@@ -617,3 +617,21 @@ async def test_a_bad_stock_rule_is_refused_next_to_its_field_and_the_old_rule_st
     )
     assert tuple(row) == (3, 9, 7)
     assert await count(conn, "SELECT id FROM audit_event") == before
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+async def test_renaming_a_location_to_a_taken_name_changes_nothing(
+    manager: Pages, actors: dict[str, Actor], conn: asyncpg.Connection, locale: str
+) -> None:
+    taken = await f.location(actors["manager"])
+    location = await f.location(actors["manager"])
+    page = await manager.post(
+        f"/ui/catalog/locations/{location['id']}",
+        {"name": taken["name"], "timezone": "Asia/Tokyo"},
+        headers=lang(locale),
+    )
+    assert_refused(page, 409, locale)
+    assert error_of(page.text, "name") == says("location_taken", locale)
+    assert "<option selected>Asia/Tokyo</option>" in page.text  # what was chosen stays chosen
+    row = await conn.fetchrow("SELECT name, timezone FROM location WHERE id = $1", location["id"])
+    assert (row["name"], row["timezone"]) == (location["name"], "Europe/Paris")
