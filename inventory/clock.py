@@ -29,6 +29,11 @@ def _known_names() -> frozenset[str]:
     return frozenset(available_timezones()) - {"localtime", "posixrules", "Factory"}
 
 
+def zone_names() -> frozenset[str]:
+    """Every IANA time zone name a location may be given (what `zone` accepts)."""
+    return _known_names()
+
+
 @lru_cache(maxsize=256)
 def zone(name: str) -> ZoneInfo:
     """The IANA time zone called `name`; raises UnknownTimezone for anything else (paths, "localtime", "")."""

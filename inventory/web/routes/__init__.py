@@ -5,17 +5,20 @@ from __future__ import annotations
 from litestar import Router
 
 from inventory.web.pages import EXCEPTION_HANDLERS, choose_language
-from inventory.web.routes import alerts, assets, chair, recall, session
+from inventory.web.routes import alerts, assets, catalog, chair, recall, session
 
 # One entry per page family (assets last: its catch-all path reads best at the end).
-FAMILIES = [session, chair, alerts, recall, assets]
+FAMILIES = [session, chair, alerts, recall, catalog, assets]
 
 
 def router() -> Router:
     """Every page and page asset, in the user's language, with errors answered as pages."""
     return Router(
         path="/ui",
-        route_handlers=[handler for family in FAMILIES for handler in family.HANDLERS],
+from inventory.web.routes import alerts, assets, catalog, chair, recall, session
+
+# One entry per page family (assets last: its catch-all path reads best at the end).
+FAMILIES = [session, chair, alerts, recall, catalog, assets]
         before_request=choose_language,
         exception_handlers=EXCEPTION_HANDLERS,
         include_in_schema=False,
