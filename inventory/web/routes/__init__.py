@@ -15,10 +15,7 @@ def router() -> Router:
     """Every page and page asset, in the user's language, with errors answered as pages."""
     return Router(
         path="/ui",
-from inventory.web.routes import alerts, assets, catalog, chair, recall, session
-
-# One entry per page family (assets last: its catch-all path reads best at the end).
-FAMILIES = [session, chair, alerts, recall, catalog, assets]
+        route_handlers=[handler for family in FAMILIES for handler in family.HANDLERS],
         before_request=choose_language,
         exception_handlers=EXCEPTION_HANDLERS,
         include_in_schema=False,
