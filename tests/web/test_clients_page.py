@@ -266,6 +266,19 @@ async def test_the_page_shows_allergies_and_each_lot_used_in_the_locations_time(
     assert "Lots reçus" in french.text
 
 
+async def test_a_voided_use_stays_in_the_history_marked_with_its_reason(
+    pages: Pages, page_cookies: dict[str, str], actors: dict[str, Actor]
+) -> None:
+    clinic = await build(actors)
+    used = await scanning.record_use(actor=actors["staff"], session_id=clinic.session["id"], barcode=clinic.code())
+    await scanning.void_usage(actor=actors["staff"], usage_id=used["usage_id"], reason="Scanned on the wrong client")
+    page = await pages.sign_in_as(page_cookies["staff"]).get(f"/ui/clients/{clinic.client['id']}")
+    history = page.text.split('id="history-card"')[1]
+    row = history.split('<tr class="voided">')[1].split("</tr>")[0]
+    assert clinic.lot["lot_number"] in row
+    assert "Voided" in row and "Scanned on the wrong client" in row
+
+
 async def test_an_unknown_client_is_the_not_found_page(pages: Pages, page_cookies: dict[str, str]) -> None:
     page = await pages.sign_in_as(page_cookies["staff"]).get("/ui/clients/999999", headers=FR)
     assert page.status_code == 404

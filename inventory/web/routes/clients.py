@@ -99,7 +99,8 @@ async def _index(request: Request[Any, Any, Any], *, status: int = 200, new: For
     search = Fields({"q": request.query_params.get("q", "")})
     query = _printable(search, "q", search.text("q", required=False, max_length=SEARCH_LENGTH))
     clients: list[dict[str, Any]] = []
-    if not search.errors:
+    # Only a search lists clients: the first few of a long list by name would help nobody find anyone.
+    if query is not None and not search.errors:
         clients = await clinical.list_clients(actor=user.actor, query=query, limit=LIST_LIMIT + 1)
     return await render(
         request,
@@ -240,6 +241,8 @@ async def remove_allergy(request: Request[Any, Any, Any], client_id: FromPath[in
     user = await current_user(request)
     form = await read_form(request)
     allergy = str(form.get("allergy") or "")
+    if not allergy:  # only a hand-made request has no allergy: nothing to remove, nothing to say
+        return redirect(request, f"/ui/clients/{client_id}")
     await clinical.change_allergies(actor=user.actor, client_id=client_id, remove=[allergy])
     return redirect(
         request, f"/ui/clients/{client_id}", flash=gettext("Allergy removed: %(allergy)s.") % {"allergy": allergy}
