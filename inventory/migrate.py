@@ -80,9 +80,12 @@ DELETES: dict[str, str] = {
     "idempotency_record": "an abandoned reservation is dropped; the purge forgets old keys (store/idempotency.py)",
     "scheduled_run": "the purge forgets old claims (store/jobs.py)",
 }
-# usage is the traceability record: the only change is a void, column by column (the trigger usage_append_only
-# refuses any other, even from the owner).
-COLUMN_UPDATES: dict[str, tuple[str, ...]] = {"usage": ("voided_at", "voided_by", "void_reason")}
+# UPDATE column by column where only some columns may change. usage is the traceability record: the only change is
+# a void (the trigger usage_append_only refuses any other, even from the owner).
+COLUMN_UPDATES: dict[str, tuple[str, ...]] = {
+    "usage": ("voided_at", "voided_by", "void_reason"),
+    "client": ("allergies",),  # allergies are added and removed (store/clinical.py); FOR UPDATE
+}
 # Never UPDATE, DELETE or TRUNCATE: the ledger, the audit log, the traceability record.
 APPEND_ONLY = ("stock_movement", "audit_event", "usage")
 # Piccolo's bookkeeping: serving only reads it, to refuse an unmigrated database.

@@ -21,9 +21,14 @@ MAX_SESSIONS = 52
 COURSE_SESSION_TIME = time(9, 0)  # local time at the course's location
 
 
+def sees_contacts(actor: Actor) -> bool:
+    """Whether this role may see clients' e-mail and phone (managers handle recalls; staff never see them)."""
+    return actor.has_role("manager")
+
+
 def client_view(row: dict[str, Any], actor: Actor) -> dict[str, Any]:
     """A client; contact details only for roles that need them (managers handle recalls)."""
-    show_contacts = actor.has_role("manager")
+    show_contacts = sees_contacts(actor)
     return {
         "id": row["id"],
         "full_name": row["full_name"],
@@ -32,6 +37,11 @@ def client_view(row: dict[str, Any], actor: Actor) -> dict[str, Any]:
         "date_of_birth": row["date_of_birth"],
         "allergies": list(row["allergies"] or []),
     }
+
+
+MAX_NAME_LENGTH = 200  # the columns' lengths
+MAX_ALLERGY_LENGTH = 120
+MAX_ALLERGIES = 50
 
 
 def _clean_allergies(allergies: list[str]) -> list[str]:
@@ -43,6 +53,20 @@ def _clean_allergies(allergies: list[str]) -> list[str]:
     return list(seen.values())
 
 
+def _check_allergies(allergies: list[str]) -> None:
+    """Raise Unprocessable (field allergies) for an allergy too long or with control characters, or too many."""
+    if len(allergies) > MAX_ALLERGIES:
+        raise Unprocessable(
+            f"A client has at most {MAX_ALLERGIES} allergies.", code="validation_error", field="allergies"
+        )
+    if any(len(a) > MAX_ALLERGY_LENGTH or not a.isprintable() for a in allergies):
+        raise Unprocessable(
+            f"An allergy has at most {MAX_ALLERGY_LENGTH} printable characters.",
+            code="validation_error",
+            field="allergies",
+        )
+
+
 async def create_client(
     *,
     actor: Actor,
@@ -52,18 +76,25 @@ async def create_client(
     date_of_birth: date | None = None,
     allergies: list[str] | None = None,
 ) -> dict[str, Any]:
-    """Register a client; raises Unprocessable for an empty name, bad e-mail or phone, impossible birth date."""
+    """Register a client; raises Unprocessable (with the `field` at fault) for an empty or overlong name, a bad
+    e-mail or phone, an impossible birth date, bad allergies."""
     name = " ".join(full_name.split())
     if not name:
-        raise Unprocessable("The client's full name is required.", code="validation_error")
+        raise Unprocessable("The client's full name is required.", code="validation_error", field="full_name")
+    if len(name) > MAX_NAME_LENGTH or not name.isprintable():
+        raise Unprocessable(
+            f"The name has at most {MAX_NAME_LENGTH} printable characters.", code="validation_error", field="full_name"
+        )
     email = (email or "").strip() or None
-    if email is not None and not _EMAIL.match(email):
-        raise Unprocessable("The e-mail address is not valid.", code="validation_error")
+    if email is not None and (len(email) > 254 or not email.isprintable() or not _EMAIL.match(email)):
+        raise Unprocessable("The e-mail address is not valid.", code="validation_error", field="email")
     phone = (phone or "").strip() or None
     if phone is not None and not _PHONE.match(phone):
-        raise Unprocessable("The phone number is not valid.", code="validation_error")
+        raise Unprocessable("The phone number is not valid.", code="validation_error", field="phone")
     if date_of_birth is not None and not date(1900, 1, 1) <= date_of_birth <= clock.today():
-        raise Unprocessable("The date of birth is not plausible.", code="validation_error")
+        raise Unprocessable("The date of birth is not plausible.", code="validation_error", field="date_of_birth")
+    cleaned = _clean_allergies(allergies or [])
+    _check_allergies(cleaned)
     async with db.transaction() as conn:
         row = await store.create_client(
             conn,
@@ -71,9 +102,40 @@ async def create_client(
             email=email,
             phone=phone,
             date_of_birth=date_of_birth,
-            allergies=_clean_allergies(allergies or []),
+            allergies=cleaned,
         )
         await audit.record(conn, actor_id=actor.id, action="client.create", entity="client", entity_id=row["id"])
+    return client_view(row, actor)
+
+
+async def change_allergies(
+    *, actor: Actor, client_id: int, add: list[str] | None = None, remove: list[str] | None = None
+) -> dict[str, Any]:
+    """Add and remove allergies of a client (case-insensitively, under the row's lock, so no change is lost); audited.
+
+    Raises NotFound, Unprocessable (an allergy too long or with control characters, or more than 50 in all).
+    """
+    added = _clean_allergies(add or [])
+    _check_allergies(added)
+    removed = {" ".join(a.split()).casefold() for a in remove or []}
+    async with db.transaction() as conn:
+        before = await store.lock_client_allergies(conn, client_id)
+        if before is None:
+            raise NotFound.of("client", client_id)
+        after = _clean_allergies([a for a in before if a.casefold() not in removed] + added)
+        _check_allergies(after)
+        if after != before:
+            await store.set_client_allergies(conn, client_id, after)
+            await audit.record(
+                conn,
+                actor_id=actor.id,
+                action="client.allergies",
+                entity="client",
+                entity_id=client_id,
+                details={"before": before, "after": after},
+            )
+        row = await store.get_client(conn, client_id)
+    assert row is not None
     return client_view(row, actor)
 
 
@@ -302,3 +364,20 @@ async def get_course(*, course_id: int) -> dict[str, Any]:
     """A course with its planned sessions."""
     async with db.connection() as conn:
         return await _course(conn, course_id)
+
+
+async def client_courses(*, client_id: int) -> list[dict[str, Any]]:
+    """A client's courses, latest first, each with its location, products (named) and planned sessions."""
+    async with db.connection() as conn:
+        courses = await store.client_courses(conn, client_id)
+        ids = [c["id"] for c in courses]
+        products = await store.courses_products(conn, ids) if ids else []
+        sessions = await store.client_course_sessions(conn, client_id) if ids else []
+    return [
+        {
+            **course,
+            "products": [p for p in products if p["course_id"] == course["id"]],
+            "planned_sessions": [s for s in sessions if s["course_id"] == course["id"]],
+        }
+        for course in courses
+    ]

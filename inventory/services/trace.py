@@ -13,6 +13,7 @@ from inventory.domain.errors import NotFound
 from inventory.domain.gtin import normalize_gtin
 from inventory.domain.lots import clean_lot_number, lot_key, similar_key
 from inventory.domain.models import Actor
+from inventory.services.clinical import sees_contacts
 from inventory.services.views import location_view, lot_view, product_ref
 from inventory.store import audit
 from inventory.store import trace as store
@@ -142,7 +143,7 @@ def _usage(row: dict[str, Any]) -> dict[str, Any]:
 async def client_history(*, actor: Actor, client_id: int) -> dict[str, Any]:
     """Every lot used on a client, voided uses included and marked, with the recalls naming each lot.
 
-    Raises NotFound; the look-up is written to the audit log.
+    The client's contacts only for roles that may see them. Raises NotFound; the look-up is written to the audit log.
     """
     async with db.transaction() as conn:
         client = await store.get_client(conn, client_id)
@@ -185,4 +186,6 @@ async def client_history(*, actor: Actor, client_id: int) -> dict[str, Any]:
             entity_id=client_id,
             details={"lot_ids": list(by_lot), "client_ids": [client_id]},
         )
+    if not sees_contacts(actor):  # the same rule as every other view of a client
+        client = {**client, "email": None, "phone": None}
     return {"client": client, "lots": lots}

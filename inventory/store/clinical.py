@@ -49,6 +49,17 @@ async def get_client(conn: Connection, client_id: int) -> dict[str, Any] | None:
     return dict(row) if row else None
 
 
+async def lock_client_allergies(conn: Connection, client_id: int) -> list[str] | None:
+    """A client's allergies, the row locked for update (None when the client does not exist)."""
+    row = await conn.fetchrow("SELECT allergies FROM client WHERE id = $1 FOR UPDATE", client_id)
+    return None if row is None else list(row["allergies"] or [])
+
+
+async def set_client_allergies(conn: Connection, client_id: int, allergies: list[str]) -> None:
+    """Replace a client's allergies."""
+    await conn.execute("UPDATE client SET allergies = $2 WHERE id = $1", client_id, allergies)
+
+
 async def list_clients(conn: Connection, *, query: str | None, limit: int, offset: int) -> list[dict[str, Any]]:
     """Clients whose name contains the query (matched literally: % and _ are not wildcards), by name."""
     if query is not None:
@@ -254,5 +265,38 @@ async def course_sessions(conn: Connection, course_id: int) -> list[dict[str, An
     """The sessions of a course in sequence."""
     rows = await conn.fetch(
         f"SELECT {SESSION_COLUMNS} FROM treatment_session s WHERE s.course = $1 ORDER BY s.sequence", course_id
+    )
+    return [dict(r) for r in rows]
+
+
+async def client_courses(conn: Connection, client_id: int) -> list[dict[str, Any]]:
+    """A client's courses, latest start first, with their location's name and time zone."""
+    rows = await conn.fetch(
+        "SELECT c.id, c.client AS client_id, c.location AS location_id, o.name AS location_name,"
+        " o.timezone AS location_timezone, c.treatment, c.start_date, c.sessions, c.interval_days"
+        " FROM course c JOIN location o ON o.id = c.location WHERE c.client = $1"
+        " ORDER BY c.start_date DESC, c.id DESC",
+        client_id,
+    )
+    return [dict(r) for r in rows]
+
+
+async def courses_products(conn: Connection, course_ids: list[int]) -> list[dict[str, Any]]:
+    """The products of these courses with their names, brands and quantities."""
+    rows = await conn.fetch(
+        "SELECT cp.course AS course_id, cp.product AS product_id, p.name AS product_name, b.name AS brand_name,"
+        " cp.quantity FROM course_product cp JOIN product p ON p.id = cp.product JOIN brand b ON b.id = p.brand"
+        " WHERE cp.course = ANY($1::int[]) ORDER BY cp.id",
+        course_ids,
+    )
+    return [dict(r) for r in rows]
+
+
+async def client_course_sessions(conn: Connection, client_id: int) -> list[dict[str, Any]]:
+    """The sessions of a client's courses, by course and sequence."""
+    rows = await conn.fetch(
+        f"SELECT {SESSION_COLUMNS} FROM treatment_session s WHERE s.client = $1 AND s.course IS NOT NULL"
+        " ORDER BY s.course, s.sequence",
+        client_id,
     )
     return [dict(r) for r in rows]

@@ -23,7 +23,7 @@ from inventory.app import create_app
 from inventory.config import Settings
 from inventory.domain.models import Actor
 from inventory.domain.schedule import PURGE, REFRESH, SERVICE_SCOPE, Period
-from inventory.services import alert_refresh, maintenance
+from inventory.services import alert_refresh, clinical, maintenance
 from tests.conftest import PASSWORD, SECRET, Databases
 from tests.support import factories as f
 from tests.support.clinic import build
@@ -312,3 +312,17 @@ async def test_migrate_refuses_a_superuser_or_the_owner_as_app_role(app_db: tupl
             await migrate.grant_app_role(role="postgres")
     finally:
         engine.config = saved
+
+
+async def test_a_clients_allergies_change_as_the_app_role_and_nothing_else_of_the_client_does(
+    app_db: tuple[str, str],
+) -> None:
+    actors = await _actors()
+    client = await clinical.create_client(actor=actors["staff"], full_name=f.unique("Ana"), allergies=["Latex"])
+    changed = await clinical.change_allergies(
+        actor=actors["staff"], client_id=client["id"], add=["Lidocaine"], remove=["latex"]
+    )
+    assert changed["allergies"] == ["Lidocaine"]
+    async with db.connection() as conn:
+        with pytest.raises(asyncpg.InsufficientPrivilegeError):
+            await conn.execute("UPDATE client SET full_name = 'someone else' WHERE id = $1", client["id"])
