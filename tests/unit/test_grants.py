@@ -34,7 +34,11 @@ def test_no_grant_is_left_without_a_statement_that_needs_it() -> None:
 def test_the_record_is_never_granted_a_rewrite() -> None:
     for table in migrate.APPEND_ONLY:
         assert table not in migrate.UPDATES and table not in migrate.DELETES
-    assert migrate.COLUMN_UPDATES == {"usage": ("voided_at", "voided_by", "void_reason")}
+    # A usage changes only by its void; a client only by its allergies (names and contacts are never rewritten).
+    assert migrate.COLUMN_UPDATES == {
+        "usage": ("voided_at", "voided_by", "void_reason"),
+        "client": ("allergies",),
+    }
 
 
 def test_the_embedded_server_is_served_as_the_app_role_on_the_same_socket_and_database() -> None:
