@@ -134,8 +134,10 @@ def _script_messages(paths: Iterable[Path]) -> tuple[str, ...]:
     for path in paths:
         with path.open("rb") as source:
             for _, _, message, _ in extract_javascript(source, keywords={"t": None}, comment_tags=(), options={}):
-                if isinstance(message, str):
-                    found[message] = None
+                # A call with more arguments than the message (t("…", { a, b })) comes as a tuple: the first is it.
+                text = message[0] if isinstance(message, tuple) else message
+                if isinstance(text, str) and text:
+                    found[text] = None
     return tuple(found)
 
 

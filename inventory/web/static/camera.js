@@ -8,6 +8,8 @@
 // use. openCamera never rejects: a camera or decoder that cannot start is reported through onError, and the
 // handle it returns is then already stopped.
 
+import { t } from "./common.js";
+
 const ZXING_MODULE = "/ui/vendor/zxing-wasm/reader/index.js";
 const ZXING_WASM = "/ui/vendor/zxing-wasm/reader/zxing_reader.wasm";
 // What ampoules and their boxes carry: GS1 DataMatrix, GS1-128, QR (GS1 QR or a Digital Link URI).
@@ -63,12 +65,12 @@ export async function openCamera(video, onText, onError) {
     return handle;
   }
   if (decoding.status === "rejected") {
-    fail(`The barcode decoder could not be loaded: ${reason(decoding.reason)}`);
+    fail(t("The barcode decoder could not be loaded: {reason}", { reason: reason(decoding.reason) }));
     return handle;
   }
   const decode = decoding.value;
   for (const track of stream.getVideoTracks()) {
-    track.addEventListener("ended", () => fail("The camera stopped (unplugged, or used by another app)."));
+    track.addEventListener("ended", () => fail(t("The camera stopped (unplugged, or used by another app).")));
   }
   video.muted = true;
   video.playsInline = true;
@@ -90,7 +92,7 @@ export async function openCamera(video, onText, onError) {
       try {
         texts = await decode(frame(video, canvas, context));
       } catch (error) {
-        fail(`The barcode decoder failed: ${reason(error)}`);
+        fail(t("The barcode decoder failed: {reason}", { reason: reason(error) }));
         return;
       }
       if (!stopped) report(texts);
@@ -180,15 +182,15 @@ function startMessage(error) {
   switch (error && error.name) {
     case "NotAllowedError":
     case "SecurityError":
-      return "The camera may not be used: allow it for this site in the browser's settings.";
+      return t("The camera may not be used: allow it for this site in the browser's settings.");
     case "NotFoundError":
     case "OverconstrainedError":
-      return "No camera was found on this device.";
+      return t("No camera was found on this device.");
     case "NotReadableError":
     case "AbortError":
-      return "The camera is in use by another app, or could not be started.";
+      return t("The camera is in use by another app, or could not be started.");
     default:
-      return `The camera could not be started: ${reason(error)}`;
+      return t("The camera could not be started: {reason}", { reason: reason(error) });
   }
 }
 

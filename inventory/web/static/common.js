@@ -78,15 +78,52 @@ export function visible(raw) {
   );
 }
 
-export function dateTime(iso) {
+/** A moment as date and time in the page's language, on `timeZone`'s clock when given (the location's). */
+export function dateTime(iso, timeZone = undefined) {
   if (!iso) return "";
   const d = new Date(iso);
-  return Number.isNaN(d.getTime()) ? iso : d.toLocaleString(pageLocale(), { dateStyle: "medium", timeStyle: "short" });
+  if (Number.isNaN(d.getTime())) return iso;
+  const style = { dateStyle: "medium", timeStyle: "short" };
+  try {
+    return d.toLocaleString(pageLocale(), { ...style, timeZone });
+  } catch {
+    return d.toLocaleString(pageLocale(), style); // a time zone this browser does not know
+  }
 }
 
-export function time(iso) {
+/** A time of day in the page's language, on `timeZone`'s clock when given (the location's). */
+export function time(iso, timeZone = undefined) {
   const d = new Date(iso);
-  return Number.isNaN(d.getTime()) ? iso : d.toLocaleTimeString(pageLocale(), { hour: "2-digit", minute: "2-digit" });
+  if (Number.isNaN(d.getTime())) return iso;
+  const style = { hour: "2-digit", minute: "2-digit" };
+  try {
+    return d.toLocaleTimeString(pageLocale(), { ...style, timeZone });
+  } catch {
+    return d.toLocaleTimeString(pageLocale(), style);
+  }
+}
+
+/** A calendar date (YYYY-MM-DD, an expiry) in the page's one date format: 1 Mar 2027, 1 mars 2027. */
+export function day(isoDate) {
+  if (!isoDate) return "";
+  const d = new Date(`${String(isoDate).slice(0, 10)}T00:00:00Z`);
+  // The date as written, whatever the device's time zone: read and shown at UTC midnight.
+  return Number.isNaN(d.getTime()) ? String(isoDate) : d.toLocaleDateString(pageLocale(), { dateStyle: "medium", timeZone: "UTC" });
+}
+
+/** A whole number with the page language's separators (and its minus sign: on hand can go below zero). */
+export function number(value) {
+  return value === null || value === undefined || value === "" ? "" : new Intl.NumberFormat(pageLocale()).format(Number(value));
+}
+
+/** Words joined as the page's language lists them: "A, B and C", "A, B et C". */
+export function list(words) {
+  const items = words.map(String);
+  try {
+    return new Intl.ListFormat(pageLocale(), { style: "long", type: "conjunction" }).format(items);
+  } catch {
+    return items.join(", ");
+  }
 }
 
 export function decimal(value, digits = 1) {
@@ -162,19 +199,19 @@ export async function api(method, path, { body, key, blob } = {}) {
       credentials: "omit",
     });
   } catch {
-    throw new NetworkError("The service could not be reached.");
+    throw new NetworkError(t("The service could not be reached."));
   }
   if (response.status === 401 && !path.startsWith("/api/auth/")) {
     if (onUnauthorized) onUnauthorized();
     else goSignIn();
-    throw new ApiError(401, { code: "signed_out", detail: "Your sign-in has ended; sign in again." });
+    throw new ApiError(401, { code: "signed_out", detail: t("Your sign-in has ended; sign in again.") });
   }
   if (!response.ok) {
     let problem = {};
     try {
       problem = await response.json();
     } catch {
-      problem = { detail: `The service answered ${response.status}.` };
+      problem = { detail: t("The service answered {status}.", { status: response.status }) };
     }
     throw new ApiError(response.status, problem);
   }
@@ -253,18 +290,50 @@ function keepSignedIn() {
     });
 }
 
-/** A sentence for the user; a 403 says which role is needed and who is signed in. */
+/** A role's name in the page's language (the same names as the pages' header). */
+export function roleName(role) {
+  return { staff: t("Staff"), manager: t("Manager"), admin: t("Administrator") }[role] || role;
+}
+
+// The service's refusals that may reach a page's script, in plain words in the page's language (the service's
+// own sentence is English; it is the fallback for a code not listed here).
+function refusalSentence(code) {
+  switch (code) {
+    case "forbidden":
+      return t("Your role may not do this.");
+    case "not_found":
+      return t("This does not exist (any more).");
+    case "session_closed":
+      return t("This session is closed.");
+    case "usage_voided":
+      return t("This use is already voided.");
+    case "too_many_attempts":
+      return t("Too many attempts; wait a moment and try again.");
+    case "idempotency_key_reused":
+    case "idempotency_key_in_flight":
+      return t("This was already sent; reload the page to see where it stands.");
+    case "signed_out":
+      return t("Your sign-in has ended; sign in again.");
+    default:
+      return null;
+  }
+}
+
+/** A sentence for the user in the page's language; a 403 says which role is needed and who is signed in. */
 export function message(error) {
   if (error instanceof ApiError) {
     if (error.status === 403) {
       const role = error.problem.required_role;
+      const needs = role ? t("This needs the {role} role.", { role: roleName(role) }) : t("Your role may not do this.");
       const c = claims();
-      const who = c ? ` You are signed in as ${sessionStorage.getItem(EMAIL) || "a user"} (${c.role}).` : "";
-      return (role ? `This needs the ${role} role.` : error.problem.detail || "Your role may not do this.") + who;
+      const email = sessionStorage.getItem(EMAIL);
+      if (!c || !email) return needs;
+      return [needs, t("You are signed in as {email} ({role}).", { email, role: roleName(c.role) })].join(" ");
     }
-    return error.problem.detail || error.message;
+    if (error.status >= 500) return t("The service is busy or restarting; try again in a moment.");
+    return refusalSentence(error.code) || error.problem.detail || error.message;
   }
-  if (error instanceof NetworkError) return "The service could not be reached. Check the connection and try again.";
+  if (error instanceof NetworkError) return t("The service could not be reached. Check the connection and try again.");
   return String((error && error.message) || error);
 }
 
@@ -301,8 +370,9 @@ export function safeNext(next) {
 
 // ------------------------------------------------------------------ a question in a dialog
 
-/** Ask for confirmation (and a reason when `reason` is set); resolves to the reason, "" or null (cancelled). */
-export function ask({ title, text, reason = false, ok = "OK", danger = false }) {
+/** Ask for confirmation (and a reason when `reason` is set); resolves to the reason, "" or null (cancelled).
+ * `ok` and `cancel` name the two buttons (by default the page's own "OK" and "Cancel"). */
+export function ask({ title, text, reason = false, ok = null, cancel = null, danger = false }) {
   const dialog = $("#ask");
   const input = $("#ask-reason");
   $("#ask-title").textContent = title;
@@ -312,7 +382,12 @@ export function ask({ title, text, reason = false, ok = "OK", danger = false }) 
   input.value = "";
   input.required = reason;
   const okButton = $("#ask-ok");
-  okButton.textContent = ok;
+  const cancelButton = $("#ask-cancel");
+  // The template's labels are already in the page's language: keep them as the defaults.
+  okButton.dataset.label ??= okButton.textContent;
+  cancelButton.dataset.label ??= cancelButton.textContent;
+  okButton.textContent = ok || okButton.dataset.label;
+  cancelButton.textContent = cancel || cancelButton.dataset.label;
   okButton.className = danger ? "danger" : "primary";
   return new Promise((resolve) => {
     const form = $("#ask-form");

@@ -13,18 +13,22 @@ import {
   api,
   ask,
   dateTime,
+  day,
   el,
   fill,
   goSignIn,
   header,
+  list,
   message,
   newKey,
+  number,
   pageError,
   productName,
   setUnauthorizedHandler,
   show,
   signIn,
   signedIn,
+  t,
   time,
   token,
   tokenFromPage,
@@ -39,28 +43,50 @@ const MIN_REASON = 5;
 
 // ------------------------------------------------------------------ words for people
 
-// What a refusal means at the chair and what to do about it; the service's own sentence and code go under
-// "Technical details".
-const REFUSALS = {
-  allergy_conflict: ["Allergy", "Do not use it, or give a clinical reason below to use it anyway."],
-  lot_expired: ["Expired", "Do not use it. Put it aside for disposal and take another ampoule."],
-  lot_recalled: ["Recalled lot", "Do not use it. Put it aside and tell a manager."],
-  lot_quarantined: ["Quarantined lot", "Do not use it. Put it aside: a manager is checking this lot."],
-  serial_already_used: ["Already used", "This ampoule's serial number was already recorded. Check the ampoule."],
-  session_closed: ["Session closed", "This session is closed. Choose or start another session."],
-  lot_ambiguous: ["Which lot?", "Several lots of this product are here: scan the code that carries the lot number."],
-  lot_required: ["Lot needed", "Scan the code that carries the lot number, or type the lot number."],
-  product_unknown: ["Unknown product", "This product is not in the catalogue. Ask a manager to add it."],
-  barcode_invalid: ["Code not readable", "Scan it again, or type the code printed under the barcode."],
-  barcode_ambiguous: ["Code not clear", "The scanner lost the separators. Scan again, or type the lot number."],
-  repeat_scan: ["Same code again", "This same code was just recorded on this session."],
-  override_reason_invalid: ["Reason not accepted", "Write the clinical reason in words."],
-  container_expired: ["Opened container past its use-by", "Open a new container."],
-  container_insufficient: ["Not enough left", "Open a new container."],
-  not_found: ["Session not found", "Choose the session again."],
-  forbidden: ["Not allowed", "Your role may not do this."],
-  validation_error: ["Not accepted", "Check what was scanned or typed."],
-};
+// What a refusal means at the chair and what to do about it, in the page's language; the service's own sentence
+// and code go under "Technical details". Each title is a whole heading: the words around the code differ by language.
+function refusalWords(code) {
+  switch (code) {
+    case "allergy_conflict":
+      return [t("Not recorded: Client allergy"), t("Do not use it, or give a clinical reason below to use it anyway.")];
+    case "lot_expired":
+      return [t("Not recorded: Expired lot"), t("Do not use it. Put it aside for disposal and take another ampoule.")];
+    case "lot_recalled":
+      return [t("Not recorded: Recalled lot"), t("Do not use it. Put it aside and tell a manager.")];
+    case "lot_quarantined":
+      return [t("Not recorded: Quarantined lot"), t("Do not use it. Put it aside: a manager is checking this lot.")];
+    case "serial_already_used":
+      return [t("Not recorded: Already used"), t("This ampoule's serial number was already recorded. Check the ampoule.")];
+    case "session_closed":
+      return [t("Not recorded: Session closed"), t("This session is closed. Choose or start another session.")];
+    case "lot_ambiguous":
+      return [t("Not recorded: Which lot?"), t("Several lots of this product are here: scan the code that carries the lot number.")];
+    case "lot_required":
+      return [t("Not recorded: Lot needed"), t("Scan the code that carries the lot number, or type the lot number.")];
+    case "product_unknown":
+      return [t("Not recorded: Unknown product"), t("This product is not in the catalogue. Ask a manager to add it.")];
+    case "barcode_invalid":
+      return [t("Not recorded: Code not readable"), t("Scan it again, or type the code printed under the barcode.")];
+    case "barcode_ambiguous":
+      return [t("Not recorded: Code not clear"), t("The scanner lost the separators. Scan again, or type the lot number.")];
+    case "repeat_scan":
+      return [t("Not recorded yet: Same code again"), t("Nothing is recorded for this read until you answer.")];
+    case "override_reason_invalid":
+      return [t("Not recorded: Reason not accepted"), t("Write the clinical reason in words.")];
+    case "container_expired":
+      return [t("Not recorded: Opened container past its use-by"), t("Open a new container.")];
+    case "container_insufficient":
+      return [t("Not recorded: Not enough left in the container"), t("Open a new container.")];
+    case "not_found":
+      return [t("Not recorded: Session not found"), t("Choose the session again.")];
+    case "forbidden":
+      return [t("Not recorded: Not allowed"), t("Your role may not do this.")];
+    case "validation_error":
+      return [t("Not recorded: Not accepted"), t("Check what was scanned or typed.")];
+    default:
+      return [t("Not recorded"), t("The service did not accept this scan. Its reason is under “Technical details”.")];
+  }
+}
 
 // Warnings that ask someone to act (amber); the others are notes on a use that needs nothing (green).
 const TO_ACT_ON = new Set([
@@ -71,29 +97,34 @@ const TO_ACT_ON = new Set([
   "not_in_protocol",
 ]);
 
-function warningText(w, result) {
-  const lot = result.lot.lot_number;
+/** A warning of a recorded use as a sentence for staff, naming what the use gives: the lot number, its expiry,
+ * the on-hand left (only known right after the scan) and the override reason. */
+function warningText(w, { lot, expiry, onHand = null, reason = null }) {
   switch (w.code) {
     case "lot_not_received":
-      return `Lot ${lot} was never received here. It is recorded; tell a manager so the delivery is checked.`;
+      return t("Lot {lot} was never received here. It is recorded; tell a manager so the delivery is checked.", { lot });
     case "stock_discrepancy":
-      return `The shelf count here was already at zero. It is recorded; a manager will count the shelf.`;
+      return onHand === null
+        ? t("More was used than the recorded stock here. It is recorded; tell a manager so the shelf is counted.")
+        : t("More was used than the recorded stock here: on hand is now {on_hand}. It is recorded; tell a manager so the shelf is counted.", { on_hand: number(onHand) });
     case "allergy_overridden":
-      return `Allergy overridden${result.override_reason ? `, reason: “${result.override_reason}”` : ""}.`;
+      return reason
+        ? t("Allergy overridden, reason: “{reason}”.", { reason })
+        : t("Allergy overridden.");
     case "expiry_mismatch":
-      return "The expiry on the code differs from the recorded one: check the box and tell a manager.";
+      return t("The expiry on the code differs from the recorded one: check the box and tell a manager.");
     case "not_in_protocol":
-      return "This product is not part of the session's protocol.";
+      return t("This product is not part of the session's protocol.");
     case "fefo_violation":
-      return "Next time, take the lot that expires first: another lot here expires earlier.";
+      return t("Next time, take the lot that expires first: another lot here expires earlier.");
     case "expires_soon":
-      return `Expires on ${result.lot.expiry_date}.`;
+      return t("This lot expires soon, on {date}.", { date: day(w.expiry_date || expiry) });
     case "lot_inferred":
-      return `Lot ${lot} was used: the only one of this product here.`;
+      return t("Lot {lot} was used: the only one of this product here.", { lot });
     case "container_opened":
-      return "A new container was opened.";
+      return t("A new container was opened.");
     default:
-      return w.message || w.code;
+      return t("A warning to check: see “Technical details”.");
   }
 }
 
@@ -126,13 +157,7 @@ async function clientById(id) {
 
 /** A time of day on the location's own clock (its timezone), whatever the device's clock is set to. */
 function clockAt(iso, timezone) {
-  const d = new Date(iso);
-  if (Number.isNaN(d.getTime())) return iso;
-  try {
-    return d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", timeZone: timezone || undefined });
-  } catch {
-    return time(iso);
-  }
+  return time(iso, timezone || undefined);
 }
 
 function zoneOf(locationId) {
@@ -219,7 +244,7 @@ function wireStation() {
 function fillLocations(selected) {
   const select = $("#location");
   select.replaceChildren(
-    el("option", { value: "" }, "Choose a location…"),
+    el("option", { value: "" }, t("Choose a location…")),
     ...chair.locations.map((l) => el("option", { value: l.id }, l.name)),
   );
   if (chair.locations.some((l) => l.id === selected)) select.value = String(selected);
@@ -233,8 +258,8 @@ function setupKeyboardToggle() {
     if (scannerOnly) input.setAttribute("inputmode", "none");
     else input.removeAttribute("inputmode");
     toggle.textContent = scannerOnly
-      ? "Show the on-screen keyboard (to type a code)"
-      : "Hide the on-screen keyboard (scanner only)";
+      ? t("Show the on-screen keyboard (to type a code)")
+      : t("Hide the on-screen keyboard (scanner only)");
   };
   toggle.addEventListener("click", () => {
     sessionStorage.setItem(KEYBOARD, sessionStorage.getItem(KEYBOARD) === "none" ? "text" : "none");
@@ -296,16 +321,16 @@ async function loadAgenda() {
   list.replaceChildren();
   show($("#no-agenda"), false);
   if (!locationId) {
-    $("#agenda-title").textContent = "Today here";
-    list.append(el("li", { class: "muted" }, "Choose the location first."));
+    $("#agenda-title").textContent = t("Today here");
+    list.append(el("li", { class: "muted" }, t("Choose the location first.")));
     return;
   }
   const place = chair.locations.find((l) => l.id === locationId);
-  const day = localDate(place && place.timezone);
-  $("#agenda-title").textContent = `Today at ${place ? place.name : "this location"}`;
+  const today = localDate(place && place.timezone);
+  $("#agenda-title").textContent = place ? t("Today at {location}", { location: place.name }) : t("Today here");
   let sessions;
   try {
-    sessions = await api("GET", `/api/sessions?location_id=${locationId}&date=${day}`);
+    sessions = await api("GET", `/api/sessions?location_id=${locationId}&date=${today}`);
   } catch (error) {
     if (!(error instanceof ApiError) || error.status >= 500 || error.status === 401) {
       pageError(error);
@@ -319,13 +344,14 @@ async function loadAgenda() {
   if (Number($("#location").value) !== locationId) return;
   show($("#no-agenda"), sessions.length === 0);
   sessions.forEach((session, i) => {
-    const name = names[i] || `Client ${session.client_id}`;
+    const name = names[i] || t("Client {id}", { id: session.client_id });
     const zone = place && place.timezone;
     const when = session.scheduled_for
       ? clockAt(session.scheduled_for, zone)
-      : `opened ${clockAt(session.created_at, zone)}`;
-    const status = { planned: "booked", open: "open", closed: "closed" }[session.status] || session.status;
-    const detail = [when, session.treatment, session.sequence ? `session ${session.sequence} of the course` : null]
+      : t("opened at {time}", { time: clockAt(session.created_at, zone) });
+    const status = sessionStatus(session.status);
+    const course = session.sequence ? t("session {n} of the course", { n: session.sequence }) : null;
+    const detail = [when, session.treatment, course]
       .filter(Boolean)
       .join(" · ");
     list.append(
@@ -350,6 +376,14 @@ async function loadAgenda() {
   });
 }
 
+function sessionStatus(status) {
+  return { planned: t("booked"), open: t("open"), closed: t("closed") }[status] || status;
+}
+
+function allergyLine(allergies) {
+  return allergies.length ? t("Allergies: {allergies}", { allergies: allergies.join(", ") }) : null;
+}
+
 async function searchClients(event) {
   event.preventDefault();
   const q = $("#client-q").value.trim();
@@ -360,7 +394,7 @@ async function searchClients(event) {
     const clients = await api("GET", `/api/clients?limit=20&q=${encodeURIComponent(q)}`);
     show($("#no-clients"), clients.length === 0);
     for (const client of clients) {
-      const allergies = client.allergies.length ? `Allergies: ${client.allergies.join(", ")}` : "No known allergies";
+      const allergies = allergyLine(client.allergies) || t("No known allergies");
       list.append(
         el(
           "li",
@@ -369,7 +403,7 @@ async function searchClients(event) {
             "button",
             { type: "button", class: "pick", onclick: () => startSession(client) },
             el("strong", {}, client.full_name),
-            el("span", {}, `${allergies} · start a session`),
+            el("span", {}, [allergies, t("start a session")].join(" · ")),
           ),
         ),
       );
@@ -382,7 +416,7 @@ async function searchClients(event) {
 async function startSession(client) {
   const locationId = Number($("#location").value);
   if (!locationId) {
-    pageError("Choose the location first.");
+    pageError(t("Choose the location first."));
     $("#location").focus();
     return;
   }
@@ -413,19 +447,19 @@ async function openSession(id) {
       ({ session, client } = snapshot);
       offline = true;
     } else {
-      showSetup(error instanceof ApiError && error.status === 404 ? `Session ${id} no longer exists.` : message(error));
+      showSetup(error instanceof ApiError && error.status === 404 ? t("Session {id} no longer exists.", { id }) : message(error));
       return;
     }
   }
   if (session.status === "closed") {
-    showSetup(`Session #${session.id} is closed; choose or start another.`);
+    showSetup(t("Session #{id} is closed; choose or start another.", { id: session.id }));
     return;
   }
   if (!client) {
     try {
       client = await clientById(session.client_id);
     } catch {
-      client = { full_name: session.client_name || `Client ${session.client_id}`, allergies: [] };
+      client = { full_name: session.client_name || t("Client {id}", { id: session.client_id }), allergies: [] };
     }
   }
   chair.session = session;
@@ -441,15 +475,17 @@ async function openSession(id) {
   const place = chair.locations.find((l) => l.id === session.location_id);
   $("#session-client").textContent = client.full_name;
   $("#session-meta").textContent = [
-    `Session #${session.id}`,
+    t("Session #{id}", { id: session.id }),
     place ? place.name : null,
     session.treatment,
-    session.status === "planned" ? "booked" : `opened ${dateTime(session.created_at)}`,
+    session.status === "planned"
+      ? t("booked")
+      : t("opened {when}", { when: dateTime(session.created_at, place ? place.timezone : undefined) }),
   ]
     .filter(Boolean)
     .join(" · ");
   const allergies = $("#session-allergies");
-  allergies.textContent = client.allergies.length ? `Allergies: ${client.allergies.join(", ")}` : "";
+  allergies.textContent = allergyLine(client.allergies) || "";
   show(allergies, client.allergies.length > 0);
   $("#result").replaceChildren();
   show($("#result"), false);
@@ -477,26 +513,27 @@ function renderUses(usages) {
   body.replaceChildren();
   show($("#no-uses"), usages.length === 0);
   for (const use of [...usages].reverse()) {
+    const facts = { lot: use.lot_number, expiry: use.expiry_date };
     const notes = use.voided
-      ? [`Voided: ${use.void_reason || ""}`]
+      ? [t("Voided: {reason}", { reason: use.void_reason || "" })]
       : [
-          use.override_reason ? `Allergy override: ${use.override_reason}` : null,
-          ...use.warnings.filter((w) => w.code !== "allergy_overridden").map((w) => w.message || w.code),
+          use.override_reason ? t("Allergy override: {reason}", { reason: use.override_reason }) : null,
+          ...use.warnings.filter((w) => w.code !== "allergy_overridden").map((w) => warningText(w, facts)),
         ].filter(Boolean);
     body.append(
       el(
         "tr",
         { class: use.voided ? "voided" : null, "data-usage": use.usage_id },
-        el("td", { "data-label": "Time" }, clockAt(use.used_at, chair.session && zoneOf(chair.session.location_id))),
-        el("td", { "data-label": "Product" }, use.product_name),
-        el("td", { class: "mono", "data-label": "Lot" }, use.lot_number),
-        el("td", { "data-label": "Expiry" }, use.expiry_date),
-        el("td", { class: "num", "data-label": "Qty" }, use.quantity),
-        el("td", { class: "notes", "data-label": "Notes" }, notes.map((note) => el("div", {}, note))),
+        el("td", { "data-label": t("Time") }, clockAt(use.used_at, chair.session && zoneOf(chair.session.location_id))),
+        el("td", { "data-label": t("Product") }, use.product_name),
+        el("td", { class: "mono", "data-label": t("Lot") }, use.lot_number),
+        el("td", { "data-label": t("Expiry") }, day(use.expiry_date)),
+        el("td", { class: "num", "data-label": t("Qty") }, number(use.quantity)),
+        el("td", { class: "notes", "data-label": t("Notes") }, notes.map((note) => el("div", {}, note))),
         el(
           "td",
           { class: "row-actions" },
-          use.voided ? null : el("button", { type: "button", class: "small", onclick: () => voidUse(use) }, "Void"),
+          use.voided ? null : el("button", { type: "button", class: "small", onclick: () => voidUse(use) }, t("Void")),
         ),
       ),
     );
@@ -505,10 +542,14 @@ function renderUses(usages) {
 
 async function voidUse(use) {
   const reason = await ask({
-    title: "Void this use?",
-    text: `${use.product_name}, lot ${use.lot_number}. It stays on the record, marked voided, and the stock comes back.`,
+    title: t("Void this use?"),
+    text: t("{product}, lot {lot}. It stays on the record, marked voided, and the stock comes back.", {
+      product: use.product_name,
+      lot: use.lot_number,
+    }),
     reason: true,
-    ok: "Void",
+    ok: t("Void the use"),
+    cancel: t("Keep it"),
     danger: true,
   });
   if (reason !== null) {
@@ -516,7 +557,11 @@ async function voidUse(use) {
       await api("POST", `/api/usages/${use.usage_id}/void`, { body: { reason }, key: newKey() });
       pageError(null);
     } catch (error) {
-      pageError(error);
+      pageError(
+        error instanceof ApiError && error.code === "forbidden" && !error.problem.required_role
+          ? t("Staff may void only their own scans; ask a manager.")
+          : error,
+      );
     }
     await refreshUses();
   }
@@ -527,9 +572,10 @@ async function closeSession() {
   const session = chair.session;
   if (!session) return;
   const answer = await ask({
-    title: "Close this session?",
-    text: "No more ampoules can be recorded on it.",
-    ok: "Close session",
+    title: t("Close this session?"),
+    text: t("No more ampoules can be recorded on it."),
+    ok: t("Close session"),
+    cancel: t("Keep it open"),
     danger: true,
   });
   if (answer === null) {
@@ -568,7 +614,7 @@ function onBurstScan(raw) {
 async function submitScan(raw, { override = null, repeat = false, sessionId = null, replaces = null, allergy = null } = {}) {
   const target = sessionId || (chair.session && chair.session.id);
   if (!target) {
-    pageError("Not recorded: a code was scanned but no session is open. Choose the client's session first, then scan the ampoule again.");
+    pageError(t("Not recorded: a code was scanned but no session is open. Choose the client's session first, then scan the ampoule again."));
     return;
   }
   const scan = {
@@ -723,14 +769,14 @@ function technical({ raw, code = null, status = null, detail = null, warnings = 
   return el(
     "details",
     { class: "technical" },
-    el("summary", {}, "Technical details"),
+    el("summary", {}, t("Technical details")),
     el(
       "dl",
       {},
-      code ? [el("dt", {}, "Code"), el("dd", { class: "code" }, status ? `${code} · HTTP ${status}` : code)] : null,
-      warnings.length ? [el("dt", {}, "Warnings"), el("dd", { class: "code" }, warnings.join(", "))] : null,
-      detail ? [el("dt", {}, "Service"), el("dd", {}, detail)] : null,
-      [el("dt", {}, "Scanned"), el("dd", { class: "raw" }, el("code", {}, visible(raw)))],
+      code ? [el("dt", {}, t("Code")), el("dd", { class: "code" }, status ? `${code} · HTTP ${status}` : code)] : null,
+      warnings.length ? [el("dt", {}, t("Warnings")), el("dd", { class: "code" }, warnings.join(", "))] : null,
+      detail ? [el("dt", {}, t("Service")), el("dd", {}, detail)] : null,
+      [el("dt", {}, t("Scanned")), el("dd", { class: "raw" }, el("code", {}, visible(raw)))],
     ),
   );
 }
@@ -739,17 +785,19 @@ function renderPendingCard(card, scan) {
   outcome(card, "pending");
   fill(
     card,
-    el("h2", {}, holdUp ? "Not sent yet: kept on this device" : "Sending…"),
-    scan.clientName ? el("p", { class: "for" }, `For ${scan.clientName} · session #${scan.sessionId}`) : null,
-    el("p", { class: "raw" }, "Code ", el("code", {}, visible(scan.raw))),
+    el("h2", {}, holdUp ? t("Not sent yet: kept on this device") : t("Sending…")),
+    scan.clientName
+      ? el("p", { class: "for" }, t("For {client} · session #{id}", { client: scan.clientName, id: scan.sessionId }))
+      : null,
+    el("p", { class: "raw" }, t("Code:"), " ", el("code", {}, visible(scan.raw))),
     el(
       "p",
       { class: "detail" },
       holdUp === "signin"
-        ? "It is sent by itself once you sign in again."
+        ? t("It is sent by itself once you sign in again.")
         : holdUp
-          ? "It is sent by itself when the service answers again."
-          : "Waiting for the service's answer.",
+          ? t("It is sent by itself when the service answers again.")
+          : t("Waiting for the service's answer."),
     ),
   );
 }
@@ -757,59 +805,79 @@ function renderPendingCard(card, scan) {
 function renderRecorded(card, scan, r) {
   const act = r.warnings.filter((w) => TO_ACT_ON.has(w.code));
   const notes = r.warnings.filter((w) => !TO_ACT_ON.has(w.code));
-  const withReason = { ...r, override_reason: r.override_reason || scan.override };
+  const facts = {
+    lot: r.lot.lot_number,
+    expiry: r.lot.expiry_date,
+    onHand: r.on_hand_after,
+    reason: r.override_reason || scan.override,
+  };
   outcome(card, act.length ? "warning" : "recorded");
   fill(
     card,
-    el("h2", {}, act.length ? "Recorded: something to act on" : "Recorded"),
-    card.classList.contains("late") ? el("p", { class: "late-note" }, "Sent after the connection came back.") : null,
+    el("h2", {}, act.length ? t("Recorded: something to act on") : t("Recorded")),
+    card.classList.contains("late") ? el("p", { class: "late-note" }, t("Sent after the connection came back.")) : null,
     el("p", { class: "product" }, productName(r.product)),
     el(
       "dl",
       { class: "facts" },
-      el("div", {}, el("dt", {}, "Lot"), el("dd", { class: "mono lot" }, r.lot.lot_number)),
-      el("div", {}, el("dt", {}, "Expiry"), el("dd", {}, r.lot.expiry_date)),
-      el("div", {}, el("dt", {}, "Quantity"), el("dd", {}, r.quantity)),
-      el("div", {}, el("dt", {}, "On hand after"), el("dd", {}, r.on_hand_after)),
+      el("div", {}, el("dt", {}, t("Lot")), el("dd", { class: "mono lot" }, r.lot.lot_number)),
+      el("div", {}, el("dt", {}, t("Expiry")), el("dd", { class: "expiry" }, day(r.lot.expiry_date))),
+      el("div", {}, el("dt", {}, t("Quantity")), el("dd", {}, number(r.quantity))),
+      el("div", {}, el("dt", {}, t("On hand after")), el("dd", {}, number(r.on_hand_after))),
     ),
     act.length
-      ? el("ul", { class: "warnings" }, act.map((w) => el("li", { "data-code": w.code }, warningText(w, withReason))))
+      ? el("ul", { class: "warnings" }, act.map((w) => el("li", { "data-code": w.code }, warningText(w, facts))))
       : null,
     notes.length
-      ? el("ul", { class: "notes" }, notes.map((w) => el("li", { "data-code": w.code }, warningText(w, withReason))))
+      ? el("ul", { class: "notes" }, notes.map((w) => el("li", { "data-code": w.code }, warningText(w, facts))))
       : null,
     technical({ raw: scan.raw, warnings: r.warnings.map((w) => w.code) }),
   );
 }
 
+/** The refused ampoule in words: its product, then its lot (and expiry), e.g. "Brand · Product · lot L1, expiry 1 Mar 2027". */
 function problemItem(problem) {
   const product = problem.product ? productName(problem.product) : null;
-  const lot = problem.lot ? `lot ${problem.lot.lot_number}${problem.lot.expiry_date ? `, expiry ${problem.lot.expiry_date}` : ""}` : null;
+  let lot = null;
+  if (problem.lot) {
+    const number = problem.lot.lot_number;
+    lot = problem.lot.expiry_date
+      ? t("lot {lot}, expiry {date}", { lot: number, date: day(problem.lot.expiry_date) })
+      : t("lot {lot}", { lot: number });
+  }
   return [product, lot].filter(Boolean).join(" · ");
+}
+
+/** Who is allergic to what, in one sentence (the client's name when the chair knows it). */
+function allergySentence(clientName, ingredients) {
+  return clientName
+    ? t("{client} is allergic to {ingredients}.", { client: clientName, ingredients: list(ingredients) })
+    : t("The client is allergic to {ingredients}.", { ingredients: list(ingredients) });
 }
 
 function renderRefused(card, scan, error) {
   const problem = error instanceof ApiError ? error.problem : {};
   const code = error instanceof ApiError ? error.code || `http_${error.status}` : "network";
-  const [title, todo] = REFUSALS[code] || [problem.title || "Not accepted", message(error)];
+  const [title, todo] = refusalWords(code);
   outcome(card, "refused");
   const item = problemItem(problem);
   let sentence = todo;
   if (code === "allergy_conflict" && Array.isArray(problem.ingredients)) {
-    const who = scan.clientName || "The client";
-    sentence = `${who} is allergic to ${problem.ingredients.join(", ")}. ${todo}`;
+    sentence = `${allergySentence(scan.clientName, problem.ingredients)} ${todo}`;
   }
   fill(
     card,
-    el("h2", {}, `Not recorded: ${title}`),
-    card.classList.contains("late") ? el("p", { class: "late-note" }, "Answered after the connection came back.") : null,
+    el("h2", {}, title),
+    card.classList.contains("late")
+      ? el("p", { class: "late-note" }, t("Answered after the connection came back."))
+      : null,
     item ? el("p", { class: "product" }, item) : null,
     el("p", { class: "detail" }, sentence),
-    technical({ raw: scan.raw, code, status: error.status, detail: message(error) }),
+    technical({ raw: scan.raw, code, status: error.status, detail: error.message }),
   );
   if (code === "allergy_conflict") card.append(overrideForm(card, scan, problem));
   if (code === "override_reason_invalid" && scan.allergy) {
-    card.append(overrideForm(card, scan, scan.allergy, message(error)));
+    card.append(overrideForm(card, scan, scan.allergy, todo));
   }
   if (code === "repeat_scan") card.append(repeatQuestion(card, scan, problem));
   if (code === "lot_ambiguous" && Array.isArray(problem.candidates)) {
@@ -817,7 +885,11 @@ function renderRefused(card, scan, error) {
       el(
         "table",
         { class: "data candidates" },
-        el("thead", {}, el("tr", {}, el("th", {}, "Lot"), el("th", {}, "Expiry"), el("th", { class: "num" }, "On hand"))),
+        el(
+          "thead",
+          {},
+          el("tr", {}, el("th", {}, t("Lot")), el("th", {}, t("Expiry")), el("th", { class: "num" }, t("On hand"))),
+        ),
         el(
           "tbody",
           {},
@@ -826,8 +898,8 @@ function renderRefused(card, scan, error) {
               "tr",
               {},
               el("td", { class: "mono" }, c.lot_number),
-              el("td", {}, c.expiry_date),
-              el("td", { class: "num" }, c.on_hand),
+              el("td", {}, day(c.expiry_date)),
+              el("td", { class: "num" }, number(c.on_hand)),
             ),
           ),
         ),
@@ -836,18 +908,26 @@ function renderRefused(card, scan, error) {
   }
   if (code === "barcode_ambiguous" && Array.isArray(problem.readings)) {
     card.append(
-      el("p", {}, "Possible readings:"),
+      el("p", {}, t("Possible readings:")),
       el("ul", {}, problem.readings.map((reading) => el("li", { class: "mono" }, visible(String(reading))))),
     );
   }
 }
 
+/** The override's confirmation, naming the ampoule and the client when the chair knows them. */
+function confirmText(item, clientName) {
+  if (item && clientName) {
+    return t("I confirm: record {item} on {client} despite the allergy.", { item, client: clientName });
+  }
+  if (item) return t("I confirm: record {item} on this client despite the allergy.", { item });
+  if (clientName) return t("I confirm: record this ampoule on {client} despite the allergy.", { client: clientName });
+  return t("I confirm: record this ampoule on this client despite the allergy.");
+}
+
 // The override names the refused ampoule (it re-sends that scan's own code), needs a reason in words, and an
 // explicit tick. A scanner burst never reaches these fields (burst.js).
 function overrideForm(card, scan, problem, serverError = null) {
-  const ingredients = Array.isArray(problem.ingredients) ? problem.ingredients.join(", ") : "";
-  const item = problemItem(problem) || "the refused ampoule";
-  const who = scan.clientName || "this client";
+  const item = problemItem(problem);
   const reason = el("textarea", {
     id: "override-reason",
     name: "override_reason",
@@ -861,13 +941,13 @@ function overrideForm(card, scan, problem, serverError = null) {
   const form = el(
     "form",
     { class: "override", novalidate: true },
-    el("h3", {}, "Use it anyway?"),
-    el("p", {}, `${item}, on ${who}, despite the allergy${ingredients ? ` to ${ingredients}` : ""}.`),
-    el("label", { for: "override-reason" }, "Clinical reason (in words)"),
+    el("h3", {}, t("Use it anyway?")),
+    el("p", {}, t("Only as a clinical decision: write the reason in words, then confirm.")),
+    el("label", { for: "override-reason" }, t("Clinical reason (in words)")),
     reason,
     error,
-    el("label", { class: "confirm" }, confirm, ` I confirm: record ${item} on ${who} despite the allergy.`),
-    el("button", { type: "submit", class: "danger" }, "Record anyway"),
+    el("label", { class: "confirm" }, confirm, " ", confirmText(item, scan.clientName)),
+    el("button", { type: "submit", class: "danger" }, t("Record anyway")),
   );
   const refuse = (text, field) => {
     error.textContent = text;
@@ -877,10 +957,14 @@ function overrideForm(card, scan, problem, serverError = null) {
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     const text = reason.value.trim();
-    if (!text) return refuse("Give the clinical reason.", reason);
-    if (looksLikeCode(reason.value)) return refuse("This looks like a scanned code, not a reason: write it in words.", reason);
-    if (text.length < MIN_REASON) return refuse(`Write the reason in words (at least ${MIN_REASON} characters).`, reason);
-    if (!confirm.checked) return refuse("Tick the confirmation to record despite the allergy.", confirm);
+    if (!text) return refuse(t("Give the clinical reason."), reason);
+    if (looksLikeCode(reason.value)) {
+      return refuse(t("This looks like a scanned code, not a reason: write it in words."), reason);
+    }
+    if (text.length < MIN_REASON) {
+      return refuse(t("Write the reason in words (at least {n} characters).", { n: MIN_REASON }), reason);
+    }
+    if (!confirm.checked) return refuse(t("Tick the confirmation to record despite the allergy."), confirm);
     show(error, false);
     // A new key: another request (another body), not a retry of the refused one. Its card replaces this one.
     submitScan(scan.raw, { override: text, sessionId: scan.sessionId, replaces: card, allergy: problem });
@@ -890,10 +974,13 @@ function overrideForm(card, scan, problem, serverError = null) {
 }
 
 function repeatQuestion(card, scan, problem) {
-  const seconds = Number(problem.seconds_ago);
-  const ago = Number.isFinite(seconds) && seconds >= 1 ? `${Math.round(seconds)} s ago` : "just now";
-  const yes = el("button", { type: "button", class: "primary", id: "repeat-yes" }, "Yes, record a second ampoule");
-  const no = el("button", { type: "button", id: "repeat-no" }, "No, it was a double read");
+  const seconds = Math.round(Number(problem.seconds_ago));
+  let question;
+  if (!Number.isFinite(seconds) || seconds < 1) question = t("This code was just recorded. A second ampoule?");
+  else if (seconds === 1) question = t("This code was recorded 1 second ago. A second ampoule?");
+  else question = t("This code was recorded {n} seconds ago. A second ampoule?", { n: seconds });
+  const yes = el("button", { type: "button", class: "primary", id: "repeat-yes" }, t("Yes, record a second ampoule"));
+  const no = el("button", { type: "button", id: "repeat-no" }, t("No, it was a double read"));
   yes.addEventListener("click", () => {
     submitScan(scan.raw, { repeat: true, sessionId: scan.sessionId, replaces: card });
     $("#scan-input").focus();
@@ -902,8 +989,8 @@ function repeatQuestion(card, scan, problem) {
     outcome(card, "recorded");
     fill(
       card,
-      el("h2", {}, "Nothing more recorded"),
-      el("p", { class: "detail" }, "The second read was ignored; the first scan stands."),
+      el("h2", {}, t("Nothing more recorded")),
+      el("p", { class: "detail" }, t("The second read was ignored; the first scan stands.")),
       technical({ raw: scan.raw, code: "repeat_scan" }),
     );
     $("#scan-input").focus();
@@ -912,7 +999,7 @@ function repeatQuestion(card, scan, problem) {
   return el(
     "div",
     { class: "repeat" },
-    el("p", { class: "question" }, `Recorded ${ago}. A second ampoule?`),
+    el("p", { class: "question" }, question),
     el("div", { class: "buttons" }, yes, no),
   );
 }
@@ -930,25 +1017,43 @@ async function renderPending() {
   }
   const banner = $("#sync");
   const lines = [];
-  if (holdUp === "offline") lines.push("No answer from the service (network or service down).");
-  if (holdUp === "signin") lines.push("Your sign-in has ended.");
-  if (mine.length) {
-    const where = queue.isDurable() ? "on this device" : "in this tab only (this browser keeps no offline data)";
-    const when = holdUp === "signin" ? "sign in again to send" : holdUp ? "sent by themselves when it is back" : "being sent";
-    lines.push(`${mine.length} scan${mine.length > 1 ? "s are" : " is"} waiting ${where}: ${when}.`);
-  } else if (holdUp === "offline") {
-    lines.push("Scans are kept on this device until it is back.");
-  }
+  if (holdUp === "offline") lines.push(t("No answer from the service (network or service down)."));
+  if (holdUp === "signin") lines.push(t("Your sign-in has ended."));
+  if (mine.length) lines.push(waitingLine(mine.length, queue.isDurable()), whenSent(mine.length));
+  else if (holdUp === "offline") lines.push(t("Scans are kept on this device until the service is back."));
   if (others.length) {
     const emails = [...new Set(others.map((s) => s.email))].join(", ");
-    lines.push(`${others.length} scan${others.length > 1 ? "s" : ""} by ${emails} wait for that sign-in on this device.`);
+    lines.push(
+      others.length === 1
+        ? t("1 scan by {emails} is waiting on this device for that sign-in.", { emails })
+        : t("{n} scans by {emails} are waiting on this device for that sign-in.", { n: others.length, emails }),
+    );
   }
   fill(banner, lines.join(" "));
   if (holdUp === "signin" || (mine.length && !signedIn())) {
-    banner.append(" ", el("button", { type: "button", class: "small", onclick: askSignIn }, "Sign in"));
+    banner.append(" ", el("button", { type: "button", class: "small", onclick: askSignIn }, t("Sign in")));
   }
   banner.dataset.pending = String(mine.length);
   show(banner, lines.length > 0);
+}
+
+/** How many of this user's scans wait, and where (a browser without IndexedDB keeps them in the tab only). */
+function waitingLine(n, durable) {
+  if (durable) return n === 1 ? t("1 scan is waiting on this device.") : t("{n} scans are waiting on this device.", { n });
+  return n === 1
+    ? t("1 scan is waiting in this tab only (this browser keeps no offline data).")
+    : t("{n} scans are waiting in this tab only (this browser keeps no offline data).", { n });
+}
+
+/** When the waiting scans go out. */
+function whenSent(n) {
+  if (holdUp === "signin") return n === 1 ? t("Sign in again to send it.") : t("Sign in again to send them.");
+  if (holdUp) {
+    return n === 1
+      ? t("It is sent by itself when the service is back.")
+      : t("They are sent by themselves when the service is back.");
+  }
+  return t("Sending now.");
 }
 
 function askSignIn() {
@@ -970,7 +1075,7 @@ async function onSignIn(event) {
   const password = $("#password").value;
   const error = $("#signin-error");
   if (!email || !password) {
-    error.textContent = "Enter your e-mail and password.";
+    error.textContent = t("Enter your e-mail and password.");
     show(error);
     return;
   }
@@ -991,7 +1096,7 @@ async function onSignIn(event) {
     flush();
   } catch (failure) {
     error.textContent =
-      failure instanceof ApiError && failure.status === 401 ? "Wrong e-mail or password." : message(failure);
+      failure instanceof ApiError && failure.status === 401 ? t("Wrong e-mail or password.") : message(failure);
     show(error);
     $("#password").select();
   } finally {

@@ -1,8 +1,13 @@
 // The chair's service worker: keeps the scan station's own files so that a reload works while the network or
 // the service is down (the scans themselves wait in IndexedDB, see queue.js). Network first, so a new version
 // of the station is used as soon as it is reachable; /api is never cached.
+//
+// /ui/scan is rendered by the service for the signed-in user, in their language, with the scripts' translations
+// embedded: the copy kept is the last one the service rendered for this browser. Only a page really served at its
+// own address is kept, never the sign-in form a signed-out request is sent to.
 
-const CACHE = "meso-chair-v1";
+// A new name whenever the shell changes: the old copies are dropped on activation.
+const CACHE = "meso-chair-v2";
 const SHELL = [
   "/ui/scan",
   "/ui/scan.js",
@@ -13,11 +18,24 @@ const SHELL = [
   "/ui/app.css",
 ];
 
+/** Whether a response is the file itself (not an error, nor a redirect to sign-in followed on the way). */
+function keepable(response) {
+  return response.ok && !response.redirected && response.type === "basic";
+}
+
 self.addEventListener("install", (event) => {
   event.waitUntil(
     caches
       .open(CACHE)
-      .then((cache) => Promise.all(SHELL.map((path) => cache.add(path).catch(() => undefined))))
+      .then((cache) =>
+        Promise.all(
+          SHELL.map((path) =>
+            fetch(path, { credentials: "same-origin", cache: "no-store" })
+              .then((response) => (keepable(response) ? cache.put(path, response) : undefined))
+              .catch(() => undefined),
+          ),
+        ),
+      )
       .then(() => self.skipWaiting()),
   );
 });
@@ -52,7 +70,7 @@ self.addEventListener("fetch", (event) => {
   event.respondWith(
     fetch(request)
       .then((response) => {
-        if (response.ok && SHELL.includes(url.pathname)) {
+        if (keepable(response) && SHELL.includes(url.pathname)) {
           const copy = response.clone();
           caches.open(CACHE).then((cache) => cache.put(url.pathname, copy));
         }
