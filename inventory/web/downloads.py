@@ -10,7 +10,8 @@ from litestar import Response
 
 from inventory.web.pages import PAGE_HEADERS
 
-CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
+# Litestar adds "; charset=utf-8" to text media types itself (naming it here would give it twice).
+CSV_MEDIA_TYPE = "text/csv"
 # Excel reads a file as UTF-8 only when it starts with a byte order mark (otherwise "Léa" becomes "LÃ©a").
 BOM = "\ufeff"
 

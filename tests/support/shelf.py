@@ -51,7 +51,8 @@ async def expired_lot(actors: dict[str, Actor], clinic: Clinic, *, quantity: int
 
 async def never_received_lot(actors: dict[str, Actor], clinic: Clinic) -> dict[str, Any]:
     """A lot no delivery brought in, created by a staff scan of its box code on the clinic's session (on hand -1)."""
-    number = f.unique("NEW").replace(" ", "")
+    # Letters only: digits such as "21" after the lot could be read as another AI of an element string.
+    number = "NEW" + "".join(chr(ord("A") + int(digit)) for digit in f.unique("").strip())
     result = await scanning.record_use(
         actor=actors["staff"],
         session_id=clinic.session["id"],
