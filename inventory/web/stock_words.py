@@ -106,6 +106,11 @@ def reason_label(reason: Reason, status: str) -> str:
     return gettext(_REASON_LABELS[reason])
 
 
+def reason_labels(reasons: tuple[Reason, ...], status: str) -> str:
+    """Several reasons to reconcile in a few words each."""
+    return ", ".join(reason_label(reason, status) for reason in reasons)
+
+
 def reason_text(reason: Reason, status: str) -> str:
     """A reason to reconcile in a sentence that says what to do."""
     if reason is Reason.HELD_ON_SHELF:

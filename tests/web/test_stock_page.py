@@ -102,10 +102,10 @@ async def test_staff_sees_the_lots_with_expiry_status_and_on_hand_and_the_lots_t
     assert f"{shelf.clinic.product['name']}" in row and good["lot_number"] in row
     assert "Expires in 200 days" in row
     assert '<span class="badge status-active">Active</span>' in row
-    assert re.search(r'class="num on-hand">10<', row)
+    assert re.search(r'class="num on-hand" data-label="On hand">10<', row)
     assert "Expired 3 days ago" in row_of(html, shelf.expired["id"])
     assert '<span class="badge status-quarantined">Quarantined</span>' in row_of(html, shelf.quarantined["id"])
-    assert re.search(r'class="num on-hand negative">-1<', row_of(html, shelf.never_received["id"]))
+    assert re.search(r'class="num on-hand negative" data-label="On hand">-1<', row_of(html, shelf.never_received["id"]))
     assert flagged_lots(html) == {
         shelf.expired["id"]: {"expired_on_shelf"},
         shelf.never_received["id"]: {"never_received", "below_zero"},
@@ -423,7 +423,8 @@ async def test_a_refused_disposal_says_why_next_to_the_field_and_writes_nothing(
             response.text,
         )
         assert key_of(response.text, f"dispose-{lot}") == key
-        assert f'id="dispose-{lot}-{field}"' in response.text
+        # The cursor is put in the field at fault (the browser scrolls to it).
+        assert re.search(rf'id="dispose-{lot}-{field}"[^>]* autofocus', response.text)
         assert 'aria-invalid="true"' in response.text
     assert await row_counts(conn, WRITTEN) == counts
 

@@ -26,6 +26,7 @@ from inventory.web.stock_words import (
     kind_label,
     movement_details,
     reason_label,
+    reason_labels,
     reason_text,
     status_name,
     who,
@@ -86,6 +87,11 @@ class ActionForm:
     values: dict[str, str]
     errors: dict[str, str]
     open: bool
+
+    @property
+    def focus(self) -> str | None:
+        """The field at fault to put the cursor in (the first the form shows)."""
+        return next((name for name in self.values if name in self.errors), None)
 
 
 def _default_disposal_reason(lot: FlaggedLot) -> str:
@@ -148,7 +154,7 @@ async def _stock_page(
         "disposal_reasons": [(code, gettext(name)) for code, name in DISPOSAL_REASONS.items()],
         "status_name": status_name,
         "expiry_note": expiry_note,
-        "reason_label": reason_label,
+        "reason_labels": reason_labels,
         "reason_text": reason_text,
     }
     if not locations:
