@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
+
+from asyncpg import Record
 
 from inventory import db
 from inventory.db import Connection
@@ -154,3 +157,66 @@ async def movements(
         limit,
     )
     return [dict(r) for r in rows]
+
+
+# $1 = the instant; `today` is each location's local date then. A level is flagged for each fact that a manager
+# must reconcile; zero levels never are (nothing is on the shelf, nothing to count or throw away). A never-received
+# lot stops being flagged at a location once a manager's adjustment (a count) was written there.
+_FLAGGED_LEVELS = f"""
+SELECT s.on_hand, s.location AS location_id, o.name AS location_name, o.timezone AS location_timezone,
+       l.id AS lot_id, l.product AS product_id, l.lot_number, l.expiry_date, l.status,
+       p.name AS product_name, b.name AS brand_name, {unit_gtin_sql("p.id")} AS gtin, f.*
+FROM stock_level s JOIN lot l ON l.id = s.lot JOIN product p ON p.id = l.product
+JOIN brand b ON b.id = p.brand JOIN location o ON o.id = s.location
+CROSS JOIN LATERAL (SELECT ($1::timestamptz AT TIME ZONE o.timezone)::date AS today) t
+CROSS JOIN LATERAL (
+    SELECT t.today,
+           l.not_received AND NOT EXISTS (
+               SELECT 1 FROM stock_movement m WHERE m.lot = s.lot AND m.location = s.location AND m.kind = 'adjust'
+           ) AS never_received,
+           s.on_hand < 0 AS below_zero,
+           s.on_hand > 0 AND l.expiry_date < t.today AS expired_on_shelf,
+           s.on_hand > 0 AND l.status <> 'active' AS held_on_shelf
+) f
+WHERE s.on_hand <> 0 AND ($2::int IS NULL OR s.location = $2)
+  AND (f.never_received OR f.below_zero OR f.expired_on_shelf OR f.held_on_shelf)
+ORDER BY lower(o.name), o.id, l.expiry_date, lower(p.name), l.id
+"""
+
+
+async def flagged_levels(conn: Connection, *, at: datetime, location_id: int | None) -> list[Record]:
+    """Levels to reconcile at instant `at`: never received, below zero, expired or held with units on the shelf."""
+    rows: list[Record] = await conn.fetch(_FLAGGED_LEVELS, at, location_id)
+    return rows
+
+
+# The lot's newest ledger rows with where, who and what each points at (the receipt, the use's session, the other
+# side of a transfer), the on-hand at that location right after each row, and how many rows the lot has in all.
+_LOT_LEDGER = """
+WITH newest AS (
+    SELECT m.*, sum(m.quantity) OVER (PARTITION BY m.location ORDER BY m.id) AS balance, count(*) OVER () AS total
+    FROM stock_movement m WHERE m.lot = $1
+    ORDER BY m.id DESC
+    LIMIT $2
+)
+SELECT m.id, m.location AS location_id, o.name AS location_name, o.timezone AS location_timezone,
+       m.quantity, m.balance, m.total, m.kind, m.reason, m.created_at, m.recall_id,
+       u.email AS user_email, u.full_name AS user_full_name,
+       r.supplier, r.reference, us.session AS session_id, x.name AS other_location_name
+FROM newest m JOIN location o ON o.id = m.location
+LEFT JOIN app_user u ON u.id = m."user"
+LEFT JOIN receipt_line rl ON rl.id = m.receipt_line LEFT JOIN receipt r ON r.id = rl.receipt
+LEFT JOIN usage us ON us.id = m.usage
+LEFT JOIN LATERAL (
+    SELECT o2.name FROM stock_movement t JOIN location o2 ON o2.id = t.location
+    WHERE m.transfer_group IS NOT NULL AND t.lot = m.lot AND t.transfer_group = m.transfer_group AND t.id <> m.id
+    LIMIT 1
+) x ON true
+ORDER BY m.id DESC
+"""
+
+
+async def lot_ledger(conn: Connection, lot_id: int, *, limit: int) -> list[Record]:
+    """A lot's newest `limit` ledger rows, each with its location, user, receipt, session, transfer and balance."""
+    rows: list[Record] = await conn.fetch(_LOT_LEDGER, lot_id, limit)
+    return rows
