@@ -23,7 +23,7 @@ from inventory.services import audit_log
 from inventory.web import i18n
 from inventory.web.forms import Fields
 from inventory.web.i18n import N_, gettext
-from inventory.web.pages import PAGE_HEADERS, manager_page, render, settings_of
+from inventory.web.pages import PAGE_HEADERS, ROLE_NAMES, manager_page, render, settings_of
 
 PAGE_SIZE = 50
 _CSV_BATCH = 500
@@ -185,19 +185,34 @@ def _text(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
 
 
+# A user's change reads as the users page words it: "Role: Staff → Manager", "Status: Active → Deactivated".
+_USER_FIELDS = {"role": N_("Role"), "active": N_("Status")}
+_ACTIVE = {True: N_("Active"), False: N_("Deactivated")}
+
+
+def _user_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return gettext(_ACTIVE[value])
+    if isinstance(value, str) and value in ROLE_NAMES:
+        return gettext(ROLE_NAMES[value])
+    return _text(value)
+
+
 def describe(action: str, details: dict[str, Any]) -> list[tuple[str, str]]:
-    """An event's details as (name, value) lines; a change shows `before → after`."""
+    """An event's details as (name, value) lines; a user's change shows `before → after` in words."""
     lines = []
     for name, value in details.items():
+        label = name.replace("_", " ")
         if action == "user.update" and isinstance(value, list) and len(value) == 2:
-            text = f"{_text(value[0])} → {_text(value[1])}"
+            label = gettext(_USER_FIELDS[name]) if name in _USER_FIELDS else label
+            text = f"{_user_value(value[0])} → {_user_value(value[1])}"
         elif isinstance(value, list):
             text = ", ".join(_text(item) for item in value)
         else:
             text = _text(value)
         if len(text) > _DETAILS_SHOWN:
             text = text[: _DETAILS_SHOWN - 1] + "…"
-        lines.append((name.replace("_", " "), text))
+        lines.append((label, text))
     return lines
 
 
