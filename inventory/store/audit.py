@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from inventory import db
@@ -49,18 +50,26 @@ async def list_events(
     actor_id: int | None,
     before_id: int | None,
     limit: int,
+    action: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
 ) -> list[dict[str, Any]]:
-    """Audit events, newest first, filtered."""
+    """Audit events, newest first, filtered (`since` inclusive, `until` exclusive)."""
     rows = await conn.fetch(
         "SELECT e.id, e.actor AS actor_id, u.email AS actor_email, e.action, e.entity, e.entity_id,"
         " e.details, e.created_at FROM audit_event e LEFT JOIN app_user u ON u.id = e.actor"
         " WHERE ($1::text IS NULL OR e.entity = $1) AND ($2::int IS NULL OR e.entity_id = $2)"
         " AND ($3::int IS NULL OR e.actor = $3) AND ($4::int IS NULL OR e.id < $4)"
+        " AND ($6::text IS NULL OR e.action = $6) AND ($7::timestamptz IS NULL OR e.created_at >= $7)"
+        " AND ($8::timestamptz IS NULL OR e.created_at < $8)"
         " ORDER BY e.id DESC LIMIT $5",
         entity,
         entity_id,
         actor_id,
         before_id,
         limit,
+        action,
+        since,
+        until,
     )
     return [dict(r) for r in rows]

@@ -5,10 +5,10 @@ from __future__ import annotations
 from litestar import Router
 
 from inventory.web.pages import EXCEPTION_HANDLERS, choose_language
-from inventory.web.routes import alerts, assets, catalog, chair, clients, recall, session, stock
+from inventory.web.routes import alerts, assets, audit, catalog, chair, clients, recall, session, stock, users
 
 # One entry per page family (assets last: its catch-all path reads best at the end).
-FAMILIES = [session, chair, alerts, recall, catalog, clients, stock, assets]
+FAMILIES = [session, chair, alerts, recall, catalog, clients, stock, users, audit, assets]
 
 
 def router() -> Router:
