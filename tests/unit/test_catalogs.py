@@ -22,3 +22,9 @@ def test_negotiation_prefers_the_users_choice_then_the_browsers_order() -> None:
     assert i18n.negotiate("fr", "en") == "en"
     assert i18n.negotiate("xx, *;q=0.1") == "en"
     assert i18n.negotiate("fr;q=abc") == "en"
+
+
+def test_no_two_catalogs_translate_one_message_two_ways() -> None:
+    # The catalogs merge into one: a second translation would silently replace the first on every page.
+    # Words that differ by what they qualify carry a context (pgettext, NP_) instead.
+    assert catalog_check.conflicts("fr") == []

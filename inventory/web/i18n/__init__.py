@@ -89,9 +89,28 @@ def negotiate(accept_language: str | None, choice: str | None = None) -> str:
     return DEFAULT_LOCALE
 
 
+class ContextMessage(str):
+    """A message marked with its context (NP_), for words whose translation depends on what they qualify."""
+
+    context: str
+
+
 def gettext(message: str) -> str:
-    """`message` in the current locale."""
+    """`message` in the current locale (in its context when it was marked with NP_)."""
+    context = getattr(message, "context", None)
+    if context is not None:
+        return str(_TRANSLATIONS[_current.get()].pgettext(context, message))
     return _TRANSLATIONS[_current.get()].gettext(message)
+
+
+def pgettext(context: str, message: str) -> str:
+    """`message` in the current locale, as used in `context` ("Open" of a session is "Ouverte", of a case "Ouvert")."""
+    return str(_TRANSLATIONS[_current.get()].pgettext(context, message))
+
+
+def npgettext(context: str, singular: str, plural: str, count: int) -> str:
+    """The singular or plural of a message in `context` for `count`, in the current locale."""
+    return str(_TRANSLATIONS[_current.get()].npgettext(context, singular, plural, count))
 
 
 def ngettext(singular: str, plural: str, count: int) -> str:
@@ -102,6 +121,13 @@ def ngettext(singular: str, plural: str, count: int) -> str:
 def N_(message: str) -> str:
     """Mark a module-level message for the catalogs; translate it with gettext where it is shown."""
     return message
+
+
+def NP_(context: str, message: str) -> str:
+    """Mark a module-level message with its context; gettext then translates it in that context."""
+    marked = ContextMessage(message)
+    marked.context = context
+    return marked
 
 
 def format_date(value: date | None) -> str:

@@ -10,7 +10,16 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
 WEB = Path(__file__).parent.parent
-KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None, "t": None}
+KEYWORDS = {
+    "_": None,
+    "gettext": None,
+    "ngettext": (1, 2),
+    "pgettext": ((1, "c"), 2),
+    "npgettext": ((1, "c"), 2, 3),
+    "N_": None,
+    "NP_": ((1, "c"), 2),
+    "t": None,
+}
 METHODS = [
     ("i18n/**.py", "ignore"),
     ("**.py", "python"),
@@ -29,23 +38,27 @@ class Gap:
     message: str
     where: str
     problem: str
+    context: str | None = None
 
 
-def messages() -> dict[str, str]:
-    """Every message id of the pages, with the first place it is used."""
-    found: dict[str, str] = {}
-    for filename, lineno, message, _, _ in extract_from_dir(
+Key = tuple[str | None, str]  # (context, message id)
+
+
+def messages() -> dict[Key, str]:
+    """Every message id of the pages (with its context, if any), with the first place it is used."""
+    found: dict[Key, str] = {}
+    for filename, lineno, message, _, context in extract_from_dir(
         WEB, method_map=METHODS, options_map=OPTIONS, keywords=KEYWORDS
     ):
         for text in message if isinstance(message, tuple) else (message,):
             if text:
-                found.setdefault(text, f"{filename}:{lineno}")
+                found.setdefault((context, text), f"{filename}:{lineno}")
     return found
 
 
-def translations(locale: str) -> dict[str, str]:
+def translations(locale: str) -> dict[Key, str]:
     """Every translated message of `locale`'s catalogs (fuzzy entries do not count)."""
-    result: dict[str, str] = {}
+    result: dict[Key, str] = {}
     for path in sorted((WEB / "i18n" / locale).rglob("*.po")):
         with path.open("rb") as source:
             catalog = read_po(source, locale=locale)
@@ -56,7 +69,7 @@ def translations(locale: str) -> dict[str, str]:
             strings = entry.string if isinstance(entry.string, tuple) else (entry.string,)
             for message_id, translated in zip(ids, strings, strict=False):
                 if isinstance(message_id, str) and isinstance(translated, str) and translated:
-                    result[message_id] = translated
+                    result[(entry.context, message_id)] = translated
     return result
 
 
@@ -68,13 +81,24 @@ def gaps(locale: str) -> list[Gap]:
     """Messages missing from `locale`, or translated with other placeholders than the English."""
     have = translations(locale)
     found: list[Gap] = []
-    for message, where in messages().items():
-        translated = have.get(message)
+    for (context, message), where in messages().items():
+        translated = have.get((context, message))
         if translated is None:
-            found.append(Gap(message, where, "missing"))
+            found.append(Gap(message, where, "missing", context))
         elif _placeholders(translated) != _placeholders(message):
-            found.append(Gap(message, where, f"placeholders differ: {translated!r}"))
+            found.append(Gap(message, where, f"placeholders differ: {translated!r}", context))
     return found
+
+
+def conflicts(locale: str) -> list[tuple[Key, set[str]]]:
+    """Messages translated differently by two of `locale`'s catalogs (the merge would keep only one)."""
+    seen: dict[Key, set[str]] = {}
+    for path in sorted((WEB / "i18n" / locale).rglob("*.po")):
+        with path.open("rb") as source:
+            for entry in read_po(source, locale=locale):
+                if entry.id and isinstance(entry.id, str) and isinstance(entry.string, str) and entry.string:
+                    seen.setdefault((entry.context, entry.id), set()).add(entry.string)
+    return [(key, strings) for key, strings in seen.items() if len(strings) > 1]
 
 
 if __name__ == "__main__":
@@ -84,4 +108,7 @@ if __name__ == "__main__":
     for gap in gaps(locale):
         # A .po stub to fill in, with where the message is used.
         escaped = gap.message.replace("\\", "\\\\").replace('"', '\\"')
-        print(f'#: {gap.where}\n# {gap.problem}\nmsgid "{escaped}"\nmsgstr ""\n')
+        line = f'msgctxt "{gap.context}"\n' if gap.context else ""
+        print(f'#: {gap.where}\n# {gap.problem}\n{line}msgid "{escaped}"\nmsgstr ""\n')
+    for (context, message), strings in conflicts(locale):
+        print(f"# translated differently by two catalogs: {context or ''} {message!r}: {sorted(strings)}")

@@ -22,7 +22,7 @@ from inventory import clock
 from inventory.services import audit_log
 from inventory.web import i18n
 from inventory.web.forms import Fields
-from inventory.web.i18n import N_, gettext
+from inventory.web.i18n import N_, NP_, gettext
 from inventory.web.pages import PAGE_HEADERS, ROLE_NAMES, manager_page, render, settings_of
 
 PAGE_SIZE = 50
@@ -43,7 +43,7 @@ ACTIONS = {
     "product.create": N_("Created a product"),
     "location.create": N_("Created a location"),
     "location.update": N_("Changed a location"),
-    "stock_rule.set": N_("Set a stock rule"),
+    "stock_rule.set": NP_("audit action", "Set a stock rule"),
     "receipt.create": N_("Received a delivery"),
     "stock.transfer": N_("Transferred stock"),
     "stock.adjust": N_("Adjusted stock"),

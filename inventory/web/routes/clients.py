@@ -15,7 +15,7 @@ from litestar.response import Redirect, Template
 from inventory.domain.errors import InventoryError
 from inventory.services import catalog, clinical, trace
 from inventory.web.forms import Fields, field_of, refusal_message
-from inventory.web.i18n import N_, format_date, gettext, ngettext
+from inventory.web.i18n import N_, NP_, format_date, gettext, ngettext
 from inventory.web.pages import current_user, read_form, redirect, render, staff_page
 
 SEARCH_LENGTH = 100  # as the API's GET /api/clients?q=
@@ -43,7 +43,7 @@ _FIELD_MESSAGES = {
     "interval_days": N_("The interval is 1 to 365 days."),
     "start_date": N_("This first date is too far in the past."),
 }
-STATUS_NAMES = {"planned": N_("Planned"), "open": N_("Open"), "closed": N_("Closed")}
+STATUS_NAMES = {"planned": N_("Planned"), "open": NP_("session", "Open"), "closed": NP_("session", "Closed")}
 
 
 @dataclass

@@ -19,7 +19,7 @@ from inventory.domain.errors import InventoryError, NotFound, Unprocessable
 from inventory.services import idempotency, quarantine, recall_cases, recall_contacts, trace
 from inventory.services.page_sessions import PageSignIn
 from inventory.web.forms import Fields
-from inventory.web.i18n import N_, gettext, ngettext
+from inventory.web.i18n import N_, NP_, gettext, ngettext
 from inventory.web.pages import PAGE_HEADERS, current_user, manager_page, read_form, redirect, render, settings_of
 
 MAX_ID = 2_147_483_647  # ids are PostgreSQL integers
@@ -28,12 +28,12 @@ MAX_CASES = 200
 MAX_REASON = 2000
 
 LOT_STATUSES = {"active": N_("Active"), "quarantined": N_("Quarantined"), "recalled": N_("Recalled")}
-CASE_STATUSES = {"open": N_("Open"), "closed": N_("Closed")}
+CASE_STATUSES = {"open": NP_("recall case", "Open"), "closed": NP_("recall case", "Closed")}
 CONTACT_STATUSES = {
     "to_contact": N_("To contact"),
     "contacted": N_("Contacted"),
     "unreachable": N_("Unreachable"),
-    "acknowledged": N_("Acknowledged"),
+    "acknowledged": NP_("recall contact", "Acknowledged"),
 }
 _NO_LOT = N_("Tick at least one lot to recall.")
 _NOTHING_TO_SAVE = N_("Choose a new contact status or write a note.")
