@@ -69,7 +69,15 @@ async def base_url(settings: Settings) -> AsyncIterator[str]:
 
 @pytest.fixture
 async def tab(browser: Browser, base_url: str, race_pool: None) -> AsyncIterator[Tab]:
-    """A tablet-sized page; at the end, no uncaught script error and no CSP violation may have happened."""
+    """A tablet-sized page; at the end, no uncaught script error and no CSP violation may have happened.
+
+    Each test starts with the seeded users following their browser's language (a test that chose French for a
+    user in the committed race database must not make the next test's pages French).
+    """
+    from inventory import db
+
+    async with db.connection() as conn:
+        await conn.execute("UPDATE app_user SET locale = NULL WHERE locale IS NOT NULL")
     context = await browser.new_context(viewport={"width": 1024, "height": 768}, accept_downloads=True)
     context.set_default_timeout(8000)
     page = await context.new_page()
