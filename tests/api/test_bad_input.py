@@ -1160,6 +1160,16 @@ ROUTES: dict[str, Route] = {
             Case("dpi too low", query={"format": "png", "dpi": 5}, status=422),
             Case("huge dpi", query={"format": "png", "dpi": HUGE}, status=422),
             Case("dpi as text", query={"dpi": "high"}, status=422),
+            Case("zpl at 400 dpi", query={"format": "zpl", "dpi": 400}, status=422, code="label_format_invalid"),
+            Case("unknown template", query={"template": "poster"}, status=422, code="label_format_invalid"),
+            Case("a sheet template", query={"template": "sheet-5x13"}, status=422, code="label_format_invalid"),
+            Case("unknown symbology", query={"symbology": "qr"}, status=422),
+            Case(
+                "gs1-128 on an ampoule",
+                query={"template": "ampoule", "symbology": "gs1-128"},
+                status=422,
+                code="label_unrenderable",
+            ),
             Case("unknown lot", path="/api/lots/999999/label", status=404),
         ),
     ),
@@ -1176,13 +1186,24 @@ ROUTES: dict[str, Route] = {
             Case("negative copies", merge(_sheet, items=lambda w: [{"lot_id": w.lot_id, "copies": -1}]), status=422),
             Case("huge copies", merge(_sheet, items=lambda w: [{"lot_id": w.lot_id, "copies": HUGE}]), status=422),
             Case("unknown layout", merge(_sheet, layout="9x9"), status=422, code=V),
+            Case("dpi too low", merge(_sheet, dpi=10), status=422, code=V),
+            Case("unknown symbology", merge(_sheet, symbology="qr"), status=422, code=V),
             Case("items as object", merge(_sheet, items={"lot_id": 1}), status=422, code=V),
         ),
     ),
 }
 
 # Operations with no input to get wrong (beyond the bearer token, covered in test_auth_api.py).
-NO_INPUT = {"health", "ready", "revokeToken", "refreshToken", "listUsers", "listBrands", "listLocations"}
+NO_INPUT = {
+    "health",
+    "ready",
+    "revokeToken",
+    "refreshToken",
+    "listUsers",
+    "listBrands",
+    "listLocations",
+    "listLabelTemplates",
+}
 
 
 def _generic_cases(route: Route) -> list[Case]:
