@@ -26,12 +26,12 @@ class LabelTemplate:
 
 # The multiplication sign is meant: people read it on the page.
 TEMPLATES = (
-    LabelTemplate("sheet-3x8", N_("A4 sheet, 3 × 8 labels of 70 × 37 mm (PDF)"), layout="3x8"),  # noqa: RUF001
-    LabelTemplate("sheet-5x13", N_("A4 sheet, 5 × 13 labels of 38 × 21 mm (PDF)"), layout="5x13"),  # noqa: RUF001
-    LabelTemplate("label-pdf", N_("One label (PDF)"), fmt="pdf"),
-    LabelTemplate("label-png", N_("One label (PNG image)"), fmt="png"),
-    LabelTemplate("label-zpl", N_("One label for a Zebra printer (ZPL)"), fmt="zpl"),
-    LabelTemplate("label-svg", N_("One label (SVG drawing)"), fmt="svg"),
+    LabelTemplate("sheet-3x8", N_("A4 sheet 3 × 8 (70 × 37 mm)"), layout="3x8"),  # noqa: RUF001
+    LabelTemplate("sheet-5x13", N_("A4 sheet 5 × 13 (38 × 21 mm)"), layout="5x13"),  # noqa: RUF001
+    LabelTemplate("label-pdf", N_("One label, PDF"), fmt="pdf"),
+    LabelTemplate("label-png", N_("One label, PNG image"), fmt="png"),
+    LabelTemplate("label-zpl", N_("One label, Zebra printer (ZPL)"), fmt="zpl"),
+    LabelTemplate("label-svg", N_("One label, SVG drawing"), fmt="svg"),
 )
 DEFAULT_TEMPLATE = TEMPLATES[0].value
 _BY_VALUE = {template.value: template for template in TEMPLATES}

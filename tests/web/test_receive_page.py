@@ -160,6 +160,27 @@ async def test_a_double_submit_books_the_delivery_once(staff: Pages, clinic: Cli
     assert after["stock_movement"] == before["stock_movement"] + 1
 
 
+async def test_a_booked_draft_changed_and_sent_again_books_nothing_until_confirmed(
+    staff: Pages, clinic: Clinic, conn: asyncpg.Connection
+) -> None:
+    draft = Draft(staff, clinic.location_id, FR)
+    await draft.open()
+    await draft.scan(box(clinic, "KEY-1", f.in_days(100)))
+    key = draft.key
+    assert (await draft.post("receive")).status_code == 303
+    before = await counts(conn)
+    await draft.open()
+    draft.key = key  # an old tab of the booked delivery, changed and sent again
+    await draft.scan(box(clinic, "KEY-2", f.in_days(100)))
+    response = await draft.post("receive")
+    assert response.status_code == 422
+    assert (field_error(draft.page, "form") or "").startswith("Cette livraison a déjà été réceptionnée")
+    assert await counts(conn) == before
+    assert draft.key != key
+    assert (await draft.post("receive")).status_code == 303  # pressed again: a new delivery
+    assert (await counts(conn))["receipt"] == before["receipt"] + 1
+
+
 async def test_a_line_typed_in_and_a_digital_link_are_received(
     staff: Pages, clinic: Clinic, conn: asyncpg.Connection
 ) -> None:

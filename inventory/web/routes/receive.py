@@ -48,6 +48,10 @@ _AMBIGUOUS = N_("The scanner dropped a separator and this code reads several way
 _NO_LINES = N_("Scan or type at least one line.")
 _LOST_LINES = N_("The lines of this delivery could not be read back; start again.")
 _RECEIVED = N_("Delivery received.")
+_BOOKED_BEFORE = N_(
+    "This delivery was already received with other lines. Check these lines:"
+    " “Receive the delivery” books them as a new delivery."
+)
 _NO_LABELS = N_("Give at least one lot a count above 0.")
 
 
@@ -189,6 +193,8 @@ async def _page(request: Request[Any, Any, Any], draft: Draft, *, keep: tuple[st
     location_value = draft.fields.raw("location_id")
     if not location_value and len(locations) == 1:
         location_value = str(locations[0]["id"])
+    if not location_value and not draft.fields.errors:
+        draft.focus = "location_id"  # where a delivery is received comes first
     values = {name: draft.fields.raw(name) for name in keep}
     return await render(
         request,
@@ -303,6 +309,7 @@ async def _add_typed(request: Request[Any, Any, Any], draft: Draft) -> Template:
         draft.lines, draft.previews = before, None
         draft.refuse(preview.refusal.status, field)
         return await _page(request, draft, keep=TYPED_FIELDS)
+    draft.focus = "lot_number"  # the next lot of the same product
     return await _page(request, draft, keep=TYPED_FIELDS[:1])
 
 
@@ -342,6 +349,10 @@ async def _book(request: Request[Any, Any, Any], user: PageSignIn, draft: Draft)
             previews = list(draft.previews)
             previews[line] = replace(previews[line], refusal=refusal)
             draft.previews = previews
+        elif refusal.code == "idempotency_key_reused":
+            # This page's delivery was booked, then changed (an old tab): the changed lines become a new draft.
+            draft.key = new_key()
+            draft.fields.errors["form"] = gettext(_BOOKED_BEFORE)
         else:
             draft.fields.refuse(refusal, by_code={"not_found": "location_id"}, default="form")
         draft.refuse(refusal.status)

@@ -12,6 +12,11 @@ const scan = document.getElementById("barcode");
 const add = form?.querySelector('button[name="action"][value="scan"]');
 const draft = form?.querySelector('input[name="idempotency_key"]')?.value || "";
 let sending = false;
+// The scan box has the focus from the HTML (autofocus), before this module runs: the first characters of a box
+// scanned right after a page load land in it natively, and only the rest reaches the burst watcher.
+const early = scan && scan.value.startsWith(scan.defaultValue) ? scan.value.slice(scan.defaultValue.length) : "";
+const loadedAt = performance.now();
+let earlyUsed = false;
 
 function waiting() {
   try {
@@ -48,7 +53,9 @@ if (form && scan && add) {
     sending = true;
   });
   watchForBursts({
-    onBurst(code) {
+    onBurst(text) {
+      const code = !earlyUsed && early && performance.now() - loadedAt < 2000 ? early + text : text;
+      earlyUsed = true;
       if (sending) keep([...waiting(), code]);
       else send(code);
     },
