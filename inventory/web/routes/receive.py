@@ -26,6 +26,7 @@ from inventory.web.receipt_draft import MAX_QUANTITY, DraftLine, added, decode_a
 MAX_PRODUCTS = 1000
 MAX_LOT_LENGTH = 64
 TYPED_FIELDS = ("product_id", "lot_number", "expiry_date", "quantity")
+EVERY_FIELD = ("barcode", "scan_quantity", *TYPED_FIELDS)
 # The refusals of a typed line that belong to one of its fields (the rest go next to the product).
 _TYPED_FIELD_OF = {
     "lot_number_invalid": "lot_number",
@@ -235,7 +236,7 @@ async def receive_post(request: Request[Any, Any, Any]) -> Template | Redirect:
         action = "type"  # Enter pressed in a typed line's field submits with the form's first button
     if draft.fields.errors:
         draft.refuse(422, next(iter(draft.fields.errors)))
-        return await _page(request, draft, keep=("barcode", "scan_quantity", *TYPED_FIELDS))
+        return await _page(request, draft, keep=EVERY_FIELD)
     if action == "scan":
         return await _add_scanned(request, draft)
     if action == "type":
@@ -243,17 +244,17 @@ async def receive_post(request: Request[Any, Any, Any]) -> Template | Redirect:
     if action.startswith("remove-") and action[7:].isdigit():
         index = int(action[7:])
         draft.lines = [line for i, line in enumerate(draft.lines) if i != index]
-        return await _page(request, draft, keep=TYPED_FIELDS[:1])
+        return await _page(request, draft, keep=TYPED_FIELDS)
     if action == "receive":
         return await _book(request, user, draft)
-    return await _page(request, draft)
+    return await _page(request, draft, keep=EVERY_FIELD)
 
 
 async def _add_scanned(request: Request[Any, Any, Any], draft: Draft) -> Template:
     fields = draft.fields
     barcode = fields.text("barcode", required=False, max_length=MAX_BARCODE_LENGTH)
     quantity = fields.integer("scan_quantity", required=False, minimum=1, maximum=MAX_QUANTITY) or 1
-    keep = ("barcode", "scan_quantity")
+    keep = EVERY_FIELD
     if not fields.errors and barcode is None:
         return await _page(request, draft, keep=keep)  # Enter in an empty scan box: nothing to add
     if fields.errors or barcode is None:
@@ -278,7 +279,7 @@ async def _add_scanned(request: Request[Any, Any, Any], draft: Draft) -> Templat
         return await _page(request, draft, keep=keep)
     if preview.refusal is not None:
         draft.refuse(preview.refusal.status)  # shown next to the line until it is removed
-    return await _page(request, draft, keep=TYPED_FIELDS[:1])
+    return await _page(request, draft, keep=TYPED_FIELDS)  # a line being typed stays as it was
 
 
 async def _add_typed(request: Request[Any, Any, Any], draft: Draft) -> Template:
@@ -301,14 +302,14 @@ async def _add_typed(request: Request[Any, Any, Any], draft: Draft) -> Template:
     preview = (await draft.check())[index]
     if draft.location_id is None:  # the location is gone: nothing is added
         draft.lines, draft.previews = before, None
-        return await _page(request, draft, keep=TYPED_FIELDS)
+        return await _page(request, draft, keep=EVERY_FIELD)
     if preview.refusal is not None:
         # A typed line is corrected where it was typed: it is not added while refused.
         field = _TYPED_FIELD_OF.get(preview.refusal.code, "product_id")
         fields.errors[field] = line_refusal(preview) or refusal_message(preview.refusal)
         draft.lines, draft.previews = before, None
         draft.refuse(preview.refusal.status, field)
-        return await _page(request, draft, keep=TYPED_FIELDS)
+        return await _page(request, draft, keep=EVERY_FIELD)
     draft.focus = "lot_number"  # the next lot of the same product
     return await _page(request, draft, keep=TYPED_FIELDS[:1])
 
@@ -318,11 +319,11 @@ async def _book(request: Request[Any, Any, Any], user: PageSignIn, draft: Draft)
     if not draft.lines:
         draft.fields.errors["lines"] = gettext(_NO_LINES)
         draft.refuse(422, "barcode")
-        return await _page(request, draft)
+        return await _page(request, draft, keep=TYPED_FIELDS)
     refusals = [p.refusal for p in await draft.check() if p.refusal is not None]
     if refusals or draft.fields.errors or draft.location_id is None:
         draft.refuse(refusals[0].status if refusals else 422)
-        return await _page(request, draft)
+        return await _page(request, draft, keep=TYPED_FIELDS)
     location_id, lines = draft.location_id, draft.lines
 
     async def book() -> idempotency.StoredResponse:
@@ -356,7 +357,7 @@ async def _book(request: Request[Any, Any, Any], user: PageSignIn, draft: Draft)
         else:
             draft.fields.refuse(refusal, by_code={"not_found": "location_id"}, default="form")
         draft.refuse(refusal.status)
-        return await _page(request, draft)
+        return await _page(request, draft, keep=TYPED_FIELDS)
     receipt_id = int(json.loads(stored.body)["receipt_id"])
     return redirect(request, f"/ui/receive/{receipt_id}", flash=gettext(_RECEIVED))
 
