@@ -26,6 +26,7 @@ from inventory.web.receipt_draft import MAX_QUANTITY, DraftLine, added, decode_a
 MAX_PRODUCTS = 1000
 MAX_LOT_LENGTH = 64
 TYPED_FIELDS = ("product_id", "lot_number", "expiry_date", "quantity")
+SHOWN_GS = "\u2039GS\u203a"  # the GS1 separator made visible, as the chair shows it
 EVERY_FIELD = ("barcode", "scan_quantity", *TYPED_FIELDS)
 # The refusals of a typed line that belong to one of its fields (the rest go next to the product).
 _TYPED_FIELD_OF = {
@@ -63,7 +64,7 @@ class LineRow:
     index: int
     value: str
     preview: LinePreview
-    code: str | None
+    code: str | None  # the scanned code as shown
     amount: str
     error: str | None
 
@@ -119,7 +120,7 @@ def _rows(lines: list[DraftLine], previews: list[LinePreview]) -> list[LineRow]:
             index=index,
             value=line.encode(),
             preview=preview,
-            code=line.barcode,
+            code=line.barcode.replace("\x1d", SHOWN_GS) if line.barcode else None,
             amount=amount(line.quantity, preview.units),
             error=line_refusal(preview),
         )
@@ -214,7 +215,6 @@ async def _page(request: Request[Any, Any, Any], draft: Draft, *, keep: tuple[st
         errors=draft.fields.errors,
         key=draft.key,
         focus=draft.focus,
-        max_barcode=MAX_BARCODE_LENGTH,
     )
 
 
