@@ -19,6 +19,7 @@ from inventory.store.receipts import ReceiptHead, ReceivedLine
 
 MAX_LINES = rules.MAX_LINES
 MAX_QUANTITY = rules.MAX_QUANTITY
+MAX_ID = 2_147_483_647  # ids are PostgreSQL integers
 __all__ = ["LineIn", "LinePreview", "ReceiptHead", "ReceivedLine", "get_receipt", "preview", "receive"]
 
 
@@ -101,9 +102,6 @@ async def _receive(
         "received_at": written.received_at,
         "lines": [results[i] for i in range(len(lines))],
     }
-
-
-MAX_ID = 2_147_483_647
 
 
 async def get_receipt(receipt_id: int) -> tuple[ReceiptHead, list[ReceivedLine]]:

@@ -148,8 +148,8 @@ FROM receipt r JOIN location loc ON loc.id = r.location JOIN app_user u ON u.id 
 WHERE r.id = $1
 """
 
-# The on-hand after a line is the sum of the lot's ledger rows at the location up to the line's own row, found
-# through the (lot, location) index: the ledger has no index on receipt_line, and needs none elsewhere.
+# The on-hand after a line is the sum of the lot's ledger rows at the location up to the line's own row (in
+# ledger order), found through the (lot, location) index: the ledger has no index on receipt_line.
 _LINES = """
 SELECT rl.lot AS lot_id, l.lot_number, l.expiry_date, l.status, l.product AS product_id, p.name AS product,
        b.name AS brand, rl.quantity, coalesce(g.units, 1) AS units,
