@@ -124,6 +124,8 @@ async def test_receive_a_delivery_by_scanning_box_codes_and_print_its_labels(
     await tab_to(page, "#barcode")
     await burst(page, box(clinic, first, expiry))
     await expect(page.locator("#line-0 .amount")).to_have_text(words["one"])
+    await expect(page.locator("#scan-result")).to_have_attribute("data-outcome", "recorded")
+    await expect(page.locator("#scan-result")).to_contain_text(words["one"])
     await expect(page.locator("#barcode")).to_be_focused()  # ready for the next box
     await expect(page.locator("#barcode")).to_have_value("")
     await scan_box(page, box(clinic, second, expiry))
@@ -194,6 +196,7 @@ async def test_a_burst_into_the_lot_number_is_a_scan_and_an_expired_box_waits_re
     # An expired box is shown refused next to its line, and the delivery cannot be booked until it is removed.
     await scan_box(page, box(clinic, "OLD-1", f.in_days(-2)))
     await expect(page.locator("#line-1")).to_have_attribute("data-outcome", "refused")
+    await expect(page.locator("#scan-result")).to_have_attribute("data-outcome", "refused")
     await expect(page.locator("#line-1-error")).to_contain_text("Lot OLD-1 expired on")
     await assert_accessible(page, "receive refused line en")
     await at_widths(tab, "receive-refused-en")

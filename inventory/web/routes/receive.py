@@ -142,6 +142,7 @@ class Draft:
     previews: list[LinePreview] | None = None
     focus: str = "barcode"
     status: int = 200
+    added: int | None = None  # the line a scan just added to (shown again beside the scan box)
 
     @classmethod
     def read(cls, form: dict[str, Any]) -> Draft:
@@ -210,6 +211,7 @@ async def _page(request: Request[Any, Any, Any], draft: Draft, *, keep: tuple[st
         values=values,
         scan_quantity=values.get("scan_quantity") or "1",
         rows=rows,
+        added=rows[draft.added] if draft.added is not None else None,
         total=sum(p.total for p in previews),
         refused=sum(1 for row in rows if row.error),
         errors=draft.fields.errors,
@@ -279,6 +281,7 @@ async def _add_scanned(request: Request[Any, Any, Any], draft: Draft) -> Templat
         return await _page(request, draft, keep=keep)
     if preview.refusal is not None:
         draft.refuse(preview.refusal.status)  # shown next to the line until it is removed
+    draft.added = index
     return await _page(request, draft, keep=TYPED_FIELDS)  # a line being typed stays as it was
 
 
