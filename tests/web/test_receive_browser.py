@@ -9,7 +9,7 @@ from pathlib import Path
 import pypdfium2 as pdfium
 import pytest
 import zxingcpp
-from playwright.async_api import Page, expect
+from playwright.async_api import Page, Route, expect
 
 from inventory import db
 from inventory.domain.gs1 import format_element_string
@@ -207,6 +207,33 @@ async def test_a_burst_into_the_lot_number_is_a_scan_and_an_expired_box_waits_re
     await expect(page.locator(".draft-line")).to_have_count(1)
     await page.click(".receive-button")
     await page.wait_for_url(re.compile(r"/ui/receive/\d+$"))
+
+
+async def test_boxes_scanned_while_the_page_is_still_adding_one_are_all_added(
+    tab: Tab, page_cookies: dict[str, str]
+) -> None:
+    clinic = await build(await race_actors(), on_hand=3)
+    page = tab.page
+    await use_sign_in(tab, page_cookies["staff"])
+    await in_language(tab, "en")
+    await page.goto(tab.base_url + "/ui/receive")
+    await page.select_option("#location_id", str(clinic.location_id))
+    slow = {"left": 1}
+
+    async def slow_first_add(route: Route) -> None:
+        if route.request.method == "POST" and slow["left"]:
+            slow["left"] -= 1
+            await page.wait_for_timeout(600)  # a busy tablet or Wi-Fi: the next boxes are scanned meanwhile
+        await route.continue_()
+
+    await page.route("**/ui/receive", slow_first_add)
+    await page.click("#barcode")
+    expiry = f.in_days(120)
+    for lot_number in ("Q-1", "Q-2", "Q-3"):
+        await burst(page, box(clinic, lot_number, expiry))
+    await expect(page.locator(".draft-line")).to_have_count(3)
+    await expect(page.locator("#lines")).to_contain_text("Q-3")
+    assert await page.evaluate("() => sessionStorage.length") == 0
 
 
 async def test_labels_page_refuses_no_lot_in_french_and_prints_a_single_label(
