@@ -27,6 +27,7 @@ MAX_COPIES = 500
 MAX_SHEET_ITEMS = 500
 MAX_SHEET_LABELS = 2000
 MAX_LOT_ID = 2_147_483_647
+MAX_FOUND = 50
 PNG_DPI_RANGE = (100, 1200)
 ZPL_DPIS = (203, 300, 600)
 DEFAULT_DPI = 300
@@ -124,6 +125,15 @@ def _check_choice(template: str, symbology: str | None) -> labels.Template:
             symbologies=list(labels.SYMBOLOGIES),
         )
     return chosen
+
+
+async def find_lots(*, query: str | None = None, chosen: Sequence[int] = ()) -> list[label_store.LabelLot]:
+    """Lots to label: the `chosen` ones first, then up to MAX_FOUND whose number, product or brand has `query`."""
+    wanted = [lot_id for lot_id in dict.fromkeys(chosen) if 1 <= lot_id <= MAX_LOT_ID]
+    async with db.connection() as conn:
+        first = await label_store.lots_by_ids(conn, wanted) if wanted else []
+        found = await label_store.find_lots(conn, query.strip() if query else None, limit=MAX_FOUND)
+    return first + [lot for lot in found if lot.id not in set(wanted)]
 
 
 def _check_format(fmt: str, dpi: int | None) -> int:

@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, replace
 from datetime import date
 from typing import Any
 
 from inventory import clock, db
 from inventory.domain import receiving as rules
-from inventory.domain.errors import NotFound, Unprocessable
+from inventory.domain.errors import InventoryError, NotFound, Unprocessable
 from inventory.domain.lots import clean_lot_number
 from inventory.domain.models import Actor
 from inventory.services import alerting, barcodes
 from inventory.services.views import lot_view
 from inventory.store import audit, catalog, lots, receipts
+from inventory.store.receipts import ReceiptHead, ReceivedLine
 
 MAX_LINES = rules.MAX_LINES
 MAX_QUANTITY = rules.MAX_QUANTITY
+MAX_ID = 2_147_483_647  # ids are PostgreSQL integers
+__all__ = ["LineIn", "LinePreview", "ReceiptHead", "ReceivedLine", "get_receipt", "preview", "receive"]
 
 
 @dataclass(frozen=True)
@@ -100,10 +104,148 @@ async def _receive(
     }
 
 
+async def get_receipt(receipt_id: int) -> tuple[ReceiptHead, list[ReceivedLine]]:
+    """A receipt with its lines (lot, product, units, on-hand after each); raises NotFound."""
+    found = None
+    if 1 <= receipt_id <= MAX_ID:
+        async with db.connection() as conn:
+            found = await receipts.get(conn, receipt_id)
+    if found is None:
+        raise NotFound.of("receipt", receipt_id)
+    return found
+
+
+@dataclass(frozen=True)
+class LinePreview:
+    """A draft line as `receive` would book it (product, lot, units), or the refusal it would meet."""
+
+    index: int
+    quantity: int  # as entered: boxes when a pack's code was scanned, else single units
+    units: int = 1  # single units in each one entered (a box of 10: 10)
+    product_id: int | None = None
+    product: str | None = None
+    brand: str | None = None
+    lot_number: str | None = None
+    expiry_date: date | None = None
+    lot_id: int | None = None  # the lot already on record, if any
+    refusal: InventoryError | None = None
+
+    @property
+    def total(self) -> int:
+        """The single units this line adds to stock."""
+        return self.quantity * self.units
+
+
+async def preview(*, location_id: int, lines: Sequence[LineIn]) -> list[LinePreview]:
+    """Check draft lines as `receive` would, line by line, writing nothing; raises NotFound for the location.
+
+    Each line carries what it names or its refusal (barcode_*, product_unknown, lot_expired, lot_expiry_mismatch
+    against the lot on record or an earlier line of the draft, lot_recalled, lot_quarantined).
+    """
+    async with db.connection() as conn:
+        location = await catalog.get_location(conn, location_id)
+        if location is None:
+            raise NotFound.of("location", location_id)
+        today = clock.today_in(location["timezone"])
+        typed = [line.product_id for line in lines if line.barcode is None and line.product_id is not None]
+        products = await receipts.known_products(conn, typed)
+        earlier: dict[tuple[int, str], rules.ReceivedLot] = {}
+        previews = [await _preview_line(conn, i, line, today, products, earlier) for i, line in enumerate(lines)]
+        names = await receipts.product_names(conn, [p.product_id for p in previews if p.product_id is not None])
+    return [
+        p if p.product_id is None else replace(p, product=names[p.product_id][0], brand=names[p.product_id][1])
+        for p in previews
+    ]
+
+
+async def _preview_line(
+    conn: db.Connection,
+    index: int,
+    line: LineIn,
+    today: date,
+    products: set[int],
+    earlier: dict[tuple[int, str], rules.ReceivedLot],
+) -> LinePreview:
+    """One draft line checked against the lot on record, or the lot an earlier draft line would create."""
+    read: _LineRead | None = None
+    lot_id: int | None = None
+    try:
+        rules.check_receipt([line.quantity])
+        read = await _read_line(conn, index, line, today, products)
+        planned = _checked(index, line, read, today)
+        known = earlier.get(planned.key)
+        if known is None:
+            row = await lots.get_by_key(conn, planned.product_id, planned.key[1])
+            known = rules.ReceivedLot(
+                id=row["id"] if row else 0,
+                product_id=planned.product_id,
+                lot_number=row["lot_number"] if row else planned.lot_number,
+                expiry_date=row["expiry_date"] if row else planned.expiry,
+                status=row["status"] if row else "active",
+                not_received=bool(row and row["not_received"]),
+                created=row is None,
+            )
+            earlier[planned.key] = known
+        lot_id = known.id or None
+        rules.decide_lines([planned], {planned.key: known})
+    except InventoryError as refusal:
+        return _line_preview(index, line, read, lot_id, refusal)
+    return _line_preview(index, line, read, lot_id, None)
+
+
+def _line_preview(
+    index: int, line: LineIn, read: _LineRead | None, lot_id: int | None, refusal: InventoryError | None
+) -> LinePreview:
+    if read is None:
+        return LinePreview(index=index, quantity=line.quantity, refusal=refusal)
+    return LinePreview(
+        index=index,
+        quantity=line.quantity,
+        units=read.units,
+        product_id=read.product_id,
+        lot_number=read.lot_number,
+        expiry_date=read.expiry,
+        lot_id=lot_id,
+        refusal=refusal,
+    )
+
+
+@dataclass(frozen=True)
+class _LineRead:
+    """What a line names once its barcode or fields are read: product, lot, expiry, pack size."""
+
+    product_id: int
+    lot_number: str
+    expiry: date
+    units: int = 1
+    gtin: str | None = None
+    barcode: str | None = None
+
+
 async def _plan_line(
     conn: db.Connection, index: int, line: LineIn, today: date, products: set[int]
 ) -> rules.PlannedLine:
     """The line's product, lot, expiry and units, read from its barcode or fields, then checked by the rules."""
+    read = await _read_line(conn, index, line, today, products)
+    return _checked(index, line, read, today)
+
+
+def _checked(index: int, line: LineIn, read: _LineRead, today: date) -> rules.PlannedLine:
+    return rules.plan_line(
+        index=index,
+        product_id=read.product_id,
+        lot_number=read.lot_number,
+        expiry=read.expiry,
+        quantity=line.quantity,
+        units=read.units,
+        gtin=read.gtin,
+        barcode=read.barcode,
+        today=today,
+    )
+
+
+async def _read_line(conn: db.Connection, index: int, line: LineIn, today: date, products: set[int]) -> _LineRead:
+    """Read a line's barcode (against the catalog) or fields; raises the barcode and validation refusals."""
     if line.barcode is not None:
         if line.product_id is not None or line.lot_number is not None or line.expiry_date is not None:
             raise Unprocessable(
@@ -122,16 +264,13 @@ async def _plan_line(
                     line=index,
                 )
             lot_number, expiry = clean_lot_number(reading.lot_number), reading.expiry
-        return rules.plan_line(
-            index=index,
+        return _LineRead(
             product_id=resolved.product_id,
             lot_number=lot_number,
             expiry=expiry,
-            quantity=line.quantity,
             units=resolved.units,
             gtin=resolved.gtin,
             barcode=line.barcode.strip(),
-            today=today,
         )
     if line.product_id is None or line.lot_number is None or line.expiry_date is None:
         raise Unprocessable(
@@ -141,11 +280,4 @@ async def _plan_line(
         )
     if line.product_id not in products:
         raise NotFound.of("product", line.product_id)
-    return rules.plan_line(
-        index=index,
-        product_id=line.product_id,
-        lot_number=clean_lot_number(line.lot_number),
-        expiry=line.expiry_date,
-        quantity=line.quantity,
-        today=today,
-    )
+    return _LineRead(product_id=line.product_id, lot_number=clean_lot_number(line.lot_number), expiry=line.expiry_date)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from inventory.db import Connection
 
@@ -97,3 +97,78 @@ async def write(
     )
     assert len(rows) == len(lines)
     return Written(id=int(rows[0]["id"]), received_at=rows[0]["received_at"], on_hand=[int(r["on_hand"]) for r in rows])
+
+
+async def product_names(conn: Connection, product_ids: Sequence[int]) -> dict[int, tuple[str, str]]:
+    """The name and brand name of each of these products, in one look-up."""
+    if not product_ids:
+        return {}
+    rows = await conn.fetch(
+        "SELECT p.id, p.name, b.name AS brand FROM product p JOIN brand b ON b.id = p.brand"
+        " WHERE p.id = ANY($1::int[])",
+        list(set(product_ids)),
+    )
+    return {int(row["id"]): (row["name"], row["brand"]) for row in rows}
+
+
+@dataclass(frozen=True)
+class ReceiptHead:
+    """A receipt: where, from whom, when and by whom."""
+
+    id: int
+    location_id: int
+    location: str
+    timezone: str
+    supplier: str | None
+    reference: str | None
+    received_at: datetime
+    received_by: str  # the user's name, else their e-mail
+
+
+@dataclass(frozen=True)
+class ReceivedLine:
+    """A receipt line with its lot and product, the pack it was scanned as, and the lot's on-hand after it."""
+
+    lot_id: int
+    lot_number: str
+    expiry_date: date
+    status: str
+    product_id: int
+    product: str
+    brand: str
+    quantity: int  # single units
+    units: int  # single units in the scanned pack (1 for a unit or a line typed in)
+    on_hand_after: int
+
+
+_HEAD = """
+SELECT r.id, r.location AS location_id, loc.name AS location, loc.timezone, r.supplier, r.reference, r.received_at,
+       coalesce(nullif(u.full_name, ''), u.email) AS received_by
+FROM receipt r JOIN location loc ON loc.id = r.location JOIN app_user u ON u.id = r.received_by
+WHERE r.id = $1
+"""
+
+# The on-hand after a line is the sum of the lot's ledger rows at the location up to the line's own row (in
+# ledger order), found through the (lot, location) index: the ledger has no index on receipt_line.
+_LINES = """
+SELECT rl.lot AS lot_id, l.lot_number, l.expiry_date, l.status, l.product AS product_id, p.name AS product,
+       b.name AS brand, rl.quantity, coalesce(g.units, 1) AS units,
+       (SELECT sum(m2.quantity) FROM stock_movement m2
+        WHERE m2.lot = rl.lot AND m2.location = $2 AND m2.id <= mv.id)::int AS on_hand_after
+FROM receipt_line rl
+JOIN lot l ON l.id = rl.lot JOIN product p ON p.id = l.product JOIN brand b ON b.id = p.brand
+LEFT JOIN product_gtin g ON g.gtin = rl.gtin
+JOIN LATERAL (SELECT m.id FROM stock_movement m
+              WHERE m.lot = rl.lot AND m.location = $2 AND m.receipt_line = rl.id) mv ON true
+WHERE rl.receipt = $1
+ORDER BY rl.id
+"""
+
+
+async def get(conn: Connection, receipt_id: int) -> tuple[ReceiptHead, list[ReceivedLine]] | None:
+    """A receipt and its lines in line order, or None."""
+    head = await conn.fetchrow(_HEAD, receipt_id)
+    if head is None:
+        return None
+    rows = await conn.fetch(_LINES, receipt_id, head["location_id"])
+    return ReceiptHead(**dict(head)), [ReceivedLine(**dict(row)) for row in rows]

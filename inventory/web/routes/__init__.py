@@ -5,10 +5,23 @@ from __future__ import annotations
 from litestar import Router
 
 from inventory.web.pages import EXCEPTION_HANDLERS, choose_language
-from inventory.web.routes import alerts, assets, audit, catalog, chair, clients, recall, session, stock, users
+from inventory.web.routes import (
+    alerts,
+    assets,
+    audit,
+    catalog,
+    chair,
+    clients,
+    labels,
+    recall,
+    receive,
+    session,
+    stock,
+    users,
+)
 
 # One entry per page family (assets last: its catch-all path reads best at the end).
-FAMILIES = [session, chair, alerts, recall, catalog, clients, stock, users, audit, assets]
+FAMILIES = [session, chair, receive, labels, stock, clients, catalog, alerts, recall, users, audit, assets]
 
 
 def router() -> Router:
