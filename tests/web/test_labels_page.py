@@ -69,22 +69,26 @@ async def test_a_sheet_of_two_lots_prints_as_one_pdf_whose_labels_scan(
 
 
 @pytest.mark.parametrize(
-    ("template", "media_type", "magic"),
+    ("template", "fmt", "media_type", "magic"),
     [
-        ("label-png", "image/png", b"\x89PNG"),
-        ("label-pdf", "application/pdf", b"%PDF"),
-        ("label-zpl", "application/zpl", b"^XA"),
-        ("label-svg", "image/svg+xml", b"<"),
+        ("standard", "png", "image/png", b"\x89PNG"),
+        ("standard", "pdf", "application/pdf", b"%PDF"),
+        ("ampoule", "zpl", "application/zpl", b"^XA"),
+        ("box", "svg", "image/svg+xml", b"<"),
+        ("ampoule", "png", "image/png", b"\x89PNG"),
     ],
 )
 async def test_one_label_downloads_in_each_format(
-    staff: Pages, clinic: Clinic, template: str, media_type: str, magic: bytes
+    staff: Pages, clinic: Clinic, template: str, fmt: str, media_type: str, magic: bytes
 ) -> None:
-    response = await staff.post("/ui/labels", {"lot[]": [str(clinic.lot["id"])], "template": template, "copies": "1"})
+    response = await staff.post(
+        "/ui/labels",
+        {"lot[]": [str(clinic.lot["id"])], "template": template, "format": fmt, "dpi": "203", "copies": "1"},
+    )
     assert response.status_code == 200
     assert response.headers["content-type"].startswith(media_type)
     assert response.content.startswith(magic)
-    if template == "label-png":
+    if fmt == "png":
         [code] = zxingcpp.read_barcodes(Image.open(io.BytesIO(response.content)))
         assert clinic.lot["lot_number"] in code.text
 
@@ -98,7 +102,7 @@ async def test_one_label_downloads_in_each_format(
         ({"lot": True, "template": "sheet-3x8", "copies": "501"}, "copies", "Saisissez un nombre d’au plus 500."),
         ({"lot": True, "template": "label-gif", "copies": "1"}, "template", "Choisissez l’une des options."),
         ({"lot": True, "template": "", "copies": "1"}, "template", "Ce champ est obligatoire."),
-        ({"lot": True, "template": "label-png", "copies": "3"}, "template", "Ce modèle imprime une étiquette"),
+        ({"lot": True, "template": "ampoule", "copies": "3"}, "template", "Ce modèle imprime une étiquette"),
         ({"lot": "gone", "template": "sheet-3x8", "copies": "1"}, "lots", "Cela n’existe pas (ou plus)."),
     ],
 )

@@ -253,7 +253,8 @@ async def test_labels_page_refuses_no_lot_in_french_and_prints_a_single_label(
     await assert_accessible(page, "labels refused fr")
     await tab.shot("labels-refused-fr")
     await page.check(f"#lot-{clinic.lot['id']}")
-    await page.select_option("#template", "label-png")
+    await page.select_option("#template", "ampoule")
+    await page.select_option("#format", "png")
     async with page.expect_download() as downloading:
         await page.click("#print-form button[type=submit]")
     download = await downloading.value

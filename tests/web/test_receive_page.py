@@ -432,7 +432,7 @@ async def test_the_received_lots_labels_download_as_one_pdf(staff: Pages, clinic
     assert printed.headers["content-type"] == "application/pdf"
     assert "attachment" in printed.headers["content-disposition"]
     assert printed.content.startswith(b"%PDF")
-    single = await staff.post(f"{path}/labels", {f"copies-{lot_id}": "1", "template": "label-zpl"})
+    single = await staff.post(f"{path}/labels", {f"copies-{lot_id}": "1", "template": "roll-25x13", "format": "zpl"})
     assert single.status_code == 200
     assert single.content.startswith(b"^XA")
 
@@ -444,7 +444,7 @@ async def test_the_received_lots_labels_download_as_one_pdf(staff: Pages, clinic
         ({"copies": "-1"}, "copies-LOT", "Saisissez un nombre d’au moins 0."),
         ({"copies": "501"}, "copies-LOT", "Saisissez un nombre d’au plus 500."),
         ({"template": "label-gif"}, "template", "Choisissez l’une des options."),
-        ({"template": "label-pdf", "copies": "2"}, "template", "Ce modèle imprime une étiquette d’un seul lot"),
+        ({"template": "box", "copies": "2"}, "template", "Ce modèle imprime une étiquette d’un seul lot"),
     ],
 )
 async def test_a_bad_label_count_or_template_is_refused_next_to_it(

@@ -406,8 +406,7 @@ async def _receipt_page(
         lines=[(line, amount(line.quantity // line.units, line.units)) for line in lines],
         lots=lots,
         copies=copies,
-        templates=label_printing.template_options(),
-        chosen_template=str(posted.get("template") or label_printing.DEFAULT_TEMPLATE),
+        **label_printing.choice_context(posted),
         errors=fields.errors if fields is not None else {},
         focus=next(iter(fields.errors), "") if fields is not None else "",
     )
