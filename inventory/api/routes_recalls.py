@@ -373,10 +373,10 @@ class RecallController(Controller):
         responses={200: ResponseSpec(str, description="One row per affected client.", media_type="text/csv")},
     )
     async def clients_csv(self, request: ActorRequest, recall_id: PathId) -> Response[str]:
-        """Affected clients as CSV: name, contacts, session dates, lots and quantities."""
+        """Affected clients as CSV (UTF-8 with a BOM, so Excel reads `Léa` right): contacts, dates, lots."""
         content = await recall_contacts.clients_csv(actor=request.user, recall_id=recall_id)
         return Response(
-            content,
+            "\ufeff" + content,
             media_type="text/csv; charset=utf-8",
             headers={
                 "Content-Disposition": f'attachment; filename="recall-{recall_id}-clients.csv"',

@@ -78,7 +78,8 @@ async def test_recall_case_from_creation_to_closure(
     assert export.status_code == 200
     assert export.headers["content-type"].startswith("text/csv")
     assert "attachment" in export.headers["content-disposition"]
-    rows = list(csv.DictReader(io.StringIO(export.text)))
+    assert export.content.startswith(b"\xef\xbb\xbf")  # UTF-8 BOM: Excel reads accents right
+    rows = list(csv.DictReader(io.StringIO(export.content.decode("utf-8-sig"))))
     assert [(int(r["client_id"]), r["contact_status"], r["quantity"]) for r in rows] == [
         (clinic.client["id"], "acknowledged", "1")
     ]
