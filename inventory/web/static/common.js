@@ -357,17 +357,6 @@ export function header() {
   }
 }
 
-export function requireSignIn() {
-  if (signedIn()) return true;
-  goSignIn();
-  return false;
-}
-
-/** Only go back to one of these pages after signing in (never to another site). */
-export function safeNext(next) {
-  return next && /^\/ui\/[a-z]*(\?[\w=&%-]*)?$/.test(next) ? next : null;
-}
-
 // ------------------------------------------------------------------ a question in a dialog
 
 /** Ask for confirmation (and a reason when `reason` is set); resolves to the reason, "" or null (cancelled).
