@@ -60,7 +60,7 @@ async def _load() -> None:
         email = f"{role}@demo.clinic"
         password = secrets.token_urlsafe(12)
         user = await auth.create_user(actor=None, email=email, role=role, password=password, full_name=f"Demo {role}")
-        users[role] = Actor(id=user["id"], role=role, email=email)
+        users[role] = Actor(id=user.id, role=role, email=email)
         credentials.append(f"{email}  {password}  ({role})")
     STATE_DIR.mkdir(parents=True, exist_ok=True)
     creds_file = STATE_DIR / "demo-credentials.txt"

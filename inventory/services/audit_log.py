@@ -48,4 +48,4 @@ async def actors() -> list[AuditActor]:
     """Every user, by e-mail, deactivated ones included (their events stay in the log)."""
     async with db.connection() as conn:
         rows = await users.list_users(conn)
-    return sorted((AuditActor(id=r["id"], email=r["email"]) for r in rows), key=lambda a: a.email)
+    return sorted((AuditActor(id=r.id, email=r.email) for r in rows), key=lambda a: a.email)

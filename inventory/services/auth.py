@@ -89,14 +89,12 @@ async def issue_token(*, settings: Settings, email: str, password: str, client: 
     """
     user = await check_password(settings=settings, email=email, password=password, client=client, action="auth.token")
     now = datetime.now(UTC)
-    return sign_token(
-        settings, user_id=user["id"], role=user["role"], jti=secrets.token_hex(16), auth_time=now, now=now
-    )
+    return sign_token(settings, user_id=user.id, role=user.role, jti=secrets.token_hex(16), auth_time=now, now=now)
 
 
 async def check_password(
     *, settings: Settings, email: str, password: str, client: str | None, action: str
-) -> dict[str, Any]:
+) -> users.Credentials:
     """The active user with this e-mail and password, the success audited as `action`; raises Unauthorized or
     TooManyRequests (the sign-in limits hold for every way of signing in)."""
     email = credentials.normalise_email(email.strip())
@@ -108,12 +106,12 @@ async def check_password(
         await _check_limits(conn, settings, email, client)
         attempt_id = await users.claim_attempt(conn, email, client)
         user = await users.get_by_email(conn, email)
-    ok = await _verify(user["password_hash"] if user else _DUMMY_HASH, password)
-    ok = ok and user is not None and bool(user["active"])
+    ok = await _verify(user.password_hash if user else _DUMMY_HASH, password)
+    ok = ok and user is not None and user.active
     if ok and user is not None:
         async with db.transaction() as conn:
             await users.mark_attempt_succeeded(conn, attempt_id)
-            await audit.record(conn, actor_id=user["id"], action=action, entity="user", entity_id=user["id"])
+            await audit.record(conn, actor_id=user.id, action=action, entity="user", entity_id=user.id)
     if not ok or user is None:
         raise Unauthorized("Wrong e-mail or password.", code="invalid_credentials")
     return user
@@ -192,7 +190,7 @@ async def authenticate(*, settings: Settings, token: str) -> Actor:
         user = await users.get_for_token(conn, user_id, str(claims["jti"]), issued_at)
     if user is None:
         raise Unauthorized("The bearer token was revoked or its user disabled.", code="invalid_token")
-    return Actor(id=user["id"], role=user["role"], email=user["email"])
+    return Actor(id=user.id, role=user.role, email=user.email)
 
 
 def check_sign_in_age(settings: Settings, claims: dict[str, Any]) -> datetime:
@@ -240,9 +238,7 @@ def _check_new_user(email: str, role: str, password: str) -> tuple[str, str]:
     return email, credentials.check_new_password(password, email=email)
 
 
-async def create_user(
-    *, actor: Actor | None, email: str, role: str, password: str, full_name: str = ""
-) -> dict[str, Any]:
+async def create_user(*, actor: Actor | None, email: str, role: str, password: str, full_name: str = "") -> users.User:
     """Create a user (admin, or the CLI when actor is None); raises Conflict on a taken e-mail."""
     email, password = _check_new_user(email, role, password)
     async with db.connection() as conn:
@@ -259,19 +255,19 @@ async def create_user(
             actor_id=actor.id if actor else None,
             action="user.create",
             entity="user",
-            entity_id=user["id"],
+            entity_id=user.id,
             details={"email": email, "role": role},
         )
     return user
 
 
-async def list_users() -> list[dict[str, Any]]:
+async def list_users() -> list[users.User]:
     """All users (admin)."""
     async with db.connection() as conn:
         return await users.list_users(conn)
 
 
-async def update_user(*, actor: Actor | None, user_id: int, role: str | None, active: bool | None) -> dict[str, Any]:
+async def update_user(*, actor: Actor | None, user_id: int, role: str | None, active: bool | None) -> users.User:
     """Change a user's role or active flag (an admin, or the CLI when actor is None); deactivation cuts tokens.
 
     Raises:
@@ -292,11 +288,11 @@ async def update_user(*, actor: Actor | None, user_id: int, role: str | None, ac
         user = await users.get_for_update(conn, user_id)
         if user is None:
             raise NotFound.of("user", user_id)
-        new_role = role if role is not None else user["role"]
-        new_active = active if active is not None else bool(user["active"])
+        new_role = role if role is not None else user.role
+        new_active = active if active is not None else user.active
         changes = {
             name: [old, new]
-            for name, old, new in (("role", user["role"], new_role), ("active", user["active"], new_active))
+            for name, old, new in (("role", user.role, new_role), ("active", user.active, new_active))
             if old != new
         }
         if not changes:
@@ -307,7 +303,7 @@ async def update_user(*, actor: Actor | None, user_id: int, role: str | None, ac
             )
         if user_id in admins and (new_role != "admin" or not new_active) and len(admins) == 1:
             raise Conflict("This is the last active admin; make another admin first.", code="last_admin")
-        deactivated = bool(user["active"]) and not new_active
+        deactivated = user.active and not new_active
         updated = await users.update(
             conn,
             user_id,
@@ -338,7 +334,7 @@ async def reset_password(*, actor: Actor, user_id: int, password: str) -> None:
         user = await users.get_by_id(conn, user_id)
     if user is None:
         raise NotFound.of("user", user_id)
-    password = credentials.check_new_password(password, email=user["email"])
+    password = credentials.check_new_password(password, email=user.email)
     password_hash = await hash_password(password)
     async with db.transaction() as conn:
         if await users.get_for_update(conn, user_id) is None:

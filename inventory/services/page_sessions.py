@@ -71,8 +71,8 @@ async def sign_in(*, settings: Settings, email: str, password: str, client: str 
     now = datetime.now(UTC)
     signed = auth.sign_token(
         settings,
-        user_id=user["id"],
-        role=user["role"],
+        user_id=user.id,
+        role=user.role,
         jti=secrets.token_hex(16),
         auth_time=now,
         now=now,
@@ -100,11 +100,11 @@ async def resolve(*, settings: Settings, cookie: str | None) -> PageSignIn | Non
     if user is None:
         return None
     return PageSignIn(
-        actor=Actor(id=user["id"], role=user["role"], email=user["email"]),
-        full_name=user["full_name"] or "",
+        actor=Actor(id=user.id, role=user.role, email=user.email),
+        full_name=user.full_name or "",
         jti=jti,
         auth_time=auth_time,
-        locale=user["locale"],
+        locale=user.locale,
         csrf_token=csrf_token(settings, jti),
     )
 

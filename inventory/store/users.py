@@ -2,31 +2,69 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from inventory import db
 from inventory.db import Connection
 
+_USER = "id, email, full_name, role, active, created_at"
 
-async def get_by_email(conn: Connection, email: str) -> dict[str, Any] | None:
-    """A user by e-mail (case-insensitive)."""
+
+@dataclass(frozen=True)
+class User:
+    """An account as the service shows it (never its password hash)."""
+
+    id: int
+    email: str
+    full_name: str
+    role: str
+    active: bool
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """What checking a password needs: the account and its hash."""
+
+    id: int
+    email: str
+    role: str
+    active: bool
+    password_hash: str
+
+
+@dataclass(frozen=True)
+class SignedInUser:
+    """The active user behind a token or a page cookie, with the pages' language they chose."""
+
+    id: int
+    email: str
+    full_name: str
+    role: str
+    locale: str | None
+
+
+def _user(row: Any) -> User:
+    return User(row["id"], row["email"], row["full_name"], row["role"], row["active"], row["created_at"])
+
+
+async def get_by_email(conn: Connection, email: str) -> Credentials | None:
+    """A user's credentials by e-mail (case-insensitive)."""
     row = await conn.fetchrow(
-        "SELECT id, email, full_name, password_hash, role, active FROM app_user WHERE lower(email) = lower($1)",
-        email,
+        "SELECT id, email, role, active, password_hash FROM app_user WHERE lower(email) = lower($1)", email
     )
-    return dict(row) if row else None
+    return Credentials(row["id"], row["email"], row["role"], row["active"], row["password_hash"]) if row else None
 
 
-async def get_by_id(conn: Connection, user_id: int) -> dict[str, Any] | None:
+async def get_by_id(conn: Connection, user_id: int) -> User | None:
     """A user by id."""
-    row = await conn.fetchrow(
-        "SELECT id, email, full_name, role, active, created_at FROM app_user WHERE id = $1", user_id
-    )
-    return dict(row) if row else None
+    row = await conn.fetchrow(f"SELECT {_USER} FROM app_user WHERE id = $1", user_id)
+    return _user(row) if row else None
 
 
-async def get_for_token(conn: Connection, user_id: int, jti: str, issued_at: float) -> dict[str, Any] | None:
+async def get_for_token(conn: Connection, user_id: int, jti: str, issued_at: float) -> SignedInUser | None:
     """The active user behind a token, unless the token was revoked or issued before the user's cut-off."""
     row = await conn.fetchrow(
         "SELECT u.id, u.email, u.full_name, u.role, u.locale FROM app_user u WHERE u.id = $1 AND u.active"
@@ -36,7 +74,9 @@ async def get_for_token(conn: Connection, user_id: int, jti: str, issued_at: flo
         jti,
         issued_at,
     )
-    return dict(row) if row else None
+    if row is None:
+        return None
+    return SignedInUser(row["id"], row["email"], row["full_name"], row["role"], row["locale"])
 
 
 async def set_locale(conn: Connection, user_id: int, locale: str | None) -> None:
@@ -44,12 +84,10 @@ async def set_locale(conn: Connection, user_id: int, locale: str | None) -> None
     await conn.execute("UPDATE app_user SET locale = $2 WHERE id = $1", user_id, locale)
 
 
-async def get_for_update(conn: Connection, user_id: int) -> dict[str, Any] | None:
+async def get_for_update(conn: Connection, user_id: int) -> User | None:
     """A user by id, row-locked until the transaction ends."""
-    row = await conn.fetchrow(
-        "SELECT id, email, full_name, role, active, created_at FROM app_user WHERE id = $1 FOR UPDATE", user_id
-    )
-    return dict(row) if row else None
+    row = await conn.fetchrow(f"SELECT {_USER} FROM app_user WHERE id = $1 FOR UPDATE", user_id)
+    return _user(row) if row else None
 
 
 async def lock_active_admins(conn: Connection) -> list[int]:
@@ -60,18 +98,18 @@ async def lock_active_admins(conn: Connection) -> list[int]:
 
 async def update(
     conn: Connection, user_id: int, *, role: str, active: bool, tokens_valid_after: datetime | None
-) -> dict[str, Any]:
+) -> User:
     """Set a user's role and active flag; with tokens_valid_after, refuse every token issued before it."""
     row = await conn.fetchrow(
         "UPDATE app_user SET role = $2, active = $3, tokens_valid_after = coalesce($4, tokens_valid_after)"
-        " WHERE id = $1 RETURNING id, email, full_name, role, active, created_at",
+        f" WHERE id = $1 RETURNING {_USER}",
         user_id,
         role,
         active,
         tokens_valid_after,
     )
     assert row is not None
-    return dict(row)
+    return _user(row)
 
 
 async def set_password(conn: Connection, user_id: int, password_hash: str, tokens_valid_after: datetime) -> None:
@@ -84,11 +122,11 @@ async def set_password(conn: Connection, user_id: int, password_hash: str, token
     )
 
 
-async def create(conn: Connection, *, email: str, full_name: str, password_hash: str, role: str) -> dict[str, Any]:
+async def create(conn: Connection, *, email: str, full_name: str, password_hash: str, role: str) -> User:
     """Insert a user."""
     row = await conn.fetchrow(
         "INSERT INTO app_user (email, full_name, password_hash, role, active, created_at)"
-        " VALUES ($1, $2, $3, $4, true, $5) RETURNING id, email, full_name, role, active, created_at",
+        f" VALUES ($1, $2, $3, $4, true, $5) RETURNING {_USER}",
         email,
         full_name,
         password_hash,
@@ -96,13 +134,12 @@ async def create(conn: Connection, *, email: str, full_name: str, password_hash:
         db.now(),
     )
     assert row is not None
-    return dict(row)
+    return _user(row)
 
 
-async def list_users(conn: Connection) -> list[dict[str, Any]]:
+async def list_users(conn: Connection) -> list[User]:
     """All users."""
-    rows = await conn.fetch("SELECT id, email, full_name, role, active, created_at FROM app_user ORDER BY id")
-    return [dict(r) for r in rows]
+    return [_user(r) for r in await conn.fetch(f"SELECT {_USER} FROM app_user ORDER BY id")]
 
 
 async def pair_failures(

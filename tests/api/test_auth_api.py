@@ -29,7 +29,7 @@ def new_email() -> str:
     return f"{f.unique('user').replace(' ', '-')}-{secrets.token_hex(3)}@clinic.test"
 
 
-async def fresh_user(conn: asyncpg.Connection, role: str = "staff") -> dict[str, Any]:
+async def fresh_user(conn: asyncpg.Connection, role: str = "staff") -> users.User:
     """A user with PASSWORD inserted in the test transaction (its Argon2 hash computed once per module)."""
     if not _HASH:
         _HASH.append(await auth.hash_password(PASSWORD))
@@ -59,7 +59,7 @@ async def test_token_has_the_contract_shape(
     client: httpx.AsyncClient, conn: asyncpg.Connection, settings: Settings
 ) -> None:
     user = await fresh_user(conn)
-    response = await sign_in(client, user["email"])
+    response = await sign_in(client, user.email)
     assert response.status_code == 200, response.text
     body = response.json()
     assert set(body) == {"access_token", "token_type", "expires_in"}
@@ -72,13 +72,13 @@ async def test_sign_in_ignores_the_case_and_surrounding_spaces_of_the_email(
     client: httpx.AsyncClient, conn: asyncpg.Connection
 ) -> None:
     user = await fresh_user(conn)
-    response = await sign_in(client, f"  {user['email'].upper()} ")
+    response = await sign_in(client, f"  {user.email.upper()} ")
     assert response.status_code == 200, response.text
 
 
 async def test_wrong_password_is_401_problem(client: httpx.AsyncClient, conn: asyncpg.Connection) -> None:
     user = await fresh_user(conn)
-    assert is_problem(await sign_in(client, user["email"], "wrong password!"), 401, "invalid_credentials")
+    assert is_problem(await sign_in(client, user.email, "wrong password!"), 401, "invalid_credentials")
 
 
 async def test_unknown_email_is_401_problem(client: httpx.AsyncClient, conn: asyncpg.Connection) -> None:
@@ -89,9 +89,9 @@ async def test_disabled_user_cannot_sign_in_and_its_tokens_stop_working(
     client: httpx.AsyncClient, conn: asyncpg.Connection
 ) -> None:
     user = await fresh_user(conn)
-    token = (await sign_in(client, user["email"])).json()["access_token"]
-    await conn.execute("UPDATE app_user SET active = false WHERE id = $1", user["id"])
-    assert is_problem(await sign_in(client, user["email"]), 401)
+    token = (await sign_in(client, user.email)).json()["access_token"]
+    await conn.execute("UPDATE app_user SET active = false WHERE id = $1", user.id)
+    assert is_problem(await sign_in(client, user.email), 401)
     assert is_problem(await client.get("/api/brands", headers=bearer(token)), 401)
 
 
@@ -100,9 +100,9 @@ async def test_five_failures_in_the_window_lock_sign_in_even_with_the_right_pass
 ) -> None:
     user = await auth.create_user(actor=None, email=new_email(), role="staff", password=PASSWORD)
     for _ in range(5):
-        assert is_problem(await sign_in(client, user["email"], "not the password"), 401)
-    assert is_problem(await sign_in(client, user["email"]), 429, "too_many_attempts")
-    assert is_problem(await sign_in(client, user["email"].upper()), 429, "too_many_attempts")
+        assert is_problem(await sign_in(client, user.email, "not the password"), 401)
+    assert is_problem(await sign_in(client, user.email), 429, "too_many_attempts")
+    assert is_problem(await sign_in(client, user.email.upper()), 429, "too_many_attempts")
 
 
 async def test_failures_of_unknown_emails_are_limited_too(client: httpx.AsyncClient, conn: asyncpg.Connection) -> None:
@@ -115,19 +115,19 @@ async def test_failures_of_unknown_emails_are_limited_too(client: httpx.AsyncCli
 
 async def test_four_failures_do_not_lock(client: httpx.AsyncClient, conn: asyncpg.Connection) -> None:
     user = await fresh_user(conn)
-    await fail(conn, user["email"], 3)
-    assert is_problem(await sign_in(client, user["email"], "not the password"), 401)
-    assert (await sign_in(client, user["email"])).status_code == 200
+    await fail(conn, user.email, 3)
+    assert is_problem(await sign_in(client, user.email, "not the password"), 401)
+    assert (await sign_in(client, user.email)).status_code == 200
 
 
 async def test_a_success_starts_the_count_again(client: httpx.AsyncClient, conn: asyncpg.Connection) -> None:
     user = await fresh_user(conn)
     await conn.executemany(
         "INSERT INTO login_attempt (email, succeeded, attempted_at) VALUES ($1, $2, now() - $3 * interval '1s')",
-        [(user["email"], False, 60 - i) for i in range(4)] + [(user["email"], True, 30)],
+        [(user.email, False, 60 - i) for i in range(4)] + [(user.email, True, 30)],
     )
-    await fail(conn, user["email"], 4)
-    assert (await sign_in(client, user["email"])).status_code == 200
+    await fail(conn, user.email, 4)
+    assert (await sign_in(client, user.email)).status_code == 200
 
 
 async def test_failures_older_than_the_window_do_not_count(
@@ -136,9 +136,9 @@ async def test_failures_older_than_the_window_do_not_count(
     user = await fresh_user(conn)
     await conn.executemany(
         "INSERT INTO login_attempt (email, succeeded, attempted_at) VALUES ($1, false, $2)",
-        [(user["email"].lower(), datetime.now(UTC) - timedelta(seconds=settings.login_window_seconds + 60))] * 6,
+        [(user.email.lower(), datetime.now(UTC) - timedelta(seconds=settings.login_window_seconds + 60))] * 6,
     )
-    assert (await sign_in(client, user["email"])).status_code == 200
+    assert (await sign_in(client, user.email)).status_code == 200
 
 
 # ------------------------------------------------------------------ bearer tokens
@@ -203,8 +203,8 @@ async def test_role_comes_from_the_user_not_from_the_token(
 
 async def test_logout_revokes_the_token(client: httpx.AsyncClient, conn: asyncpg.Connection) -> None:
     user = await fresh_user(conn)
-    first = (await sign_in(client, user["email"])).json()["access_token"]
-    second = (await sign_in(client, user["email"])).json()["access_token"]
+    first = (await sign_in(client, user.email)).json()["access_token"]
+    second = (await sign_in(client, user.email)).json()["access_token"]
     assert (await client.get("/api/brands", headers=bearer(first))).status_code == 200
     response = await client.post("/api/auth/logout", headers=bearer(first))
     assert response.status_code == 204, response.text
@@ -212,7 +212,7 @@ async def test_logout_revokes_the_token(client: httpx.AsyncClient, conn: asyncpg
     assert is_problem(await client.post("/api/auth/logout", headers=bearer(first)), 401)
     assert (await client.get("/api/brands", headers=bearer(second))).status_code == 200
     assert (
-        await conn.fetchval("SELECT count(*) FROM audit_event WHERE action = 'auth.logout' AND actor = $1", user["id"])
+        await conn.fetchval("SELECT count(*) FROM audit_event WHERE action = 'auth.logout' AND actor = $1", user.id)
         == 1
     )
 
@@ -394,7 +394,7 @@ async def test_refresh_gives_a_fresh_token_of_the_same_sign_in(
     client: httpx.AsyncClient, conn: asyncpg.Connection, settings: Settings
 ) -> None:
     user = await fresh_user(conn)
-    first = (await sign_in(client, user["email"])).json()["access_token"]
+    first = (await sign_in(client, user.email)).json()["access_token"]
     response = await refresh(client, first)
     assert response.status_code == 200, response.text
     body = response.json()
@@ -407,7 +407,7 @@ async def test_refresh_gives_a_fresh_token_of_the_same_sign_in(
     assert new["iat"] >= old["iat"]
     assert (await client.get("/api/brands", headers=bearer(body["access_token"]))).status_code == 200
     audited = "SELECT count(*) FROM audit_event WHERE action = 'auth.refresh' AND actor = $1"
-    assert await conn.fetchval(audited, user["id"]) == 1
+    assert await conn.fetchval(audited, user.id) == 1
 
 
 async def test_refresh_needs_a_valid_bearer_token(
@@ -458,7 +458,7 @@ async def test_signing_out_after_a_refresh_ends_every_token_of_the_sign_in(
     client: httpx.AsyncClient, conn: asyncpg.Connection, settings: Settings
 ) -> None:
     user = await fresh_user(conn)
-    first = (await sign_in(client, user["email"])).json()["access_token"]
+    first = (await sign_in(client, user.email)).json()["access_token"]
     second = (await refresh(client, first)).json()["access_token"]
     assert (await client.post("/api/auth/logout", headers=bearer(second))).status_code == 204
     for token in (first, second):
@@ -473,7 +473,7 @@ async def test_signing_out_with_the_first_token_ends_its_refreshed_tokens(
     client: httpx.AsyncClient, conn: asyncpg.Connection
 ) -> None:
     user = await fresh_user(conn)
-    first = (await sign_in(client, user["email"])).json()["access_token"]
+    first = (await sign_in(client, user.email)).json()["access_token"]
     second = (await refresh(client, first)).json()["access_token"]
     assert (await client.post("/api/auth/logout", headers=bearer(first))).status_code == 204
     assert is_problem(await client.get("/api/brands", headers=bearer(second)), 401, "invalid_token")
@@ -481,8 +481,8 @@ async def test_signing_out_with_the_first_token_ends_its_refreshed_tokens(
 
 async def test_a_deactivated_user_cannot_refresh(client: httpx.AsyncClient, conn: asyncpg.Connection) -> None:
     user = await fresh_user(conn)
-    token = (await sign_in(client, user["email"])).json()["access_token"]
-    await conn.execute("UPDATE app_user SET active = false WHERE id = $1", user["id"])
+    token = (await sign_in(client, user.email)).json()["access_token"]
+    await conn.execute("UPDATE app_user SET active = false WHERE id = $1", user.id)
     assert is_problem(await refresh(client, token), 401, "invalid_token")
 
 
@@ -490,7 +490,7 @@ async def test_a_refreshed_token_carries_the_users_current_role(
     client: httpx.AsyncClient, conn: asyncpg.Connection, settings: Settings
 ) -> None:
     user = await fresh_user(conn)
-    token = (await sign_in(client, user["email"])).json()["access_token"]
-    await conn.execute("UPDATE app_user SET role = 'manager' WHERE id = $1", user["id"])
+    token = (await sign_in(client, user.email)).json()["access_token"]
+    await conn.execute("UPDATE app_user SET role = 'manager' WHERE id = $1", user.id)
     refreshed = (await refresh(client, token)).json()["access_token"]
     assert claims_of(settings, refreshed)["role"] == "manager"

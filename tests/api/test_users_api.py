@@ -20,7 +20,7 @@ NEW_PASSWORD = "a different long phrase"
 _HASH: list[str] = []
 
 
-async def fresh_user(conn: asyncpg.Connection, role: str = "staff") -> dict[str, Any]:
+async def fresh_user(conn: asyncpg.Connection, role: str = "staff") -> users.User:
     """A user with PASSWORD, inserted in the test transaction (the Argon2 hash computed once per module)."""
     if not _HASH:
         _HASH.append(await auth.hash_password(PASSWORD))
@@ -50,16 +50,16 @@ async def test_admin_changes_a_role_and_the_list_shows_it_with_an_audit_event(
     client: httpx.AsyncClient, auth_headers: H, conn: asyncpg.Connection, actors: dict[str, Actor]
 ) -> None:
     user = await fresh_user(conn)
-    token = await token_of(client, user["email"])
-    response = await patch_user(client, auth_headers["admin"], user["id"], role="manager")
+    token = await token_of(client, user.email)
+    response = await patch_user(client, auth_headers["admin"], user.id, role="manager")
     assert response.status_code == 200, response.text
     assert (response.json()["role"], response.json()["active"]) == ("manager", True)
     listed = {u["id"]: u for u in (await client.get("/api/users", headers=auth_headers["admin"])).json()}
-    assert (listed[user["id"]]["role"], listed[user["id"]]["active"]) == ("manager", True)
+    assert (listed[user.id]["role"], listed[user.id]["active"]) == ("manager", True)
     # The role comes from the user row: the same token now has the manager's rights.
     assert (await client.get("/api/audit", headers=bearer(token))).status_code == 200
     event = await conn.fetchrow(
-        "SELECT actor, details FROM audit_event WHERE action = 'user.update' AND entity_id = $1", user["id"]
+        "SELECT actor, details FROM audit_event WHERE action = 'user.update' AND entity_id = $1", user.id
     )
     assert event is not None
     assert event["actor"] == actors["admin"].id
@@ -70,17 +70,17 @@ async def test_a_deactivated_users_tokens_stop_at_once_and_reactivation_does_not
     client: httpx.AsyncClient, auth_headers: H, conn: asyncpg.Connection
 ) -> None:
     user = await fresh_user(conn)
-    token = await token_of(client, user["email"])
+    token = await token_of(client, user.email)
     assert (await client.get("/api/brands", headers=bearer(token))).status_code == 200
-    response = await patch_user(client, auth_headers["admin"], user["id"], active=False)
+    response = await patch_user(client, auth_headers["admin"], user.id, active=False)
     assert response.status_code == 200, response.text
     assert response.json()["active"] is False
     assert is_problem(await client.get("/api/brands", headers=bearer(token)), 401, "invalid_token")
-    refused = await client.post("/api/auth/token", json={"email": user["email"], "password": PASSWORD})
+    refused = await client.post("/api/auth/token", json={"email": user.email, "password": PASSWORD})
     assert is_problem(refused, 401, "invalid_credentials")
-    assert (await patch_user(client, auth_headers["admin"], user["id"], active=True)).status_code == 200
+    assert (await patch_user(client, auth_headers["admin"], user.id, active=True)).status_code == 200
     assert is_problem(await client.get("/api/brands", headers=bearer(token)), 401, "invalid_token")
-    fresh = await token_of(client, user["email"])
+    fresh = await token_of(client, user.email)
     assert (await client.get("/api/brands", headers=bearer(fresh))).status_code == 200
 
 
@@ -119,8 +119,8 @@ async def test_the_last_active_admin_cannot_be_removed(conn: asyncpg.Connection,
     assert (row["role"], row["active"]) == ("admin", True)
     other = await fresh_user(conn, role="admin")
     updated = await auth.update_user(actor=None, user_id=actors["admin"].id, role="manager", active=None)
-    assert updated["role"] == "manager"
-    assert other["role"] == "admin"
+    assert updated.role == "manager"
+    assert other.role == "admin"
 
 
 async def test_an_empty_patch_is_422(client: httpx.AsyncClient, auth_headers: H, actors: dict[str, Actor]) -> None:
@@ -140,30 +140,30 @@ async def test_only_admins_manage_accounts(
     client: httpx.AsyncClient, auth_headers: H, conn: asyncpg.Connection, role: str
 ) -> None:
     user = await fresh_user(conn)
-    assert is_problem(await patch_user(client, auth_headers[role], user["id"], active=False), 403, "forbidden")
+    assert is_problem(await patch_user(client, auth_headers[role], user.id, active=False), 403, "forbidden")
     response = await client.post(
-        f"/api/users/{user['id']}/password", headers=auth_headers[role], json={"password": NEW_PASSWORD}
+        f"/api/users/{user.id}/password", headers=auth_headers[role], json={"password": NEW_PASSWORD}
     )
     assert is_problem(response, 403, "forbidden")
-    assert is_problem(await patch_user(client, {}, user["id"], active=False), 401)
+    assert is_problem(await patch_user(client, {}, user.id, active=False), 401)
 
 
 async def test_a_password_reset_cuts_the_users_tokens_and_only_the_new_password_signs_in(
     client: httpx.AsyncClient, auth_headers: H, conn: asyncpg.Connection, actors: dict[str, Actor]
 ) -> None:
     user = await fresh_user(conn)
-    old_token = await token_of(client, user["email"])
+    old_token = await token_of(client, user.email)
     response = await client.post(
-        f"/api/users/{user['id']}/password", headers=auth_headers["admin"], json={"password": NEW_PASSWORD}
+        f"/api/users/{user.id}/password", headers=auth_headers["admin"], json={"password": NEW_PASSWORD}
     )
     assert response.status_code == 204, response.text
     assert is_problem(await client.get("/api/brands", headers=bearer(old_token)), 401, "invalid_token")
-    old = await client.post("/api/auth/token", json={"email": user["email"], "password": PASSWORD})
+    old = await client.post("/api/auth/token", json={"email": user.email, "password": PASSWORD})
     assert is_problem(old, 401, "invalid_credentials")
-    new_token = await token_of(client, user["email"], NEW_PASSWORD)  # straight away, in the same second
+    new_token = await token_of(client, user.email, NEW_PASSWORD)  # straight away, in the same second
     assert (await client.get("/api/brands", headers=bearer(new_token))).status_code == 200
     event = await conn.fetchrow(
-        "SELECT actor, details FROM audit_event WHERE action = 'user.password_reset' AND entity_id = $1", user["id"]
+        "SELECT actor, details FROM audit_event WHERE action = 'user.password_reset' AND entity_id = $1", user.id
     )
     assert event is not None
     assert event["actor"] == actors["admin"].id
@@ -178,10 +178,10 @@ async def test_a_reset_follows_the_password_rules_and_changes_nothing_when_refus
     client: httpx.AsyncClient, auth_headers: H, conn: asyncpg.Connection, password: str, code: str
 ) -> None:
     user = await fresh_user(conn)
-    token = await token_of(client, user["email"])
+    token = await token_of(client, user.email)
     response = await client.post(
-        f"/api/users/{user['id']}/password", headers=auth_headers["admin"], json={"password": password}
+        f"/api/users/{user.id}/password", headers=auth_headers["admin"], json={"password": password}
     )
     assert is_problem(response, 422, code)
-    assert await conn.fetchval("SELECT password_hash FROM app_user WHERE id = $1", user["id"]) == _HASH[0]
+    assert await conn.fetchval("SELECT password_hash FROM app_user WHERE id = $1", user.id) == _HASH[0]
     assert (await client.get("/api/brands", headers=bearer(token))).status_code == 200

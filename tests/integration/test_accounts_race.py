@@ -29,7 +29,7 @@ async def test_admins_demoting_each_other_at_once_leave_one_admin(race_pool: Non
             )
             for _ in range(2)
         ]
-    first, second = (Actor(id=u["id"], role="admin", email=u["email"]) for u in made)
+    first, second = (Actor(id=u.id, role="admin", email=u.email) for u in made)
 
     async def demote(actor: Actor, target: Actor) -> str:
         try:

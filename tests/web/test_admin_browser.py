@@ -182,7 +182,7 @@ async def test_the_users_and_audit_pages_fit_a_phone_and_pass_axe_and_a_manager_
         role="staff",
         password=PASSWORD,
     )
-    await auth.update_user(actor=actors["admin"], user_id=changed["id"], role="manager", active=None)
+    await auth.update_user(actor=actors["admin"], user_id=changed.id, role="manager", active=None)
     page = tab.page
     await in_language(tab, locale)
 
@@ -205,6 +205,6 @@ async def test_the_users_and_audit_pages_fit_a_phone_and_pass_axe_and_a_manager_
         "user.update"
     }
     await expect(rows.first).to_contain_text(words["promoted"])
-    await expect(rows.first).to_contain_text(f"{changed['id']}")
+    await expect(rows.first).to_contain_text(f"{changed.id}")
     await expect(rows.first).to_contain_text("admin@clinic.test")
     await _look_at(tab, f"audit-{locale}")

@@ -222,9 +222,9 @@ async def test_with_a_second_admin_one_admin_demotes_the_other(
         actor=actors["admin"], email="second@clinic.test", role="admin", password=GOOD_PASSWORD
     )
     pages.sign_in_as(page_cookies["admin"])
-    demoted = await pages.post(f"/ui/users/{other['id']}/role", {"role": "manager"})
+    demoted = await pages.post(f"/ui/users/{other.id}/role", {"role": "manager"})
     assert demoted.status_code == 303
-    assert (await _user_row(conn, other["id"]))["role"] == "manager"
+    assert (await _user_row(conn, other.id))["role"] == "manager"
 
 
 async def test_a_role_that_does_not_exist_is_refused_next_to_the_row(

@@ -98,7 +98,7 @@ async def create_user(request: Request[Any, Any, Any]) -> Redirect | Template:
     return redirect(
         request,
         LIST,
-        flash=gettext("%(email)s can now sign in with the initial password.") % {"email": user["email"]},
+        flash=gettext("%(email)s can now sign in with the initial password.") % {"email": user.email},
     )
 
 
@@ -124,7 +124,7 @@ async def change_role(request: Request[Any, Any, Any], user_id: FromPath[int]) -
     except Conflict as error:
         return await _list(request, status=error.status, errors={f"role-{user_id}": refusal_message(error)})
     message = gettext("%(email)s now has the role %(role)s.")
-    return redirect(request, LIST, flash=message % {"email": user["email"], "role": gettext(ROLE_NAMES[role])})
+    return redirect(request, LIST, flash=message % {"email": user.email, "role": gettext(ROLE_NAMES[role])})
 
 
 async def _set_active(request: Request[Any, Any, Any], user_id: int, *, active: bool) -> Redirect | Template:
@@ -139,7 +139,7 @@ async def _set_active(request: Request[Any, Any, Any], user_id: int, *, active: 
         if active
         else gettext("%(email)s is deactivated: their sign-ins ended at once.")
     )
-    return redirect(request, LIST, flash=message % {"email": user["email"]})
+    return redirect(request, LIST, flash=message % {"email": user.email})
 
 
 @post("/users/{user_id:int}/deactivate", guards=[admin_page], include_in_schema=False, security=[], status_code=303)
