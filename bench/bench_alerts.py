@@ -150,7 +150,7 @@ async def build(url: str, *, usages: int) -> None:
         await db.close_pool()
     conn = await asyncpg.connect(url)
     try:
-        for label, sql in _build_statements(usages, staff["id"]):
+        for label, sql in _build_statements(usages, staff.id):
             started = time.perf_counter()
             status = await conn.execute(sql, clock.today()) if "$1" in sql else await conn.execute(sql)
             print(f"  {label:<17} {status.split()[-1]:>9} rows  {time.perf_counter() - started:6.1f} s", flush=True)

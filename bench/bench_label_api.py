@@ -33,7 +33,7 @@ async def seed() -> tuple[int, int, str]:
     """A GTIN product with one lot in stock and an open session; returns (lot id, session id, scan code)."""
     await db.start_pool(min_size=1, max_size=4)
     user = await auth.create_user(actor=None, email="bench@clinic.test", role="manager", password=PASSWORD)
-    actor = Actor(id=user["id"], role="manager", email=user["email"])
+    actor = Actor(id=user.id, role="manager", email=user.email)
     brand = await catalog.create_brand(actor=actor, name="Filorga")
     location = await catalog.create_location(actor=actor, name="Bench room")
     product = await catalog.create_product(

@@ -45,7 +45,7 @@ async def seed(lanes: int) -> list[tuple[int, str, int, int]]:
     """One product, lot and session per lane; returns (session_id, barcode, lot_id, location_id)."""
     await db.start_pool(min_size=1, max_size=4)
     user = await auth.create_user(actor=None, email="bench@clinic.test", role="manager", password=PASSWORD)
-    actor = Actor(id=user["id"], role="manager", email=user["email"])
+    actor = Actor(id=user.id, role="manager", email=user.email)
     brand = await catalog.create_brand(actor=actor, name="Bench brand")
     location = await catalog.create_location(actor=actor, name="Bench room")
     expiry = clock.today() + timedelta(days=365)

@@ -151,7 +151,7 @@ async def build(url: str, *, lots: int, usages: int) -> tuple[int, list[int]]:
     clients, sessions = max(usages // 10, 1), max(usages // 2, 1)
     conn = await asyncpg.connect(url)
     try:
-        for label, sql in _build_statements(lots, usages, clients, sessions, staff["id"]):
+        for label, sql in _build_statements(lots, usages, clients, sessions, staff.id):
             started = time.perf_counter()
             status = await conn.execute(sql)
             print(f"  {label:<17} {status.split()[-1]:>9} rows  {time.perf_counter() - started:6.1f} s", flush=True)
@@ -185,7 +185,7 @@ async def build(url: str, *, lots: int, usages: int) -> tuple[int, list[int]]:
         )
     finally:
         await conn.close()
-    return int(manager["id"]), targets
+    return int(manager.id), targets
 
 
 async def raw_trace(conn: asyncpg.Connection, key: str, similar: str) -> int:
