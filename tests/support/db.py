@@ -22,6 +22,9 @@ async def wait_until_blocked_by(conn: asyncpg.Connection, *, seconds: float = 10
     holder = conn.get_server_pid()
     deadline = asyncio.get_running_loop().time() + seconds
     while True:
+        # pg_stat_activity is read once per transaction and cached: clear it, or a waiter that arrived after
+        # the first look inside `conn`'s open transaction would never be seen.
+        await conn.execute("SELECT pg_stat_clear_snapshot()")
         waiting = await conn.fetchval(
             "SELECT pid FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid)) LIMIT 1", holder
         )
