@@ -7,14 +7,14 @@ from typing import Annotated, Any, Literal
 
 from litestar import Controller, Response, get, post
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import JSONBody, PathParameter
+from litestar.params import JSONBody, PathParameter, QueryParameter
 from msgspec import Meta, Struct
 
 from inventory.api import schemas as s
 from inventory.api.idempotent import IdempotencyKey, respond
 from inventory.api.params import ActorRequest, Limit, Offset, OptId, PathId
 from inventory.api.security import manager, staff
-from inventory.services import vigilance
+from inventory.services import vigilance, vigilance_report
 
 Kind = Literal["swelling", "bruising", "nodule", "infection", "allergic_reaction", "necrosis", "pain", "other"]
 Severity = Literal["mild", "moderate", "serious"]
@@ -162,6 +162,41 @@ class VigilanceController(Controller):
         """Reactions, latest onset first; of one lot, or of any lot of one product."""
         items = await vigilance.list_reactions(lot_id=lot_id, product_id=product_id, limit=limit, offset=offset)
         return s.Page(items=s.to(list[ReactionOut], items))
+
+    @get(
+        "/reactions/{reaction_id:int}/report",
+        operation_id="getReactionReport",
+        media_type="application/pdf",
+        responses={
+            200: ResponseSpec(
+                bytes,
+                description="A pre-filled vigilance report (PDF, or CSV in UTF-8 with a BOM).",
+                media_type="application/pdf",
+            )
+        },
+    )
+    async def report(
+        self,
+        reaction_id: PathId,
+        report_format: Annotated[Literal["pdf", "csv"], QueryParameter(name="format")] = "pdf",
+    ) -> Response[bytes]:
+        """Product, brand, GTIN, lot, expiry, use date, onset, severity, outcome, age band, sex and clinic.
+
+        Never the client's name, contacts or birth date (nor the free-text description, which may name them).
+        """
+        report = await vigilance_report.reaction_report(reaction_id=reaction_id)
+        headers = {"Cache-Control": "no-store"}
+        if report_format == "csv":
+            return Response(
+                ("\ufeff" + vigilance_report.report_csv(report)).encode(),
+                media_type="text/csv; charset=utf-8",
+                headers={**headers, "Content-Disposition": f'attachment; filename="reaction-{reaction_id}.csv"'},
+            )
+        return Response(
+            vigilance_report.report_pdf(report),
+            media_type="application/pdf",
+            headers={**headers, "Content-Disposition": f'inline; filename="reaction-{reaction_id}.pdf"'},
+        )
 
     @get("/vigilance/signals", operation_id="listSignals")
     async def list_signals(self) -> s.Page[SignalOut]:

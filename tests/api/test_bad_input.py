@@ -1220,6 +1220,14 @@ ROUTES: dict[str, Route] = {
         "/api/reactions/{w.reaction_id}",
         cases=(Case("unknown", path="/api/reactions/999999", status=404),),
     ),
+    "getReactionReport": Route(
+        "GET",
+        "/api/reactions/{w.reaction_id}/report",
+        cases=(
+            Case("unknown format", query={"format": "docx"}, status=422, code=V),
+            Case("unknown", path="/api/reactions/999999/report", status=404),
+        ),
+    ),
     "listReactions": Route(
         "GET",
         "/api/reactions",

@@ -240,6 +240,7 @@ READS: dict[str, Callable[[Clinic], str] | None] = {
     "/api/lots/{lot_id:int}/label": lambda c: f"/api/lots/{c.lot['id']}/label?format=svg",
     "/api/labels/templates": lambda c: "/api/labels/templates",
     "/api/reactions/{reaction_id:int}": None,
+    "/api/reactions/{reaction_id:int}/report": None,
     "/api/reactions": None,
     "/api/vigilance/signals": None,
 }

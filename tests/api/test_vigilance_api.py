@@ -242,3 +242,67 @@ async def test_a_client_may_carry_a_sex(client: httpx.AsyncClient, auth_headers:
     assert plain.json()["sex"] is None
     bad = await client.post("/api/clients", json={"full_name": "X", "sex": "f"}, headers=auth_headers["staff"])
     assert bad.status_code == 422
+
+
+async def test_the_report_names_product_and_lot_but_never_the_client(
+    client: httpx.AsyncClient, auth_headers: H, actors: dict[str, Actor]
+) -> None:
+    import csv
+    import io
+    from datetime import date
+
+    import pypdfium2
+
+    clinic = await build(actors, on_hand=5)
+    person = await clinical.create_client(
+        actor=actors["manager"],
+        full_name="Léa Confidentielle",
+        email="lea.secret@example.com",
+        phone="+33 6 99 88 77 66",
+        date_of_birth=date(1990, 3, 17),
+        sex="female",
+    )
+    session = await clinical.create_session(
+        actor=actors["staff"], client_id=person["id"], location_id=clinic.location_id
+    )
+    await scanning.record_use(actor=actors["staff"], session_id=session["id"], barcode=clinic.code())
+    made = await _react(
+        client,
+        auth_headers["staff"],
+        session["id"],
+        severity="serious",
+        outcome="recovered",
+        description="Léa Confidentielle called",
+    )
+    reaction_id = made.json()["id"]
+    age = clock.today().year - 1990 - (clock.today().timetuple()[1:3] < (3, 17))
+    band = f"{age // 10 * 10}-{age // 10 * 10 + 9}"
+    secrets = ("Confidentielle", "lea.secret", "99 88 77 66", "1990-03-17", "17/03/1990")
+
+    pdf = await client.get(f"/api/reactions/{reaction_id}/report?format=pdf", headers=auth_headers["manager"])
+    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+    document = pypdfium2.PdfDocument(pdf.content)
+    text = "".join(document[i].get_textpage().get_text_range() for i in range(len(document)))
+    for shown in (clinic.lot["lot_number"], clinic.gtin, clinic.product["name"], band, "female", "serious"):
+        assert shown in text, shown
+    for hidden in secrets:
+        assert hidden not in text, hidden
+
+    got = await client.get(f"/api/reactions/{reaction_id}/report?format=csv", headers=auth_headers["manager"])
+    assert got.status_code == 200 and got.content.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.DictReader(io.StringIO(got.content.decode("utf-8-sig"))))
+    assert len(rows) == 1
+    row = rows[0]
+    assert (row["lot"], row["gtin"], row["age_band"], row["sex"], row["severity"], row["outcome"]) == (
+        clinic.lot["lot_number"],
+        clinic.gtin,
+        band,
+        "female",
+        "serious",
+        "recovered",
+    )
+    assert row["use_date"] == clock.today_in(f.PARIS).isoformat() and row["clinic"]
+    for hidden in secrets:
+        assert hidden not in got.text, hidden
+    staff = await client.get(f"/api/reactions/{reaction_id}/report", headers=auth_headers["staff"])
+    assert staff.status_code == 403
