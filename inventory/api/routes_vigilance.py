@@ -204,7 +204,7 @@ class VigilanceController(Controller):
         return s.Page(items=s.to(list[SignalOut], await vigilance.list_signals()))
 
     @post(
-        "/vigilance/signals/{signal_id:str}/quarantine",
+        "/vigilance/signals/{signal:str}/quarantine",
         operation_id="quarantineSignal",
         status_code=200,
         responses={200: ResponseSpec(SignalHoldOut)},
@@ -212,7 +212,7 @@ class VigilanceController(Controller):
     async def quarantine(
         self,
         request: ActorRequest,
-        signal_id: SignalId,
+        signal: SignalId,
         data: JSONBody[SignalReasonIn],
         idempotency_key: IdempotencyKey = None,
     ) -> Response[bytes]:
@@ -224,7 +224,7 @@ class VigilanceController(Controller):
         return await respond(
             request,
             idempotency_key,
-            lambda: vigilance.quarantine_signal(actor=request.user, signal_id=signal_id, reason=data.reason),
+            lambda: vigilance.quarantine_signal(actor=request.user, signal_id=signal, reason=data.reason),
             SignalHoldOut,
             200,
         )

@@ -91,7 +91,7 @@ WRITES = [
     Write("POST", "/api/sessions/{session_id:int}/reactions", "staff",
           lambda i: f"/api/sessions/{i['clinic_session']}/reactions",
           lambda i: {"kind": "swelling", "severity": "serious", "onset_at": i["onset"]}, "reaction.record"),
-    Write("POST", "/api/vigilance/signals/{signal_id:str}/quarantine", "manager",
+    Write("POST", "/api/vigilance/signals/{signal:str}/quarantine", "manager",
           lambda i: f"/api/vigilance/signals/lot-{i['clinic_lot']}/quarantine",
           lambda i: {"reason": "serious reaction"}, "lot.quarantine"),
     Write("POST", "/api/alerts/reorder/{alert_id:int}/acknowledge", "manager",
