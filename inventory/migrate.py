@@ -86,8 +86,8 @@ COLUMN_UPDATES: dict[str, tuple[str, ...]] = {
     "usage": ("voided_at", "voided_by", "void_reason"),
     "client": ("allergies",),  # allergies are added and removed (store/clinical.py); FOR UPDATE
 }
-# Never UPDATE, DELETE or TRUNCATE: the ledger, the audit log, the traceability record.
-APPEND_ONLY = ("stock_movement", "audit_event", "usage")
+# Never UPDATE, DELETE or TRUNCATE: the ledger, the audit log, the traceability record, reactions and their lots.
+APPEND_ONLY = ("stock_movement", "audit_event", "usage", "reaction", "reaction_lot")
 # Piccolo's bookkeeping: serving only reads it, to refuse an unmigrated database.
 READ_ONLY = ("migration",)
 # pgqueuer's tables: the queue takes, finishes (deletes) and logs jobs, keeps statistics and its cron schedule.

@@ -162,6 +162,8 @@ class Client(Table):
     date_of_birth = Date(null=True, default=None)
     allergies = Array(base_column=Varchar(length=120))
     created_at = Timestamptz()
+    # female, male or other; null when not given (vigilance reports need it, like the birth date's age band).
+    sex = Varchar(length=8, null=True, default=None)
 
 
 class Course(Table):
@@ -222,6 +224,30 @@ class Usage(Table):
     voided_at = Timestamptz(null=True, default=None)
     voided_by = ForeignKey(references=AppUser, on_delete=OnDelete.restrict, null=True, default=None)
     void_reason = Text(null=True, default=None)
+
+
+class Reaction(Table):
+    """An adverse reaction a client had after a session: append-only, like the usage it follows."""
+
+    id: Serial
+    session = ForeignKey(references=TreatmentSession, on_delete=OnDelete.restrict, index=True)
+    client = ForeignKey(references=Client, on_delete=OnDelete.restrict, index=True)
+    kind = Varchar(length=32)
+    severity = Varchar(length=16)
+    onset_at = Timestamptz()
+    outcome = Varchar(length=16, null=True, default=None)
+    description = Text(null=True, default=None)
+    recorded_by = ForeignKey(references=AppUser, on_delete=OnDelete.restrict)
+    recorded_at = Timestamptz()
+
+
+class ReactionLot(Table, tablename="reaction_lot"):
+    """A lot used (by one non-voided usage) in the session of a reaction, linked when the reaction is recorded."""
+
+    id: Serial
+    reaction = ForeignKey(references=Reaction, on_delete=OnDelete.restrict, index=True)
+    lot = ForeignKey(references=Lot, on_delete=OnDelete.restrict, index=True)
+    usage = ForeignKey(references=Usage, on_delete=OnDelete.restrict)
 
 
 class StockMovement(Table):

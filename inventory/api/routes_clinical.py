@@ -25,6 +25,9 @@ class ClientIn(Struct, forbid_unknown_fields=True):
     email: Annotated[str, Meta(max_length=254)] | None = None
     phone: Annotated[str, Meta(max_length=40)] | None = None
     date_of_birth: date | None = None
+    sex: Annotated[
+        Literal["female", "male", "other"] | None, Meta(description="Optional; vigilance reports show it.")
+    ] = None
 
 
 class ClientOut(Struct):
@@ -36,6 +39,7 @@ class ClientOut(Struct):
     phone: str | None
     date_of_birth: date | None
     allergies: list[str]
+    sex: str | None = None
 
 
 class SessionIn(Struct, forbid_unknown_fields=True):
@@ -220,6 +224,7 @@ class ClinicalController(Controller):
             phone=data.phone,
             date_of_birth=data.date_of_birth,
             allergies=list(data.allergies),
+            sex=data.sex,
         )
         return to(ClientOut, client)
 

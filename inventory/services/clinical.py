@@ -10,6 +10,7 @@ from inventory import clock, db
 from inventory.domain import dates
 from inventory.domain.errors import Conflict, NotFound, Unprocessable
 from inventory.domain.models import Actor
+from inventory.domain.vigilance import SEXES
 from inventory.services import alerting
 from inventory.services.checks import require
 from inventory.store import audit, catalog
@@ -35,6 +36,7 @@ def client_view(row: dict[str, Any], actor: Actor) -> dict[str, Any]:
         "email": row["email"] if show_contacts else None,
         "phone": row["phone"] if show_contacts else None,
         "date_of_birth": row["date_of_birth"],
+        "sex": row.get("sex"),
         "allergies": list(row["allergies"] or []),
     }
 
@@ -75,9 +77,10 @@ async def create_client(
     phone: str | None = None,
     date_of_birth: date | None = None,
     allergies: list[str] | None = None,
+    sex: str | None = None,
 ) -> dict[str, Any]:
     """Register a client; raises Unprocessable (with the `field` at fault) for an empty or overlong name, a bad
-    e-mail or phone, an impossible birth date, bad allergies."""
+    e-mail or phone, an impossible birth date, a sex other than female, male or other, bad allergies."""
     name = " ".join(full_name.split())
     if not name:
         raise Unprocessable("The client's full name is required.", code="validation_error", field="full_name")
@@ -93,6 +96,8 @@ async def create_client(
         raise Unprocessable("The phone number is not valid.", code="validation_error", field="phone")
     if date_of_birth is not None and not date(1900, 1, 1) <= date_of_birth <= clock.today():
         raise Unprocessable("The date of birth is not plausible.", code="validation_error", field="date_of_birth")
+    if sex is not None and sex not in SEXES:
+        raise Unprocessable("The sex is female, male or other.", code="validation_error", field="sex")
     cleaned = _clean_allergies(allergies or [])
     _check_allergies(cleaned)
     async with db.transaction() as conn:
@@ -103,6 +108,7 @@ async def create_client(
             phone=phone,
             date_of_birth=date_of_birth,
             allergies=cleaned,
+            sex=sex,
         )
         await audit.record(conn, actor_id=actor.id, action="client.create", entity="client", entity_id=row["id"])
     return client_view(row, actor)

@@ -12,7 +12,9 @@ from inventory.services.views import lot_view
 from inventory.store import audit, holds
 
 
-async def _change_hold(*, actor: Actor, lot_id: int, reason: str, to_status: str) -> dict[str, Any]:
+async def _change_hold(
+    *, actor: Actor, lot_id: int, reason: str, to_status: str, audit_details: dict[str, Any] | None = None
+) -> dict[str, Any]:
     clean_reason = checks.text(reason, "reason", required=True, limit=2000)
     assert clean_reason is not None
     kind, action = ("quarantine", "lot.quarantine") if to_status == "quarantined" else ("release", "lot.release")
@@ -50,7 +52,12 @@ async def _change_hold(*, actor: Actor, lot_id: int, reason: str, to_status: str
                 action=action,
                 entity="lot",
                 entity_id=lot_id,
-                details={"reason": clean_reason, "status_before": lot["status"], "ledger_rows": rows},
+                details={
+                    "reason": clean_reason,
+                    "status_before": lot["status"],
+                    "ledger_rows": rows,
+                    **(audit_details or {}),
+                },
             )
         return {
             "lot": lot_view({**lot, "status": to_status}),
@@ -61,9 +68,16 @@ async def _change_hold(*, actor: Actor, lot_id: int, reason: str, to_status: str
     return await db.with_retries(run)
 
 
-async def quarantine_lot(*, actor: Actor, lot_id: int, reason: str) -> dict[str, Any]:
-    """Hold a lot out of usable stock (scans refused), with a reason; raises Conflict(lot_recalled, lot_quarantined)."""
-    return await _change_hold(actor=actor, lot_id=lot_id, reason=reason, to_status="quarantined")
+async def quarantine_lot(
+    *, actor: Actor, lot_id: int, reason: str, audit_details: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Hold a lot out of usable stock (scans refused), with a reason; raises Conflict(lot_recalled, lot_quarantined).
+
+    `audit_details` adds to the audit event's details (a vigilance signal names itself there).
+    """
+    return await _change_hold(
+        actor=actor, lot_id=lot_id, reason=reason, to_status="quarantined", audit_details=audit_details
+    )
 
 
 async def release_lot(*, actor: Actor, lot_id: int, reason: str) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from typing import Any
 from inventory import db
 from inventory.db import Connection
 
-CLIENT_COLUMNS = "id, full_name, email, phone, date_of_birth, allergies, created_at"
+CLIENT_COLUMNS = "id, full_name, email, phone, date_of_birth, allergies, created_at, sex"
 SESSION_COLUMNS = (
     "s.id, s.client AS client_id, (SELECT c.full_name FROM client c WHERE c.id = s.client) AS client_name,"
     " s.location AS location_id, s.course AS course_id, s.sequence, s.status,"
@@ -27,17 +27,19 @@ async def create_client(
     phone: str | None,
     date_of_birth: date | None,
     allergies: list[str],
+    sex: str | None = None,
 ) -> dict[str, Any]:
     """Insert a client."""
     row = await conn.fetchrow(
-        "INSERT INTO client (full_name, email, phone, date_of_birth, allergies, created_at)"
-        f" VALUES ($1, $2, $3, $4, $5, $6) RETURNING {CLIENT_COLUMNS}",
+        "INSERT INTO client (full_name, email, phone, date_of_birth, allergies, created_at, sex)"
+        f" VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {CLIENT_COLUMNS}",
         full_name,
         email,
         phone,
         date_of_birth,
         allergies,
         db.now(),
+        sex,
     )
     assert row is not None
     return dict(row)

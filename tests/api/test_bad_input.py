@@ -24,7 +24,7 @@ import pytest
 from inventory import clock
 from inventory.domain.gs1 import format_element_string
 from inventory.domain.models import Actor
-from inventory.services import catalog, clinical, quarantine, recall_cases, scanning
+from inventory.services import catalog, clinical, quarantine, recall_cases, scanning, vigilance
 from tests.support import factories as f
 from tests.support.clinic import build
 
@@ -62,6 +62,7 @@ class World:
     quarantined_lot_id: int
     alert_id: int
     user_id: int
+    reaction_id: int
 
     def code(self, **changes: Any) -> str:
         """A GS1 element string of the product (changes override gtin, expiry, lot_number)."""
@@ -108,6 +109,10 @@ async def world(actors: dict[str, Actor], conn: asyncpg.Connection) -> World:
         quantity=2,
     )
     await quarantine.quarantine_lot(actor=actors["manager"], lot_id=held["lot"]["id"], reason="Broken seal")
+    # A serious reaction on the session: its lots signal (lot-<lot_id>), which quarantineSignal acts on.
+    reaction = await vigilance.record_reaction(
+        actor=actors["staff"], session_id=clinic.session["id"], kind="nodule", severity="serious", onset_at=clock.now()
+    )
     await catalog.set_rule(
         actor=actors["manager"],
         location_id=other["id"],
@@ -139,6 +144,7 @@ async def world(actors: dict[str, Actor], conn: asyncpg.Connection) -> World:
         session_id=clinic.session["id"],
         usage_id=use["usage_id"],
         course_id=course["id"],
+        reaction_id=reaction.id,
     )
 
 
@@ -424,6 +430,10 @@ def _reason(w: World) -> dict[str, Any]:
 
 def _sheet(w: World) -> dict[str, Any]:
     return {"items": [{"lot_id": w.lot_id, "copies": 1}], "layout": "3x8"}
+
+
+def _reaction(w: World) -> dict[str, Any]:
+    return {"kind": "swelling", "severity": "mild", "onset_at": clock.now().isoformat(), "outcome": "recovering"}
 
 
 def _contact_cases() -> tuple[Case, ...]:
@@ -813,6 +823,8 @@ ROUTES: dict[str, Route] = {
             Case("allergies as text", merge(_client, allergies="latex"), status=422, code=V),
             Case("oversize e-mail", merge(_client, email=BIG), status=422, code=V),
             Case("oversize phone", merge(_client, phone=BIG), status=422, code=V),
+            Case("unknown sex", merge(_client, sex="f"), status=422, code=V),
+            Case("sex as number", merge(_client, sex=1), status=422, code=V),
         ),
     ),
     "createSession": Route(
@@ -1173,6 +1185,78 @@ ROUTES: dict[str, Route] = {
             Case("unknown lot", path="/api/lots/999999/label", status=404),
         ),
     ),
+    "recordReaction": Route(
+        "POST",
+        "/api/sessions/{w.session_id}/reactions",
+        role="staff",
+        valid=_reaction,
+        cases=(
+            Case("missing kind", without(_reaction, "kind"), status=422, code=V),
+            Case("unknown kind", merge(_reaction, kind="itch"), status=422, code=V),
+            Case("unknown severity", merge(_reaction, severity="fatal"), status=422, code=V),
+            Case("unknown outcome", merge(_reaction, outcome="fine"), status=422, code=V),
+            Case("missing onset", without(_reaction, "onset_at"), status=422, code=V),
+            Case("onset not a moment", merge(_reaction, onset_at="yesterday"), status=422, code=V),
+            Case("impossible onset", merge(_reaction, onset_at="2026-02-30T10:00:00Z"), status=422, code=V),
+            Case(
+                "onset in the future",
+                merge(_reaction, onset_at=lambda w: (clock.now() + timedelta(hours=1)).isoformat()),
+                status=422,
+                code="onset_in_future",
+            ),
+            Case(
+                "onset long before the session",
+                merge(_reaction, onset_at=lambda w: (clock.now() - timedelta(days=3)).isoformat()),
+                status=422,
+                code="onset_too_early",
+            ),
+            Case("year 1 onset", merge(_reaction, onset_at="0001-01-01T00:00:00Z"), status=422),
+            Case("oversize description", merge(_reaction, description=BIG), status=422, code=V),
+            Case("unknown session", _reaction, path="/api/sessions/999999/reactions", status=404),
+        ),
+    ),
+    "getReaction": Route(
+        "GET",
+        "/api/reactions/{w.reaction_id}",
+        cases=(Case("unknown", path="/api/reactions/999999", status=404),),
+    ),
+    "getReactionReport": Route(
+        "GET",
+        "/api/reactions/{w.reaction_id}/report",
+        cases=(
+            Case("unknown format", query={"format": "docx"}, status=422, code=V),
+            Case("unknown", path="/api/reactions/999999/report", status=404),
+        ),
+    ),
+    "listReactions": Route(
+        "GET",
+        "/api/reactions",
+        cases=(
+            Case("lot id text", query={"lot_id": "x"}, status=422, code=V),
+            Case("product id zero", query={"product_id": 0}, status=422, code=V),
+            Case("limit zero", query={"limit": 0}, status=422, code=V),
+            Case("huge offset", query={"offset": HUGE}, status=422, code=V),
+        ),
+    ),
+    "quarantineSignal": Route(
+        "POST",
+        "/api/vigilance/signals/lot-{w.lot_id}/quarantine",
+        valid=_reason,
+        cases=(
+            Case("missing reason", lambda w: {}, status=422, code=V),
+            Case("oversize reason", merge(_reason, reason=BIG), status=422, code=V),
+            Case("unknown signal", _reason, path="/api/vigilance/signals/lot-999999/quarantine", status=404),
+            Case("not a signal id", _reason, path="/api/vigilance/signals/batch-1/quarantine", status=404),
+            Case("oversize signal id", _reason, path="/api/vigilance/signals/" + "l" * 100 + "/quarantine"),
+            Case(
+                "a product signal",
+                _reason,
+                path="/api/vigilance/signals/product-{w.product_id}/quarantine",
+                status=422,
+                code="signal_needs_lot",
+            ),
+        ),
+    ),
     "renderLabelSheet": Route(
         "POST",
         "/api/labels/sheet",
@@ -1203,6 +1287,7 @@ NO_INPUT = {
     "listBrands",
     "listLocations",
     "listLabelTemplates",
+    "listSignals",
 }
 
 

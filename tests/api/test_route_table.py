@@ -15,6 +15,7 @@ import httpx
 import pytest
 from litestar import Litestar
 
+from inventory import clock
 from inventory.domain.models import Actor
 from tests.support import factories as f
 from tests.support.clinic import Clinic, build, with_rule
@@ -87,6 +88,12 @@ WRITES = [
                      "start_date": i["expiry"], "sessions": 2, "interval_days": 14}, "course.create"),
     Write("POST", "/api/sessions/{session_id:int}/scans", "staff",
           lambda i: f"/api/sessions/{i['clinic_session']}/scans", lambda i: {"barcode": i["code"]}, "usage.record"),
+    Write("POST", "/api/sessions/{session_id:int}/reactions", "staff",
+          lambda i: f"/api/sessions/{i['clinic_session']}/reactions",
+          lambda i: {"kind": "swelling", "severity": "serious", "onset_at": i["onset"]}, "reaction.record"),
+    Write("POST", "/api/vigilance/signals/{signal:str}/quarantine", "manager",
+          lambda i: f"/api/vigilance/signals/lot-{i['clinic_lot']}/quarantine",
+          lambda i: {"reason": "serious reaction"}, "lot.quarantine"),
     Write("POST", "/api/alerts/reorder/{alert_id:int}/acknowledge", "manager",
           lambda i: f"/api/alerts/reorder/{i['alert']}/acknowledge", _no_body, "reorder_alert.acknowledge"),
     Write("POST", "/api/lots/{lot_id:int}/quarantine", "manager", lambda i: f"/api/lots/{i['lot']}/quarantine",
@@ -179,6 +186,7 @@ async def test_every_write_route_records_its_audit_event(
         "clinic_client": clinic.client["id"],
         "code": clinic.code(),
         "alert": alert,
+        "onset": clock.now().isoformat(),
     }
     fresh = await client.post("/api/auth/token", json={"email": "staff2@clinic.test", "password": PASSWORD})
     headers = {
@@ -231,6 +239,10 @@ READS: dict[str, Callable[[Clinic], str] | None] = {
     "/api/recalls/{recall_id:int}": None,
     "/api/lots/{lot_id:int}/label": lambda c: f"/api/lots/{c.lot['id']}/label?format=svg",
     "/api/labels/templates": lambda c: "/api/labels/templates",
+    "/api/reactions/{reaction_id:int}": None,
+    "/api/reactions/{reaction_id:int}/report": None,
+    "/api/reactions": None,
+    "/api/vigilance/signals": None,
 }
 
 
@@ -249,7 +261,9 @@ async def test_staff_never_see_a_clients_contacts(
     assert scanned.status_code == 201
     make_path = READS[route]
     if make_path is None:  # a manager's route: staff are refused before anything is read
-        concrete = route.replace("{alert_id:int}", "1").replace("{recall_id:int}", "1")
+        concrete = (
+            route.replace("{alert_id:int}", "1").replace("{recall_id:int}", "1").replace("{reaction_id:int}", "1")
+        )
         concrete = concrete.replace("{client_id:int}", str(clinic.client["id"]))
         refused = await client.get(concrete, headers=auth_headers["staff"])
         assert refused.status_code == 403, (route, refused.status_code)

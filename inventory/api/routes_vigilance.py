@@ -1,0 +1,233 @@
+"""Routes for vigilance: reactions recorded at the chair (staff), signals and reports (managers)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from litestar import Controller, Response, get, post
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.params import JSONBody, PathParameter, QueryParameter
+from msgspec import Meta, Struct
+
+from inventory.api import schemas as s
+from inventory.api.idempotent import IdempotencyKey, respond
+from inventory.api.params import ActorRequest, Limit, Offset, OptId, PathId
+from inventory.api.security import manager, staff
+from inventory.services import vigilance, vigilance_report
+
+Kind = Literal["swelling", "bruising", "nodule", "infection", "allergic_reaction", "necrosis", "pain", "other"]
+Severity = Literal["mild", "moderate", "serious"]
+Outcome = Literal["recovered", "recovering", "not_recovered", "unknown"]
+SignalId = Annotated[
+    str,
+    PathParameter(
+        min_length=1,
+        max_length=40,
+        description='"lot-<lot id>" or "product-<product id>", as GET /api/vigilance/signals lists it.',
+    ),
+]
+
+
+class ReactionIn(Struct, forbid_unknown_fields=True):
+    """A reaction of the session's client."""
+
+    kind: Kind
+    severity: Severity
+    onset_at: Annotated[
+        datetime, Meta(description="When it began: not in the future, not more than a day before the session.")
+    ]
+    outcome: Outcome | None = None
+    description: Annotated[str, Meta(max_length=2000)] | None = None
+
+
+class ReactionLotOut(Struct):
+    """A lot used in the reaction's session (linked when the reaction was recorded)."""
+
+    id: int
+    lot_number: str
+    product_id: int
+    expiry_date: date
+
+
+class ReactionOut(Struct):
+    """A recorded reaction and the lots of its session."""
+
+    id: int
+    session_id: int
+    client_id: int
+    kind: str
+    severity: str
+    onset_at: datetime
+    outcome: str | None
+    description: str | None
+    recorded_by: int
+    recorded_at: datetime
+    lots: list[ReactionLotOut]
+
+
+class SignalProduct(Struct):
+    """The product of a signal."""
+
+    id: int
+    name: str
+    brand_id: int
+    brand: str
+    gtin: str | None
+
+
+class SignalOut(Struct):
+    """A lot or product whose recent reactions reach the rule (3 distinct clients in 90 days, or any serious)."""
+
+    id: Annotated[str, Meta(description='"lot-12" or "product-7": the path of its quarantine action.')]
+    kind: Literal["lot", "product"]
+    lot: s.LotOut | None
+    product: SignalProduct
+    clients: int
+    reactions: int
+    serious: int
+    uses: Annotated[int, Meta(description="Non-voided uses of the lot (or product), all time: the rate context.")]
+    first_onset: datetime
+    last_onset: datetime
+    reasons: list[str]
+
+
+class SignalReasonIn(Struct, forbid_unknown_fields=True):
+    """Why the signal's lot is quarantined (the signal's id is prefixed to it)."""
+
+    reason: Annotated[str, Meta(min_length=1, max_length=1800)]
+
+
+class SignalHoldOut(Struct):
+    """The signal's lot, quarantined."""
+
+    signal_id: str
+    lot: s.LotOut
+    reason: str
+    stock: list[s.LotStockOut]
+
+
+class ReactionRecordController(Controller):
+    """Recording a reaction at the chair (staff and above)."""
+
+    path = "/api/sessions"
+    tags = ["vigilance"]
+    guards = [staff]
+
+    @post(
+        "/{session_id:int}/reactions",
+        operation_id="recordReaction",
+        responses={201: ResponseSpec(ReactionOut)},
+    )
+    async def record(
+        self,
+        request: ActorRequest,
+        session_id: PathId,
+        data: JSONBody[ReactionIn],
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[bytes]:
+        """Record a reaction of the session's client; every lot used (not voided) in the session is linked."""
+        return await respond(
+            request,
+            idempotency_key,
+            lambda: vigilance.record_reaction(
+                actor=request.user,
+                session_id=session_id,
+                kind=data.kind,
+                severity=data.severity,
+                onset_at=data.onset_at,
+                outcome=data.outcome,
+                description=data.description,
+            ),
+            ReactionOut,
+        )
+
+
+class VigilanceController(Controller):
+    """Reactions, signals and reports (managers)."""
+
+    path = "/api"
+    tags = ["vigilance"]
+    guards = [manager]
+
+    @get("/reactions/{reaction_id:int}", operation_id="getReaction")
+    async def get_reaction(self, reaction_id: PathId) -> ReactionOut:
+        """One reaction with its lots."""
+        return s.to(ReactionOut, await vigilance.get_reaction(reaction_id=reaction_id))
+
+    @get("/reactions", operation_id="listReactions")
+    async def list_reactions(
+        self, lot_id: OptId = None, product_id: OptId = None, limit: Limit = 100, offset: Offset = 0
+    ) -> s.Page[ReactionOut]:
+        """Reactions, latest onset first; of one lot, or of any lot of one product."""
+        items = await vigilance.list_reactions(lot_id=lot_id, product_id=product_id, limit=limit, offset=offset)
+        return s.Page(items=s.to(list[ReactionOut], items))
+
+    @get(
+        "/reactions/{reaction_id:int}/report",
+        operation_id="getReactionReport",
+        media_type="application/pdf",
+        responses={
+            200: ResponseSpec(
+                bytes,
+                description="A pre-filled vigilance report (PDF, or CSV in UTF-8 with a BOM).",
+                media_type="application/pdf",
+            )
+        },
+    )
+    async def report(
+        self,
+        reaction_id: PathId,
+        report_format: Annotated[Literal["pdf", "csv"], QueryParameter(name="format")] = "pdf",
+    ) -> Response[bytes]:
+        """Product, brand, GTIN, lot, expiry, use date, onset, severity, outcome, age band, sex and clinic.
+
+        Never the client's name, contacts or birth date (nor the free-text description, which may name them).
+        """
+        report = await vigilance_report.reaction_report(reaction_id=reaction_id)
+        headers = {"Cache-Control": "no-store"}
+        if report_format == "csv":
+            return Response(
+                ("\ufeff" + vigilance_report.report_csv(report)).encode(),
+                media_type="text/csv; charset=utf-8",
+                headers={**headers, "Content-Disposition": f'attachment; filename="reaction-{reaction_id}.csv"'},
+            )
+        return Response(
+            vigilance_report.report_pdf(report),
+            media_type="application/pdf",
+            headers={**headers, "Content-Disposition": f'inline; filename="reaction-{reaction_id}.pdf"'},
+        )
+
+    @get("/vigilance/signals", operation_id="listSignals")
+    async def list_signals(self) -> s.Page[SignalOut]:
+        """Lots, then products, whose reactions of the last 90 days come from 3 distinct clients or are serious."""
+        return s.Page(items=s.to(list[SignalOut], await vigilance.list_signals()))
+
+    @post(
+        "/vigilance/signals/{signal:str}/quarantine",
+        operation_id="quarantineSignal",
+        status_code=200,
+        responses={200: ResponseSpec(SignalHoldOut)},
+    )
+    async def quarantine(
+        self,
+        request: ActorRequest,
+        signal: SignalId,
+        data: JSONBody[SignalReasonIn],
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[bytes]:
+        """Quarantine a lot signal's lot everywhere, the signal named in the reason and the audit.
+
+        A product signal is refused (422 signal_needs_lot): a quarantine holds one lot, chosen by the manager.
+        A signal no longer raised: 404.
+        """
+        return await respond(
+            request,
+            idempotency_key,
+            lambda: vigilance.quarantine_signal(actor=request.user, signal_id=signal, reason=data.reason),
+            SignalHoldOut,
+            200,
+        )
+
+
+HANDLERS: list[Any] = [ReactionRecordController, VigilanceController]

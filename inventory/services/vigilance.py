@@ -1,0 +1,201 @@
+"""Vigilance: recording reactions against the lots of a session, the signals they raise, and acting on them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from inventory import clock, db
+from inventory.domain import vigilance as rules
+from inventory.domain.errors import NotFound, Unprocessable
+from inventory.domain.models import Actor
+from inventory.services import checks, quarantine
+from inventory.services.views import lot_view
+from inventory.store import audit
+from inventory.store import vigilance as store
+from inventory.store.vigilance import ReactionRecord
+
+MAX_DESCRIPTION = 2000
+SIGNAL_RULE = rules.SignalRule()  # the deployment's rule: 3 distinct clients within 90 days, or any serious
+
+
+def _choice(value: str | None, allowed: tuple[str, ...], field: str, *, required: bool) -> str | None:
+    if value is None and not required:
+        return None
+    if value not in allowed:
+        raise Unprocessable(f"The {field} is one of: {', '.join(allowed)}.", code="validation_error", field=field)
+    return value
+
+
+async def record_reaction(
+    *,
+    actor: Actor,
+    session_id: int,
+    kind: str,
+    severity: str,
+    onset_at: datetime,
+    outcome: str | None = None,
+    description: str | None = None,
+) -> ReactionRecord:
+    """Record a reaction on a session's client and link every lot used (not voided) in that session; audited.
+
+    Raises NotFound (session), Unprocessable: a kind, severity or outcome off the lists, a description over 2000
+    characters, an onset in the future (onset_in_future) or more than a day before the session (onset_too_early).
+    """
+    _choice(kind, rules.REACTION_KINDS, "kind", required=True)
+    _choice(severity, rules.SEVERITIES, "severity", required=True)
+    _choice(outcome, rules.OUTCOMES, "outcome", required=False)
+    text = (description or "").strip() or None
+    if text is not None and (len(text) > MAX_DESCRIPTION or "\x00" in text):
+        raise Unprocessable(
+            f"The description has at most {MAX_DESCRIPTION} characters.", code="validation_error", field="description"
+        )
+    if onset_at.tzinfo is None:
+        onset_at = onset_at.replace(tzinfo=UTC)
+    now = clock.now()
+    if onset_at > now:
+        raise Unprocessable("The onset cannot be in the future.", code="onset_in_future", field="onset_at")
+    async with db.transaction() as conn:
+        session = await store.lock_session(conn, session_id)
+        if session is None:
+            raise NotFound.of("session", session_id)
+        if onset_at < session.start - rules.ONSET_BEFORE_SESSION:
+            raise Unprocessable(
+                "The onset is more than a day before the session started.", code="onset_too_early", field="onset_at"
+            )
+        reaction_id = await store.insert_reaction(
+            conn,
+            session=session,
+            kind=kind,
+            severity=severity,
+            onset_at=onset_at,
+            outcome=outcome,
+            description=text,
+            recorded_by=actor.id,
+            recorded_at=now,
+        )
+        record = await store.get_reaction(conn, reaction_id)
+        assert record is not None
+        await audit.record(
+            conn,
+            actor_id=actor.id,
+            action="reaction.record",
+            entity="reaction",
+            entity_id=reaction_id,
+            details={
+                "session_id": session.id,
+                "kind": kind,
+                "severity": severity,
+                "lot_ids": [lot.id for lot in record.lots],
+            },
+        )
+    return record
+
+
+async def get_reaction(*, reaction_id: int) -> ReactionRecord:
+    """One reaction with its lots; raises NotFound."""
+    async with db.connection() as conn:
+        record = await store.get_reaction(conn, reaction_id)
+    if record is None:
+        raise NotFound.of("reaction", reaction_id)
+    return record
+
+
+async def list_reactions(
+    *, lot_id: int | None = None, product_id: int | None = None, limit: int = 100, offset: int = 0
+) -> list[ReactionRecord]:
+    """Reactions (latest onset first), of one lot or of any lot of one product."""
+    async with db.connection() as conn:
+        return await store.list_reactions(conn, lot_id=lot_id, product_id=product_id, limit=limit, offset=offset)
+
+
+# ------------------------------------------------------------------ signals
+
+
+@dataclass(frozen=True)
+class SignalView:
+    """A signal with its lot (for a lot signal), its product and the non-voided uses of either."""
+
+    id: str
+    kind: str
+    lot: dict[str, Any] | None
+    product: dict[str, Any]
+    clients: int
+    reactions: int
+    serious: int
+    uses: int
+    first_onset: datetime
+    last_onset: datetime
+    reasons: tuple[str, ...]
+
+
+async def _signals(conn: db.Connection, rule: rules.SignalRule) -> list[SignalView]:
+    now = clock.now()
+    links = await store.reaction_links(conn, since=now - timedelta(days=rule.window_days))
+    found = rules.signals(links, now=now, rule=rule)
+    lots = await store.lots(conn, [s.subject_id for s in found if s.kind == "lot"])
+    product_ids = {s.subject_id for s in found if s.kind == "product"} | {lot["product_id"] for lot in lots.values()}
+    products = await store.products(conn, sorted(product_ids))
+    views = []
+    for signal in found:
+        lot = lots.get(signal.subject_id) if signal.kind == "lot" else None
+        product = products[lot["product_id"] if lot is not None else signal.subject_id]
+        views.append(
+            SignalView(
+                id=signal.id,
+                kind=signal.kind,
+                lot=lot_view(lot) if lot is not None else None,
+                product={k: product[k] for k in ("id", "name", "brand_id", "brand", "gtin")},
+                clients=signal.clients,
+                reactions=signal.reactions,
+                serious=signal.serious,
+                uses=int((lot or product)["uses"]),
+                first_onset=signal.first_onset,
+                last_onset=signal.last_onset,
+                reasons=signal.reasons,
+            )
+        )
+    return views
+
+
+async def list_signals(*, rule: rules.SignalRule = SIGNAL_RULE) -> list[SignalView]:
+    """Every lot and product whose reactions reach the rule now (by the service clock)."""
+    async with db.connection() as conn:
+        return await _signals(conn, rule)
+
+
+async def quarantine_signal(*, actor: Actor, signal_id: str, reason: str) -> dict[str, Any]:
+    """Quarantine the lot of a current lot signal everywhere, the signal named in the reason and the audit.
+
+    Raises NotFound (no such signal now), Unprocessable(signal_needs_lot) for a product signal (a quarantine
+    holds one lot: pick the product's lots from GET /api/reactions?product_id=), Conflict from the quarantine.
+    """
+    parsed = rules.parse_signal_id(signal_id)
+    if parsed is None:
+        raise NotFound(f"Signal {signal_id[:40]!r} does not exist.", code="not_found", entity="signal")
+    clean = checks.text(reason, "reason", required=True, limit=1800)
+    assert clean is not None
+    async with db.connection() as conn:
+        current = next((s for s in await _signals(conn, SIGNAL_RULE) if s.id == signal_id), None)
+    if current is None:
+        raise NotFound(f"Signal {signal_id} is not raised now.", code="not_found", entity="signal")
+    if current.lot is None:
+        raise Unprocessable(
+            "A product signal names no lot: quarantine its lots one by one (GET /api/reactions?product_id=).",
+            code="signal_needs_lot",
+        )
+    summary = {
+        "id": current.id,
+        "clients": current.clients,
+        "reactions": current.reactions,
+        "serious": current.serious,
+        "reasons": list(current.reasons),
+    }
+    held = await quarantine.quarantine_lot(
+        actor=actor,
+        lot_id=current.lot["id"],
+        reason=f"Vigilance signal {current.id}: {clean}",
+        audit_details={"signal": summary},
+    )
+    return {**held, "signal_id": current.id}
