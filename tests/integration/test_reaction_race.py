@@ -11,25 +11,9 @@ from inventory.domain.models import Actor
 from inventory.services import scanning, vigilance
 from tests.integration.test_concurrency import race_actors
 from tests.support.clinic import build
+from tests.support.db import wait_until_blocked_by
 
 pytestmark = pytest.mark.race
-
-
-async def _blocked_by(conn: db.Connection, count: int, seconds: float = 10.0) -> None:
-    """Wait until `count` backends wait on a lock `conn` holds (PostgreSQL says who waits for whom)."""
-    holder = conn.get_server_pid()
-    deadline = asyncio.get_running_loop().time() + seconds
-    while True:
-        # pg_stat_activity is a snapshot per transaction: drop it so each look sees the backends as they are now.
-        await conn.execute("SELECT pg_stat_clear_snapshot()")
-        waiting = await conn.fetchval(
-            "SELECT count(*) FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))", holder
-        )
-        if waiting >= count:
-            return
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"{waiting} of {count} backends waited on backend {holder} within {seconds} s")
-        await asyncio.sleep(0.01)
 
 
 async def test_two_reactions_recorded_at_once_on_one_session_are_both_kept_and_linked(race_pool: None) -> None:
@@ -50,7 +34,7 @@ async def test_two_reactions_recorded_at_once_on_one_session_are_both_kept_and_l
             )
             for who, kind in (("staff", "swelling"), ("staff2", "bruising"))
         ]
-        await _blocked_by(other, 2)
+        await wait_until_blocked_by(other, count=2)
         assert not any(t.done() for t in tasks)
         await scan.commit()
     first, second = await asyncio.wait_for(asyncio.gather(*tasks), timeout=10)

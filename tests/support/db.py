@@ -13,8 +13,8 @@ async def row_counts(conn: asyncpg.Connection, tables: Iterable[str]) -> dict[st
     return {table: int(await conn.fetchval(f"SELECT count(*) FROM {table}")) for table in tables}
 
 
-async def wait_until_blocked_by(conn: asyncpg.Connection, *, seconds: float = 10.0) -> int:
-    """Wait until another backend waits on a lock `conn` holds (pg_locks via pg_blocking_pids); returns its pid.
+async def wait_until_blocked_by(conn: asyncpg.Connection, *, count: int = 1, seconds: float = 10.0) -> None:
+    """Wait until `count` other backends wait on a lock `conn` holds (pg_blocking_pids says who waits for whom).
 
     Asserting "the other request is still waiting" after a sleep passes by luck on a slow machine and proves
     nothing on a fast one; PostgreSQL itself can say who waits for whom.
@@ -26,10 +26,10 @@ async def wait_until_blocked_by(conn: asyncpg.Connection, *, seconds: float = 10
         # the first look inside `conn`'s open transaction would never be seen.
         await conn.execute("SELECT pg_stat_clear_snapshot()")
         waiting = await conn.fetchval(
-            "SELECT pid FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid)) LIMIT 1", holder
+            "SELECT count(*) FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))", holder
         )
-        if waiting is not None:
-            return int(waiting)
+        if waiting >= count:
+            return
         if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"no backend waited on a lock of backend {holder} within {seconds} s")
+            raise AssertionError(f"{waiting} of {count} backends waited on backend {holder} within {seconds} s")
         await asyncio.sleep(0.01)
