@@ -122,7 +122,8 @@ async def world(actors: dict[str, Actor], conn: asyncpg.Connection) -> World:
         "SELECT id FROM reorder_alert WHERE product = $1 AND location = $2", clinic.product["id"], other["id"]
     )
     assert alert_id is not None
-    supplier = await purchasing.create_supplier(actor=actors["manager"], name=f.unique("Supplier"), email=None)
+    # A fixed name (the test rolls back): f.unique would shift the numbers later tests draw (see the report)
+    supplier = await purchasing.create_supplier(actor=actors["manager"], name="Supplier of the world", email=None)
     await purchasing.set_supplier_product(
         actor=actors["manager"],
         supplier_id=supplier.id,
