@@ -29,7 +29,14 @@ MAX_BODY = 1_000_000
 
 
 def _route_handlers() -> list[Any]:
-    from inventory.api import routes_alerts, routes_clinical, routes_labels, routes_recalls, routes_vigilance
+    from inventory.api import (
+        routes_alerts,
+        routes_clinical,
+        routes_labels,
+        routes_purchasing,
+        routes_recalls,
+        routes_vigilance,
+    )
     from inventory.web import routes as web_routes
 
     return [
@@ -49,6 +56,7 @@ def _route_handlers() -> list[Any]:
         *routes_recalls.HANDLERS,
         *routes_labels.HANDLERS,
         *routes_vigilance.HANDLERS,
+        *routes_purchasing.HANDLERS,
         web_routes.router(),
     ]
 

@@ -73,6 +73,9 @@ UPDATES: dict[str, str] = {
     "recall_client": "contact status and note (store/trace.py)",
     "notification_delivery": "status, attempts and last error of a webhook delivery (store/alerts.py)",
     "scheduled_run": "the queued job id and the outcome of a claimed period (store/jobs.py)",
+    "supplier_product": "the pack, lead time and reference upsert (store/purchasing.py)",
+    "purchase_order": "send, cancel and the status a receipt gives (store/purchasing.py); FOR UPDATE",
+    "purchase_order_line": "a draft's quantities, from-alerts adding to a draft, received units (store/purchasing.py)",
 }
 DELETES: dict[str, str] = {
     "login_attempt": "the purge forgets attempts older than 30 days (store/users.py)",

@@ -130,6 +130,55 @@ class Lot(Table):
     created_at = Timestamptz()
 
 
+class Supplier(Table):
+    """A company the clinic orders from; names are unique ignoring case."""
+
+    id: Serial
+    name = Varchar(length=200)
+    email = Varchar(length=254, null=True, default=None)
+    created_at = Timestamptz()
+
+
+class SupplierProduct(Table, tablename="supplier_product"):
+    """How a supplier sells a product: its pack (GTIN, single units per pack), lead time and reference."""
+
+    id: Serial
+    supplier = ForeignKey(references=Supplier, on_delete=OnDelete.restrict)
+    product = ForeignKey(references=Product, on_delete=OnDelete.restrict, index=True)
+    pack_gtin = Varchar(length=14, null=True, default=None)
+    pack_units = Integer(default=1)
+    lead_time_days = Integer(default=0)
+    reference = Varchar(length=200, null=True, default=None)
+    updated_at = Timestamptz()
+
+
+class PurchaseOrder(Table, tablename="purchase_order"):
+    """An order to one supplier for one location: draft, sent, partially received, received or cancelled."""
+
+    id: Serial
+    supplier = ForeignKey(references=Supplier, on_delete=OnDelete.restrict, index=True)
+    location = ForeignKey(references=Location, on_delete=OnDelete.restrict)
+    status = Varchar(length=24, default="draft")
+    created_at = Timestamptz()
+    created_by = ForeignKey(references=AppUser, on_delete=OnDelete.restrict)
+    sent_at = Timestamptz(null=True, default=None)
+    sent_by = ForeignKey(references=AppUser, on_delete=OnDelete.restrict, null=True, default=None)
+    # The location's local today plus the lead time, set when the order is sent.
+    expected_on = Date(null=True, default=None)
+    cancelled_at = Timestamptz(null=True, default=None)
+    cancelled_by = ForeignKey(references=AppUser, on_delete=OnDelete.restrict, null=True, default=None)
+
+
+class PurchaseOrderLine(Table, tablename="purchase_order_line"):
+    """A product on an order: single units ordered and received so far (received may exceed the quantity)."""
+
+    id: Serial
+    purchase_order = ForeignKey(references=PurchaseOrder, on_delete=OnDelete.restrict)
+    product = ForeignKey(references=Product, on_delete=OnDelete.restrict, index=True)
+    quantity = Integer()
+    received = Integer(default=0)
+
+
 class Receipt(Table):
     """A delivery received at a location."""
 
@@ -139,6 +188,8 @@ class Receipt(Table):
     reference = Varchar(length=200, null=True, default=None)
     received_by = ForeignKey(references=AppUser, on_delete=OnDelete.restrict)
     received_at = Timestamptz()
+    # The purchase order this delivery was received against, if any.
+    purchase_order = ForeignKey(references=PurchaseOrder, on_delete=OnDelete.restrict, null=True, default=None)
 
 
 class ReceiptLine(Table):

@@ -52,6 +52,7 @@ class ReorderAlertOut(Struct):
     forecast_demand: float | None = None
     average_daily_use: float | None = None
     used_last_28_days: int | None = None
+    on_order: int = 0  # units on sent purchase orders not yet received (part of the projection)
     projected_at_arrival: float | None = None
     evaluated_on: date | None = None
 

@@ -202,6 +202,7 @@ class StockController(Controller):
                 supplier=data.supplier,
                 reference=data.reference,
                 lines=lines,
+                purchase_order_id=data.purchase_order_id,
             )
             for line in result["lines"]:
                 line["label_url"] = f"/api/lots/{line['lot']['id']}/label?format=png"

@@ -230,6 +230,7 @@ class ReceiptIn(Struct, forbid_unknown_fields=True):
     lines: Annotated[list[ReceiptLineIn], Meta(min_length=1, max_length=500)]
     supplier: ShortText | None = None
     reference: ShortText | None = None
+    purchase_order_id: Id | None = None
 
 
 class ReceiptLineOut(Struct):
@@ -251,6 +252,7 @@ class ReceiptOut(Struct):
     reference: str | None
     received_at: datetime
     lines: list[ReceiptLineOut]
+    purchase_order_id: int | None = None  # the order this delivery was received against
 
 
 class StockProductOut(Struct):

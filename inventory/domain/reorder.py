@@ -19,7 +19,10 @@ Definitions (T = today, L = the rule's lead time in days; a delivery ordered tod
   earlier-expiring lots. This is "stock that will expire before it can be used within the lead time";
   when there is no demand it equals *expiring within lead time*. (Subtracting all of *expiring within lead
   time* would count the demand those lots do cover twice.)
-- **Projected at arrival** = usable - expiring unused - forecast demand: what will be left on day T + L.
+- **On order**: units of sent (or partially received) purchase orders for the product at the location not yet
+  received (a line's quantity - received, never below zero); they are expected to arrive within the lead time.
+- **Projected at arrival** = usable - expiring unused - forecast demand + on order: what will be left on day
+  T + L. So a sent order lowers the suggestion, and a second order from the same alert orders nothing new.
 - **Alert** iff projected at arrival <= reorder point. With L = 0 and no demand this is exactly the
   contract's "usable stock at or below the reorder point"; the alert resolves when the projection rises
   above the point.
@@ -139,6 +142,7 @@ class ReorderInputs:
     lots: tuple[LotStock, ...]
     used_last_28_days: int
     planned: tuple[PlannedUse, ...] = ()
+    on_order: int = 0
 
 
 @dataclass(frozen=True)
@@ -157,6 +161,7 @@ class ReorderFigures:
     projected_x28: int
     suggested_quantity: int
     alert: bool
+    on_order: int = 0
 
     @property
     def forecast_demand_x28(self) -> int:
@@ -174,6 +179,7 @@ class ReorderFigures:
             "forecast_demand": _units(self.forecast_demand_x28),
             "average_daily_use": _units(self.used_last_28_days),
             "used_last_28_days": self.used_last_28_days,
+            "on_order": self.on_order,
             "projected_at_arrival": _units(self.projected_x28),
             "reorder_point": self.rule.reorder_point,
             "par_level": self.rule.par_level,
@@ -211,7 +217,8 @@ def evaluate(inputs: ReorderInputs) -> ReorderFigures:
     unused = sum(c.unused_x28 for c in fefo_consumption(usable_lots, demand, arrival))
     courses = sum(p.quantity for p in window)
     trend = used * lead
-    projected = TREND_DAYS * usable - unused - TREND_DAYS * courses - trend
+    on_order = max(0, inputs.on_order)
+    projected = TREND_DAYS * usable - unused - TREND_DAYS * courses - trend + TREND_DAYS * on_order
     return ReorderFigures(
         today=today,
         rule=rule,
@@ -225,6 +232,7 @@ def evaluate(inputs: ReorderInputs) -> ReorderFigures:
         projected_x28=projected,
         suggested_quantity=round_up_to_box(TREND_DAYS * rule.par_level - projected, inputs.box_size),
         alert=projected <= TREND_DAYS * rule.reorder_point,
+        on_order=on_order,
     )
 
 

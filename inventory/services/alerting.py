@@ -33,6 +33,7 @@ def inputs_of(row: Any, today: date) -> ReorderInputs:
         lots=tuple(LotStock(e, q) for e, q in zip(expiries, quantities, strict=True)),
         used_last_28_days=int(row["used"]),
         planned=tuple(PlannedUse(d, q) for d, q in zip(days, booked, strict=True)),
+        on_order=int(row["on_order"]),
     )
 
 

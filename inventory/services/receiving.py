@@ -12,7 +12,7 @@ from inventory.domain import receiving as rules
 from inventory.domain.errors import InventoryError, NotFound, Unprocessable
 from inventory.domain.lots import clean_lot_number
 from inventory.domain.models import Actor
-from inventory.services import alerting, barcodes
+from inventory.services import alerting, barcodes, purchasing
 from inventory.services.views import lot_view
 from inventory.store import audit, catalog, lots, receipts
 from inventory.store.receipts import ReceiptHead, ReceivedLine
@@ -35,15 +35,30 @@ class LineIn:
 
 
 async def receive(
-    *, actor: Actor, location_id: int, supplier: str | None, reference: str | None, lines: list[LineIn]
+    *,
+    actor: Actor,
+    location_id: int,
+    supplier: str | None,
+    reference: str | None,
+    lines: list[LineIn],
+    purchase_order_id: int | None = None,
 ) -> dict[str, Any]:
-    """Record a delivery; raises NotFound, Unprocessable (lot_expired, barcode_*), Conflict (lot_expiry_mismatch)."""
+    """Record a delivery; raises NotFound, Unprocessable (lot_expired, barcode_*), Conflict (lot_expiry_mismatch).
+
+    With `purchase_order_id` the units received are added to the order's lines by product in the same
+    transaction (see `purchasing.receive_against`); a draft or cancelled order: Conflict(invalid_transition).
+    """
     rules.check_receipt([line.quantity for line in lines])
-    return await db.with_retries(lambda: _receive(actor, location_id, supplier, reference, lines))
+    return await db.with_retries(lambda: _receive(actor, location_id, supplier, reference, lines, purchase_order_id))
 
 
 async def _receive(
-    actor: Actor, location_id: int, supplier: str | None, reference: str | None, lines: list[LineIn]
+    actor: Actor,
+    location_id: int,
+    supplier: str | None,
+    reference: str | None,
+    lines: list[LineIn],
+    purchase_order_id: int | None,
 ) -> dict[str, Any]:
     async with db.transaction() as conn:
         location = await catalog.get_location(conn, location_id)
@@ -55,6 +70,14 @@ async def _receive(
         )
         planned = [await _plan_line(conn, index, line, today, products) for index, line in enumerate(lines)]
         ordered = rules.receiving_order(planned)
+        order_status = None
+        if purchase_order_id is not None:  # refused before anything is written; the order stays locked
+            received: dict[int, int] = {}
+            for p in planned:
+                received[p.product_id] = received.get(p.product_id, 0) + p.quantity
+            order_status = await purchasing.receive_against(
+                conn, order_id=purchase_order_id, location_id=location_id, received=received
+            )
         now = db.now()
         lots_by_key = await lots.get_or_create_many(conn, rules.lots_named(ordered), at=now)
         decided = rules.decide_lines(ordered, lots_by_key)
@@ -72,6 +95,7 @@ async def _receive(
                 receipts.LineWrite(lot_id=d.lot.id, quantity=d.line.quantity, gtin=d.line.gtin, barcode=d.line.barcode)
                 for d in decided
             ],
+            purchase_order_id=purchase_order_id,
         )
         results: dict[int, dict[str, Any]] = {
             d.line.index: {
@@ -92,10 +116,21 @@ async def _receive(
             details={
                 "location_id": location_id,
                 "lines": [{"lot_id": r["lot"]["id"], "quantity": r["quantity"]} for r in results.values()],
+                **({} if purchase_order_id is None else {"purchase_order_id": purchase_order_id}),
             },
         )
+        if purchase_order_id is not None:
+            await audit.record(
+                conn,
+                actor_id=actor.id,
+                action="purchase_order.receive",
+                entity="purchase_order",
+                entity_id=purchase_order_id,
+                details={"receipt_id": written.id, "status": order_status},
+            )
     return {
         "id": written.id,
+        "purchase_order_id": purchase_order_id,
         "location_id": location_id,
         "supplier": supplier,
         "reference": reference,

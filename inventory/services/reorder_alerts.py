@@ -56,6 +56,7 @@ def _alert_view(row: Any, live: Live) -> dict[str, Any]:
         "forecast_demand": get("forecast_demand"),
         "average_daily_use": get("average_daily_use"),
         "used_last_28_days": get("used_last_28_days"),
+        "on_order": get("on_order", 0),
         "projected_at_arrival": get("projected_at_arrival"),
         "evaluated_on": get("evaluated_on"),
         "opened_at": row["opened_at"],

@@ -55,7 +55,7 @@ SELECT p.product, p.location, p.today, p.reorder_point, p.par_level, p.lead_time
        a.id AS alert_id, a.details AS alert_details,
        coalesce(box.units, 1) AS box_size,
        stock.expiries, stock.quantities, coalesce(trend.used, 0) AS used,
-       b.days, b.quantities AS booked_quantities
+       b.days, b.quantities AS booked_quantities, coalesce(ordered.on_order, 0) AS on_order
 FROM pairs p
 LEFT JOIN reorder_alert a ON a.product = p.product AND a.location = p.location AND a.status = 'open'
 LEFT JOIN booked b ON b.product = p.product AND b.location = p.location AND p.rule_id IS NOT NULL
@@ -80,6 +80,12 @@ LEFT JOIN LATERAL (
       AND u.used_at < (p.today::timestamp AT TIME ZONE p.timezone)
       AND u.voided_at IS NULL
 ) trend ON true
+LEFT JOIN LATERAL (
+    SELECT sum(greatest(ol.quantity - ol.received, 0))::int AS on_order
+    FROM purchase_order o JOIN purchase_order_line ol ON ol.purchase_order = o.id
+    WHERE p.rule_id IS NOT NULL AND o.location = p.location AND ol.product = p.product
+      AND o.status IN ('sent', 'partially_received')
+) ordered ON true
 """
 
 _WRITE = """

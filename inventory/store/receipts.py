@@ -35,8 +35,8 @@ class Written:
 # the same lot, so on-hand always equals the sum of the ledger rows, line by line.
 _WRITE = """
 WITH receipt_row AS (
-    INSERT INTO receipt (location, supplier, reference, received_by, received_at)
-    VALUES ($1, $2, $3, $4, $5) RETURNING id, received_at
+    INSERT INTO receipt (location, supplier, reference, received_by, received_at, purchase_order)
+    VALUES ($1, $2, $3, $4, $5, $10) RETURNING id, received_at
 ), wanted AS MATERIALIZED (
     SELECT w.ord, w.lot, w.quantity, w.gtin, w.barcode, nextval('receipt_line_id_seq'::regclass)::int AS line_id
     FROM (SELECT * FROM unnest($6::int[], $7::int[], $8::text[], $9::text[]) WITH ORDINALITY
@@ -81,6 +81,7 @@ async def write(
     received_by: int,
     at: datetime,
     lines: Sequence[LineWrite],
+    purchase_order_id: int | None = None,
 ) -> Written:
     """Write a receipt received at `at` with all its lines, their stock and ledger rows, in one statement."""
     rows = await conn.fetch(
@@ -94,6 +95,7 @@ async def write(
         [line.quantity for line in lines],
         [line.gtin for line in lines],
         [line.barcode for line in lines],
+        purchase_order_id,
     )
     assert len(rows) == len(lines)
     return Written(id=int(rows[0]["id"]), received_at=rows[0]["received_at"], on_hand=[int(r["on_hand"]) for r in rows])

@@ -24,7 +24,7 @@ import pytest
 from inventory import clock
 from inventory.domain.gs1 import format_element_string
 from inventory.domain.models import Actor
-from inventory.services import catalog, clinical, quarantine, recall_cases, scanning, vigilance
+from inventory.services import catalog, clinical, purchasing, quarantine, recall_cases, scanning, vigilance
 from tests.support import factories as f
 from tests.support.clinic import build
 
@@ -63,6 +63,8 @@ class World:
     alert_id: int
     user_id: int
     reaction_id: int
+    supplier_id: int
+    order_id: int  # a draft of the supplier at location2, from its open reorder alert
 
     def code(self, **changes: Any) -> str:
         """A GS1 element string of the product (changes override gtin, expiry, lot_number)."""
@@ -125,7 +127,21 @@ async def world(actors: dict[str, Actor], conn: asyncpg.Connection) -> World:
         "SELECT id FROM reorder_alert WHERE product = $1 AND location = $2", clinic.product["id"], other["id"]
     )
     assert alert_id is not None
+    # A fixed name (the test rolls back): f.unique would shift the numbers later tests draw (see the report)
+    supplier = await purchasing.create_supplier(actor=actors["manager"], name="Supplier of the world", email=None)
+    await purchasing.set_supplier_product(
+        actor=actors["manager"],
+        supplier_id=supplier.id,
+        product_id=clinic.product["id"],
+        pack_gtin=None,
+        pack_units=5,
+        lead_time_days=2,
+        reference=None,
+    )
+    drafted = await purchasing.from_alerts(actor=actors["manager"], location_id=other["id"])
     return World(
+        supplier_id=supplier.id,
+        order_id=drafted.orders[0].order.id,
         user_id=actors["staff2"].id,
         recall_id=recall["id"],
         quarantined_lot_id=held["lot"]["id"],
@@ -451,6 +467,27 @@ def _contact_cases() -> tuple[Case, ...]:
 V = "validation_error"
 D = "date_out_of_range"
 
+
+def _supplier(w: World) -> dict[str, Any]:
+    return {"name": "Supplier under test", "email": "orders@supplier.test"}
+
+
+def _supplier_product(w: World) -> dict[str, Any]:
+    return {"pack_gtin": w.box_gtin, "pack_units": 10, "lead_time_days": 4, "reference": "SUP-1"}
+
+
+def _order_line(w: World) -> dict[str, Any]:
+    return {"quantity": 15}
+
+
+def _from_alerts(w: World) -> dict[str, Any]:
+    return {"location_id": w.location2_id}
+
+
+def _receipt_against(w: World) -> dict[str, Any]:
+    return {**_receipt(w), "location_id": w.location2_id, "purchase_order_id": w.order_id}
+
+
 ROUTES: dict[str, Route] = {
     "issueToken": Route(
         "POST",
@@ -676,6 +713,10 @@ ROUTES: dict[str, Route] = {
             Case("lines not a list", merge(_receipt, lines={"quantity": 1}), status=422, code=V),
             Case("unknown location", merge(_receipt, location_id=UNKNOWN), status=404, code="not_found"),
             Case("location id 0", merge(_receipt, location_id=0), status=422, code=V),
+            Case("a draft order", _receipt_against, status=409, code="invalid_transition"),
+            Case("unknown order", merge(_receipt, purchase_order_id=UNKNOWN), status=404, code="not_found"),
+            Case("order id 0", merge(_receipt, purchase_order_id=0), status=422, code=V),
+            Case("order id as text", merge(_receipt, purchase_order_id="one"), status=422, code=V),
             Case("huge location id", merge(_receipt, location_id=HUGE), status=422, code=V),
             Case("unknown product", _line(product_id=UNKNOWN), status=404, code="not_found"),
             Case("missing quantity", _line(quantity=_DROP), status=422, code=V),
@@ -1119,6 +1160,118 @@ ROUTES: dict[str, Route] = {
     ),
     "getRecall": Route(
         "GET", "/api/recalls/{w.recall_id}", cases=(Case("unknown", path="/api/recalls/999999", status=404),)
+    ),
+    "createSupplier": Route(
+        "POST",
+        "/api/suppliers",
+        valid=_supplier,
+        cases=(
+            Case("missing name", without(_supplier, "name"), status=422, code=V),
+            Case("empty name", merge(_supplier, name=""), status=422, code=V),
+            Case("blank name", merge(_supplier, name="   "), status=422, code=V),
+            Case("oversize name", merge(_supplier, name=BIG), status=422, code=V),
+            Case("name as number", merge(_supplier, name=5), status=422, code=V),
+            Case("control characters", merge(_supplier, name="A\x00B"), status=422, code=V),
+            Case("not an e-mail", merge(_supplier, email="nobody"), status=422, code=V),
+            Case("oversize e-mail", merge(_supplier, email=BIG + "@x.test"), status=422, code=V),
+        ),
+    ),
+    "listSuppliers": Route("GET", "/api/suppliers"),
+    "setSupplierProduct": Route(
+        "PUT",
+        "/api/suppliers/{w.supplier_id}/products/{w.product_id}",
+        valid=_supplier_product,
+        cases=(
+            Case("missing pack units", without(_supplier_product, "pack_units"), status=422, code=V),
+            Case("missing lead time", without(_supplier_product, "lead_time_days"), status=422, code=V),
+            Case("zero pack units", merge(_supplier_product, pack_units=0), status=422, code=V),
+            Case("huge pack units", merge(_supplier_product, pack_units=HUGE), status=422, code=V),
+            Case("negative lead time", merge(_supplier_product, lead_time_days=-1), status=422, code=V),
+            Case("lead time over a year", merge(_supplier_product, lead_time_days=366), status=422, code=V),
+            Case("fraction", merge(_supplier_product, pack_units=1.5), status=422, code=V),
+            Case(
+                "bad check digit",
+                merge(_supplier_product, pack_gtin=lambda w: wrong_check(w.box_gtin)),
+                status=422,
+                code="gtin_invalid",
+            ),
+            Case(
+                "letters in the GTIN",
+                merge(_supplier_product, pack_gtin="37600ABC12345"),
+                status=422,
+                code="gtin_invalid",
+            ),
+            Case("oversize reference", merge(_supplier_product, reference=BIG), status=422, code=V),
+            Case(
+                "unknown supplier", _supplier_product, path="/api/suppliers/999999/products/{w.product_id}", status=404
+            ),
+            Case(
+                "unknown product", _supplier_product, path="/api/suppliers/{w.supplier_id}/products/999999", status=404
+            ),
+        ),
+    ),
+    "createPurchaseOrdersFromAlerts": Route(
+        "POST",
+        "/api/purchase-orders/from-alerts",
+        valid=_from_alerts,
+        body_optional=True,
+        cases=(
+            Case("unknown location", merge(_from_alerts, location_id=UNKNOWN), status=404, code="not_found"),
+            Case("location id 0", merge(_from_alerts, location_id=0), status=422, code=V),
+            Case("huge location id", merge(_from_alerts, location_id=HUGE), status=422, code=V),
+            Case("location id as text", merge(_from_alerts, location_id="two"), status=422, code=V),
+            Case("idempotency key too long", _from_alerts, headers={"Idempotency-Key": "k" * 300}, status=422),
+        ),
+    ),
+    "listPurchaseOrders": Route(
+        "GET",
+        "/api/purchase-orders",
+        cases=(
+            Case("unknown status", query={"status": "lost"}, status=422, code=V),
+            Case("location id 0", query={"location_id": 0}, status=422, code=V),
+            Case("limit 0", query={"limit": 0}, status=422, code=V),
+            Case("negative offset", query={"offset": -1}, status=422, code=V),
+        ),
+    ),
+    "getPurchaseOrder": Route(
+        "GET",
+        "/api/purchase-orders/{w.order_id}",
+        cases=(
+            Case("unknown", path="/api/purchase-orders/999999", status=404),
+            Case("unknown pdf", path="/api/purchase-orders/999999.pdf", status=404),
+            Case("unknown csv", path="/api/purchase-orders/999999.csv", status=404),
+            Case("other format", path="/api/purchase-orders/{w.order_id}.xlsx"),
+            Case("huge id pdf", path="/api/purchase-orders/2147483648.pdf", status=404),
+        ),
+    ),
+    "setPurchaseOrderLine": Route(
+        "PATCH",
+        "/api/purchase-orders/{w.order_id}/lines/{w.product_id}",
+        valid=_order_line,
+        cases=(
+            Case("missing quantity", without(_order_line, "quantity"), status=422, code=V),
+            Case("zero quantity", merge(_order_line, quantity=0), status=422, code=V),
+            Case("negative quantity", merge(_order_line, quantity=-3), status=422, code=V),
+            Case("huge quantity", merge(_order_line, quantity=HUGE), status=422, code=V),
+            Case("fraction", merge(_order_line, quantity=1.5), status=422, code=V),
+            Case("text", merge(_order_line, quantity="ten"), status=422, code=V),
+            Case(
+                "product not on the order",
+                _order_line,
+                path="/api/purchase-orders/{w.order_id}/lines/999999",
+                status=404,
+            ),
+        ),
+    ),
+    "sendPurchaseOrder": Route(
+        "POST",
+        "/api/purchase-orders/{w.order_id}/send",
+        cases=(Case("unknown", path="/api/purchase-orders/999999/send", status=404),),
+    ),
+    "cancelPurchaseOrder": Route(
+        "POST",
+        "/api/purchase-orders/{w.order_id}/cancel",
+        cases=(Case("unknown", path="/api/purchase-orders/999999/cancel", status=404),),
     ),
     "exportRecallClients": Route(
         "GET",

@@ -118,6 +118,20 @@ WRITES = [
           lambda i: {"items": [{"lot_id": i["lot"], "copies": 1}]}, None,
           "draws a PDF; it changes nothing"),
     Write("POST", "/api/auth/logout", "staff2_fresh", lambda i: "/api/auth/logout", _no_body, "auth.logout"),
+    Write("POST", "/api/suppliers", "manager", lambda i: "/api/suppliers",
+          lambda i: {"name": f"Supplier {i['tag']}"}, "supplier.create"),
+    Write("PUT", "/api/suppliers/{supplier_id:int}/products/{product_id:int}", "manager",
+          lambda i: f"/api/suppliers/{i['supplier']}/products/{i['clinic_product']}",
+          lambda i: {"pack_units": 5, "lead_time_days": 2}, "supplier_product.set"),
+    Write("POST", "/api/purchase-orders/from-alerts", "manager", lambda i: "/api/purchase-orders/from-alerts",
+          lambda i: {"location_id": i["clinic_location"]}, "purchase_order.from_alerts"),
+    Write("PATCH", "/api/purchase-orders/{order_id:int}/lines/{product_id:int}", "manager",
+          lambda i: f"/api/purchase-orders/{i['order']}/lines/{i['clinic_product']}",
+          lambda i: {"quantity": 20}, "purchase_order.line_set"),
+    Write("POST", "/api/purchase-orders/{order_id:int}/send", "manager",
+          lambda i: f"/api/purchase-orders/{i['order']}/send", _no_body, "purchase_order.send"),
+    Write("POST", "/api/purchase-orders/{order_id:int}/cancel", "manager",
+          lambda i: f"/api/purchase-orders/{i['order']}/cancel", _no_body, "purchase_order.cancel"),
 ]  # fmt: skip
 
 
@@ -155,6 +169,10 @@ def _collect(ids: Ids, write: Write, body: Any) -> None:
         ids["usage"] = body["usage_id"] if "usage_id" in body else body["id"]
     elif write.route == "/api/recalls":
         ids["recall"] = body["id"]
+    elif write.route == "/api/suppliers":
+        ids["supplier"] = body["id"]
+    elif write.route == "/api/purchase-orders/from-alerts":
+        ids["order"] = body["items"][0]["id"]
 
 
 async def _clinic_with_alert(actors: dict[str, Actor]) -> Clinic:
@@ -183,6 +201,7 @@ async def test_every_write_route_records_its_audit_event(
         "clinic_location": clinic.location_id,
         "clinic_session": clinic.session["id"],
         "clinic_lot": clinic.lot["id"],
+        "clinic_product": clinic.product["id"],
         "clinic_client": clinic.client["id"],
         "code": clinic.code(),
         "alert": alert,
@@ -243,6 +262,9 @@ READS: dict[str, Callable[[Clinic], str] | None] = {
     "/api/reactions/{reaction_id:int}/report": None,
     "/api/reactions": None,
     "/api/vigilance/signals": None,
+    "/api/suppliers": lambda c: "/api/suppliers",
+    "/api/purchase-orders": lambda c: "/api/purchase-orders",
+    "/api/purchase-orders/{document:str}": lambda c: "/api/purchase-orders/1",
 }
 
 
