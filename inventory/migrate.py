@@ -73,6 +73,7 @@ UPDATES: dict[str, str] = {
     "recall_client": "contact status and note (store/trace.py)",
     "notification_delivery": "status, attempts and last error of a webhook delivery (store/alerts.py)",
     "scheduled_run": "the queued job id and the outcome of a claimed period (store/jobs.py)",
+    "stocktake": "approve or cancel (store/stocktakes.py); FOR SHARE by each count, FOR UPDATE by approve/cancel",
 }
 DELETES: dict[str, str] = {
     "login_attempt": "the purge forgets attempts older than 30 days (store/users.py)",
@@ -87,7 +88,7 @@ COLUMN_UPDATES: dict[str, tuple[str, ...]] = {
     "client": ("allergies",),  # allergies are added and removed (store/clinical.py); FOR UPDATE
 }
 # Never UPDATE, DELETE or TRUNCATE: the ledger, the audit log, the traceability record.
-APPEND_ONLY = ("stock_movement", "audit_event", "usage")
+APPEND_ONLY = ("stock_movement", "audit_event", "usage", "stocktake_count")
 # Piccolo's bookkeeping: serving only reads it, to refuse an unmigrated database.
 READ_ONLY = ("migration",)
 # pgqueuer's tables: the queue takes, finishes (deletes) and logs jobs, keeps statistics and its cron schedule.
