@@ -29,7 +29,7 @@ MAX_BODY = 1_000_000
 
 
 def _route_handlers() -> list[Any]:
-    from inventory.api import routes_alerts, routes_clinical, routes_labels, routes_recalls
+    from inventory.api import routes_alerts, routes_clinical, routes_labels, routes_recalls, routes_stocktakes
     from inventory.web import routes as web_routes
 
     return [
@@ -48,6 +48,7 @@ def _route_handlers() -> list[Any]:
         *routes_alerts.HANDLERS,
         *routes_recalls.HANDLERS,
         *routes_labels.HANDLERS,
+        *routes_stocktakes.HANDLERS,
         web_routes.router(),
     ]
 
