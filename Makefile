@@ -43,6 +43,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.bench_alerts
 	$(BIN)/python -m bench.bench_trace
 	$(BIN)/python -m bench.bench_labels
+	$(BIN)/python -m bench.bench_stocktake
 
 ## Re-resolve the lock files after changing the dependencies in pyproject.toml (dev: tests and the embedded
 ## PostgreSQL; runtime: what the Docker image installs).

@@ -35,6 +35,7 @@ def _route_handlers() -> list[Any]:
         routes_labels,
         routes_purchasing,
         routes_recalls,
+        routes_stocktakes,
         routes_vigilance,
     )
     from inventory.web import routes as web_routes
@@ -57,6 +58,7 @@ def _route_handlers() -> list[Any]:
         *routes_labels.HANDLERS,
         *routes_vigilance.HANDLERS,
         *routes_purchasing.HANDLERS,
+        *routes_stocktakes.HANDLERS,
         web_routes.router(),
     ]
 

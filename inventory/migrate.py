@@ -76,6 +76,7 @@ UPDATES: dict[str, str] = {
     "supplier_product": "the pack, lead time and reference upsert (store/purchasing.py)",
     "purchase_order": "send, cancel and the status a receipt gives (store/purchasing.py); FOR UPDATE",
     "purchase_order_line": "a draft's quantities, from-alerts adding to a draft, received units (store/purchasing.py)",
+    "stocktake": "approve or cancel (store/stocktakes.py); FOR SHARE by each count, FOR UPDATE by approve/cancel",
 }
 DELETES: dict[str, str] = {
     "login_attempt": "the purge forgets attempts older than 30 days (store/users.py)",
@@ -89,8 +90,9 @@ COLUMN_UPDATES: dict[str, tuple[str, ...]] = {
     "usage": ("voided_at", "voided_by", "void_reason"),
     "client": ("allergies",),  # allergies are added and removed (store/clinical.py); FOR UPDATE
 }
-# Never UPDATE, DELETE or TRUNCATE: the ledger, the audit log, the traceability record, reactions and their lots.
-APPEND_ONLY = ("stock_movement", "audit_event", "usage", "reaction", "reaction_lot")
+# Never UPDATE, DELETE or TRUNCATE: the ledger, the audit log, the traceability record, reactions and their
+# lots, stocktake counts.
+APPEND_ONLY = ("stock_movement", "audit_event", "usage", "reaction", "reaction_lot", "stocktake_count")
 # Piccolo's bookkeeping: serving only reads it, to refuse an unmigrated database.
 READ_ONLY = ("migration",)
 # pgqueuer's tables: the queue takes, finishes (deletes) and logs jobs, keeps statistics and its cron schedule.

@@ -405,6 +405,42 @@ class ScheduledRun(Table):
     outcome = Text(null=True, default=None)
 
 
+class Stocktake(Table):
+    """A count of a location's shelves: open while staff count, then approved (stock adjusted) or cancelled."""
+
+    id: Serial
+    location = ForeignKey(references=Location, on_delete=OnDelete.restrict, index=True)
+    status = Varchar(length=16, default="open")
+    started_by = ForeignKey(references=AppUser, on_delete=OnDelete.restrict)
+    started_at = Timestamptz()
+    approved_by = ForeignKey(references=AppUser, on_delete=OnDelete.restrict, null=True, default=None)
+    approved_at = Timestamptz(null=True, default=None)
+    cancelled_by = ForeignKey(references=AppUser, on_delete=OnDelete.restrict, null=True, default=None)
+    cancelled_at = Timestamptz(null=True, default=None)
+
+
+class StocktakeCount(Table):
+    """One count during a stocktake (append-only: counts add up, none is ever changed).
+
+    `lot` is null for a code naming a lot the system does not know (flagged, never created as stock); then
+    `gtin`, `lot_number` and `expiry_date` keep what the code said. `on_hand_at_count` is the lot's on-hand at the
+    location when the count was recorded (never shown to the counter): the first count's figure is the expected one.
+    """
+
+    id: Serial
+    stocktake = ForeignKey(references=Stocktake, on_delete=OnDelete.restrict, index=True)
+    lot = ForeignKey(references=Lot, on_delete=OnDelete.restrict, null=True, default=None)
+    product = ForeignKey(references=Product, on_delete=OnDelete.restrict)
+    quantity = Integer()
+    on_hand_at_count = Integer(null=True, default=None)
+    gtin = Varchar(length=14, null=True, default=None)
+    lot_number = Varchar(length=64, null=True, default=None)
+    expiry_date = Date(null=True, default=None)
+    barcode = Varchar(length=512, null=True, default=None)
+    counted_by = ForeignKey(references=AppUser, on_delete=OnDelete.restrict)
+    counted_at = Timestamptz()
+
+
 class AuditEvent(Table):
     """The append-only audit log: who did what to which entity, when."""
 

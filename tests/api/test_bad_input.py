@@ -24,7 +24,16 @@ import pytest
 from inventory import clock
 from inventory.domain.gs1 import format_element_string
 from inventory.domain.models import Actor
-from inventory.services import catalog, clinical, purchasing, quarantine, recall_cases, scanning, vigilance
+from inventory.services import (
+    catalog,
+    clinical,
+    purchasing,
+    quarantine,
+    recall_cases,
+    scanning,
+    stocktake,
+    vigilance,
+)
 from tests.support import factories as f
 from tests.support.clinic import build
 
@@ -65,6 +74,7 @@ class World:
     reaction_id: int
     supplier_id: int
     order_id: int  # a draft of the supplier at location2, from its open reorder alert
+    stocktake_id: int  # open at location_id
 
     def code(self, **changes: Any) -> str:
         """A GS1 element string of the product (changes override gtin, expiry, lot_number)."""
@@ -139,7 +149,9 @@ async def world(actors: dict[str, Actor], conn: asyncpg.Connection) -> World:
         reference=None,
     )
     drafted = await purchasing.from_alerts(actor=actors["manager"], location_id=other["id"])
+    counting = await stocktake.start(actor=actors["manager"], location_id=clinic.location_id)
     return World(
+        stocktake_id=counting["id"],
         supplier_id=supplier.id,
         order_id=drafted.orders[0].order.id,
         user_id=actors["staff2"].id,
@@ -389,6 +401,14 @@ _DROP = object()
 
 def _transfer(w: World) -> dict[str, Any]:
     return {"lot_id": w.lot_id, "from_location_id": w.location_id, "to_location_id": w.location2_id, "quantity": 1}
+
+
+def _stocktake(w: World) -> dict[str, Any]:
+    return {"location_id": w.location2_id}
+
+
+def _count(w: World) -> dict[str, Any]:
+    return {"lot_id": w.lot_id, "quantity": 1}
 
 
 def _adjustment(w: World) -> dict[str, Any]:
@@ -835,6 +855,80 @@ ROUTES: dict[str, Route] = {
             Case("unknown location", merge(_adjustment, location_id=UNKNOWN), status=404, code="not_found"),
             Case("oversize reason", merge(_adjustment, reason=BIG), status=422, code=V),
         ),
+    ),
+    "startStocktake": Route(
+        "POST",
+        "/api/stocktakes",
+        valid=_stocktake,
+        cases=(
+            Case("missing location", lambda w: {}, status=422, code=V),
+            Case("unknown location", merge(_stocktake, location_id=UNKNOWN), status=404, code="not_found"),
+            Case(
+                "one open there",
+                merge(_stocktake, location_id=lambda w: w.location_id),
+                status=409,
+                code="stocktake_open",
+            ),
+            Case("location as text", merge(_stocktake, location_id="room"), status=422, code=V),
+            Case("location id over int32", merge(_stocktake, location_id=INT32_OVERFLOW), status=422, code=V),
+        ),
+    ),
+    "addStocktakeCount": Route(
+        "POST",
+        "/api/stocktakes/{w.stocktake_id}/counts",
+        role="staff",
+        valid=_count,
+        cases=(
+            Case("neither barcode nor lot", without(_count, "lot_id"), status=422, code=V),
+            Case("barcode and lot", merge(_count, barcode=lambda w: w.code()), status=422, code=V),
+            Case("missing quantity", without(_count, "quantity"), status=422, code=V),
+            Case("zero quantity", merge(_count, quantity=0), status=422, code=V),
+            Case("negative quantity", merge(_count, quantity=-2), status=422, code=V),
+            Case("fractional quantity", merge(_count, quantity=1.5), status=422, code=V),
+            Case("huge quantity", merge(_count, quantity=HUGE), status=422, code=V),
+            Case("unknown lot", merge(_count, lot_id=UNKNOWN), status=404, code="not_found"),
+            Case("lot id over int32", merge(_count, lot_id=INT32_OVERFLOW), status=422, code=V),
+            Case("empty barcode", merge(without(_count, "lot_id"), barcode=""), status=422, code=V),
+            Case(
+                "blank barcode", merge(without(_count, "lot_id"), barcode="  \r\n"), status=422, code="barcode_invalid"
+            ),
+            Case("oversize barcode", merge(without(_count, "lot_id"), barcode=BIG), status=422, code=V),
+            Case(
+                "bad check digit",
+                merge(without(_count, "lot_id"), barcode=lambda w: wrong_check(w.gtin)),
+                status=422,
+                code="barcode_invalid",
+            ),
+            Case(
+                "unknown product",
+                merge(without(_count, "lot_id"), barcode=f.make_gtin(424_242)),
+                status=404,
+                code="product_unknown",
+            ),
+            Case("NUL in barcode", merge(without(_count, "lot_id"), barcode="\x00"), status=422),
+            Case(
+                "box of units over the limit",
+                merge(without(_count, "lot_id"), quantity=100_000, barcode=lambda w: w.code(gtin=w.box_gtin)),
+                status=422,
+                code=V,
+            ),
+            Case("unknown stocktake", _count, path="/api/stocktakes/999999/counts", status=404, code="not_found"),
+        ),
+    ),
+    "reviewStocktake": Route(
+        "GET",
+        "/api/stocktakes/{w.stocktake_id}",
+        cases=(Case("unknown", path="/api/stocktakes/999999", status=404, code="not_found"),),
+    ),
+    "approveStocktake": Route(
+        "POST",
+        "/api/stocktakes/{w.stocktake_id}/approve",
+        cases=(Case("unknown", path="/api/stocktakes/999999/approve", status=404, code="not_found"),),
+    ),
+    "cancelStocktake": Route(
+        "POST",
+        "/api/stocktakes/{w.stocktake_id}/cancel",
+        cases=(Case("unknown", path="/api/stocktakes/999999/cancel", status=404, code="not_found"),),
     ),
     "createDisposal": Route(
         "POST",

@@ -79,6 +79,17 @@ WRITES = [
     Write("POST", "/api/disposals", "manager", lambda i: "/api/disposals",
           lambda i: {"lot_id": i["lot"], "location_id": i["location"], "quantity": 1, "reason": "broken"},
           "stock.dispose"),
+    Write("POST", "/api/stocktakes", "manager", lambda i: "/api/stocktakes",
+          lambda i: {"location_id": i["location"]}, "stocktake.start"),
+    Write("POST", "/api/stocktakes/{stocktake_id:int}/counts", "staff",
+          lambda i: f"/api/stocktakes/{i['stocktake']}/counts", lambda i: {"lot_id": i["lot"], "quantity": 2},
+          "stocktake.count"),
+    Write("POST", "/api/stocktakes/{stocktake_id:int}/approve", "manager",
+          lambda i: f"/api/stocktakes/{i['stocktake']}/approve", _no_body, "stocktake.approve"),
+    Write("POST", "/api/stocktakes", "manager", lambda i: "/api/stocktakes",
+          lambda i: {"location_id": i["location"]}, "stocktake.start"),
+    Write("POST", "/api/stocktakes/{stocktake_id:int}/cancel", "manager",
+          lambda i: f"/api/stocktakes/{i['stocktake']}/cancel", _no_body, "stocktake.cancel"),
     Write("POST", "/api/clients", "staff", lambda i: "/api/clients",
           lambda i: {"full_name": f"Client {i['tag']}", "allergies": []}, "client.create"),
     Write("POST", "/api/sessions", "staff", lambda i: "/api/sessions",
@@ -173,6 +184,8 @@ def _collect(ids: Ids, write: Write, body: Any) -> None:
         ids["supplier"] = body["id"]
     elif write.route == "/api/purchase-orders/from-alerts":
         ids["order"] = body["items"][0]["id"]
+    elif write.route == "/api/stocktakes":
+        ids["stocktake"] = body["id"]
 
 
 async def _clinic_with_alert(actors: dict[str, Actor]) -> Clinic:
@@ -265,6 +278,7 @@ READS: dict[str, Callable[[Clinic], str] | None] = {
     "/api/suppliers": lambda c: "/api/suppliers",
     "/api/purchase-orders": lambda c: "/api/purchase-orders",
     "/api/purchase-orders/{document:str}": lambda c: "/api/purchase-orders/1",
+    "/api/stocktakes/{stocktake_id:int}": None,
 }
 
 
@@ -286,6 +300,7 @@ async def test_staff_never_see_a_clients_contacts(
         concrete = (
             route.replace("{alert_id:int}", "1").replace("{recall_id:int}", "1").replace("{reaction_id:int}", "1")
         )
+        concrete = concrete.replace("{stocktake_id:int}", "1")
         concrete = concrete.replace("{client_id:int}", str(clinic.client["id"]))
         refused = await client.get(concrete, headers=auth_headers["staff"])
         assert refused.status_code == 403, (route, refused.status_code)
