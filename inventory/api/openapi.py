@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import msgspec
 from litestar import Litestar
 from litestar.openapi.spec import OpenAPIMediaType, OpenAPIResponse, Reference, Schema
@@ -129,3 +131,18 @@ def document_problems(app: Litestar) -> None:
                 if status == "400" or status not in responses:
                     responses[status] = OpenAPIResponse(description=description, content=content)
             operation.responses = responses
+
+
+def add_file_types(operation: Any, media_types: dict[str, str], *, status: str = "200") -> None:
+    """Document the files one response may also be (PDF, CSV…) beside what Litestar generated for it.
+
+    For an operation_class's __post_init__: schemathesis (and clients) check every Content-Type against these.
+    """
+    responses = operation.responses or {}
+    response = responses.get(status)
+    if not isinstance(response, OpenAPIResponse):
+        return
+    content = dict(response.content or {})
+    for media_type, about in media_types.items():
+        content[media_type] = OpenAPIMediaType(schema=Schema(type=OpenAPIType.STRING, description=about))
+    response.content = content

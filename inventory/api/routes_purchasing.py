@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Annotated, Any
 
 from litestar import Controller, Response, get, patch, post, put
 from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.spec import Operation
 from litestar.params import JSONBody, PathParameter, QueryParameter
 from msgspec import Meta, Struct
 
 from inventory.api import schemas as s
 from inventory.api.idempotent import IdempotencyKey, respond
+from inventory.api.openapi import add_file_types
 from inventory.api.params import ActorRequest, Limit, Offset, OptId, PathId
 from inventory.api.security import manager, staff
 from inventory.domain.errors import NotFound
@@ -190,6 +193,21 @@ def _from_alerts_out(result: FromAlerts) -> dict[str, Any]:
     }
 
 
+@dataclass
+class OrderDocumentOperation(Operation):
+    """The order operation: JSON for `{id}`, a PDF for `{id}.pdf`, a CSV for `{id}.csv`."""
+
+    def __post_init__(self) -> None:
+        """Document the PDF and the CSV beside the JSON."""
+        add_file_types(
+            self,
+            {
+                "application/pdf": "The order to send to the supplier (`{id}.pdf`).",
+                "text/csv": "The order's lines (`{id}.csv`), UTF-8 with a BOM.",
+            },
+        )
+
+
 class SupplierController(Controller):
     """Suppliers and what each sells."""
 
@@ -269,6 +287,7 @@ class PurchaseOrderController(Controller):
     @get(
         "/{document:str}",
         operation_id="getPurchaseOrder",
+        operation_class=OrderDocumentOperation,
         responses={
             200: ResponseSpec(OrderOut, description="The order; `.pdf` and `.csv` give its documents."),
         },
