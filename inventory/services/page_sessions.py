@@ -37,10 +37,11 @@ class PageSignIn:
 
 @dataclass(frozen=True)
 class NewSignIn:
-    """A fresh sign-in: the cookie's value and how long it may live."""
+    """A fresh sign-in: the cookie's value, how long it may live, and the sign-in itself."""
 
     cookie: str
     max_age: int
+    signed_in: PageSignIn
 
 
 def csrf_token(settings: Settings, jti: str) -> str:
@@ -69,16 +70,20 @@ async def sign_in(*, settings: Settings, email: str, password: str, client: str 
         settings=settings, email=email, password=password, client=client, action="auth.page"
     )
     now = datetime.now(UTC)
+    jti = secrets.token_hex(16)
     signed = auth.sign_token(
-        settings,
-        user_id=user.id,
-        role=user.role,
-        jti=secrets.token_hex(16),
-        auth_time=now,
-        now=now,
-        use=auth.PAGE_USE,
+        settings, user_id=user.id, role=user.role, jti=jti, auth_time=now, now=now, use=auth.PAGE_USE
     )
-    return NewSignIn(cookie=signed["access_token"], max_age=signed["expires_in"])
+    started = PageSignIn(
+        actor=Actor(id=user.id, role=user.role, email=user.email),
+        full_name=user.full_name or "",
+        jti=jti,
+        # As the cookie carries it (whole seconds), so tokens made from this sign-in match those made from it later.
+        auth_time=datetime.fromtimestamp(int(now.timestamp()), UTC),
+        locale=user.locale,
+        csrf_token=csrf_token(settings, jti),
+    )
+    return NewSignIn(cookie=signed["access_token"], max_age=signed["expires_in"], signed_in=started)
 
 
 async def resolve(*, settings: Settings, cookie: str | None) -> PageSignIn | None:

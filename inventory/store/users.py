@@ -30,9 +30,11 @@ class Credentials:
 
     id: int
     email: str
+    full_name: str
     role: str
     active: bool
     password_hash: str
+    locale: str | None
 
 
 @dataclass(frozen=True)
@@ -53,9 +55,14 @@ def _user(row: Any) -> User:
 async def get_by_email(conn: Connection, email: str) -> Credentials | None:
     """A user's credentials by e-mail (case-insensitive)."""
     row = await conn.fetchrow(
-        "SELECT id, email, role, active, password_hash FROM app_user WHERE lower(email) = lower($1)", email
+        "SELECT id, email, full_name, role, active, password_hash, locale FROM app_user WHERE lower(email) = lower($1)",
+        email,
     )
-    return Credentials(row["id"], row["email"], row["role"], row["active"], row["password_hash"]) if row else None
+    if row is None:
+        return None
+    return Credentials(
+        row["id"], row["email"], row["full_name"], row["role"], row["active"], row["password_hash"], row["locale"]
+    )
 
 
 async def get_by_id(conn: Connection, user_id: int) -> User | None:

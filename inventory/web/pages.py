@@ -228,7 +228,6 @@ def _page(
         "user": user,
         "csrf_token": user.csrf_token if user else context.pop("csrf_token", ""),
         "nav": _nav(user),
-        "tiles": _nav(user),
         "role_names": {role: gettext(name) for role, name in ROLE_NAMES.items()},
         "path": request.url.path,
         "here": request.url.path + (f"?{request.url.query}" if request.url.query else ""),

@@ -106,11 +106,12 @@ async def sign_in(request: Request[Any, Any, Any]) -> Response[Any] | Template:
         return await _sign_in_form(request, status=refusal.status, email=email, error=message)
     cookie = _session_cookie(request, started.cookie, started.max_age)
     if by_script:
-        resolved = await page_sessions.resolve(settings=settings_of(request), cookie=started.cookie)
-        assert resolved is not None
-        token = page_sessions.bearer_for(settings=settings_of(request), signed_in=resolved)
+        token = page_sessions.bearer_for(settings=settings_of(request), signed_in=started.signed_in)
         return Response(
-            {**token, "csrf_token": resolved.csrf_token}, cookies=[cookie], status_code=200, headers=dict(PAGE_HEADERS)
+            {**token, "csrf_token": started.signed_in.csrf_token},
+            cookies=[cookie],
+            status_code=200,
+            headers=dict(PAGE_HEADERS),
         )
     gone = Cookie(key=SIGN_IN_COOKIE, value="", max_age=0, path="/ui", httponly=True, samesite="lax")
     target = safe_next(str(form.get("next") or ""))
