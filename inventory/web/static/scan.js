@@ -628,9 +628,10 @@ async function submitScan(raw, { override = null, repeat = false, sessionId = nu
     clientName: chair.client && chair.session && chair.session.id === target ? chair.client.full_name : "",
     createdAt: Date.now(),
   };
-  await queue.keep(scan);
+  // The card first: a flush already running picks the kept scan up and must find its card, not make a second.
   const card = newCard(scan.key, replaces);
   renderPendingCard(card, scan);
+  await queue.keep(scan);
   flush();
 }
 
