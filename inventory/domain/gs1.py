@@ -159,14 +159,14 @@ class Reading:
         return "".join(f"({code}){value}" for code, value in elements)
 
 
-def read_barcode(raw: str, *, today: date | None = None, hri_guesses: bool = False) -> list[Reading]:
+def read_barcode(raw: str, *, today: date, hri_guesses: bool = False) -> list[Reading]:
     """Every valid reading of a scan, the likeliest first; raises BarcodeInvalid when there is none.
+
+    `today` is the location's local date: it decides the century of two-digit years (the domain reads no clock).
 
     With `hri_guesses`, an HRI text whose "(AI)" markers all split validly also gets the readings that
     take a marker inside a value as data (lot "X(21)5"), after the others and marked `guessed`.
     """
-    if today is None:
-        today = date.today()
     text = _EDGE_WHITESPACE.sub("", raw)
     if not text:
         raise BarcodeInvalid("Nothing was scanned.")

@@ -159,9 +159,10 @@ def test_expiry_dates(yymmdd: str, today: date, expected: date) -> None:
     assert reading.expiry == expected
 
 
-def test_default_today_is_used() -> None:
-    [reading] = read_barcode(f"01{GTIN}17281231")
-    assert reading.expiry == date(2028, 12, 31)
+def test_the_century_follows_the_callers_today_not_the_wall_clock() -> None:
+    [in_2026] = read_barcode(f"01{GTIN}17901231", today=date(2026, 12, 1))
+    [in_2050] = read_barcode(f"01{GTIN}17901231", today=date(2050, 1, 1))
+    assert (in_2026.expiry, in_2050.expiry) == (date(1990, 12, 31), date(2090, 12, 31))
 
 
 # --- refusals -----------------------------------------------------------------------------------
