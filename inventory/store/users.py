@@ -8,8 +8,10 @@ from typing import Any
 
 from inventory import db
 from inventory.db import Connection
+from inventory.store import query
+from inventory.tables import AppUser
 
-_USER = "id, email, full_name, role, active, created_at"
+_USER_COLUMNS = (AppUser.id, AppUser.email, AppUser.full_name, AppUser.role, AppUser.active, AppUser.created_at)
 
 
 @dataclass(frozen=True)
@@ -67,7 +69,7 @@ async def get_by_email(conn: Connection, email: str) -> Credentials | None:
 
 async def get_by_id(conn: Connection, user_id: int) -> User | None:
     """A user by id."""
-    row = await conn.fetchrow(f"SELECT {_USER} FROM app_user WHERE id = $1", user_id)
+    row = await query.fetchrow(conn, AppUser.select(*_USER_COLUMNS).where(AppUser.id == user_id))
     return _user(row) if row else None
 
 
@@ -88,18 +90,19 @@ async def get_for_token(conn: Connection, user_id: int, jti: str, issued_at: flo
 
 async def set_locale(conn: Connection, user_id: int, locale: str | None) -> None:
     """Remember the pages' language a user chose (None: follow the browser)."""
-    await conn.execute("UPDATE app_user SET locale = $2 WHERE id = $1", user_id, locale)
+    await query.execute(conn, AppUser.update({AppUser.locale: locale}).where(AppUser.id == user_id))
 
 
 async def get_for_update(conn: Connection, user_id: int) -> User | None:
     """A user by id, row-locked until the transaction ends."""
-    row = await conn.fetchrow(f"SELECT {_USER} FROM app_user WHERE id = $1 FOR UPDATE", user_id)
+    row = await query.fetchrow(conn, AppUser.select(*_USER_COLUMNS).where(AppUser.id == user_id).lock_rows("UPDATE"))
     return _user(row) if row else None
 
 
 async def lock_active_admins(conn: Connection) -> list[int]:
     """Ids of the active admins, row-locked in id order so concurrent demotions queue instead of racing."""
-    rows = await conn.fetch("SELECT id FROM app_user WHERE role = 'admin' AND active ORDER BY id FOR UPDATE")
+    admins = AppUser.select(AppUser.id).where(AppUser.role == "admin", AppUser.active.eq(True))
+    rows = await query.fetch(conn, admins.order_by(AppUser.id).lock_rows("UPDATE"))
     return [int(r["id"]) for r in rows]
 
 
@@ -107,46 +110,33 @@ async def update(
     conn: Connection, user_id: int, *, role: str, active: bool, tokens_valid_after: datetime | None
 ) -> User:
     """Set a user's role and active flag; with tokens_valid_after, refuse every token issued before it."""
-    row = await conn.fetchrow(
-        "UPDATE app_user SET role = $2, active = $3, tokens_valid_after = coalesce($4, tokens_valid_after)"
-        f" WHERE id = $1 RETURNING {_USER}",
-        user_id,
-        role,
-        active,
-        tokens_valid_after,
-    )
+    changes: dict[Any, Any] = {AppUser.role: role, AppUser.active: active}
+    if tokens_valid_after is not None:
+        changes[AppUser.tokens_valid_after] = tokens_valid_after
+    row = await query.fetchrow(conn, AppUser.update(changes).where(AppUser.id == user_id).returning(*_USER_COLUMNS))
     assert row is not None
     return _user(row)
 
 
 async def set_password(conn: Connection, user_id: int, password_hash: str, tokens_valid_after: datetime) -> None:
     """Replace a user's password hash and refuse every token issued before tokens_valid_after."""
-    await conn.execute(
-        "UPDATE app_user SET password_hash = $2, tokens_valid_after = $3 WHERE id = $1",
-        user_id,
-        password_hash,
-        tokens_valid_after,
-    )
+    changes: dict[Any, Any] = {AppUser.password_hash: password_hash, AppUser.tokens_valid_after: tokens_valid_after}
+    await query.execute(conn, AppUser.update(changes).where(AppUser.id == user_id))
 
 
 async def create(conn: Connection, *, email: str, full_name: str, password_hash: str, role: str) -> User:
     """Insert a user."""
-    row = await conn.fetchrow(
-        "INSERT INTO app_user (email, full_name, password_hash, role, active, created_at)"
-        f" VALUES ($1, $2, $3, $4, true, $5) RETURNING {_USER}",
-        email,
-        full_name,
-        password_hash,
-        role,
-        db.now(),
+    user = AppUser(
+        email=email, full_name=full_name, password_hash=password_hash, role=role, active=True, created_at=db.now()
     )
+    row = await query.fetchrow(conn, AppUser.insert(user).returning(*_USER_COLUMNS))
     assert row is not None
     return _user(row)
 
 
 async def list_users(conn: Connection) -> list[User]:
     """All users."""
-    return [_user(r) for r in await conn.fetch(f"SELECT {_USER} FROM app_user ORDER BY id")]
+    return [_user(r) for r in await query.fetch(conn, AppUser.select(*_USER_COLUMNS).order_by(AppUser.id))]
 
 
 async def pair_failures(
