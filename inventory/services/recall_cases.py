@@ -2,25 +2,98 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from inventory import db
 from inventory.domain.errors import Conflict, NotFound, Unprocessable
 from inventory.domain.models import Actor
 from inventory.services import alerting, checks, stock
-from inventory.services.recall_contacts import CONTACT_STATUSES, affected_clients
-from inventory.services.views import location_view, lot_view, product_ref, user_ref
+from inventory.services.recall_contacts import CONTACT_STATUSES, AffectedClient, affected_clients
 from inventory.store import audit, holds
 from inventory.store import recalls as recall_store
 from inventory.store import trace as trace_store
+from inventory.store.records import LotRef, Person, Place, ProductRef, place
 
 MAX_LOTS = 500
 
 
+@dataclass(frozen=True)
+class Shelf:
+    """What a location holds of a lot."""
+
+    location: Place
+    on_hand: int
+
+
+@dataclass(frozen=True)
+class CaseLot:
+    """A lot of a case: units held when recalled, on hand now and where, disposed since."""
+
+    lot: LotRef
+    product: ProductRef
+    brand: str
+    quarantined_units: int
+    on_hand: int
+    disposed_units: int
+    stock: list[Shelf]
+
+
+@dataclass(frozen=True)
+class RecallReport:
+    """A case's counts: clients by contact status, units held, disposed and still on the shelves."""
+
+    clients_affected: int
+    clients_to_contact: int
+    clients_contacted: int
+    clients_acknowledged: int
+    clients_unreachable: int
+    units_quarantined: int
+    units_disposed: int
+    units_on_hand: int
+
+
+@dataclass(frozen=True)
+class RecallCase:
+    """A recall case with its lots, its clients and where contacting them stands, and its report."""
+
+    id: int
+    reason: str
+    source: str | None
+    reference: str | None
+    status: str
+    created_at: datetime
+    created_by: Person
+    closed_at: datetime | None
+    closed_by: Person | None
+    closing_note: str | None
+    lots: list[CaseLot]
+    clients: list[AffectedClient]
+    report: RecallReport
+
+
+@dataclass(frozen=True)
+class RecallSummary:
+    """A case in a list: its row and counts, no client data."""
+
+    id: int
+    reason: str
+    source: str | None
+    reference: str | None
+    status: str
+    created_at: datetime
+    created_by: Person
+    closed_at: datetime | None
+    lot_count: int
+    client_count: int
+    clients_to_contact: int
+
+
 async def create_recall(
     *, actor: Actor, lot_ids: list[int], reason: str, source: str | None = None, reference: str | None = None
-) -> dict[str, Any]:
+) -> RecallCase:
     """Open a recall case: the lots become recalled, their stock leaves usable stock, affected clients are listed.
 
     All in one transaction that first fences off new lot locks, then locks the lots (FOR UPDATE, in id order):
@@ -39,7 +112,7 @@ async def create_recall(
     clean_source = checks.text(source, "source", required=False, limit=200)
     clean_reference = checks.text(reference, "reference", required=False, limit=200)
 
-    async def run() -> dict[str, Any]:
+    async def run() -> RecallCase:
         async with db.transaction() as conn:
             await holds.fence_scans(conn)
             locked = await holds.lock_lots(conn, ids)
@@ -93,58 +166,58 @@ async def create_recall(
 # ------------------------------------------------------------------ reading a case
 
 
-async def _case(conn: db.Connection, recall_id: int) -> dict[str, Any]:
+async def _case(conn: db.Connection, recall_id: int) -> RecallCase:
     recall = await recall_store.get_recall(conn, recall_id)
     if recall is None:
         raise NotFound.of("recall", recall_id)
-    lot_rows = await recall_store.recall_lots(conn, recall_id)
-    shelves: dict[int, list[dict[str, Any]]] = {row["id"]: [] for row in lot_rows}
+    recalled = await recall_store.recall_lots(conn, recall_id)
+    shelves: dict[int, list[Shelf]] = {entry.lot.id: [] for entry in recalled}
     for level in await trace_store.stock(conn, list(shelves)):
-        shelves[level["lot_id"]].append({"location": location_view(level), "on_hand": level["on_hand"]})
+        shelves[level["lot_id"]].append(Shelf(place(level), level["on_hand"]))
     lots = [
-        {
-            "lot": lot_view(row),
-            "product": product_ref(row),
-            "brand": row["brand_name"],
-            "quarantined_units": row["quarantined_units"],
-            "on_hand": int(row["on_hand"]),
-            "disposed_units": int(row["disposed_units"]),
-            "stock": shelves[row["id"]],
-        }
-        for row in lot_rows
+        CaseLot(
+            lot=entry.lot,
+            product=entry.product,
+            brand=entry.product.brand,
+            quarantined_units=entry.quarantined_units,
+            on_hand=entry.on_hand,
+            disposed_units=entry.disposed_units,
+            stock=shelves[entry.lot.id],
+        )
+        for entry in recalled
     ]
     clients = await affected_clients(conn, recall_id)
     by_status = {status: 0 for status in CONTACT_STATUSES}
-    for entry in clients:
-        by_status[entry["contact_status"]] += 1
-    report = {
-        "clients_affected": len(clients),
-        "clients_to_contact": by_status["to_contact"],
-        "clients_contacted": by_status["contacted"] + by_status["acknowledged"],
-        "clients_acknowledged": by_status["acknowledged"],
-        "clients_unreachable": by_status["unreachable"],
-        "units_quarantined": sum(lot["quarantined_units"] for lot in lots),
-        "units_disposed": sum(lot["disposed_units"] for lot in lots),
-        "units_on_hand": sum(lot["on_hand"] for lot in lots),
-    }
-    return {
-        "id": recall["id"],
-        "reason": recall["reason"],
-        "source": recall["source"],
-        "reference": recall["reference"],
-        "status": recall["status"],
-        "created_at": recall["created_at"],
-        "created_by": user_ref(recall, "created_by"),
-        "closed_at": recall["closed_at"],
-        "closed_by": user_ref(recall, "closed_by"),
-        "closing_note": recall["closing_note"],
-        "lots": lots,
-        "clients": clients,
-        "report": report,
-    }
+    for client in clients:
+        by_status[client.contact_status] += 1
+    report = RecallReport(
+        clients_affected=len(clients),
+        clients_to_contact=by_status["to_contact"],
+        clients_contacted=by_status["contacted"] + by_status["acknowledged"],
+        clients_acknowledged=by_status["acknowledged"],
+        clients_unreachable=by_status["unreachable"],
+        units_quarantined=sum(lot.quarantined_units for lot in lots),
+        units_disposed=sum(lot.disposed_units for lot in lots),
+        units_on_hand=sum(lot.on_hand for lot in lots),
+    )
+    return RecallCase(
+        id=recall.id,
+        reason=recall.reason,
+        source=recall.source,
+        reference=recall.reference,
+        status=recall.status,
+        created_at=recall.created_at,
+        created_by=recall.created_by,
+        closed_at=recall.closed_at,
+        closed_by=recall.closed_by,
+        closing_note=recall.closing_note,
+        lots=lots,
+        clients=clients,
+        report=report,
+    )
 
 
-async def get_recall(*, actor: Actor, recall_id: int) -> dict[str, Any]:
+async def get_recall(*, actor: Actor, recall_id: int) -> RecallCase:
     """A case with its lots, clients and their contact status, and the report counts; the read is audited."""
     async with db.transaction() as conn:
         case = await _case(conn, recall_id)
@@ -155,49 +228,50 @@ async def get_recall(*, actor: Actor, recall_id: int) -> dict[str, Any]:
             action="recall.view",
             entity="recall",
             entity_id=recall_id,
-            details={"client_ids": [c["client"]["id"] for c in case["clients"]]},
+            details={"client_ids": [c.client.id for c in case.clients]},
         )
     return case
 
 
 async def list_recalls(
     *, actor: Actor, status: str | None = None, limit: int = 100, offset: int = 0
-) -> list[dict[str, Any]]:
+) -> list[RecallSummary]:
     """Recall cases, newest first, with counts (no client data)."""
     async with db.connection() as conn:
         rows = await recall_store.list_recalls(conn, status=status, limit=limit, offset=offset)
     return [
-        {
-            "id": row["id"],
-            "reason": row["reason"],
-            "source": row["source"],
-            "reference": row["reference"],
-            "status": row["status"],
-            "created_at": row["created_at"],
-            "created_by": user_ref(row, "created_by"),
-            "closed_at": row["closed_at"],
-            "lot_count": row["lot_count"],
-            "client_count": row["client_count"],
-            "clients_to_contact": row["to_contact_count"],
-        }
+        RecallSummary(
+            id=row.recall.id,
+            reason=row.recall.reason,
+            source=row.recall.source,
+            reference=row.recall.reference,
+            status=row.recall.status,
+            created_at=row.recall.created_at,
+            created_by=row.recall.created_by,
+            closed_at=row.recall.closed_at,
+            lot_count=row.lot_count,
+            client_count=row.client_count,
+            clients_to_contact=row.to_contact_count,
+        )
         for row in rows
     ]
 
 
-async def close_recall(*, actor: Actor, recall_id: int, note: str | None = None) -> dict[str, Any]:
+async def close_recall(*, actor: Actor, recall_id: int, note: str | None = None) -> RecallCase:
     """Close a case, recording who and when; the lots stay recalled. Raises NotFound, Conflict(recall_closed)."""
     clean_note = checks.text(note, "note", required=False, limit=2000)
 
-    async def run() -> dict[str, Any]:
+    async def run() -> RecallCase:
         async with db.transaction() as conn:
             recall = await recall_store.get_recall(conn, recall_id, for_update=True)
             if recall is None:
                 raise NotFound.of("recall", recall_id)
-            if recall["status"] == "closed":
+            if recall.status == "closed":
+                assert recall.closed_at is not None
                 raise Conflict(
                     f"Recall {recall_id} is already closed.",
                     code="recall_closed",
-                    closed_at=recall["closed_at"].isoformat(),
+                    closed_at=recall.closed_at.isoformat(),
                 )
             await recall_store.close_recall(conn, recall_id, user_id=actor.id, note=clean_note)
             case = await _case(conn, recall_id)
@@ -207,7 +281,7 @@ async def close_recall(*, actor: Actor, recall_id: int, note: str | None = None)
                 action="recall.close",
                 entity="recall",
                 entity_id=recall_id,
-                details={"note": clean_note, "report": case["report"]},
+                details={"note": clean_note, "report": dataclasses.asdict(case.report)},
             )
         return case
 
@@ -229,7 +303,7 @@ async def cases_naming(*, lot_ids: list[int]) -> dict[int, list[CaseOfLot]]:
         return found
     async with db.connection() as conn:
         for row in await recall_store.cases_of_lots(conn, lot_ids):
-            found.setdefault(row["lot_id"], []).append(CaseOfLot(recall_id=row["recall_id"], status=row["status"]))
+            found.setdefault(row.lot_id, []).append(CaseOfLot(recall_id=row.recall_id, status=row.status))
     return found
 
 
@@ -247,7 +321,7 @@ async def dispose_units(
             recall = await recall_store.get_recall(conn, recall_id, for_update=True)
             if recall is None:
                 raise NotFound.of("recall", recall_id)
-            if recall["status"] == "closed":
+            if recall.status == "closed":
                 raise Conflict(f"Recall {recall_id} is closed.", code="recall_closed")
             if not await recall_store.names_lot(conn, recall_id, lot_id):
                 raise NotFound(f"Lot {lot_id} is not named by recall {recall_id}.", code="not_found", entity="lot")

@@ -6,7 +6,8 @@ import csv
 import io
 import re
 from collections import defaultdict
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -14,9 +15,10 @@ from inventory import db
 from inventory.domain.errors import Conflict, NotFound, Unprocessable
 from inventory.domain.models import Actor
 from inventory.services import checks
-from inventory.services.views import location_view, user_ref
 from inventory.store import audit
 from inventory.store import recalls as recall_store
+from inventory.store.recalls import CaseUse, ContactRow
+from inventory.store.records import Person
 
 CONTACT_STATUSES = ("to_contact", "contacted", "acknowledged", "unreachable")
 # A client marked unreachable who calls back later can still be recorded as contacted.
@@ -39,47 +41,54 @@ CSV_COLUMNS = (
 )
 
 
-async def affected_clients(conn: db.Connection, recall_id: int) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class ClientContact:
+    """How to reach a client of a case."""
+
+    id: int
+    full_name: str
+    email: str | None
+    phone: str | None
+
+
+@dataclass(frozen=True)
+class AffectedClient:
+    """A client of a case: contacts, where contacting them stands, and every use of the case's lots on them."""
+
+    client: ClientContact
+    contact_status: str
+    note: str | None
+    updated_at: datetime | None
+    updated_by: Person | None
+    quantity: int
+    usages: list[CaseUse]
+
+
+async def affected_clients(conn: db.Connection, recall_id: int) -> list[AffectedClient]:
     """The clients of a case with their contact status and every use of the case's lots they received."""
-    uses: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for row in await recall_store.recall_client_usages(conn, recall_id):
-        uses[row["client_id"]].append(
-            {
-                "usage_id": row["usage_id"],
-                "session_id": row["session_id"],
-                "used_at": row["used_at"],
-                "lot_id": row["lot_id"],
-                "lot_number": row["lot_number"],
-                "product": row["product_name"],
-                "quantity": row["quantity"],
-                "location": location_view(row),
-            }
-        )
+    uses: dict[int, list[CaseUse]] = defaultdict(list)
+    for use in await recall_store.recall_client_usages(conn, recall_id):
+        uses[use.client_id].append(use)
     return [
-        {
-            "client": {
-                "id": row["client_id"],
-                "full_name": row["full_name"],
-                "email": row["email"],
-                "phone": row["phone"],
-            },
-            "contact_status": row["contact_status"],
-            "note": row["note"],
-            "updated_at": row["updated_at"],
-            "updated_by": user_ref(row, "updated_by"),
-            "quantity": sum(u["quantity"] for u in uses[row["client_id"]]),
-            "usages": uses[row["client_id"]],
-        }
+        AffectedClient(
+            client=ClientContact(row.client_id, row.full_name, row.email, row.phone),
+            contact_status=row.contact_status,
+            note=row.note,
+            updated_at=row.updated_at,
+            updated_by=row.updated_by,
+            quantity=sum(use.quantity for use in uses[row.client_id]),
+            usages=uses[row.client_id],
+        )
         for row in await recall_store.recall_clients(conn, recall_id)
     ]
 
 
-async def _open_case_client(conn: db.Connection, recall_id: int, client_id: int) -> dict[str, Any]:
+async def _open_case_client(conn: db.Connection, recall_id: int, client_id: int) -> ContactRow:
     """A client's row in an open case, locked with its case (NotFound, Conflict recall_closed)."""
     recall = await recall_store.get_recall(conn, recall_id, for_update=True)
     if recall is None:
         raise NotFound.of("recall", recall_id)
-    if recall["status"] == "closed":
+    if recall.status == "closed":
         raise Conflict(f"Recall {recall_id} is closed.", code="recall_closed")
     row = await recall_store.get_recall_client(conn, recall_id, client_id, for_update=True)
     if row is None:
@@ -91,7 +100,7 @@ async def _open_case_client(conn: db.Connection, recall_id: int, client_id: int)
 
 async def set_client_status(
     *, actor: Actor, recall_id: int, client_id: int, contact_status: str, note: str | None = None
-) -> dict[str, Any]:
+) -> AffectedClient:
     """Record contact with a client: to_contact → contacted → acknowledged | unreachable (and back to contacted).
 
     Raises NotFound (case, or client not in it), Conflict (invalid_transition, recall_closed), Unprocessable.
@@ -100,10 +109,10 @@ async def set_client_status(
         raise Unprocessable(f"contact_status must be one of {', '.join(CONTACT_STATUSES)}.", code="validation_error")
     clean_note = checks.text(note, "note", required=False, limit=2000)
 
-    async def run() -> dict[str, Any]:
+    async def run() -> AffectedClient:
         async with db.transaction() as conn:
             row = await _open_case_client(conn, recall_id, client_id)
-            before = row["contact_status"]
+            before = row.contact_status
             if contact_status not in TRANSITIONS[before]:
                 allowed = sorted(TRANSITIONS[before])
                 raise Conflict(
@@ -113,7 +122,7 @@ async def set_client_status(
                     allowed=allowed,
                 )
             await recall_store.set_contact_status(
-                conn, row["id"], status=contact_status, note=clean_note, user_id=actor.id
+                conn, row.id, status=contact_status, note=clean_note, user_id=actor.id
             )
             await audit.record(
                 conn,
@@ -123,13 +132,13 @@ async def set_client_status(
                 entity_id=recall_id,
                 details={"client_id": client_id, "from": before, "to": contact_status, "note": clean_note},
             )
-            entries = [c for c in await affected_clients(conn, recall_id) if c["client"]["id"] == client_id]
+            entries = [c for c in await affected_clients(conn, recall_id) if c.client.id == client_id]
         return entries[0]
 
     return await db.with_retries(run)
 
 
-async def set_client_note(*, actor: Actor, recall_id: int, client_id: int, note: str) -> dict[str, Any]:
+async def set_client_note(*, actor: Actor, recall_id: int, client_id: int, note: str) -> AffectedClient:
     """Write the note on a client of a case without changing the contact status (what was said, when to call back).
 
     Raises NotFound (case, or client not in it), Conflict (recall_closed), Unprocessable (empty or too long).
@@ -137,10 +146,10 @@ async def set_client_note(*, actor: Actor, recall_id: int, client_id: int, note:
     clean_note = checks.text(note, "note", required=True, limit=2000)
     assert clean_note is not None
 
-    async def run() -> dict[str, Any]:
+    async def run() -> AffectedClient:
         async with db.transaction() as conn:
             row = await _open_case_client(conn, recall_id, client_id)
-            await recall_store.set_contact_note(conn, row["id"], note=clean_note, user_id=actor.id)
+            await recall_store.set_contact_note(conn, row.id, note=clean_note, user_id=actor.id)
             await audit.record(
                 conn,
                 actor_id=actor.id,
@@ -149,15 +158,14 @@ async def set_client_note(*, actor: Actor, recall_id: int, client_id: int, note:
                 entity_id=recall_id,
                 details={"client_id": client_id, "note": clean_note},
             )
-            entries = [c for c in await affected_clients(conn, recall_id) if c["client"]["id"] == client_id]
+            entries = [c for c in await affected_clients(conn, recall_id) if c.client.id == client_id]
         return entries[0]
 
     return await db.with_retries(run)
 
 
-def _local_date(use: dict[str, Any]) -> date:
-    local: date = use["used_at"].astimezone(ZoneInfo(use["location"]["timezone"])).date()
-    return local
+def _local_date(use: CaseUse) -> date:
+    return use.used_at.astimezone(ZoneInfo(use.location.timezone)).date()
 
 
 _PHONE_LIKE = re.compile(r"[+\-]?[0-9 ().\-/]*")
@@ -184,33 +192,31 @@ async def clients_csv(*, actor: Actor, recall_id: int) -> str:
             action="recall.export",
             entity="recall",
             entity_id=recall_id,
-            details={"client_ids": [c["client"]["id"] for c in clients]},
+            details={"client_ids": [c.client.id for c in clients]},
         )
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for entry in clients:
         per_lot: dict[tuple[str, str], int] = {}
-        for use in entry["usages"]:
-            per_lot[(use["lot_number"], use["product"])] = (
-                per_lot.get((use["lot_number"], use["product"]), 0) + use["quantity"]
-            )
+        for use in entry.usages:
+            per_lot[(use.lot_number, use.product)] = per_lot.get((use.lot_number, use.product), 0) + use.quantity
         # Session dates as the clinic's calendar had them: the day at the location where the product was used.
-        dates = sorted({_local_date(use).isoformat() for use in entry["usages"]})
-        client = entry["client"]
+        dates = sorted({_local_date(use).isoformat() for use in entry.usages})
+        client = entry.client
         writer.writerow(
             [
                 _cell(v)
                 for v in (
                     recall_id,
-                    client["id"],
-                    client["full_name"],
-                    client["email"],
-                    client["phone"],
-                    entry["contact_status"],
+                    client.id,
+                    client.full_name,
+                    client.email,
+                    client.phone,
+                    entry.contact_status,
                     "; ".join(dates),
                     "; ".join(f"{lot} ({product}) x{qty}" for (lot, product), qty in per_lot.items()),
-                    entry["quantity"],
+                    entry.quantity,
                 )
             ]
         )

@@ -2,11 +2,98 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from inventory import db
 from inventory.db import Connection
 from inventory.store.common import unit_gtin_sql
+from inventory.store.records import LotRef, Person, Place, ProductRef, lot_ref, person, place, product_ref
+
+
+@dataclass(frozen=True)
+class Recall:
+    """A recall case's own row: why, from whom, its status, who opened and who closed it."""
+
+    id: int
+    reason: str
+    source: str | None
+    reference: str | None
+    status: str
+    created_at: datetime
+    created_by: Person
+    closed_at: datetime | None
+    closed_by: Person | None
+    closing_note: str | None
+
+
+@dataclass(frozen=True)
+class RecallCounts:
+    """A case in a list: its row with how many lots and clients it names, and how many are still to contact."""
+
+    recall: Recall
+    lot_count: int
+    client_count: int
+    to_contact_count: int
+
+
+@dataclass(frozen=True)
+class RecalledLot:
+    """A lot of a case: the units it held when recalled, its on-hand now and the units disposed since."""
+
+    lot: LotRef
+    product: ProductRef
+    quarantined_units: int
+    on_hand: int
+    disposed_units: int
+
+
+@dataclass(frozen=True)
+class CaseClientRow:
+    """A client of a case with their contacts and where contacting them stands."""
+
+    client_id: int
+    full_name: str
+    email: str | None
+    phone: str | None
+    contact_status: str
+    note: str | None
+    updated_at: datetime | None
+    updated_by: Person | None
+
+
+@dataclass(frozen=True)
+class CaseUse:
+    """One use of a case's lot on one of its clients."""
+
+    client_id: int
+    usage_id: int
+    session_id: int
+    used_at: datetime
+    quantity: int
+    lot_id: int
+    lot_number: str
+    product: str  # the product's name
+    location: Place
+
+
+@dataclass(frozen=True)
+class ContactRow:
+    """A client's row in a case, as changing its contact status needs it."""
+
+    id: int
+    contact_status: str
+    note: str | None
+
+
+@dataclass(frozen=True)
+class LotCase:
+    """A case naming a lot: the lot, the case and whether the case is still open."""
+
+    lot_id: int
+    recall_id: int
+    status: str
 
 
 async def create_recall(
@@ -57,14 +144,31 @@ _RECALL_COLUMNS = (
 _RECALL_FROM = " FROM recall r JOIN app_user cu ON cu.id = r.created_by LEFT JOIN app_user xu ON xu.id = r.closed_by"
 
 
-async def get_recall(conn: Connection, recall_id: int, *, for_update: bool = False) -> dict[str, Any] | None:
+def _recall(row: Any) -> Recall:
+    created_by = person(row, "created_by")
+    assert created_by is not None  # created_by is NOT NULL
+    return Recall(
+        row["id"],
+        row["reason"],
+        row["source"],
+        row["reference"],
+        row["status"],
+        row["created_at"],
+        created_by,
+        row["closed_at"],
+        person(row, "closed_by"),
+        row["closing_note"],
+    )
+
+
+async def get_recall(conn: Connection, recall_id: int, *, for_update: bool = False) -> Recall | None:
     """A recall case's own row, optionally locked."""
     lock = " FOR UPDATE OF r" if for_update else ""
     row = await conn.fetchrow(f"SELECT {_RECALL_COLUMNS}{_RECALL_FROM} WHERE r.id = $1{lock}", recall_id)
-    return dict(row) if row else None
+    return _recall(row) if row else None
 
 
-async def list_recalls(conn: Connection, *, status: str | None, limit: int, offset: int) -> list[dict[str, Any]]:
+async def list_recalls(conn: Connection, *, status: str | None, limit: int, offset: int) -> list[RecallCounts]:
     """Recall cases, newest first, with lot and client counts."""
     rows = await conn.fetch(
         f"SELECT {_RECALL_COLUMNS},"
@@ -77,10 +181,10 @@ async def list_recalls(conn: Connection, *, status: str | None, limit: int, offs
         limit,
         offset,
     )
-    return [dict(r) for r in rows]
+    return [RecallCounts(_recall(r), r["lot_count"], r["client_count"], r["to_contact_count"]) for r in rows]
 
 
-async def recall_lots(conn: Connection, recall_id: int) -> list[dict[str, Any]]:
+async def recall_lots(conn: Connection, recall_id: int) -> list[RecalledLot]:
     """The lots of a case with product, units held at recall, on-hand now and units disposed since."""
     rows = await conn.fetch(
         "SELECT l.id, l.product AS product_id, l.lot_number, l.expiry_date, l.status, l.not_received,"
@@ -96,10 +200,13 @@ async def recall_lots(conn: Connection, recall_id: int) -> list[dict[str, Any]]:
         " JOIN brand b ON b.id = p.brand WHERE rl.recall = $1 ORDER BY l.id",
         recall_id,
     )
-    return [dict(r) for r in rows]
+    return [
+        RecalledLot(lot_ref(r), product_ref(r), r["quarantined_units"], int(r["on_hand"]), int(r["disposed_units"]))
+        for r in rows
+    ]
 
 
-async def recall_clients(conn: Connection, recall_id: int) -> list[dict[str, Any]]:
+async def recall_clients(conn: Connection, recall_id: int) -> list[CaseClientRow]:
     """The clients of a case with contact status and who last changed it."""
     rows = await conn.fetch(
         "SELECT c.id AS client_id, c.full_name, c.email, c.phone, rc.contact_status, rc.note, rc.updated_at,"
@@ -108,10 +215,22 @@ async def recall_clients(conn: Connection, recall_id: int) -> list[dict[str, Any
         " WHERE rc.recall = $1 ORDER BY lower(c.full_name), c.id",
         recall_id,
     )
-    return [dict(r) for r in rows]
+    return [
+        CaseClientRow(
+            r["client_id"],
+            r["full_name"],
+            r["email"],
+            r["phone"],
+            r["contact_status"],
+            r["note"],
+            r["updated_at"],
+            person(r, "updated_by"),
+        )
+        for r in rows
+    ]
 
 
-async def recall_client_usages(conn: Connection, recall_id: int) -> list[dict[str, Any]]:
+async def recall_client_usages(conn: Connection, recall_id: int) -> list[CaseUse]:
     """Non-voided usages of the case's lots on the case's clients: what each client received, and when."""
     rows = await conn.fetch(
         "SELECT u.client AS client_id, u.id AS usage_id, u.session AS session_id, u.used_at, u.quantity,"
@@ -123,12 +242,25 @@ async def recall_client_usages(conn: Connection, recall_id: int) -> list[dict[st
         " WHERE rl.recall = $1 AND u.voided_at IS NULL ORDER BY u.client, u.used_at, u.id",
         recall_id,
     )
-    return [dict(r) for r in rows]
+    return [
+        CaseUse(
+            r["client_id"],
+            r["usage_id"],
+            r["session_id"],
+            r["used_at"],
+            r["quantity"],
+            r["lot_id"],
+            r["lot_number"],
+            r["product_name"],
+            place(r),
+        )
+        for r in rows
+    ]
 
 
 async def get_recall_client(
     conn: Connection, recall_id: int, client_id: int, *, for_update: bool = False
-) -> dict[str, Any] | None:
+) -> ContactRow | None:
     """One client's row in a case, optionally locked."""
     lock = " FOR UPDATE" if for_update else ""
     row = await conn.fetchrow(
@@ -136,7 +268,7 @@ async def get_recall_client(
         recall_id,
         client_id,
     )
-    return dict(row) if row else None
+    return ContactRow(row["id"], row["contact_status"], row["note"]) if row else None
 
 
 async def set_contact_status(conn: Connection, row_id: int, *, status: str, note: str | None, user_id: int) -> None:
@@ -168,14 +300,14 @@ async def names_lot(conn: Connection, recall_id: int, lot_id: int) -> bool:
     return bool(await conn.fetchval("SELECT 1 FROM recall_lot WHERE recall = $1 AND lot = $2", recall_id, lot_id))
 
 
-async def cases_of_lots(conn: Connection, lot_ids: list[int]) -> list[dict[str, Any]]:
+async def cases_of_lots(conn: Connection, lot_ids: list[int]) -> list[LotCase]:
     """The cases naming each of these lots, newest first: lot id, case id and status."""
     rows = await conn.fetch(
         "SELECT rl.lot AS lot_id, r.id AS recall_id, r.status FROM recall_lot rl JOIN recall r ON r.id = rl.recall"
         " WHERE rl.lot = ANY($1::int[]) ORDER BY rl.lot, r.id DESC",
         lot_ids,
     )
-    return [dict(r) for r in rows]
+    return [LotCase(r["lot_id"], r["recall_id"], r["status"]) for r in rows]
 
 
 async def close_recall(conn: Connection, recall_id: int, *, user_id: int, note: str | None) -> None:

@@ -155,7 +155,7 @@ async def world(actors: dict[str, Actor], conn: asyncpg.Connection) -> World:
         supplier_id=supplier.id,
         order_id=drafted.orders[0].order.id,
         user_id=actors["staff2"].id,
-        recall_id=recall["id"],
+        recall_id=recall.id,
         quarantined_lot_id=held["lot"]["id"],
         alert_id=alert_id,
         brand_id=clinic.product["brand_id"],

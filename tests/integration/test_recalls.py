@@ -15,6 +15,8 @@ from inventory.domain.errors import Conflict, NotFound, Unprocessable
 from inventory.domain.labelcode import format_lot_code
 from inventory.domain.models import Actor
 from inventory.services import clinical, quarantine, recall_cases, recall_contacts, scanning, stock
+from inventory.services.recall_cases import RecallCase
+from inventory.services.recall_contacts import AffectedClient
 from tests.support import factories as f
 from tests.support.clinic import Clinic, build, with_rule
 from tests.support.db import wait_until_blocked_by
@@ -72,7 +74,7 @@ async def test_recall_marks_lots_recalled_and_quarantines_stock_at_every_locatio
         lot_id,
     )
     assert [(r["location"], r["quantity"], r["reason"], r["recall_id"]) for r in rows] == sorted(
-        [(clinic.location_id, 0, "Sterility", case["id"]), (room["id"], 0, "Sterility", case["id"])]
+        [(clinic.location_id, 0, "Sterility", case.id), (room["id"], 0, "Sterility", case.id)]
     )
     # on-hand stays the physical count; usable stock no longer includes it
     levels = {
@@ -81,11 +83,11 @@ async def test_recall_marks_lots_recalled_and_quarantines_stock_at_every_locatio
     }
     assert levels == {clinic.location_id: 6, room["id"]: 4}
     assert await ledger_consistent(conn, lot_id)
-    assert case["lots"][0]["quarantined_units"] == 10
-    assert case["report"]["units_quarantined"] == 10
-    assert case["status"] == "open"
-    assert (case["source"], case["reference"]) == ("ANSM", "R-1")
-    assert case["created_by"]["id"] == actors["manager"].id
+    assert case.lots[0].quarantined_units == 10
+    assert case.report.units_quarantined == 10
+    assert case.status == "open"
+    assert (case.source, case.reference) == ("ANSM", "R-1")
+    assert case.created_by.id == actors["manager"].id
 
 
 async def test_scan_after_the_recall_is_refused_and_writes_nothing(
@@ -111,16 +113,16 @@ async def test_affected_clients_are_those_with_a_non_voided_use(
     mistake = await use(actors, session_voided, clinic.code())
     await scanning.void_usage(actor=actors["manager"], usage_id=mistake["usage_id"], reason="wrong client")
     case = await recall_cases.create_recall(actor=actors["manager"], lot_ids=[clinic.lot["id"]], reason="notice")
-    clients = {c["client"]["id"]: c for c in case["clients"]}
+    clients = {c.client.id: c for c in case.clients}
     assert set(clients) == {clinic.client["id"], used_twice}
     assert voided_only not in clients
-    assert all(c["contact_status"] == "to_contact" for c in clients.values())
-    assert clients[used_twice]["quantity"] == 3
-    assert len(clients[used_twice]["usages"]) == 2
-    assert clients[used_twice]["client"]["email"] == "a@example.com"
-    assert case["report"]["clients_affected"] == 2
-    assert case["report"]["clients_to_contact"] == 2
-    assert case["lots"][0]["quarantined_units"] == 10 - 1 - 3
+    assert all(c.contact_status == "to_contact" for c in clients.values())
+    assert clients[used_twice].quantity == 3
+    assert len(clients[used_twice].usages) == 2
+    assert clients[used_twice].client.email == "a@example.com"
+    assert case.report.clients_affected == 2
+    assert case.report.clients_to_contact == 2
+    assert case.lots[0].quarantined_units == 10 - 1 - 3
 
 
 async def test_recall_of_several_lots_across_products(actors: dict[str, Actor], conn: asyncpg.Connection) -> None:
@@ -131,7 +133,7 @@ async def test_recall_of_several_lots_across_products(actors: dict[str, Actor], 
         lot_ids=[other.lot["id"], clinic.lot["id"], clinic.lot["id"]],
         reason="notice",
     )
-    assert sorted(lot["lot"]["id"] for lot in case["lots"]) == sorted([clinic.lot["id"], other.lot["id"]])
+    assert sorted(lot.lot.id for lot in case.lots) == sorted([clinic.lot["id"], other.lot["id"]])
     statuses = await conn.fetch("SELECT status FROM lot WHERE id = ANY($1::int[])", [clinic.lot["id"], other.lot["id"]])
     assert {r["status"] for r in statuses} == {"recalled"}
 
@@ -190,10 +192,10 @@ async def test_an_already_recalled_lot_can_be_named_by_a_second_case(
     await use(actors, clinic.session["id"], clinic.code())
     first = await recall_cases.create_recall(actor=actors["manager"], lot_ids=[clinic.lot["id"]], reason="first")
     second = await recall_cases.create_recall(actor=actors["manager"], lot_ids=[clinic.lot["id"]], reason="second")
-    assert second["id"] != first["id"]
-    assert [c["client"]["id"] for c in second["clients"]] == [clinic.client["id"]]
+    assert second.id != first.id
+    assert [c.client.id for c in second.clients] == [clinic.client["id"]]
     details = await conn.fetchval(
-        "SELECT details FROM audit_event WHERE action = 'recall.create' AND entity_id = $1", second["id"]
+        "SELECT details FROM audit_event WHERE action = 'recall.create' AND entity_id = $1", second.id
     )
     assert details["already_recalled"] == [clinic.lot["id"]]
 
@@ -206,10 +208,10 @@ async def test_contact_status_follows_its_transitions_with_who_and_when(
     case = await recall_cases.create_recall(actor=actors["manager"], lot_ids=[clinic.lot["id"]], reason="notice")
     client_id = clinic.client["id"]
 
-    async def move(status: str, note: str | None = None) -> dict[str, Any]:
+    async def move(status: str, note: str | None = None) -> AffectedClient:
         return await recall_contacts.set_client_status(
             actor=actors["manager"],
-            recall_id=case["id"],
+            recall_id=case.id,
             client_id=client_id,
             contact_status=status,
             note=note,
@@ -220,19 +222,19 @@ async def test_contact_status_follows_its_transitions_with_who_and_when(
     assert skipped.value.code == "invalid_transition"
     assert skipped.value.extra["allowed"] == ["contacted", "unreachable"]
     entry = await move("contacted", "phoned at 10:00")
-    assert entry["contact_status"] == "contacted"
-    assert entry["note"] == "phoned at 10:00"
-    assert entry["updated_by"]["id"] == actors["manager"].id
-    assert entry["updated_at"] is not None
+    assert entry.contact_status == "contacted"
+    assert entry.note == "phoned at 10:00"
+    assert entry.updated_by is not None and entry.updated_by.id == actors["manager"].id
+    assert entry.updated_at is not None
     entry = await move("acknowledged")
-    assert entry["note"] == "phoned at 10:00"
+    assert entry.note == "phoned at 10:00"
     with pytest.raises(Conflict) as back:
         await move("contacted")
     assert back.value.code == "invalid_transition"
-    report = (await recall_cases.get_recall(actor=actors["manager"], recall_id=case["id"]))["report"]
-    assert report["clients_contacted"] == 1
-    assert report["clients_acknowledged"] == 1
-    assert report["clients_to_contact"] == 0
+    report = (await recall_cases.get_recall(actor=actors["manager"], recall_id=case.id)).report
+    assert report.clients_contacted == 1
+    assert report.clients_acknowledged == 1
+    assert report.clients_to_contact == 0
 
 
 async def test_an_unreachable_client_who_calls_back_can_be_marked_contacted(
@@ -244,11 +246,11 @@ async def test_an_unreachable_client_who_calls_back_can_be_marked_contacted(
     for status in ("unreachable", "contacted", "unreachable"):
         entry = await recall_contacts.set_client_status(
             actor=actors["manager"],
-            recall_id=case["id"],
+            recall_id=case.id,
             client_id=clinic.client["id"],
             contact_status=status,
         )
-        assert entry["contact_status"] == status
+        assert entry.contact_status == status
 
 
 async def test_a_client_outside_the_case_is_not_found(actors: dict[str, Actor], conn: asyncpg.Connection) -> None:
@@ -257,7 +259,7 @@ async def test_a_client_outside_the_case_is_not_found(actors: dict[str, Actor], 
     with pytest.raises(NotFound):
         await recall_contacts.set_client_status(
             actor=actors["manager"],
-            recall_id=case["id"],
+            recall_id=case.id,
             client_id=clinic.client["id"],
             contact_status="contacted",
         )
@@ -271,18 +273,18 @@ async def test_closing_records_who_and_when_and_a_second_close_is_refused(
     clinic = await build(actors)
     await use(actors, clinic.session["id"], clinic.code())
     case = await recall_cases.create_recall(actor=actors["manager"], lot_ids=[clinic.lot["id"]], reason="notice")
-    closed = await recall_cases.close_recall(actor=actors["admin"], recall_id=case["id"], note="all done")
-    assert closed["status"] == "closed"
-    assert closed["closed_by"]["id"] == actors["admin"].id
-    assert closed["closed_at"] is not None
-    assert closed["closing_note"] == "all done"
+    closed = await recall_cases.close_recall(actor=actors["admin"], recall_id=case.id, note="all done")
+    assert closed.status == "closed"
+    assert closed.closed_by is not None and closed.closed_by.id == actors["admin"].id
+    assert closed.closed_at is not None
+    assert closed.closing_note == "all done"
     with pytest.raises(Conflict) as again:
-        await recall_cases.close_recall(actor=actors["manager"], recall_id=case["id"])
+        await recall_cases.close_recall(actor=actors["manager"], recall_id=case.id)
     assert again.value.code == "recall_closed"
     with pytest.raises(Conflict) as late:
         await recall_contacts.set_client_status(
             actor=actors["manager"],
-            recall_id=case["id"],
+            recall_id=case.id,
             client_id=clinic.client["id"],
             contact_status="contacted",
         )
@@ -309,10 +311,10 @@ async def test_report_counts_quarantined_disposed_and_remaining_units(
         quantity=6,
         reason="recall",
     )
-    report = (await recall_cases.get_recall(actor=actors["manager"], recall_id=case["id"]))["report"]
-    assert report["units_quarantined"] == 9
-    assert report["units_disposed"] == 6
-    assert report["units_on_hand"] == 3
+    report = (await recall_cases.get_recall(actor=actors["manager"], recall_id=case.id)).report
+    assert report.units_quarantined == 9
+    assert report.units_disposed == 6
+    assert report.units_on_hand == 3
     assert await ledger_consistent(conn, clinic.lot["id"])
 
 
@@ -320,11 +322,11 @@ async def test_reading_a_case_is_audited_with_its_clients(actors: dict[str, Acto
     clinic = await build(actors)
     await use(actors, clinic.session["id"], clinic.code())
     case = await recall_cases.create_recall(actor=actors["manager"], lot_ids=[clinic.lot["id"]], reason="notice")
-    await recall_cases.get_recall(actor=actors["admin"], recall_id=case["id"])
-    await recall_contacts.clients_csv(actor=actors["manager"], recall_id=case["id"])
+    await recall_cases.get_recall(actor=actors["admin"], recall_id=case.id)
+    await recall_contacts.clients_csv(actor=actors["manager"], recall_id=case.id)
     events = await conn.fetch(
         "SELECT actor, action, details FROM audit_event WHERE entity = 'recall' AND entity_id = $1 ORDER BY id",
-        case["id"],
+        case.id,
     )
     assert [(e["action"], e["actor"]) for e in events] == [
         ("recall.create", actors["manager"].id),
@@ -345,7 +347,7 @@ async def test_clients_csv_has_one_row_per_client_with_only_what_a_recall_needs(
     await use(actors, clinic.session["id"], clinic.code())
     await use(actors, session_id, clinic.code())
     case = await recall_cases.create_recall(actor=actors["manager"], lot_ids=[clinic.lot["id"]], reason="notice")
-    text = await recall_contacts.clients_csv(actor=actors["manager"], recall_id=case["id"])
+    text = await recall_contacts.clients_csv(actor=actors["manager"], recall_id=case.id)
     rows = list(csv.DictReader(io.StringIO(text)))
     assert list(rows[0]) == list(recall_contacts.CSV_COLUMNS)
     assert len(rows) == 2
@@ -425,7 +427,7 @@ async def test_a_quarantined_lot_can_still_be_recalled(actors: dict[str, Actor],
     clinic = await build(actors)
     await quarantine.quarantine_lot(actor=actors["manager"], lot_id=clinic.lot["id"], reason="suspicious")
     case = await recall_cases.create_recall(actor=actors["manager"], lot_ids=[clinic.lot["id"]], reason="confirmed")
-    assert case["lots"][0]["lot"]["status"] == "recalled"
+    assert case.lots[0].lot.status == "recalled"
 
 
 # ------------------------------------------------------------------ races: real commits on the race database
@@ -463,11 +465,11 @@ async def test_scans_in_flight_while_a_recall_commits_record_no_use_after_the_re
                 enough.set()
         return outcomes
 
-    async def recall() -> dict[str, Any]:
+    async def recall() -> RecallCase:
         await enough.wait()  # ten chairs are scanning: some scans are in flight as the recall commits
         return await recall_cases.create_recall(actor=actors["manager"], lot_ids=[clinic.lot["id"]], reason="race")
 
-    case, *chairs = await asyncio.gather(recall(), *[chair(s) for s in sessions])
+    case, chairs = await asyncio.gather(recall(), asyncio.gather(*[chair(s) for s in sessions]))
     for outcomes in chairs:  # every chair: uses, then refusals only from the recall on
         assert outcomes[-1] == "lot_recalled", outcomes
         assert set(outcomes[:-1]) <= {"ok"}, outcomes
@@ -475,7 +477,7 @@ async def test_scans_in_flight_while_a_recall_commits_record_no_use_after_the_re
     async with db.connection() as conn:
         used = await conn.fetch("SELECT id, client FROM usage WHERE lot = $1", clinic.lot["id"])
         cut = await conn.fetchval(
-            "SELECT min(id) FROM stock_movement WHERE recall_id = $1 AND kind = 'quarantine'", case["id"]
+            "SELECT min(id) FROM stock_movement WHERE recall_id = $1 AND kind = 'quarantine'", case.id
         )
         last_use = await conn.fetchval(
             "SELECT max(id) FROM stock_movement WHERE lot = $1 AND kind = 'use'", clinic.lot["id"]
@@ -484,8 +486,8 @@ async def test_scans_in_flight_while_a_recall_commits_record_no_use_after_the_re
         assert await ledger_consistent(conn, clinic.lot["id"])
     assert len(used) == recorded >= 15
     assert last_use < cut  # every use was written before the recall took the lot
-    assert {c["client"]["id"] for c in case["clients"]} == {u["client"] for u in used}
-    assert case["lots"][0]["quarantined_units"] == on_hand == 100 - recorded
+    assert {c.client.id for c in case.clients} == {u["client"] for u in used}
+    assert case.lots[0].quarantined_units == on_hand == 100 - recorded
 
 
 @pytest.mark.race
@@ -519,7 +521,7 @@ async def test_a_recall_waits_for_a_scan_holding_the_lot_and_lists_its_client(ra
         case = await asyncio.wait_for(recall, timeout=5)
     finally:
         await engine.pool.release(scan_conn)
-    assert [c["client"]["id"] for c in case["clients"]] == [clinic.client["id"]]
+    assert [c.client.id for c in case.clients] == [clinic.client["id"]]
 
 
 @pytest.mark.race
@@ -533,7 +535,7 @@ async def test_concurrent_recalls_of_overlapping_lots_do_not_deadlock(race_pool:
             for n, ids in enumerate([[a, b, c], [c, b, a], [b, c], [c, a], [a]] * 2)
         ]
     )
-    assert len({case["id"] for case in cases}) == 10
+    assert len({case.id for case in cases}) == 10
     async with db.connection() as conn:
         statuses = await conn.fetch("SELECT status FROM lot WHERE id = ANY($1::int[])", [a, b, c])
     assert {r["status"] for r in statuses} == {"recalled"}

@@ -265,7 +265,7 @@ async def test_client_history_lists_every_lot_used_voided_marked_with_its_recall
     by_lot = {entry["lot"]["id"]: entry for entry in history["lots"]}
     assert set(by_lot) == {clinic.lot["id"], second["id"]}
     assert by_lot[clinic.lot["id"]]["quantity"] == 2
-    assert by_lot[clinic.lot["id"]]["recall_ids"] == [case["id"]]
+    assert by_lot[clinic.lot["id"]]["recall_ids"] == [case.id]
     assert by_lot[clinic.lot["id"]]["lot"]["status"] == "recalled"
     assert by_lot[second["id"]]["quantity"] == 0
     assert [u["voided"] for u in by_lot[second["id"]]["usages"]] == [True]

@@ -53,7 +53,7 @@ async def traced(actors: dict[str, Actor]) -> Traced:
 async def open_case(actors: dict[str, Actor], case: Traced) -> int:
     """A recall case on the traced lot."""
     opened = await recall_cases.create_recall(actor=actors["manager"], lot_ids=[case.lot_id], reason="FSN-1")
-    return int(opened["id"])
+    return opened.id
 
 
 def disposal(case: Traced, quantity: str, reason: str) -> dict[str, str]:

@@ -121,8 +121,8 @@ async def _desk(
         found=found,
         entries=entries,
         cases_by_lot=await recall_cases.cases_naming(lot_ids=[entry["lot"]["id"] for entry in entries]),
-        open_cases=[case for case in cases if case["status"] == "open"],
-        closed_cases=[case for case in cases if case["status"] == "closed"],
+        open_cases=[case for case in cases if case.status == "open"],
+        closed_cases=[case for case in cases if case.status == "closed"],
         failed=failed or FormState(),
         form_key=_form_key(failed),
         timezone=settings_of(request).timezone,
@@ -186,7 +186,7 @@ async def open_case(request: Request[Any, Any, Any]) -> Redirect | Template:
         case = await recall_cases.create_recall(
             actor=user.actor, lot_ids=lot_ids, reason=reason, source=source, reference=reference
         )
-        return {"id": case["id"]}
+        return {"id": case.id}
 
     try:
         created = await _once(request, form, write)
@@ -264,8 +264,8 @@ async def update_client(request: Request[Any, Any, Any], recall_id: Id, client_i
         failed = _refused(form, fields, error, invalid_transition="contact_status", recall_closed="contact_status")
         return await _case_page(request, user, recall_id, failed=failed, status=error.status)
     message = gettext("Saved for %(name)s (contact status: %(status)s).") % {
-        "name": entry["client"]["full_name"],
-        "status": gettext(CONTACT_STATUSES[entry["contact_status"]]),
+        "name": entry.client.full_name,
+        "status": gettext(CONTACT_STATUSES[entry.contact_status]),
     }
     return redirect(request, _case_path(recall_id) + f"#client-{client_id}", flash=message)
 
