@@ -190,9 +190,7 @@ async def measure(url: str, requests: int) -> list[tuple[str, float]]:
         started = time.perf_counter()
         pairs = await alert_refresh.refresh_all()
         full_ms = (time.perf_counter() - started) * 1000
-        token = (await auth.issue_token(settings=settings, email="manager@bench.test", password=PASSWORD))[
-            "access_token"
-        ]
+        token = (await auth.issue_token(settings=settings, email="manager@bench.test", password=PASSWORD)).access_token
         headers = {"Authorization": f"Bearer {token}"}
         raw = await asyncpg.connect(url)
         await db.init_connection(raw)

@@ -202,9 +202,7 @@ async def measure(url: str, targets: list[int], requests: int) -> dict[str, Any]
     settings = Settings(database_url=url, secret_key=secrets.token_urlsafe(48))
     await db.start_pool(min_size=2, max_size=8)
     try:
-        token = (await auth.issue_token(settings=settings, email="manager@bench.test", password=PASSWORD))[
-            "access_token"
-        ]
+        token = (await auth.issue_token(settings=settings, email="manager@bench.test", password=PASSWORD)).access_token
         headers = {"Authorization": f"Bearer {token}"}
         raw = await asyncpg.connect(url)
         await db.init_connection(raw)

@@ -176,7 +176,7 @@ async def tokens(settings: Settings, pool: None) -> dict[str, str]:
     result = {}
     for name in ("staff", "staff2", "manager", "admin"):
         issued = await auth.issue_token(settings=settings, email=f"{name}@clinic.test", password=PASSWORD)
-        result[name] = issued["access_token"]
+        result[name] = issued.access_token
     return result
 
 

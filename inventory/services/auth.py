@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import math
 import secrets
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -82,7 +83,20 @@ async def _check_limits(conn: db.Connection, settings: Settings, email: str, cli
             )
 
 
-async def issue_token(*, settings: Settings, email: str, password: str, client: str | None = None) -> dict[str, Any]:
+@dataclass(frozen=True)
+class IssuedToken:
+    """A signed bearer token and how many seconds it lives (as the OAuth 2 token response names them)."""
+
+    access_token: str
+    expires_in: int
+    token_type: str = "bearer"
+
+    def as_json(self) -> dict[str, object]:
+        """The token response body."""
+        return {"access_token": self.access_token, "token_type": self.token_type, "expires_in": self.expires_in}
+
+
+async def issue_token(*, settings: Settings, email: str, password: str, client: str | None = None) -> IssuedToken:
     """Check credentials and return a signed bearer token; raises Unauthorized or TooManyRequests.
 
     `client` is the caller's network address (None: unknown, e.g. a command run on the server).
@@ -126,7 +140,7 @@ def sign_token(
     auth_time: datetime,
     now: datetime,
     use: str | None = None,
-) -> dict[str, Any]:
+) -> IssuedToken:
     """A signed token of the sign-in made at `auth_time` (its `jti`), living at most to the sign-in's end.
 
     A page's cookie (`use` = PAGE_USE) lives to the sign-in's end; a bearer token at most token_ttl_seconds.
@@ -145,7 +159,7 @@ def sign_token(
     if use is not None:
         claims["use"] = use
     token = jwt.encode(claims, settings.secret_key, algorithm=_ALGORITHM)
-    return {"access_token": token, "token_type": "bearer", "expires_in": int((expires - now).total_seconds())}
+    return IssuedToken(access_token=token, expires_in=int((expires - now).total_seconds()))
 
 
 def sign_in_ends(settings: Settings, auth_time: datetime) -> datetime:
@@ -204,7 +218,7 @@ def check_sign_in_age(settings: Settings, claims: dict[str, Any]) -> datetime:
     return auth_time
 
 
-async def refresh_token(*, settings: Settings, actor: Actor, token: str) -> dict[str, Any]:
+async def refresh_token(*, settings: Settings, actor: Actor, token: str) -> IssuedToken:
     """A fresh token for the same sign-in (same `jti`, so signing out still ends it all).
 
     The caller's token was already authenticated (not revoked, user active). Raises Unauthorized(session_expired)

@@ -83,7 +83,7 @@ async def sign_in(*, settings: Settings, email: str, password: str, client: str 
         locale=user.locale,
         csrf_token=csrf_token(settings, jti),
     )
-    return NewSignIn(cookie=signed["access_token"], max_age=signed["expires_in"], signed_in=started)
+    return NewSignIn(cookie=signed.access_token, max_age=signed.expires_in, signed_in=started)
 
 
 async def resolve(*, settings: Settings, cookie: str | None) -> PageSignIn | None:
@@ -114,7 +114,7 @@ async def resolve(*, settings: Settings, cookie: str | None) -> PageSignIn | Non
     )
 
 
-def bearer_for(*, settings: Settings, signed_in: PageSignIn) -> dict[str, object]:
+def bearer_for(*, settings: Settings, signed_in: PageSignIn) -> auth.IssuedToken:
     """A bearer token of this page sign-in for the station's scripts (same jti: signing out ends both)."""
     return auth.sign_token(
         settings,

@@ -38,7 +38,7 @@ async def test_terminated_backends_give_503_or_success_never_500_and_every_ackno
 ) -> None:
     actors = await _race_actors()
     clinic = await build(actors, on_hand=SCANS + 10)
-    token = (await auth.issue_token(settings=settings, email="staff@clinic.test", password=PASSWORD))["access_token"]
+    token = (await auth.issue_token(settings=settings, email="staff@clinic.test", password=PASSWORD)).access_token
     headers = {"Authorization": f"Bearer {token}"}
     statuses: Counter[int] = Counter()
     acknowledged: dict[str, int] = {}

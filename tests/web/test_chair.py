@@ -408,7 +408,7 @@ async def test_a_token_past_half_its_life_is_renewed_for_the_same_sign_in_while_
     jti = secrets.token_hex(16)
     staff = (await race_actors())["staff"]
     issued = auth.sign_token(settings, user_id=staff.id, role="staff", jti=jti, auth_time=signed_in, now=signed_in)
-    old: str = issued["access_token"]
+    old = issued.access_token
     await page.evaluate("(token) => sessionStorage.setItem('meso.token', token)", old)
 
     await burst(page, clinic.code())

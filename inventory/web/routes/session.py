@@ -108,7 +108,7 @@ async def sign_in(request: Request[Any, Any, Any]) -> Response[Any] | Template:
     if by_script:
         token = page_sessions.bearer_for(settings=settings_of(request), signed_in=started.signed_in)
         return Response(
-            {**token, "csrf_token": started.signed_in.csrf_token},
+            {**token.as_json(), "csrf_token": started.signed_in.csrf_token},
             cookies=[cookie],
             status_code=200,
             headers=dict(PAGE_HEADERS),
@@ -158,7 +158,7 @@ async def api_token(request: Request[Any, Any, Any]) -> Response[Any]:
     """A bearer token of the page's sign-in for the station's scripts (401 when the sign-in has ended)."""
     user = await check_script_token(request)
     token = page_sessions.bearer_for(settings=settings_of(request), signed_in=user)
-    return Response({**token, "email": user.actor.email, "role": user.actor.role}, headers=dict(PAGE_HEADERS))
+    return Response({**token.as_json(), "email": user.actor.email, "role": user.actor.role}, headers=dict(PAGE_HEADERS))
 
 
 HANDLERS: list[Any] = [home, sign_in, sign_out, choose_language, api_token]
