@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from inventory import db
 from inventory.store import audit, users
+from inventory.store.audit import Event
+
+__all__ = ["AuditActor", "Event", "actors", "list_events"]
 
 
 @dataclass(frozen=True)
@@ -28,7 +30,7 @@ async def list_events(
     until: datetime | None = None,
     before_id: int | None = None,
     limit: int = 100,
-) -> list[dict[str, Any]]:
+) -> list[Event]:
     """Audit events, newest first; `since` inclusive and `until` exclusive bound when they were recorded."""
     async with db.connection() as conn:
         return await audit.list_events(

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from inventory import db
 from inventory.db import Connection
+from inventory.store import query
+from inventory.tables import AuditEvent
 
 
 async def record(
@@ -42,6 +45,32 @@ async def record_many(conn: Connection, rows: list[tuple[int | None, str, str, i
         )
 
 
+@dataclass(frozen=True)
+class Event:
+    """One audit event: who (None: the system), what, on which entity, its details, when."""
+
+    id: int
+    actor_id: int | None
+    actor_email: str | None
+    action: str
+    entity: str
+    entity_id: int | None
+    details: dict[str, Any]  # free-form JSON: each action records what it needs
+    created_at: datetime
+
+
+_EVENT_COLUMNS = (
+    AuditEvent.id,
+    AuditEvent.actor.as_alias("actor_id"),
+    AuditEvent.actor.email.as_alias("actor_email"),
+    AuditEvent.action,
+    AuditEvent.entity,
+    AuditEvent.entity_id,
+    AuditEvent.details,
+    AuditEvent.created_at,
+)
+
+
 async def list_events(
     conn: Connection,
     *,
@@ -53,23 +82,35 @@ async def list_events(
     action: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
-) -> list[dict[str, Any]]:
+) -> list[Event]:
     """Audit events, newest first, filtered (`since` inclusive, `until` exclusive)."""
-    rows = await conn.fetch(
-        "SELECT e.id, e.actor AS actor_id, u.email AS actor_email, e.action, e.entity, e.entity_id,"
-        " e.details, e.created_at FROM audit_event e LEFT JOIN app_user u ON u.id = e.actor"
-        " WHERE ($1::text IS NULL OR e.entity = $1) AND ($2::int IS NULL OR e.entity_id = $2)"
-        " AND ($3::int IS NULL OR e.actor = $3) AND ($4::int IS NULL OR e.id < $4)"
-        " AND ($6::text IS NULL OR e.action = $6) AND ($7::timestamptz IS NULL OR e.created_at >= $7)"
-        " AND ($8::timestamptz IS NULL OR e.created_at < $8)"
-        " ORDER BY e.id DESC LIMIT $5",
-        entity,
-        entity_id,
-        actor_id,
-        before_id,
-        limit,
-        action,
-        since,
-        until,
-    )
-    return [dict(r) for r in rows]
+    filters: list[Any] = []
+    if entity is not None:
+        filters.append(AuditEvent.entity == entity)
+    if entity_id is not None:
+        filters.append(AuditEvent.entity_id == entity_id)
+    if actor_id is not None:
+        filters.append(AuditEvent.actor == actor_id)
+    if before_id is not None:
+        filters.append(AuditEvent.id < before_id)
+    if action is not None:
+        filters.append(AuditEvent.action == action)
+    if since is not None:
+        filters.append(AuditEvent.created_at >= since)
+    if until is not None:
+        filters.append(AuditEvent.created_at < until)
+    events = AuditEvent.select(*_EVENT_COLUMNS).order_by(AuditEvent.id, ascending=False).limit(limit)
+    rows = await query.fetch(conn, events.where(*filters) if filters else events)
+    return [
+        Event(
+            r["id"],
+            r["actor_id"],
+            r["actor_email"],
+            r["action"],
+            r["entity"],
+            r["entity_id"],
+            r["details"] or {},
+            r["created_at"],
+        )
+        for r in rows
+    ]

@@ -165,7 +165,7 @@ def read_filters(query: dict[str, str]) -> ReadFilters:
     return ReadFilters(filters=filters, before_id=before_id, errors=fields.errors, typed=typed)
 
 
-async def _events(filters: AuditFilters, timezone: str, *, before_id: int | None, limit: int) -> list[dict[str, Any]]:
+async def _events(filters: AuditFilters, timezone: str, *, before_id: int | None, limit: int) -> list[audit_log.Event]:
     """One page of the events the filters select (the days are local days in `timezone`)."""
     return await audit_log.list_events(
         actor_id=filters.actor_id,
@@ -230,16 +230,16 @@ class EventRow:
     details: list[tuple[str, str]]
 
 
-def _row(event: dict[str, Any]) -> EventRow:
+def _row(event: audit_log.Event) -> EventRow:
     return EventRow(
-        id=event["id"],
-        at=event["created_at"],
-        who=event["actor_email"] or gettext(_SYSTEM),
-        action=action_label(event["action"]),
-        action_code=event["action"],
-        entity=entity_label(event["entity"]),
-        entity_id=event["entity_id"],
-        details=describe(event["action"], event["details"] or {}),
+        id=event.id,
+        at=event.created_at,
+        who=event.actor_email or gettext(_SYSTEM),
+        action=action_label(event.action),
+        action_code=event.action,
+        entity=entity_label(event.entity),
+        entity_id=event.entity_id,
+        details=describe(event.action, event.details),
     )
 
 
@@ -266,19 +266,19 @@ async def _csv(filters: AuditFilters, timezone: str, locale: str) -> AsyncIterat
             writer.writerow(
                 _cell(value)
                 for value in (
-                    event["created_at"].astimezone(zone).isoformat(timespec="seconds"),
-                    event["actor_email"] or gettext(_SYSTEM),
-                    action_label(event["action"]),
-                    event["action"],
-                    entity_label(event["entity"]),
-                    event["entity_id"],
-                    json.dumps(event["details"] or {}, ensure_ascii=False),
+                    event.created_at.astimezone(zone).isoformat(timespec="seconds"),
+                    event.actor_email or gettext(_SYSTEM),
+                    action_label(event.action),
+                    event.action,
+                    entity_label(event.entity),
+                    event.entity_id,
+                    json.dumps(event.details, ensure_ascii=False),
                 )
             )
         yield out.getvalue().encode()
         if len(batch) < _CSV_BATCH:
             return
-        before_id = batch[-1]["id"]
+        before_id = batch[-1].id
 
 
 @get("/audit", guards=[manager_page], include_in_schema=False, security=[])
@@ -296,10 +296,10 @@ async def audit_page(request: Request[Any, Any, Any]) -> Template | Stream:
                 "Content-Disposition": f'attachment; filename="audit-{clock.today_in(timezone).isoformat()}.csv"',
             },
         )
-    events: list[dict[str, Any]] = []
+    events: list[audit_log.Event] = []
     if not read.errors:
         events = await _events(read.filters, timezone, before_id=read.before_id, limit=PAGE_SIZE + 1)
-    older = events[PAGE_SIZE - 1]["id"] if len(events) > PAGE_SIZE else None
+    older = events[PAGE_SIZE - 1].id if len(events) > PAGE_SIZE else None
     actors = await audit_log.actors()
     return await render(
         request,
