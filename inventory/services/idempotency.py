@@ -48,15 +48,15 @@ async def _attempt(
                 raise Conflict(
                     "The request with this Idempotency-Key is still in flight.", code="idempotency_key_in_flight"
                 )
-            if row["fingerprint"] != fingerprint:
+            if row.fingerprint != fingerprint:
                 raise Unprocessable(
                     "This Idempotency-Key was already used with a different request.", code="idempotency_key_reused"
                 )
-            if row["response_status"] == 0:
+            if row.response_status == 0:
                 raise Conflict(
                     "The request with this Idempotency-Key is still in flight.", code="idempotency_key_in_flight"
                 )
-            return StoredResponse(row["response_status"], row["response_body"].encode(), replayed=True)
+            return StoredResponse(row.response_status, row.response_body.encode(), replayed=True)
         response = await operation()
         await records.save_response(conn, inserted, status=response.status, body=response.body.decode())
     return response

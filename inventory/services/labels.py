@@ -52,16 +52,16 @@ class Rendered:
     filename: str
 
 
-def label_data(row: Any) -> labels.LabelData:
-    """The printed content of a lot's label, from a row of `store.labels.label_rows`."""
+def label_data(row: label_store.LabelRow) -> labels.LabelData:
+    """The printed content of a lot's label."""
     return labels.LabelData(
-        brand=row["brand_name"],
-        product=row["product_name"],
-        lot_number=row["lot_number"],
-        expiry=row["expiry_date"],
-        gtin=row["gtin"],
-        own_code=format_lot_code(row["id"]),
-        storage_note=STORAGE_NOTES.get(row["storage"]),
+        brand=row.brand_name,
+        product=row.product_name,
+        lot_number=row.lot_number,
+        expiry=row.expiry_date,
+        gtin=row.gtin,
+        own_code=format_lot_code(row.id),
+        storage_note=STORAGE_NOTES.get(row.storage),
     )
 
 
@@ -69,11 +69,11 @@ async def _load(lot_ids: Sequence[int]) -> dict[int, labels.LabelData]:
     """LabelData per lot id; raises NotFound naming every lot id that does not exist."""
     wanted = sorted(set(lot_ids))
     valid = [lot_id for lot_id in wanted if 1 <= lot_id <= MAX_LOT_ID]
-    rows: list[Any] = []
+    rows: list[label_store.LabelRow] = []
     if valid:
         async with db.connection() as conn:
             rows = await label_store.label_rows(conn, valid)
-    found = {row["id"]: label_data(row) for row in rows}
+    found = {row.id: label_data(row) for row in rows}
     missing = [lot_id for lot_id in wanted if lot_id not in found]
     if missing:
         noun = "Lot" if len(missing) == 1 else "Lots"

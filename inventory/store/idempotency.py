@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
 
 from inventory import db
 from inventory.db import Connection
@@ -37,14 +37,23 @@ async def claim(conn: Connection, *, user_id: int, key: str, fingerprint: str) -
     return None if value is None else int(value)
 
 
-async def get(conn: Connection, *, user_id: int, key: str) -> dict[str, Any] | None:
+@dataclass(frozen=True)
+class KeyRecord:
+    """What a user's key holds: the request's fingerprint and the response (status 0: still in flight)."""
+
+    fingerprint: str
+    response_status: int
+    response_body: str
+
+
+async def get(conn: Connection, *, user_id: int, key: str) -> KeyRecord | None:
     """The stored fingerprint and response of a user's key."""
     row = await conn.fetchrow(
         "SELECT fingerprint, response_status, response_body FROM idempotency_record WHERE user_id = $1 AND key = $2",
         user_id,
         key,
     )
-    return dict(row) if row else None
+    return KeyRecord(row["fingerprint"], row["response_status"], row["response_body"]) if row else None
 
 
 async def save_response(conn: Connection, record_id: int, *, status: int, body: str) -> None:

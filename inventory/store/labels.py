@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 from inventory.db import Connection
 from inventory.store.common import unit_gtin_sql
@@ -17,9 +16,22 @@ WHERE l.id = ANY($1::int[])
 """
 
 
-async def label_rows(conn: Connection, lot_ids: list[int]) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class LabelRow:
+    """What a lot's label prints: the lot, its product and brand, storage, and the GTIN of one unit."""
+
+    id: int
+    lot_number: str
+    expiry_date: date
+    product_name: str
+    storage: str
+    brand_name: str
+    gtin: str | None
+
+
+async def label_rows(conn: Connection, lot_ids: list[int]) -> list[LabelRow]:
     """One row per existing lot of these ids, in one query."""
-    return [dict(r) for r in await conn.fetch(_LOTS_SQL, lot_ids)]
+    return [LabelRow(**dict(r)) for r in await conn.fetch(_LOTS_SQL, lot_ids)]
 
 
 @dataclass(frozen=True)
