@@ -372,11 +372,11 @@ class RecallController(Controller):
         media_type="text/csv",
         responses={200: ResponseSpec(str, description="One row per affected client.", media_type="text/csv")},
     )
-    async def clients_csv(self, request: ActorRequest, recall_id: PathId) -> Response[str]:
+    async def clients_csv(self, request: ActorRequest, recall_id: PathId) -> Response[bytes]:
         """Affected clients as CSV (UTF-8 with a BOM, so Excel reads `Léa` right): contacts, dates, lots."""
         content = await recall_contacts.clients_csv(actor=request.user, recall_id=recall_id)
         return Response(
-            "\ufeff" + content,
+            content,
             media_type="text/csv; charset=utf-8",
             headers={
                 "Content-Disposition": f'attachment; filename="recall-{recall_id}-clients.csv"',

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import csv
-import io
-import re
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from inventory import db
 from inventory.domain.errors import Conflict, NotFound, Unprocessable
 from inventory.domain.models import Actor
+from inventory.domain.spreadsheet import csv_file
 from inventory.services import checks
 from inventory.store import audit
 from inventory.store import recalls as recall_store
@@ -168,19 +165,8 @@ def _local_date(use: CaseUse) -> date:
     return use.used_at.astimezone(ZoneInfo(use.location.timezone)).date()
 
 
-_PHONE_LIKE = re.compile(r"[+\-]?[0-9 ().\-/]*")
-
-
-def _cell(value: Any) -> str:
-    """A CSV cell that a spreadsheet will not run as a formula."""
-    text = "" if value is None else str(value)
-    if text and (text[0] in "=@\t\r" or (text[0] in "+-" and not _PHONE_LIKE.fullmatch(text))):
-        return "'" + text
-    return text
-
-
-async def clients_csv(*, actor: Actor, recall_id: int) -> str:
-    """One CSV row per affected client: contacts, session dates, lots and quantities; the export is audited."""
+async def clients_csv(*, actor: Actor, recall_id: int) -> bytes:
+    """One CSV row per affected client: contacts, session dates, lots and quantities (a file with its BOM); audited."""
     async with db.transaction() as conn:
         if await recall_store.get_recall(conn, recall_id) is None:
             raise NotFound.of("recall", recall_id)
@@ -194,9 +180,7 @@ async def clients_csv(*, actor: Actor, recall_id: int) -> str:
             entity_id=recall_id,
             details={"client_ids": [c.client.id for c in clients]},
         )
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
+    rows: list[list[object]] = []
     for entry in clients:
         per_lot: dict[tuple[str, str], int] = {}
         for use in entry.usages:
@@ -204,20 +188,17 @@ async def clients_csv(*, actor: Actor, recall_id: int) -> str:
         # Session dates as the clinic's calendar had them: the day at the location where the product was used.
         dates = sorted({_local_date(use).isoformat() for use in entry.usages})
         client = entry.client
-        writer.writerow(
+        rows.append(
             [
-                _cell(v)
-                for v in (
-                    recall_id,
-                    client.id,
-                    client.full_name,
-                    client.email,
-                    client.phone,
-                    entry.contact_status,
-                    "; ".join(dates),
-                    "; ".join(f"{lot} ({product}) x{qty}" for (lot, product), qty in per_lot.items()),
-                    entry.quantity,
-                )
+                recall_id,
+                client.id,
+                client.full_name,
+                client.email,
+                client.phone,
+                entry.contact_status,
+                "; ".join(dates),
+                "; ".join(f"{lot} ({product}) x{qty}" for (lot, product), qty in per_lot.items()),
+                entry.quantity,
             ]
         )
-    return out.getvalue()
+    return csv_file(CSV_COLUMNS, rows)

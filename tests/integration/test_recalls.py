@@ -347,7 +347,9 @@ async def test_clients_csv_has_one_row_per_client_with_only_what_a_recall_needs(
     await use(actors, clinic.session["id"], clinic.code())
     await use(actors, session_id, clinic.code())
     case = await recall_cases.create_recall(actor=actors["manager"], lot_ids=[clinic.lot["id"]], reason="notice")
-    text = await recall_contacts.clients_csv(actor=actors["manager"], recall_id=case.id)
+    content = await recall_contacts.clients_csv(actor=actors["manager"], recall_id=case.id)
+    assert content.startswith("\ufeff".encode())  # Excel then reads "Léa" as UTF-8
+    text = content.decode("utf-8-sig")
     rows = list(csv.DictReader(io.StringIO(text)))
     assert list(rows[0]) == list(recall_contacts.CSV_COLUMNS)
     assert len(rows) == 2

@@ -6,8 +6,6 @@ time zone, and so are the times shown. `?format=csv` gives every event the filte
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -19,6 +17,7 @@ from litestar import Request, get
 from litestar.response import Stream, Template
 
 from inventory import clock
+from inventory.domain.spreadsheet import BOM, csv_lines
 from inventory.services import audit_log
 from inventory.web import i18n
 from inventory.web.forms import Fields
@@ -243,39 +242,27 @@ def _row(event: audit_log.Event) -> EventRow:
     )
 
 
-def _cell(value: Any) -> str:
-    """A CSV cell a spreadsheet shows as text: a leading =, +, -, @ would make it a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 async def _csv(filters: AuditFilters, timezone: str, locale: str) -> AsyncIterator[bytes]:
     """Every selected event as CSV lines, in batches, after a UTF-8 BOM (Excel then reads it as UTF-8)."""
     i18n.use(locale)  # the rows are written while the response is sent, after the handler returned
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([gettext(column) for column in _CSV_COLUMNS])
-    yield ("\ufeff" + out.getvalue()).encode()
+    yield (BOM + csv_lines([[gettext(column) for column in _CSV_COLUMNS]])).encode()
     zone = clock.zone(timezone)
     before_id: int | None = None
     while True:
         batch = await _events(filters, timezone, before_id=before_id, limit=_CSV_BATCH)
-        out.seek(0)
-        out.truncate()
-        for event in batch:
-            writer.writerow(
-                _cell(value)
-                for value in (
-                    event.created_at.astimezone(zone).isoformat(timespec="seconds"),
-                    event.actor_email or gettext(_SYSTEM),
-                    action_label(event.action),
-                    event.action,
-                    entity_label(event.entity),
-                    event.entity_id,
-                    json.dumps(event.details, ensure_ascii=False),
-                )
+        lines = csv_lines(
+            (
+                event.created_at.astimezone(zone).isoformat(timespec="seconds"),
+                event.actor_email or gettext(_SYSTEM),
+                action_label(event.action),
+                event.action,
+                entity_label(event.entity),
+                event.entity_id,
+                json.dumps(event.details, ensure_ascii=False),
             )
-        yield out.getvalue().encode()
+            for event in batch
+        )
+        yield lines.encode()
         if len(batch) < _CSV_BATCH:
             return
         before_id = batch[-1].id

@@ -18,9 +18,10 @@ from litestar.response import Redirect, Template
 from inventory.domain.errors import InventoryError, NotFound, Unprocessable
 from inventory.services import idempotency, quarantine, recall_cases, recall_contacts, trace
 from inventory.services.page_sessions import PageSignIn
+from inventory.web.downloads import csv_attachment
 from inventory.web.forms import Fields
 from inventory.web.i18n import N_, NP_, gettext, ngettext
-from inventory.web.pages import PAGE_HEADERS, current_user, manager_page, read_form, redirect, render, settings_of
+from inventory.web.pages import current_user, manager_page, read_form, redirect, render, settings_of
 
 MAX_ID = 2_147_483_647  # ids are PostgreSQL integers
 Id = Annotated[int, PathParameter(ge=1, le=MAX_ID)]
@@ -335,11 +336,7 @@ async def clients_csv(request: Request[Any, Any, Any], recall_id: Id) -> Respons
     """The case's clients with their contact details, as CSV for a spreadsheet (UTF-8 with BOM); audited."""
     user = await current_user(request)
     content = await recall_contacts.clients_csv(actor=user.actor, recall_id=recall_id)
-    return Response(
-        ("\ufeff" + content).encode("utf-8"),
-        media_type="text/csv",  # Litestar adds "; charset=utf-8" to text types
-        headers={**PAGE_HEADERS, "Content-Disposition": f'attachment; filename="recall-{recall_id}-clients.csv"'},
-    )
+    return csv_attachment(f"recall-{recall_id}-clients.csv", content)
 
 
 HANDLERS: list[Any] = [desk, quarantine_lot, open_case, case_page, update_client, dispose, close_case, clients_csv]
