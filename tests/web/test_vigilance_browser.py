@@ -111,6 +111,7 @@ async def test_a_reaction_at_the_chair_a_signal_quarantined_and_a_follow_up(
     # Staff never reach the vigilance page (the 403 page) and have no menu entry for it.
     refused = await page.goto(tab.base_url + "/ui/vigilance")
     assert refused is not None and refused.status == 403
+    await tab.shot(f"vigilance-staff-refused-{locale}")
     await expect(page.locator('nav a[href="/ui/vigilance"]')).to_have_count(0)
 
     # A manager sees the signal and quarantines its lot: a reason, the confirmation, then the lot is quarantined.
@@ -157,3 +158,10 @@ async def test_a_reaction_at_the_chair_a_signal_quarantined_and_a_follow_up(
     await expect(latest).to_have_attribute("role", "alert")
     assert await scalar("SELECT count(*) FROM usage WHERE session = $1", later["id"]) == 0
     await look_at(tab, f"vigilance-chair-refused-{locale}")
+
+    # From the client's page too: the history's session leads to the same form.
+    await page.goto(tab.base_url + f"/ui/clients/{clinic.client['id']}")
+    await look_at(tab, f"vigilance-client-{locale}")
+    await page.locator(f'#history-card a.reaction-link[href="/ui/sessions/{session_id}/reaction"]').click()
+    await page.wait_for_url(f"**/ui/sessions/{session_id}/reaction")
+    await expect(page.locator(".lots-used li")).to_have_count(2)
