@@ -240,10 +240,12 @@ class VigilanceController(Controller):
     @get("/reactions", operation_id="listReactions")
     async def list_reactions(
         self, lot_id: OptId = None, product_id: OptId = None, limit: Limit = 100, offset: Offset = 0
-    ) -> s.Page[ReactionOut]:
-        """Reactions, latest onset first; of one lot, or of any lot of one product."""
-        items = await vigilance.list_reactions(lot_id=lot_id, product_id=product_id, limit=limit, offset=offset)
-        return s.Page(items=s.to(list[ReactionOut], items))
+    ) -> s.Page[ReactionDetailOut]:
+        """Reactions, latest onset first, with their follow-ups and current outcome; of one lot, or of one product."""
+        items = await reaction_follow_ups.list_followed(
+            lot_id=lot_id, product_id=product_id, limit=limit, offset=offset
+        )
+        return s.Page(items=[_detail(item) for item in items])
 
     @get(
         "/reactions/{reaction_id:int}/report",

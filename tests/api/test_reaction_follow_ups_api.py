@@ -128,6 +128,10 @@ async def test_managers_follow_up_over_http_and_the_reaction_shows_it(
     assert shown["outcome"] == "recovering" and shown["current_outcome"] == "recovered"
     assert [f["id"] for f in shown["follow_ups"]] == [body["id"]]
     assert [lot["id"] for lot in shown["lots"]] == [clinic.lot["id"]]
+    listed = await client.get(f"/api/reactions?lot_id={clinic.lot['id']}", headers=auth_headers["manager"])
+    assert [(r["id"], r["current_outcome"], len(r["follow_ups"])) for r in listed.json()["items"]] == [
+        (reaction.id, "recovered", 1)
+    ]
     csv = await client.get(f"/api/reactions/{reaction.id}/report?format=csv", headers=auth_headers["manager"])
     assert ",recovered," in csv.text
 
