@@ -90,9 +90,17 @@ COLUMN_UPDATES: dict[str, tuple[str, ...]] = {
     "usage": ("voided_at", "voided_by", "void_reason"),
     "client": ("allergies",),  # allergies are added and removed (store/clinical.py); FOR UPDATE
 }
-# Never UPDATE, DELETE or TRUNCATE: the ledger, the audit log, the traceability record, reactions and their
-# lots, stocktake counts.
-APPEND_ONLY = ("stock_movement", "audit_event", "usage", "reaction", "reaction_lot", "stocktake_count")
+# Never UPDATE, DELETE or TRUNCATE: the ledger, the audit log, the traceability record, reactions with their lots
+# and follow-ups, stocktake counts.
+APPEND_ONLY = (
+    "stock_movement",
+    "audit_event",
+    "usage",
+    "reaction",
+    "reaction_lot",
+    "reaction_follow_up",
+    "stocktake_count",
+)
 # Piccolo's bookkeeping: serving only reads it, to refuse an unmigrated database.
 READ_ONLY = ("migration",)
 # pgqueuer's tables: the queue takes, finishes (deletes) and logs jobs, keeps statistics and its cron schedule.

@@ -301,6 +301,17 @@ class ReactionLot(Table, tablename="reaction_lot"):
     usage = ForeignKey(references=Usage, on_delete=OnDelete.restrict)
 
 
+class ReactionFollowUp(Table, tablename="reaction_follow_up"):
+    """A manager's follow-up of a reaction (a note, maybe a new outcome): append-only; the latest outcome counts."""
+
+    id: Serial
+    reaction = ForeignKey(references=Reaction, on_delete=OnDelete.restrict, index=True)
+    outcome = Varchar(length=16, null=True, default=None)
+    note = Text()
+    recorded_by = ForeignKey(references=AppUser, on_delete=OnDelete.restrict)
+    recorded_at = Timestamptz()
+
+
 class StockMovement(Table):
     """The append-only stock ledger: one signed row per change of a lot's on-hand at a location."""
 

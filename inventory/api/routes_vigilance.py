@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
@@ -17,7 +18,7 @@ from inventory.api.idempotent import IdempotencyKey, respond
 from inventory.api.openapi import add_file_types
 from inventory.api.params import ActorRequest, Limit, Offset, OptId, PathId
 from inventory.api.security import manager, staff
-from inventory.services import vigilance, vigilance_report
+from inventory.services import reaction_follow_ups, vigilance, vigilance_report
 
 Kind = Literal["swelling", "bruising", "nodule", "infection", "allergic_reaction", "necrosis", "pain", "other"]
 Severity = Literal["mild", "moderate", "serious"]
@@ -67,6 +68,53 @@ class ReactionOut(Struct):
     recorded_by: int
     recorded_at: datetime
     lots: list[ReactionLotOut]
+
+
+class FollowUpIn(Struct, forbid_unknown_fields=True):
+    """A manager's follow-up of a reaction: a note, and the outcome now if it changed."""
+
+    note: Annotated[str, Meta(min_length=1, max_length=2000)]
+    outcome: Outcome | None = None
+
+
+class FollowUpOut(Struct):
+    """A follow-up of a reaction."""
+
+    id: int
+    reaction_id: int
+    outcome: str | None
+    note: str
+    recorded_by: int
+    recorded_at: datetime
+
+
+class ReactionDetailOut(Struct):
+    """A reaction, its lots, its follow-ups (oldest first) and its current outcome."""
+
+    id: int
+    session_id: int
+    client_id: int
+    kind: str
+    severity: str
+    onset_at: datetime
+    outcome: Annotated[str | None, Meta(description="The outcome recorded with the reaction.")]
+    current_outcome: Annotated[
+        str | None, Meta(description="The latest follow-up's outcome, else the one recorded with the reaction.")
+    ]
+    description: str | None
+    recorded_by: int
+    recorded_at: datetime
+    lots: list[ReactionLotOut]
+    follow_ups: list[FollowUpOut]
+
+
+def _detail(followed: reaction_follow_ups.FollowedReaction) -> ReactionDetailOut:
+    values = {
+        **dataclasses.asdict(followed.reaction),
+        "current_outcome": followed.current_outcome,
+        "follow_ups": followed.follow_ups,
+    }
+    return s.to(ReactionDetailOut, values)
 
 
 class SignalProduct(Struct):
@@ -163,17 +211,41 @@ class VigilanceController(Controller):
     guards = [manager]
 
     @get("/reactions/{reaction_id:int}", operation_id="getReaction")
-    async def get_reaction(self, reaction_id: PathId) -> ReactionOut:
-        """One reaction with its lots."""
-        return s.to(ReactionOut, await vigilance.get_reaction(reaction_id=reaction_id))
+    async def get_reaction(self, reaction_id: PathId) -> ReactionDetailOut:
+        """One reaction with its lots, its follow-ups and its current outcome."""
+        return _detail(await reaction_follow_ups.get_followed(reaction_id=reaction_id))
+
+    @post(
+        "/reactions/{reaction_id:int}/follow-ups",
+        operation_id="addReactionFollowUp",
+        responses={201: ResponseSpec(FollowUpOut)},
+    )
+    async def add_follow_up(
+        self,
+        request: ActorRequest,
+        reaction_id: PathId,
+        data: JSONBody[FollowUpIn],
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[bytes]:
+        """Append a follow-up; with an outcome, it becomes the reaction's current outcome."""
+        return await respond(
+            request,
+            idempotency_key,
+            lambda: reaction_follow_ups.add_follow_up(
+                actor=request.user, reaction_id=reaction_id, note=data.note, outcome=data.outcome
+            ),
+            FollowUpOut,
+        )
 
     @get("/reactions", operation_id="listReactions")
     async def list_reactions(
         self, lot_id: OptId = None, product_id: OptId = None, limit: Limit = 100, offset: Offset = 0
-    ) -> s.Page[ReactionOut]:
-        """Reactions, latest onset first; of one lot, or of any lot of one product."""
-        items = await vigilance.list_reactions(lot_id=lot_id, product_id=product_id, limit=limit, offset=offset)
-        return s.Page(items=s.to(list[ReactionOut], items))
+    ) -> s.Page[ReactionDetailOut]:
+        """Reactions, latest onset first, with their follow-ups and current outcome; of one lot, or of one product."""
+        items = await reaction_follow_ups.list_followed(
+            lot_id=lot_id, product_id=product_id, limit=limit, offset=offset
+        )
+        return s.Page(items=[_detail(item) for item in items])
 
     @get(
         "/reactions/{reaction_id:int}/report",

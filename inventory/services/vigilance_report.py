@@ -13,6 +13,8 @@ from datetime import date, datetime
 from inventory import clock, db
 from inventory.domain.errors import NotFound
 from inventory.domain.vigilance import age_band
+from inventory.services.reaction_follow_ups import current_outcome
+from inventory.store import reaction_follow_ups as follow_up_store
 from inventory.store import vigilance as store
 
 COLUMNS = (
@@ -66,6 +68,7 @@ async def reaction_report(*, reaction_id: int) -> Report:
         record = await store.get_reaction(conn, reaction_id)
         subject = await store.report_subject(conn, reaction_id)
         lines = await store.report_lines(conn, reaction_id)
+        follow_ups = await follow_up_store.of_reactions(conn, [reaction_id])
     if record is None or subject is None:
         raise NotFound.of("reaction", reaction_id)
     onset = clock.local_now(subject.timezone, record.onset_at)
@@ -75,7 +78,7 @@ async def reaction_report(*, reaction_id: int) -> Report:
         onset=onset,
         kind=record.kind,
         severity=record.severity,
-        outcome=record.outcome,
+        outcome=current_outcome(record.outcome, follow_ups.get(reaction_id, ())),  # as the latest follow-up left it
         age_band=age_band(subject.date_of_birth, onset.date()),
         sex=subject.sex,
         lots=tuple(

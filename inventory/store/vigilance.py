@@ -145,17 +145,25 @@ async def get_reaction(conn: Connection, reaction_id: int) -> ReactionRecord | N
 
 
 async def list_reactions(
-    conn: Connection, *, lot_id: int | None, product_id: int | None, limit: int, offset: int
+    conn: Connection,
+    *,
+    lot_id: int | None,
+    product_id: int | None,
+    limit: int,
+    offset: int,
+    severity: str | None = None,
 ) -> list[ReactionRecord]:
-    """Reactions, latest onset first; narrowed to those linked to a lot or to any lot of a product."""
+    """Reactions, latest onset first; narrowed to those linked to a lot or to any lot of a product, or of a severity."""
     rows = await conn.fetch(
         f"{_REACTION} WHERE ($1::int IS NULL OR EXISTS (SELECT 1 FROM reaction_lot rl WHERE rl.reaction = r.id"
         " AND rl.lot = $1)) AND ($2::int IS NULL OR EXISTS (SELECT 1 FROM reaction_lot rl JOIN lot l ON l.id = rl.lot"
-        " WHERE rl.reaction = r.id AND l.product = $2)) ORDER BY r.onset_at DESC, r.id DESC LIMIT $3 OFFSET $4",
+        " WHERE rl.reaction = r.id AND l.product = $2)) AND ($5::text IS NULL OR r.severity = $5)"
+        " ORDER BY r.onset_at DESC, r.id DESC LIMIT $3 OFFSET $4",
         lot_id,
         product_id,
         limit,
         offset,
+        severity,
     )
     return await _with_lots(conn, list(rows))
 

@@ -77,6 +77,9 @@ NAV = (
     NavItem("/ui/catalog", N_("Catalog"), "staff", N_("Brands, products, locations and stock rules.")),
     NavItem("/ui/alerts", N_("Alerts"), "manager", N_("What to reorder, what expires, what to reconcile.")),
     NavItem("/ui/recall", N_("Recall"), "manager", N_("Trace a lot, recall it and contact the clients.")),
+    NavItem(
+        "/ui/vigilance", N_("Vigilance"), "manager", N_("Reactions to products, the lots they signal, follow-ups.")
+    ),
     NavItem("/ui/audit", N_("Audit"), "manager", N_("Who did what, and when.")),
     NavItem("/ui/users", N_("Users"), "admin", N_("Accounts and roles.")),
 )

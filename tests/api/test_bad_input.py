@@ -468,6 +468,10 @@ def _sheet(w: World) -> dict[str, Any]:
     return {"items": [{"lot_id": w.lot_id, "copies": 1}], "layout": "3x8"}
 
 
+def _follow_up(w: World) -> dict[str, Any]:
+    return {"note": "Called the client: better", "outcome": "recovering"}
+
+
 def _reaction(w: World) -> dict[str, Any]:
     return {"kind": "swelling", "severity": "mild", "onset_at": clock.now().isoformat(), "outcome": "recovering"}
 
@@ -1466,6 +1470,22 @@ ROUTES: dict[str, Route] = {
         "GET",
         "/api/reactions/{w.reaction_id}",
         cases=(Case("unknown", path="/api/reactions/999999", status=404),),
+    ),
+    "addReactionFollowUp": Route(
+        "POST",
+        "/api/reactions/{w.reaction_id}/follow-ups",
+        valid=_follow_up,
+        cases=(
+            Case("missing note", without(_follow_up, "note"), status=422, code=V),
+            Case("empty note", merge(_follow_up, note=""), status=422, code=V),
+            Case("blank note", merge(_follow_up, note="   "), status=422, code=V),
+            Case("oversize note", merge(_follow_up, note=BIG), status=422, code=V),
+            Case("note not text", merge(_follow_up, note=7), status=422, code=V),
+            Case("unknown outcome", merge(_follow_up, outcome="fine"), status=422, code=V),
+            Case("unknown field", merge(_follow_up, severity="serious"), status=422, code=V),
+            Case("unknown reaction", _follow_up, path="/api/reactions/999999/follow-ups", status=404),
+            Case("reaction id zero", _follow_up, path="/api/reactions/0/follow-ups"),
+        ),
     ),
     "getReactionReport": Route(
         "GET",

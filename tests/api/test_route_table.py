@@ -102,6 +102,9 @@ WRITES = [
     Write("POST", "/api/sessions/{session_id:int}/reactions", "staff",
           lambda i: f"/api/sessions/{i['clinic_session']}/reactions",
           lambda i: {"kind": "swelling", "severity": "serious", "onset_at": i["onset"]}, "reaction.record"),
+    Write("POST", "/api/reactions/{reaction_id:int}/follow-ups", "manager",
+          lambda i: f"/api/reactions/{i['reaction']}/follow-ups",
+          lambda i: {"note": "Called the client", "outcome": "recovering"}, "reaction.follow_up"),
     Write("POST", "/api/vigilance/signals/{signal:str}/quarantine", "manager",
           lambda i: f"/api/vigilance/signals/lot-{i['clinic_lot']}/quarantine",
           lambda i: {"reason": "serious reaction"}, "lot.quarantine"),
@@ -186,6 +189,8 @@ def _collect(ids: Ids, write: Write, body: Any) -> None:
         ids["order"] = body["items"][0]["id"]
     elif write.route == "/api/stocktakes":
         ids["stocktake"] = body["id"]
+    elif write.route.endswith("/reactions"):
+        ids["reaction"] = body["id"]
 
 
 async def _clinic_with_alert(actors: dict[str, Actor]) -> Clinic:

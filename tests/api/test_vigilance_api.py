@@ -93,7 +93,8 @@ async def test_staff_record_a_reaction_and_every_lot_of_the_session_is_linked(
     assert audit is not None and sorted(audit["details"]["lot_ids"]) == sorted(b["id"] for b in body["lots"])
 
     shown = await client.get(f"/api/reactions/{body['id']}", headers=auth_headers["manager"])
-    assert shown.status_code == 200 and shown.json() == body
+    assert shown.status_code == 200 and {k: shown.json()[k] for k in body} == body
+    assert shown.json()["follow_ups"] == [] and shown.json()["current_outcome"] == "recovering"
     assert (await client.get(f"/api/reactions/{body['id']}", headers=auth_headers["staff"])).status_code == 403
     by_lot = await client.get(f"/api/reactions?lot_id={second['lot']['id']}", headers=auth_headers["manager"])
     assert [r["id"] for r in by_lot.json()["items"]] == [body["id"]]

@@ -18,10 +18,11 @@ from inventory.web.routes import (
     session,
     stock,
     users,
+    vigilance,
 )
 
 # One entry per page family (assets last: its catch-all path reads best at the end).
-FAMILIES = [session, chair, receive, labels, stock, clients, catalog, alerts, recall, users, audit, assets]
+FAMILIES = [session, chair, receive, labels, stock, clients, catalog, alerts, recall, vigilance, users, audit, assets]
 
 
 def router() -> Router:

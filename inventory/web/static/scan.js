@@ -472,6 +472,9 @@ async function openSession(id) {
     snapshot: { session: { ...head, usages: [] }, client: { full_name: client.full_name, allergies: client.allergies } },
   });
   history.replaceState(null, "", `/ui/scan?session=${session.id}`);
+  const reaction = $("#record-reaction");
+  reaction.href = `/ui/sessions/${session.id}/reaction`;
+  show(reaction);
   const place = chair.locations.find((l) => l.id === session.location_id);
   $("#session-client").textContent = client.full_name;
   $("#session-meta").textContent = [
