@@ -273,7 +273,7 @@ class VigilanceController(Controller):
         headers = {"Cache-Control": "no-store"}
         if report_format == "csv":
             return Response(
-                ("\ufeff" + vigilance_report.report_csv(report)).encode(),
+                vigilance_report.report_csv(report),
                 media_type="text/csv",  # Litestar adds "; charset=utf-8"
                 headers={**headers, "Content-Disposition": f'attachment; filename="reaction-{reaction_id}.csv"'},
             )

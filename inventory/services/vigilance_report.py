@@ -5,13 +5,13 @@ The client appears only as an age band at the onset date and a sex; never a name
 
 from __future__ import annotations
 
-import csv
 import io
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from inventory import clock, db
 from inventory.domain.errors import NotFound
+from inventory.domain.spreadsheet import csv_file
 from inventory.domain.vigilance import age_band
 from inventory.services.reaction_follow_ups import current_outcome
 from inventory.store import reaction_follow_ups as follow_up_store
@@ -127,15 +127,9 @@ def _rows(report: Report) -> list[list[str]]:
     ]
 
 
-def report_csv(report: Report) -> str:
-    """One row per lot of the session (one row without product when none was used); no BOM (the route adds it)."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(COLUMNS)
-    for row in _rows(report):
-        # A cell starting with = + - @ would run as a formula in a spreadsheet: quote it as text.
-        writer.writerow(["'" + cell if cell[:1] in ("=", "+", "-", "@") else cell for cell in row])
-    return out.getvalue()
+def report_csv(report: Report) -> bytes:
+    """One row per lot of the session (one row without product when none was used), as a CSV file with its BOM."""
+    return csv_file(COLUMNS, _rows(report))
 
 
 def report_pdf(report: Report) -> bytes:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from inventory import migrate
+from piccolo.table import Table
+
+from inventory import migrate, tables
 
 SOURCES = sorted((Path(__file__).parents[2] / "inventory").rglob("*.py"))
 # `UPDATE t SET`, `DELETE FROM t`; an upsert's `DO UPDATE` updates the INSERT's table.
@@ -14,8 +16,23 @@ _DELETE = re.compile(r"\bDELETE\s+FROM\s+(\w+)")
 _UPSERT = re.compile(r"INSERT INTO (\w+)(?:(?!INSERT INTO)[^;])*?ON CONFLICT(?:(?!INSERT INTO)[^;])*?DO UPDATE", re.S)
 
 
+# Piccolo's builder: `AppUser.update(...)`, `AppUser.delete()`, `.lock_rows(...)` on `AppUser.select(...)`.
+_TABLES = {
+    name: table._meta.tablename
+    for name, table in vars(tables).items()
+    if isinstance(table, type) and issubclass(table, Table) and table is not Table
+}
+_BUILT_UPDATE = re.compile(r"\b(\w+)\.update\(")
+_BUILT_DELETE = re.compile(r"\b(\w+)\.delete\(")
+
+
 def _written(pattern: re.Pattern[str]) -> set[str]:
-    return {match for path in SOURCES for match in pattern.findall(path.read_text())}
+    found = {match for path in SOURCES for match in pattern.findall(path.read_text())}
+    built = {_UPDATE: _BUILT_UPDATE, _DELETE: _BUILT_DELETE}.get(pattern)
+    if built is not None:
+        names = {match for path in SOURCES for match in built.findall(path.read_text())}
+        found |= {_TABLES[name] for name in names if name in _TABLES}
+    return found
 
 
 def test_every_update_and_delete_of_the_service_is_granted() -> None:

@@ -16,7 +16,7 @@ from inventory.domain import vigilance as rules
 from inventory.domain.errors import InventoryError, NotFound
 from inventory.services import catalog, clinical, reaction_follow_ups, vigilance, vigilance_report
 from inventory.web import once
-from inventory.web.downloads import BOM, CSV_MEDIA_TYPE
+from inventory.web.downloads import csv_attachment
 from inventory.web.forms import Fields, field_of, refusal_message
 from inventory.web.i18n import N_, gettext
 from inventory.web.pages import (
@@ -358,11 +358,7 @@ async def report_pdf(request: Request[Any, Any, Any], reaction_id: Id) -> Respon
 async def report_csv(request: Request[Any, Any, Any], reaction_id: Id) -> Response[bytes]:
     """The reaction's pre-filled report as CSV, one row per lot (UTF-8 with a BOM, as the API's)."""
     report = await vigilance_report.reaction_report(reaction_id=reaction_id)
-    return Response(
-        (BOM + vigilance_report.report_csv(report)).encode(),
-        media_type=CSV_MEDIA_TYPE,
-        headers={**PAGE_HEADERS, "Content-Disposition": f'attachment; filename="reaction-{reaction_id}.csv"'},
-    )
+    return csv_attachment(f"reaction-{reaction_id}.csv", vigilance_report.report_csv(report))
 
 
 HANDLERS: list[Any] = [
