@@ -124,9 +124,12 @@ async def insert_reaction(
     return reaction_id
 
 
+# The free-text description may name the client and a reaction cannot be rewritten: once the client is erased it
+# is withheld on every read (the structured fields, which never name anyone, stay).
 _REACTION = (
     "SELECT r.id, r.session AS session_id, r.client AS client_id, r.kind, r.severity, r.onset_at, r.outcome,"
-    " r.description, r.recorded_by, r.recorded_at FROM reaction r"
+    " CASE WHEN (SELECT c.erased_at FROM client c WHERE c.id = r.client) IS NULL THEN r.description END"
+    " AS description, r.recorded_by, r.recorded_at FROM reaction r"
 )
 
 

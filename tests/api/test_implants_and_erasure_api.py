@@ -203,6 +203,7 @@ async def test_erasure_keeps_trace_complete_under_the_pseudonym_and_leaves_no_pe
         kind="nodule",
         severity="moderate",
         onset_at=clock.now() - timedelta(hours=2),
+        description="Margaux Oubliée phoned about a lump",
     )
     recall = await client.post(
         "/api/recalls", json={"lot_ids": [clinic.lot["id"]], "reason": "Notice"}, headers=auth_headers["manager"]
@@ -274,6 +275,11 @@ async def test_erasure_keeps_trace_complete_under_the_pseudonym_and_leaves_no_pe
     for text in (report.text, pdf):
         for hidden in PERSONAL:
             assert hidden not in text, hidden
+
+    # The reaction's free text named the client and cannot be rewritten: it is withheld once the client is erased.
+    shown = await client.get(f"/api/reactions/{reaction.id}", headers=auth_headers["manager"])
+    assert shown.json()["description"] is None and shown.json()["severity"] == "moderate"
+    assert [lot["id"] for lot in shown.json()["lots"]] == [clinic.lot["id"]]
 
     [event] = await conn.fetch(
         "SELECT actor, details FROM audit_event WHERE action = 'client.erase' AND entity_id = $1", person["id"]
@@ -409,3 +415,36 @@ async def test_a_reaction_keeps_the_age_band_at_its_onset(
         actor=actors["staff"], session_id=session["id"], kind="pain", severity="mild", onset_at=clock.now()
     )
     assert await conn.fetchval("SELECT age_band FROM reaction WHERE id = $1", reaction.id) == "20-29"
+
+
+async def test_the_age_band_backfill_of_the_migration_agrees_with_the_domain_rule(
+    actors: dict[str, Actor], conn: asyncpg.Connection
+) -> None:
+    import importlib
+
+    from inventory.domain.vigilance import age_band
+
+    backfill = importlib.import_module("migrations.inventory_2026_12_01t15_51_00_000000").STATEMENTS
+    clinic = await build(actors, on_hand=1)
+    today = clock.today_in(f.PARIS)
+    thirty = date(today.year - 30, today.month, min(today.day, 28))  # 30 today (or a day or so ago)
+    births = [thirty, thirty + timedelta(days=1 + today.day - thirty.day), thirty.replace(year=today.year - 9), None]
+    made = []
+    for born in births:
+        person = await clinical.create_client(actor=actors["staff"], full_name=f.unique("Backfill"), date_of_birth=born)
+        session = await clinical.create_session(
+            actor=actors["staff"], client_id=person["id"], location_id=clinic.location_id
+        )
+        reaction = await vigilance.record_reaction(
+            actor=actors["staff"], session_id=session["id"], kind="pain", severity="mild", onset_at=clock.now()
+        )
+        made.append((reaction.id, age_band(born, today)))
+    # What the migration found: reactions recorded before the band was kept (rolled back with the test).
+    await conn.execute("ALTER TABLE reaction DISABLE TRIGGER reaction_append_only")
+    await conn.execute("UPDATE reaction SET age_band = 'unknown'")
+    await conn.execute("ALTER TABLE reaction ENABLE TRIGGER reaction_append_only")
+    for statement in backfill[:3]:
+        await conn.execute(statement)
+    got = {r["id"]: r["age_band"] for r in await conn.fetch("SELECT id, age_band FROM reaction")}
+    assert [(rid, got[rid]) for rid, _ in made] == made
+    assert [band for _, band in made] == ["30-39", "20-29", "0-9", "unknown"]
