@@ -11,6 +11,7 @@ import asyncpg
 import httpx
 import pypdfium2
 import pytest
+from litestar import Litestar
 
 from inventory import clock
 from inventory.domain.erasure import pseudonym
@@ -448,3 +449,49 @@ async def test_the_age_band_backfill_of_the_migration_agrees_with_the_domain_rul
     got = {r["id"]: r["age_band"] for r in await conn.fetch("SELECT id, age_band FROM reaction")}
     assert [(rid, got[rid]) for rid, _ in made] == made
     assert [band for _, band in made] == ["30-39", "20-29", "0-9", "unknown"]
+
+
+# ------------------------------------------------------------------ signals over HTTP
+
+
+async def test_the_reaction_that_reaches_the_rule_over_http_queues_one_signal_event_per_subject(
+    app: Litestar, client: httpx.AsyncClient, auth_headers: H, actors: dict[str, Actor], conn: asyncpg.Connection
+) -> None:
+    import dataclasses
+
+    clinic = await build(actors, on_hand=10)
+    sessions = []
+    for _ in range(3):
+        person = await clinical.create_client(actor=actors["staff"], full_name=f.unique("Http"))
+        session = await clinical.create_session(
+            actor=actors["staff"], client_id=person["id"], location_id=clinic.location_id
+        )
+        await scanning.record_use(actor=actors["staff"], session_id=session["id"], barcode=clinic.code(), repeat=True)
+        sessions.append(session)
+    saved = app.state.settings
+    app.state.settings = dataclasses.replace(saved, webhook_url="http://127.0.0.1:9/hook")
+    try:
+        made = []
+        for session in sessions:
+            response = await client.post(
+                f"/api/sessions/{session['id']}/reactions",
+                json={"kind": "nodule", "severity": "mild", "onset_at": clock.now().isoformat()},
+                headers=auth_headers["staff"],
+            )
+            assert response.status_code == 201, response.text
+            made.append(response.json()["id"])
+            queued = await conn.fetch(
+                "SELECT payload FROM notification_delivery WHERE payload->>'kind' = 'vigilance.signal'"
+            )
+            assert len(queued) == (2 if len(made) == 3 else 0)
+    finally:
+        app.state.settings = saved
+    assert {q["payload"]["signal"]["id"] for q in queued} == {
+        f"lot-{clinic.lot['id']}",
+        f"product-{clinic.product['id']}",
+    }
+    assert all(q["payload"]["reaction_id"] == made[2] for q in queued)
+    jobs_queued = await conn.fetchval("SELECT count(*) FROM pgqueuer WHERE entrypoint = 'webhook.deliver'")
+    assert jobs_queued == 2  # sent by the worker once this transaction commits
+    signals = await client.get("/api/vigilance/signals", headers=auth_headers["manager"])
+    assert {s["id"] for s in signals.json()["items"]} == {q["payload"]["signal"]["id"] for q in queued}
