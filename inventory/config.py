@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from inventory import clock
+from inventory.domain.erasure import DEFAULT_RETENTION_YEARS, MAX_RETENTION_YEARS, MIN_RETENTION_YEARS
 
 _WEAK_SECRETS = {"", "secret", "changeme", "change-me", "dev", "test"}
 DEFAULT_TIMEZONE = "Europe/Paris"
@@ -44,6 +45,8 @@ class Settings:
     log_format: str = "json"
     log_level: str = "INFO"
     access_log: bool = True
+    # Clients whose last session is older than this are pseudonymised by the nightly job (records kept 8-20 years).
+    retention_years: int = DEFAULT_RETENTION_YEARS
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -88,6 +91,13 @@ class Settings:
             login_max_failures=_whole("INVENTORY_LOGIN_MAX_FAILURES", 5, low=1, high=10**6, what="a count from 1"),
             login_max_failures_per_address=_whole(
                 "INVENTORY_LOGIN_MAX_FAILURES_PER_ADDRESS", 20, low=1, high=10**6, what="a count from 1"
+            ),
+            retention_years=_whole(
+                "INVENTORY_RETENTION_YEARS",
+                DEFAULT_RETENTION_YEARS,
+                low=MIN_RETENTION_YEARS,
+                high=MAX_RETENTION_YEARS,
+                what=f"a whole number of years from {MIN_RETENTION_YEARS} to {MAX_RETENTION_YEARS}",
             ),
             login_window_seconds=_whole(
                 "INVENTORY_LOGIN_WINDOW_SECONDS", 15 * 60, low=1, high=366 * 86400, what="seconds, up to a year"

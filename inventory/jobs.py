@@ -33,13 +33,13 @@ from inventory import db
 from inventory.config import Settings
 from inventory.db import Connection
 from inventory.domain.schedule import DIGEST, PURGE, REFRESH, Period
-from inventory.services import alert_refresh, digest, maintenance, schedule, webhook
+from inventory.services import alert_refresh, digest, erasure, maintenance, schedule, webhook
 
 log = logging.getLogger("inventory.jobs")
 
 TICK = "inventory.tick"
 TICK_CRON = "* * * * *"  # every minute: a digest hour or a local midnight is seen within a minute
-WEBHOOK = "webhook.deliver"
+WEBHOOK = webhook.WEBHOOK_JOB
 # Between webhook attempts, as jobs: 1 min, 5 min, 30 min, 2 h; the fifth failure is final.
 WEBHOOK_RETRY_DELAYS: tuple[float, ...] = (60.0, 300.0, 1800.0, 7200.0)
 MAX_ATTEMPTS = 5  # any other job that raises is retried this often with exponential back-off, then held
@@ -111,7 +111,7 @@ class Jobs:
         return int(job_id)
 
     async def _queue_webhook(self, conn: Connection, delivery_id: int) -> None:
-        await Queries.from_asyncpg_connection(conn).enqueue(WEBHOOK, _payload(delivery_id=delivery_id))
+        await webhook.queue(conn, delivery_id)
 
     # ------------------------------------------------------------------ the jobs
 
@@ -142,8 +142,11 @@ class Jobs:
         await schedule.finish(run_id, outcome)
 
     async def purge(self, job: Job) -> None:
-        """Forget what is past its retention."""
+        """Forget what is past its retention, and pseudonymise the clients past the records' retention."""
         counts = await maintenance.purge()
+        counts["clients_erased"] = await erasure.erase_past_retention(
+            years=self.settings.retention_years, secret=self.settings.secret_key
+        )
         await schedule.finish(int(_read(job)["run_id"]), ", ".join(f"{v} {k}" for k, v in counts.items()))
 
     async def deliver(self, job: Job) -> None:

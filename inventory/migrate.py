@@ -88,7 +88,9 @@ DELETES: dict[str, str] = {
 # a void (the trigger usage_append_only refuses any other, even from the owner).
 COLUMN_UPDATES: dict[str, tuple[str, ...]] = {
     "usage": ("voided_at", "voided_by", "void_reason"),
-    "client": ("allergies",),  # allergies are added and removed (store/clinical.py); FOR UPDATE
+    # Allergies are added and removed; erasure replaces the name by the pseudonym and drops contacts, birth date
+    # and allergies (store/clinical.py); FOR UPDATE. Never the id, sex or creation time.
+    "client": ("allergies", "full_name", "email", "phone", "date_of_birth", "erased_at"),
 }
 # Never UPDATE, DELETE or TRUNCATE: the ledger, the audit log, the traceability record, reactions with their lots
 # and follow-ups, stocktake counts.

@@ -84,6 +84,8 @@ class Product(Table):
     storage = Varchar(length=16, default="room")
     active = Boolean(default=True)
     created_at = Timestamptz()
+    # A medical device implanted in the client (a filler): its uses keep the UDI and get an implant card.
+    implant = Boolean(default=False)
 
 
 class ProductGtin(Table):
@@ -215,6 +217,9 @@ class Client(Table):
     created_at = Timestamptz()
     # female, male or other; null when not given (vigilance reports need it, like the birth date's age band).
     sex = Varchar(length=8, null=True, default=None)
+    # Set when the client was erased (on request or at the end of retention): name, contacts and birth date are
+    # then a pseudonym and nulls.
+    erased_at = Timestamptz(null=True, default=None)
 
 
 class Course(Table):
@@ -275,6 +280,8 @@ class Usage(Table):
     voided_at = Timestamptz(null=True, default=None)
     voided_by = ForeignKey(references=AppUser, on_delete=OnDelete.restrict, null=True, default=None)
     void_reason = Text(null=True, default=None)
+    # The device's UDI as a GS1 element string "(01)…(17)…(10)…(21)…", kept at use for implant products only.
+    udi = Varchar(length=128, null=True, default=None)
 
 
 class Reaction(Table):
@@ -290,6 +297,8 @@ class Reaction(Table):
     description = Text(null=True, default=None)
     recorded_by = ForeignKey(references=AppUser, on_delete=OnDelete.restrict)
     recorded_at = Timestamptz()
+    # The client's ten-year age band at the onset, kept so a report needs no birth date once the client is erased.
+    age_band = Varchar(length=8, default="unknown")
 
 
 class ReactionLot(Table, tablename="reaction_lot"):

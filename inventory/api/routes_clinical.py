@@ -40,6 +40,10 @@ class ClientOut(Struct):
     date_of_birth: date | None
     allergies: list[str]
     sex: str | None = None
+    erased_at: Annotated[
+        datetime | None,
+        Meta(description="When the client was erased: the name is then a pseudonym, contacts and birth date gone."),
+    ] = None
 
 
 class SessionIn(Struct, forbid_unknown_fields=True):
@@ -185,6 +189,10 @@ class ScanOut(Struct):
     used_at: datetime
     warnings: list[WarningOut]
     override_reason: str | None = None
+    udi: Annotated[
+        str | None,
+        Meta(description='An implant\'s UDI kept with the use, "(01)…(17)…(10)…(21)…"; null for other products.'),
+    ] = None
 
 
 class VoidIn(Struct, forbid_unknown_fields=True):

@@ -110,6 +110,7 @@ class CatalogController(Controller):
             packs=[(p.gtin, p.units) for p in data.packs],
             ingredients=list(data.ingredients),
             storage=data.storage,
+            implant=data.implant,
         )
         return s.to(s.ProductOut, product)
 

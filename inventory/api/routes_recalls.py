@@ -47,6 +47,7 @@ class TraceProduct(Struct):
     brand_id: int
     brand: str
     gtin: str | None
+    implant: bool = False
 
 
 class TraceReceived(Struct):
@@ -82,6 +83,7 @@ class TraceUsage(Struct):
     location: s.LocationOut
     user: UserRef
     quantity: int
+    udi: Annotated[str | None, Meta(description="An implant's UDI as kept at use; null for other products.")] = None
 
 
 class TraceMatch(Struct):
@@ -135,6 +137,7 @@ class HistoryUsage(Struct):
     location: s.LocationOut
     user: UserRef
     quantity: int
+    udi: Annotated[str | None, Meta(description="An implant's UDI as kept at use; null for other products.")] = None
 
 
 class HistoryLot(Struct):

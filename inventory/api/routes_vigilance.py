@@ -17,8 +17,9 @@ from inventory.api import schemas as s
 from inventory.api.idempotent import IdempotencyKey, respond
 from inventory.api.openapi import add_file_types
 from inventory.api.params import ActorRequest, Limit, Offset, OptId, PathId
-from inventory.api.security import manager, staff
-from inventory.services import reaction_follow_ups, vigilance, vigilance_report
+from inventory.api.routes_clinical import ClientOut
+from inventory.api.security import admin, manager, staff
+from inventory.services import erasure, implant_card, reaction_follow_ups, vigilance, vigilance_report
 
 Kind = Literal["swelling", "bruising", "nodule", "infection", "allergic_reaction", "necrosis", "pain", "other"]
 Severity = Literal["mild", "moderate", "serious"]
@@ -189,6 +190,7 @@ class ReactionRecordController(Controller):
                 onset_at=data.onset_at,
                 outcome=data.outcome,
                 description=data.description,
+                webhook_url=request.app.state.settings.webhook_url,
             ),
             ReactionOut,
         )
@@ -315,4 +317,84 @@ class VigilanceController(Controller):
         )
 
 
-HANDLERS: list[Any] = [ReactionRecordController, VigilanceController]
+class ImplantCardController(Controller):
+    """The implant card handed to the client (staff and above: it is printed at the chair)."""
+
+    path = "/api/usages"
+    tags = ["vigilance"]
+    guards = [staff]
+
+    @get(
+        "/{usage_id:int}/implant-card",
+        operation_id="getImplantCard",
+        media_type="application/pdf",
+        responses={200: ResponseSpec(bytes, description="The implant card (PDF).", media_type="application/pdf")},
+    )
+    async def implant_card(
+        self,
+        request: ActorRequest,
+        usage_id: PathId,
+        card_format: Annotated[Literal["pdf"], QueryParameter(name="format")] = "pdf",
+    ) -> Response[bytes]:
+        """Device, manufacturer, lot, serial, UDI, date of use, clinic and the client's name; audited.
+
+        409 not_implant for a use of another product, udi_missing for an implant use that kept no UDI,
+        usage_voided for a voided use.
+        """
+        card = await implant_card.implant_card(actor=request.user, usage_id=usage_id)
+        return Response(
+            implant_card.implant_card_pdf(card),
+            media_type="application/pdf",
+            headers={
+                "Cache-Control": "no-store",
+                "Content-Disposition": f'inline; filename="implant-card-{usage_id}.{card_format}"',
+            },
+        )
+
+
+class EraseIn(Struct, forbid_unknown_fields=True):
+    """Why the client is erased (kept in the audit log with the client's name and contacts scrubbed out)."""
+
+    reason: Annotated[str, Meta(min_length=1, max_length=1000)]
+
+
+class ErasureController(Controller):
+    """Erasing a client on request (admins)."""
+
+    path = "/api/clients"
+    tags = ["vigilance"]
+    guards = [admin]
+
+    @post(
+        "/{client_id:int}/erase",
+        operation_id="eraseClient",
+        status_code=200,
+        responses={200: ResponseSpec(ClientOut)},
+    )
+    async def erase(
+        self,
+        request: ActorRequest,
+        client_id: PathId,
+        data: JSONBody[EraseIn],
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[bytes]:
+        """Pseudonymise the client: the name becomes a stable pseudonym, contacts, birth date and allergies go.
+
+        Usages, trace, recalls and reactions keep the link to the pseudonym. A second erasure is refused
+        (409 client_erased): the first one's audit event is the record (retry a lost answer with Idempotency-Key).
+        """
+        return await respond(
+            request,
+            idempotency_key,
+            lambda: erasure.erase_client(
+                actor=request.user,
+                client_id=client_id,
+                reason=data.reason,
+                secret=request.app.state.settings.secret_key,
+            ),
+            ClientOut,
+            200,
+        )
+
+
+HANDLERS: list[Any] = [ReactionRecordController, VigilanceController, ImplantCardController, ErasureController]

@@ -117,6 +117,9 @@ class ProductIn(Struct, forbid_unknown_fields=True):
     storage: Literal["room", "fridge"] = "room"
     gtin: Gtin | None = None
     packs: Annotated[list[PackIn], Meta(max_length=20)] = []
+    implant: Annotated[
+        bool, Meta(description="An implanted medical device (a filler): its uses keep the UDI and get an implant card.")
+    ] = False
 
 
 class ProductOut(Struct):
@@ -131,6 +134,7 @@ class ProductOut(Struct):
     ingredients: list[str]
     storage: str
     active: bool
+    implant: bool = False
 
 
 Timezone = Annotated[

@@ -26,6 +26,7 @@ from typing import Any
 
 from inventory.domain.errors import Conflict, InventoryError
 from inventory.domain.rules import REPEAT_SCAN_WINDOW, allergy_conflicts, expires_soon, is_expired, repeat_seconds_ago
+from inventory.domain.udi import implant_udi
 
 
 class LotFound(Enum):
@@ -81,6 +82,7 @@ class LockedLot:
     earlier: EarlierLot | None = None
     repeat_of: PriorUse | None = None
     serial_used: bool = False
+    implant: bool = False  # the product is an implanted device: its use keeps the UDI
 
 
 @dataclass(frozen=True)
@@ -112,6 +114,7 @@ class ScanDecision:
     warnings: tuple[ScanWarning, ...]
     override_reason: str | None
     open_session: bool
+    udi: str | None = None  # an implant's UDI as a GS1 element string, kept with the use; None for other products
 
 
 @dataclass(frozen=True)
@@ -348,6 +351,19 @@ def decide_scan(
         warnings=warnings,
         override_reason=override_reason if scan.conflicts else None,
         open_session=session.status == "planned",
+        udi=_udi(scan),
+    )
+
+
+def _udi(scan: _Scan) -> str | None:
+    """The implant's UDI from what was scanned: the GTIN, the printed expiry (else the lot's), lot and serial."""
+    if not scan.lot.implant:
+        return None
+    return implant_udi(
+        gtin=scan.reading.gtin,
+        expiry=scan.reading.expiry or scan.lot.expiry_date,
+        lot_number=scan.lot.lot_number,
+        serial=scan.reading.serial,
     )
 
 

@@ -152,3 +152,28 @@ def age_band(date_of_birth: date | None, on: date) -> str:
     age = on.year - date_of_birth.year - ((on.month, on.day) < (date_of_birth.month, date_of_birth.day))
     low = age // 10 * 10
     return f"{low}-{low + 9}"
+
+
+def new_signals(
+    links: Sequence[ReactionLink], reaction_id: int, *, now: datetime, rule: SignalRule = SignalRule()
+) -> list[Signal]:
+    """The lots and products of reaction `reaction_id` that signal with it and did not without it (lots first).
+
+    This is the moment a signal is raised: the webhook tells it once, and a later reaction on a subject that
+    already signals raises nothing new.
+    """
+    mine = [link for link in links if link.reaction_id == reaction_id]
+    subjects: list[tuple[SubjectKind, int]] = [
+        *(("lot", i) for i in dict.fromkeys(link.lot_id for link in mine)),
+        *(("product", i) for i in dict.fromkeys(link.product_id for link in mine)),
+    ]
+    raised: list[Signal] = []
+    for kind, subject_id in subjects:
+        group = [link for link in links if (link.lot_id if kind == "lot" else link.product_id) == subject_id]
+        after = evaluate(kind, subject_id, group, now=now, rule=rule)
+        before = evaluate(
+            kind, subject_id, [link for link in group if link.reaction_id != reaction_id], now=now, rule=rule
+        )
+        if after is not None and before is None:
+            raised.append(after)
+    return raised

@@ -60,8 +60,10 @@ async def create_product(
     packs: list[tuple[str, int]],
     ingredients: list[str],
     storage: str,
+    implant: bool = False,
 ) -> dict[str, Any]:
-    """Create a product with its unit GTIN and pack GTINs; raises GtinInvalid, Conflict, NotFound."""
+    """Create a product (an `implant` or not) with its unit GTIN and pack GTINs; raises GtinInvalid, Conflict,
+    NotFound."""
     name = _clean_name(name, "product")
     if storage not in STORAGE:
         raise Unprocessable("storage must be 'room' or 'fridge'.", code="validation_error")
@@ -87,7 +89,7 @@ async def create_product(
         if taken:
             raise Conflict(f"GTIN {', '.join(taken)} already belongs to a product.", code="duplicate", gtins=taken)
         product_id = await catalog.create_product(
-            conn, brand_id=brand_id, name=name, ingredients=cleaned_ingredients, storage=storage
+            conn, brand_id=brand_id, name=name, ingredients=cleaned_ingredients, storage=storage, implant=implant
         )
         await catalog.add_gtins(conn, product_id, gtins)
         await audit.record(
@@ -96,7 +98,7 @@ async def create_product(
             action="product.create",
             entity="product",
             entity_id=product_id,
-            details={"name": name, "gtins": codes},
+            details={"name": name, "gtins": codes, "implant": implant},
         )
         row = await catalog.get_product(conn, product_id)
     assert row is not None

@@ -8,6 +8,7 @@ from typing import Any
 
 from inventory import clock, db
 from inventory.domain import dates
+from inventory.domain.erasure import client_erased
 from inventory.domain.errors import Conflict, NotFound, Unprocessable
 from inventory.domain.models import Actor
 from inventory.domain.vigilance import SEXES
@@ -38,6 +39,7 @@ def client_view(row: dict[str, Any], actor: Actor) -> dict[str, Any]:
         "date_of_birth": row["date_of_birth"],
         "sex": row.get("sex"),
         "allergies": list(row["allergies"] or []),
+        "erased_at": row.get("erased_at"),
     }
 
 
@@ -184,7 +186,7 @@ async def create_session(
             what="scheduled_for",
         )
     async with db.transaction() as conn:
-        await require(conn, "client", client_id)
+        await _require_live_client(conn, client_id)
         await require(conn, "location", location_id)
         session_id = await store.create_session(
             conn,
@@ -204,6 +206,15 @@ async def create_session(
         )
         session = await _session(conn, session_id)
     return session
+
+
+async def _require_live_client(conn: db.Connection, client_id: int) -> None:
+    """Raise NotFound for an unknown client, Conflict(client_erased) for an erased one (no new records)."""
+    erased = await store.client_erased(conn, client_id)
+    if erased is None:
+        raise NotFound.of("client", client_id)
+    if erased:
+        raise client_erased(client_id)
 
 
 async def _session(conn: db.Connection, session_id: int) -> dict[str, Any]:
@@ -304,7 +315,7 @@ async def create_course(
     if any(q < 1 for _, q in products):
         raise Unprocessable("Quantities are positive whole numbers.", code="validation_error")
     async with db.transaction() as conn:
-        await require(conn, "client", client_id)
+        await _require_live_client(conn, client_id)
         location = await catalog.get_location(conn, location_id)
         if location is None:
             raise NotFound.of("location", location_id)

@@ -1,4 +1,5 @@
-"""The daily digest of each location: new and open reorder alerts and lots to act on by expiry, as of now."""
+"""The daily digest of each location: new and open reorder alerts, lots to act on by expiry and open vigilance
+signals (the deployment's: lots travel between locations), as of now."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 from inventory import clock, db
 from inventory.config import DEFAULT_TIMEZONE
 from inventory.domain.errors import NotFound
-from inventory.services import alert_refresh, expiry_views, reorder_alerts, webhook
+from inventory.services import alert_refresh, expiry_views, reorder_alerts, vigilance, webhook
 from inventory.store import digests as store
 from inventory.store import jobs as jobs_store
 
@@ -33,7 +34,8 @@ async def _location_digest(location: Any, today: date, now: datetime) -> dict[st
     since: datetime = last["last_delivered"] or (now - timedelta(days=1))
     alerts = await reorder_alerts.list_reorder(status="open", location_id=location["id"])
     shelf = await expiry_views.expiry(within_days=DIGEST_EXPIRY_DAYS, location_id=location["id"])
-    if not alerts and not shelf:
+    signals = await vigilance.list_signals()
+    if not alerts and not shelf and not signals:
         return None
     reorder = [
         {
@@ -74,10 +76,26 @@ async def _location_digest(location: Any, today: date, now: datetime) -> dict[st
             "open_reorder_alerts": len(reorder),
             "expired_on_shelf": len(expired),
             f"expiring_within_{DIGEST_EXPIRY_DAYS}_days": len(expiring),
+            "open_vigilance_signals": len(signals),
         },
         "reorder": reorder,
         "expired_on_shelf": expired,
         "expiring": expiring,
+        "vigilance_signals": [
+            {
+                "id": signal.id,
+                "kind": signal.kind,
+                "lot": signal.lot,
+                "product": signal.product,
+                "clients": signal.clients,
+                "reactions": signal.reactions,
+                "serious": signal.serious,
+                "uses": signal.uses,
+                "last_onset": signal.last_onset,
+                "reasons": list(signal.reasons),
+            }
+            for signal in signals
+        ],
     }
     return {
         "location_id": location["id"],
@@ -177,6 +195,12 @@ def format_digests(digests: list[dict[str, Any]]) -> str:
             lines.append(
                 f"   expiring {lot['product']['name']} lot {lot['lot_number']}: {lot['on_hand']}"
                 f" in {lot['days_left']} day(s)"
+            )
+        for signal in payload.get("vigilance_signals", []):
+            subject = f"lot {signal['lot']['lot_number']}" if signal["lot"] else "all lots"
+            lines.append(
+                f"   SIGNAL {signal['product']['name']} {subject}: {signal['clients']} client(s),"
+                f" {signal['serious']} serious, {signal['uses']} use(s)"
             )
         status = delivery.get("status")
         if status and status != "not_sent":

@@ -130,6 +130,7 @@ async def _record(
                 warnings=decision.warnings,
                 used_at=now,
                 discrepancy_message=STOCK_DISCREPANCY,
+                udi=decision.udi,
             )
         except asyncpg.UniqueViolationError as error:
             raise serial_already_used(reading.serial) from error
@@ -148,6 +149,7 @@ async def _record(
         "override_reason": decision.override_reason,
         # As stored: the decision's warnings, and stock_discrepancy when the write left on-hand below zero.
         "warnings": written["warnings"],
+        "udi": decision.udi,
     }
 
 

@@ -79,7 +79,7 @@ async def trace_lot(*, actor: Actor, lot_number: str, gtin: str | None = None) -
         for row in lots:
             entry = {
                 "lot": lot_view(row),
-                "product": product_ref(row),
+                "product": {**product_ref(row), "implant": row["implant"]},
                 "brand": row["brand_name"],
                 **sections[row["id"]],
             }
@@ -137,6 +137,7 @@ def _usage(row: dict[str, Any]) -> dict[str, Any]:
         "location": _location(row),
         "user": _user(row),
         "quantity": row["quantity"],
+        "udi": row["udi"],
     }
 
 
@@ -156,7 +157,7 @@ async def client_history(*, actor: Actor, client_id: int) -> dict[str, Any]:
             if row["lot_id"] not in by_lot:
                 by_lot[row["lot_id"]] = {
                     "lot": lot_view(row),
-                    "product": product_ref(row),
+                    "product": {**product_ref(row), "implant": row["implant"]},
                     "brand": row["brand_name"],
                     "recall_ids": list(row["recall_ids"]),
                 }
@@ -171,6 +172,7 @@ async def client_history(*, actor: Actor, client_id: int) -> dict[str, Any]:
                     "location": _location(row),
                     "user": _user(row),
                     "quantity": row["quantity"],
+                    "udi": row["udi"],
                 }
             )
         lots = [

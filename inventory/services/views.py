@@ -34,6 +34,7 @@ def product_view(row: dict[str, Any]) -> dict[str, Any]:
         "ingredients": list(row["ingredients"] or []),
         "storage": row["storage"],
         "active": row["active"],
+        "implant": bool(row.get("implant", False)),
     }
 
 

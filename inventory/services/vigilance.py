@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from inventory import clock, db
 from inventory.domain import vigilance as rules
 from inventory.domain.errors import NotFound, Unprocessable
 from inventory.domain.models import Actor
-from inventory.services import checks, quarantine
+from inventory.services import checks, quarantine, webhook
 from inventory.services.views import lot_view
 from inventory.store import audit
 from inventory.store import vigilance as store
@@ -18,6 +20,7 @@ from inventory.store.vigilance import ReactionRecord
 
 MAX_DESCRIPTION = 2000
 SIGNAL_RULE = rules.SignalRule()  # the deployment's rule: 3 distinct clients within 90 days, or any serious
+SIGNAL_EVENT = "vigilance.signal"  # the webhook event of a signal just raised
 
 
 def _choice(value: str | None, allowed: tuple[str, ...], field: str, *, required: bool) -> str | None:
@@ -37,8 +40,13 @@ async def record_reaction(
     onset_at: datetime,
     outcome: str | None = None,
     description: str | None = None,
+    webhook_url: str | None = None,
 ) -> ReactionRecord:
     """Record a reaction on a session's client and link every lot used (not voided) in that session; audited.
+
+    A lot or product that starts to signal with this reaction is audited (`vigilance.signal`) and, with a usable
+    `webhook_url` (Settings' INVENTORY_WEBHOOK_URL), a `vigilance.signal` event is queued in the same transaction
+    and sent after commit by the webhook job, with its retries.
 
     Raises NotFound (session), Unprocessable: a kind, severity or outcome off the lists, a description over 2000
     characters, an onset in the future (onset_in_future) or more than a day before the session (onset_too_early).
@@ -74,9 +82,11 @@ async def record_reaction(
             description=text,
             recorded_by=actor.id,
             recorded_at=now,
+            age_band=rules.age_band(session.date_of_birth, clock.today_in(session.timezone, onset_at)),
         )
         record = await store.get_reaction(conn, reaction_id)
         assert record is not None
+        await _raise_signals(conn, record, location_id=session.location_id, now=now, webhook_url=webhook_url)
         await audit.record(
             conn,
             actor_id=actor.id,
@@ -130,10 +140,7 @@ class SignalView:
     reasons: tuple[str, ...]
 
 
-async def _signals(conn: db.Connection, rule: rules.SignalRule) -> list[SignalView]:
-    now = clock.now()
-    links = await store.reaction_links(conn, since=now - timedelta(days=rule.window_days))
-    found = rules.signals(links, now=now, rule=rule)
+async def _views(conn: db.Connection, found: list[rules.Signal]) -> list[SignalView]:
     lots = await store.lots(conn, [s.subject_id for s in found if s.kind == "lot"])
     product_ids = {s.subject_id for s in found if s.kind == "product"} | {lot["product_id"] for lot in lots.values()}
     products = await store.products(conn, sorted(product_ids))
@@ -157,6 +164,65 @@ async def _signals(conn: db.Connection, rule: rules.SignalRule) -> list[SignalVi
             )
         )
     return views
+
+
+async def _signals(conn: db.Connection, rule: rules.SignalRule) -> list[SignalView]:
+    now = clock.now()
+    links = await store.reaction_links(conn, since=now - timedelta(days=rule.window_days))
+    return await _views(conn, rules.signals(links, now=now, rule=rule))
+
+
+def signal_event(view: SignalView, *, reaction_id: int, location_id: int, at: datetime) -> dict[str, Any]:
+    """The webhook body of a signal just raised: the lot or product and its counts, never a client."""
+    body = {
+        "kind": SIGNAL_EVENT,
+        "generated_at": at,
+        "reaction_id": reaction_id,
+        "location_id": location_id,
+        "signal": dataclasses.asdict(view),
+    }
+    jsonable: dict[str, Any] = json.loads(json.dumps(body, default=_iso))
+    return jsonable
+
+
+def _iso(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+async def _raise_signals(
+    conn: db.Connection, record: ReactionRecord, *, location_id: int, now: datetime, webhook_url: str | None
+) -> list[SignalView]:
+    """The signals this reaction raises, each audited and (with a webhook) queued as a `vigilance.signal` event."""
+    product_ids = sorted({lot.product_id for lot in record.lots})
+    if not product_ids:
+        return []
+    await store.lock_signal_subjects(conn, product_ids)
+    since = now - timedelta(days=SIGNAL_RULE.window_days)
+    links = await store.reaction_links(conn, since=since, product_ids=product_ids)
+    raised = await _views(conn, rules.new_signals(links, record.id, now=now, rule=SIGNAL_RULE))
+    for view in raised:
+        delivery_id = await webhook.record_event(
+            conn,
+            location_id=location_id,
+            payload=signal_event(view, reaction_id=record.id, location_id=location_id, at=now),
+            url=webhook_url,
+        )
+        await audit.record(
+            conn,
+            actor_id=None,
+            action="vigilance.signal",
+            entity="reaction",
+            entity_id=record.id,
+            details={
+                "signal": view.id,
+                "reasons": list(view.reasons),
+                "clients": view.clients,
+                "delivery_id": delivery_id,
+            },
+        )
+    return raised
 
 
 async def list_signals(*, rule: rules.SignalRule = SIGNAL_RULE) -> list[SignalView]:

@@ -79,7 +79,8 @@ async def reaction_report(*, reaction_id: int) -> Report:
         kind=record.kind,
         severity=record.severity,
         outcome=current_outcome(record.outcome, follow_ups.get(reaction_id, ())),  # as the latest follow-up left it
-        age_band=age_band(subject.date_of_birth, onset.date()),
+        # The live birth date when there is one (a corrected one counts); after erasure, the band kept at recording.
+        age_band=age_band(subject.date_of_birth, onset.date()) if subject.date_of_birth else subject.age_band,
         sex=subject.sex,
         lots=tuple(
             ReportLot(

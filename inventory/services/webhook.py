@@ -13,11 +13,29 @@ from inventory import clock, db
 from inventory.db import Connection
 from inventory.store import audit
 from inventory.store import digests as store
+from inventory.store import jobs as jobs_store
 
 RETRY_DELAYS: tuple[float, ...] = (1.0, 2.0, 4.0, 8.0)  # exponential back-off between webhook attempts
 WEBHOOK_TIMEOUT = 10.0
 
 Enqueue = Callable[[Connection, int], Awaitable[None]]  # queues work for a row, in the caller's transaction
+WEBHOOK_JOB = jobs_store.WEBHOOK_ENTRYPOINT
+
+
+async def queue(conn: Connection, delivery_id: int) -> None:
+    """Queue one attempt to send a delivery, in the caller's transaction (the outbox: sent after commit)."""
+    await jobs_store.enqueue_webhook(conn, delivery_id)
+
+
+async def record_event(
+    conn: Connection, *, location_id: int | None, payload: dict[str, Any], url: str | None
+) -> int | None:
+    """In the caller's transaction, record an event for the webhook and queue its sending (None: no usable URL)."""
+    if webhook_problem(url) is not None:
+        return None
+    delivery_id = await store.create_delivery(conn, location_id=location_id, payload=payload, at=clock.now())
+    await queue(conn, delivery_id)
+    return delivery_id
 
 
 def _post(url: str, body: bytes, key: str) -> int:

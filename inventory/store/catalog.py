@@ -10,7 +10,7 @@ from inventory.db import Connection
 from inventory.store.common import unit_gtin_sql
 
 _PRODUCT_SELECT = f"""
-SELECT p.id, p.brand AS brand_id, b.name AS brand_name, p.name, p.ingredients, p.storage, p.active,
+SELECT p.id, p.brand AS brand_id, b.name AS brand_name, p.name, p.ingredients, p.storage, p.active, p.implant,
        {unit_gtin_sql("p.id")} AS gtin,
        coalesce((SELECT json_agg(json_build_object('gtin', g.gtin, 'units', g.units) ORDER BY g.units, g.id)::jsonb
                  FROM product_gtin g WHERE g.product = p.id AND g.units > 1), '[]'::jsonb) AS packs
@@ -30,16 +30,19 @@ async def list_brands(conn: Connection) -> list[dict[str, Any]]:
     return [dict(r) for r in await conn.fetch("SELECT id, name FROM brand ORDER BY lower(name)")]
 
 
-async def create_product(conn: Connection, *, brand_id: int, name: str, ingredients: list[str], storage: str) -> int:
+async def create_product(
+    conn: Connection, *, brand_id: int, name: str, ingredients: list[str], storage: str, implant: bool = False
+) -> int:
     """Insert a product; returns its id."""
     value = await conn.fetchval(
-        "INSERT INTO product (brand, name, ingredients, storage, active, created_at)"
-        " VALUES ($1, $2, $3, $4, true, $5) RETURNING id",
+        "INSERT INTO product (brand, name, ingredients, storage, active, created_at, implant)"
+        " VALUES ($1, $2, $3, $4, true, $5, $6) RETURNING id",
         brand_id,
         name,
         ingredients,
         storage,
         db.now(),
+        implant,
     )
     return int(value)
 

@@ -8,7 +8,7 @@ from typing import Any
 from inventory import db
 from inventory.db import Connection
 
-CLIENT_COLUMNS = "id, full_name, email, phone, date_of_birth, allergies, created_at, sex"
+CLIENT_COLUMNS = "id, full_name, email, phone, date_of_birth, allergies, created_at, sex, erased_at"
 SESSION_COLUMNS = (
     "s.id, s.client AS client_id, (SELECT c.full_name FROM client c WHERE c.id = s.client) AS client_name,"
     " s.location AS location_id, s.course AS course_id, s.sequence, s.status,"
@@ -74,6 +74,57 @@ async def list_clients(conn: Connection, *, query: str | None, limit: int, offse
         offset,
     )
     return [dict(r) for r in rows]
+
+
+async def client_erased(conn: Connection, client_id: int) -> bool | None:
+    """Whether the client was erased, share-locked so an erasure in flight commits first; None when unknown."""
+    row = await conn.fetchrow("SELECT erased_at FROM client WHERE id = $1 FOR SHARE", client_id)
+    return None if row is None else row["erased_at"] is not None
+
+
+async def lock_client(conn: Connection, client_id: int) -> dict[str, Any] | None:
+    """A client locked for update (erasure)."""
+    row = await conn.fetchrow(f"SELECT {CLIENT_COLUMNS} FROM client WHERE id = $1 FOR UPDATE", client_id)
+    return dict(row) if row else None
+
+
+async def pseudonymise_client(conn: Connection, client_id: int, *, pseudonym: str, at: datetime) -> dict[str, Any]:
+    """Replace the client's name by `pseudonym`; drop contacts, birth date and allergies; mark it erased at `at`."""
+    row = await conn.fetchrow(
+        "UPDATE client SET full_name = $2, email = NULL, phone = NULL, date_of_birth = NULL, allergies = '{}',"
+        f" erased_at = $3 WHERE id = $1 RETURNING {CLIENT_COLUMNS}",
+        client_id,
+        pseudonym,
+        at,
+    )
+    assert row is not None
+    return dict(row)
+
+
+async def recall_notes(conn: Connection, client_id: int) -> list[tuple[int, str]]:
+    """The recall contact notes about a client (id, note), locked for update."""
+    rows = await conn.fetch(
+        "SELECT id, note FROM recall_client WHERE client = $1 AND note IS NOT NULL FOR UPDATE", client_id
+    )
+    return [(r["id"], r["note"]) for r in rows]
+
+
+async def set_recall_note(conn: Connection, recall_client_id: int, note: str) -> None:
+    """Rewrite one recall contact note (erasure scrubs the client's name and contacts out of it)."""
+    await conn.execute("UPDATE recall_client SET note = $2 WHERE id = $1", recall_client_id, note)
+
+
+async def clients_past_retention(conn: Connection, *, before: datetime, limit: int) -> list[int]:
+    """Clients not erased whose last session (planned time or creation), or their own creation when they have
+    none, is before `before`; oldest first."""
+    rows = await conn.fetch(
+        "SELECT c.id FROM client c LEFT JOIN LATERAL (SELECT max(greatest(s.created_at, coalesce(s.scheduled_for,"
+        " s.created_at))) AS last FROM treatment_session s WHERE s.client = c.id) t ON true"
+        " WHERE c.erased_at IS NULL AND coalesce(t.last, c.created_at) < $1 ORDER BY c.id LIMIT $2",
+        before,
+        limit,
+    )
+    return [r["id"] for r in rows]
 
 
 # ------------------------------------------------------------------ sessions

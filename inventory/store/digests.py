@@ -31,7 +31,7 @@ async def digest_locations(conn: Connection, location_id: int | None) -> list[Re
     return rows
 
 
-async def create_delivery(conn: Connection, *, location_id: int, payload: dict[str, Any], at: datetime) -> int:
+async def create_delivery(conn: Connection, *, location_id: int | None, payload: dict[str, Any], at: datetime) -> int:
     """Record a digest about to be sent; returns the delivery's id."""
     delivery_id: int = await conn.fetchval(
         "INSERT INTO notification_delivery (location, payload, status, attempts, created_at)"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 
 from inventory.db import Connection
@@ -55,3 +56,15 @@ async def purge(conn: Connection, *, before: date) -> int:
     """Forget periods of days before `before`; returns how many."""
     result = await conn.execute("DELETE FROM scheduled_run WHERE day < $1", before)
     return int(result.split()[-1])
+
+
+WEBHOOK_ENTRYPOINT = "webhook.deliver"  # the job that makes one attempt to POST a notification_delivery
+
+
+async def enqueue_webhook(conn: Connection, delivery_id: int) -> None:
+    """Queue the sending of a delivery in the caller's transaction: it goes out only if that transaction commits."""
+    from pgqueuer import Queries
+
+    await Queries.from_asyncpg_connection(conn).enqueue(
+        WEBHOOK_ENTRYPOINT, json.dumps({"delivery_id": delivery_id}).encode()
+    )

@@ -13,7 +13,7 @@ from inventory.store.common import unit_gtin_sql
 # narrows to one product. Exact matches are never capped; loose ones are numbered so the caller can cap them.
 TRACE_LOTS = f"""
 SELECT f.id, f.product AS product_id, f.lot_number, f.expiry_date, f.status, f.not_received,
-       p.name AS product_name, p.brand AS brand_id, b.name AS brand_name,
+       p.name AS product_name, p.brand AS brand_id, b.name AS brand_name, p.implant,
        {unit_gtin_sql("p.id")} AS gtin,
        f.exact, f.n
 FROM (
@@ -45,7 +45,7 @@ ORDER BY s.lot, o.id
 
 TRACE_USAGES = """
 SELECT u.lot AS lot_id, u.id AS usage_id, u.used_at, u.voided_at, u.void_reason, u.session AS session_id,
-       u.quantity, c.id AS client_id, c.full_name AS client_full_name, c.email AS client_email,
+       u.quantity, u.udi, c.id AS client_id, c.full_name AS client_full_name, c.email AS client_email,
        c.phone AS client_phone, o.id AS location_id, o.name AS location_name, o.timezone AS location_timezone,
        a.id AS user_id, a.email AS user_email, a.full_name AS user_full_name
 FROM usage u JOIN client c ON c.id = u.client JOIN location o ON o.id = u.location
@@ -95,9 +95,9 @@ async def get_client(conn: Connection, client_id: int) -> dict[str, Any] | None:
 async def client_usages(conn: Connection, client_id: int) -> list[dict[str, Any]]:
     """Every usage on a client, voided ones included, with lot, product, location, user and recalls."""
     rows = await conn.fetch(
-        "SELECT u.id AS usage_id, u.used_at, u.voided_at, u.void_reason, u.session AS session_id, u.quantity,"
+        "SELECT u.id AS usage_id, u.used_at, u.voided_at, u.void_reason, u.session AS session_id, u.quantity, u.udi,"
         " l.id AS lot_id, l.product AS product_id, l.lot_number, l.expiry_date, l.status, l.not_received,"
-        " p.name AS product_name, p.brand AS brand_id, b.name AS brand_name,"
+        " p.name AS product_name, p.brand AS brand_id, b.name AS brand_name, p.implant,"
         f" {unit_gtin_sql('p.id')} AS gtin,"
         " o.id AS location_id, o.name AS location_name, o.timezone AS location_timezone,"
         " a.id AS user_id, a.email AS user_email, a.full_name AS user_full_name,"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -20,7 +21,7 @@ from inventory.store.stock import level_change_sql
 # unique index at the write.)
 _LOCK_LOT = """
 SELECT l.id, l.product AS product_id, l.lot_number, l.expiry_date, l.status,
-       p.name AS product_name, p.ingredients, b.name AS brand_name,
+       p.name AS product_name, p.ingredients, p.implant, b.name AS brand_name,
        e.id AS earlier_id, e.lot_number AS earlier_lot_number, e.expiry_date AS earlier_expiry,
        r.id AS repeat_of_id, r.used_at AS repeat_of_used_at,
        EXISTS (SELECT 1 FROM usage su WHERE su.product = l.product AND su.serial = $6::text
@@ -50,12 +51,13 @@ FOR SHARE OF l
 _RECORD_USE = f"""
 WITH level AS ({level_change_sql("$3", "$5", "-$6::int", "$13")}), used AS (
     INSERT INTO usage (session, client, lot, product, location, quantity, serial, barcode, used_by, used_at,
-                       override_reason, warnings)
+                       override_reason, warnings, udi)
     SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $13, $10,
            CASE WHEN level.on_hand < 0
                THEN $11::jsonb || jsonb_build_array(jsonb_build_object(
                    'code', 'stock_discrepancy', 'message', format($14::text, level.on_hand + $6::int, level.on_hand)))
-               ELSE $11::jsonb END
+               ELSE $11::jsonb END,
+           $15
     FROM level
     RETURNING id, used_at, warnings
 ), ledger AS (
@@ -122,6 +124,7 @@ async def lock_lot(
             else None
         ),
         serial_used=bool(row["serial_used"]),
+        implant=bool(row["implant"]),
     )
 
 
@@ -141,8 +144,9 @@ async def record(
     warnings: Sequence[ScanWarning],
     used_at: datetime,
     discrepancy_message: str,
+    udi: str | None = None,
 ) -> dict[str, Any]:
-    """Write a use, its stock change, ledger row and audit event in one statement at `used_at`.
+    """Write a use (an implant's with its `udi`), its stock change, ledger row and audit event at `used_at`.
 
     Returns its id, used_at, the warnings stored on it, the on-hand after it and the rule count. When on-hand goes
     below zero the stored warnings end with a `stock_discrepancy` one whose message is
@@ -165,6 +169,7 @@ async def record(
         [w.code for w in warnings],
         used_at,
         discrepancy_message,
+        udi,
     )
     assert row is not None
     return dict(row)
@@ -191,3 +196,36 @@ async def mark_voided(conn: Connection, usage_id: int, *, user_id: int, reason: 
     assert row is not None
     voided_at: datetime = row["voided_at"]
     return voided_at
+
+
+@dataclass(frozen=True)
+class ImplantUse:
+    """A use as its implant card shows it: the device, its UDI, the clinic and the client who carries it."""
+
+    usage_id: int
+    implant: bool  # the product is marked implant now
+    udi: str | None  # kept at use (implant products only)
+    serial: str | None
+    voided: bool
+    product_name: str
+    brand_name: str
+    lot_number: str
+    expiry_date: date
+    used_at: datetime
+    location_name: str
+    timezone: str
+    client_id: int
+    client_name: str
+
+
+async def implant_use(conn: Connection, usage_id: int) -> ImplantUse | None:
+    """One use with its product, lot, location and client, for an implant card."""
+    row = await conn.fetchrow(
+        "SELECT u.id AS usage_id, p.implant, u.udi, u.serial, u.voided_at IS NOT NULL AS voided,"
+        " p.name AS product_name, b.name AS brand_name, l.lot_number, l.expiry_date, u.used_at,"
+        " o.name AS location_name, o.timezone, c.id AS client_id, c.full_name AS client_name"
+        " FROM usage u JOIN lot l ON l.id = u.lot JOIN product p ON p.id = u.product JOIN brand b ON b.id = p.brand"
+        " JOIN location o ON o.id = u.location JOIN client c ON c.id = u.client WHERE u.id = $1",
+        usage_id,
+    )
+    return None if row is None else ImplantUse(**dict(row))

@@ -19,6 +19,8 @@ class SessionForReaction:
     client_id: int
     location_id: int
     start: datetime  # the earliest of its planned time (or creation) and its first use
+    date_of_birth: date | None = None  # the client's, for the age band kept with the reaction
+    timezone: str = "UTC"  # the location's: the onset's local date decides the age band
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,7 @@ class ReportSubject:
     sex: str | None
     location_name: str
     timezone: str
+    age_band: str  # kept at recording: what the report shows once the birth date is gone (erasure)
 
 
 async def lock_session(conn: Connection, session_id: int) -> SessionForReaction | None:
@@ -75,8 +78,10 @@ async def lock_session(conn: Connection, session_id: int) -> SessionForReaction 
     row = await conn.fetchrow(
         "SELECT s.id, s.client AS client_id, s.location AS location_id,"
         " least(coalesce(s.scheduled_for, s.created_at), s.created_at,"
-        "       (SELECT min(u.used_at) FROM usage u WHERE u.session = s.id)) AS start"
-        " FROM treatment_session s WHERE s.id = $1 FOR SHARE OF s",
+        "       (SELECT min(u.used_at) FROM usage u WHERE u.session = s.id)) AS start,"
+        " c.date_of_birth, o.timezone"
+        " FROM treatment_session s JOIN client c ON c.id = s.client JOIN location o ON o.id = s.location"
+        " WHERE s.id = $1 FOR SHARE OF s",
         session_id,
     )
     return None if row is None else SessionForReaction(**dict(row))
@@ -93,11 +98,12 @@ async def insert_reaction(
     description: str | None,
     recorded_by: int,
     recorded_at: datetime,
+    age_band: str = "unknown",
 ) -> int:
     """Insert a reaction and link every non-voided use of its session (one row per use); returns its id."""
     reaction_id: int = await conn.fetchval(
         "INSERT INTO reaction (session, client, kind, severity, onset_at, outcome, description, recorded_by,"
-        " recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+        " recorded_at, age_band) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
         session.id,
         session.client_id,
         kind,
@@ -107,6 +113,7 @@ async def insert_reaction(
         description,
         recorded_by,
         recorded_at,
+        age_band,
     )
     await conn.execute(
         "INSERT INTO reaction_lot (reaction, lot, usage)"
@@ -117,9 +124,12 @@ async def insert_reaction(
     return reaction_id
 
 
+# The free-text description may name the client and a reaction cannot be rewritten: once the client is erased it
+# is withheld on every read (the structured fields, which never name anyone, stay).
 _REACTION = (
     "SELECT r.id, r.session AS session_id, r.client AS client_id, r.kind, r.severity, r.onset_at, r.outcome,"
-    " r.description, r.recorded_by, r.recorded_at FROM reaction r"
+    " CASE WHEN (SELECT c.erased_at FROM client c WHERE c.id = r.client) IS NULL THEN r.description END"
+    " AS description, r.recorded_by, r.recorded_at FROM reaction r"
 )
 
 
@@ -168,15 +178,29 @@ async def list_reactions(
     return await _with_lots(conn, list(rows))
 
 
-async def reaction_links(conn: Connection, *, since: datetime) -> list[ReactionLink]:
-    """Every (reaction, lot) pair whose reaction's onset is at or after `since`."""
+async def reaction_links(
+    conn: Connection, *, since: datetime, product_ids: list[int] | None = None
+) -> list[ReactionLink]:
+    """Every (reaction, lot) pair whose reaction's onset is at or after `since`; of these products' lots only."""
     rows = await conn.fetch(
         "SELECT DISTINCT r.id AS reaction_id, r.client AS client_id, r.severity, r.onset_at, l.id AS lot_id,"
         " l.product AS product_id FROM reaction r JOIN reaction_lot rl ON rl.reaction = r.id"
-        " JOIN lot l ON l.id = rl.lot WHERE r.onset_at >= $1 ORDER BY r.id, l.id",
+        " JOIN lot l ON l.id = rl.lot WHERE r.onset_at >= $1 AND ($2::int[] IS NULL OR l.product = ANY($2::int[]))"
+        " ORDER BY r.id, l.id",
         since,
+        product_ids,
     )
     return [ReactionLink(**dict(r)) for r in rows]
+
+
+async def lock_signal_subjects(conn: Connection, product_ids: list[int]) -> None:
+    """Serialise the signal check of reactions on these products (in id order: no deadlock), until commit.
+
+    Two reactions recorded at once on one product then see each other's links, so exactly one of them raises
+    the product's (or a lot's) signal.
+    """
+    for product_id in sorted(set(product_ids)):
+        await conn.execute("SELECT pg_advisory_xact_lock(hashtext('vigilance-signal'), $1)", product_id)
 
 
 async def lots(conn: Connection, lot_ids: list[int]) -> dict[int, dict[str, Any]]:
@@ -216,7 +240,7 @@ async def report_lines(conn: Connection, reaction_id: int) -> list[ReportLine]:
 async def report_subject(conn: Connection, reaction_id: int) -> ReportSubject | None:
     """Birth date and sex of the reaction's client (for an age band), and the session's clinic."""
     row = await conn.fetchrow(
-        "SELECT c.date_of_birth, c.sex, loc.name AS location_name, loc.timezone FROM reaction r"
+        "SELECT c.date_of_birth, c.sex, loc.name AS location_name, loc.timezone, r.age_band FROM reaction r"
         " JOIN client c ON c.id = r.client JOIN treatment_session s ON s.id = r.session"
         " JOIN location loc ON loc.id = s.location WHERE r.id = $1",
         reaction_id,

@@ -1524,6 +1524,30 @@ ROUTES: dict[str, Route] = {
             ),
         ),
     ),
+    "getImplantCard": Route(
+        "GET",
+        "/api/usages/{w.usage_id}/implant-card",
+        role="staff",
+        cases=(
+            Case("unknown format", query={"format": "png"}, status=422, code=V),
+            Case("unknown", path="/api/usages/999999/implant-card", status=404),
+            Case("not an implant", status=409, code="not_implant"),
+        ),
+    ),
+    "eraseClient": Route(
+        "POST",
+        "/api/clients/{w.client_id}/erase",
+        role="admin",
+        valid=_reason,
+        cases=(
+            Case("missing reason", lambda w: {}, status=422, code=V),
+            Case("empty reason", merge(_reason, reason=""), status=422, code=V),
+            Case("blank reason", merge(_reason, reason="   "), status=422, code=V),
+            Case("reason as number", merge(_reason, reason=5), status=422, code=V),
+            Case("oversize reason", merge(_reason, reason=BIG), status=422, code=V),
+            Case("unknown client", _reason, path="/api/clients/999999/erase", status=404),
+        ),
+    ),
     "renderLabelSheet": Route(
         "POST",
         "/api/labels/sheet",

@@ -146,6 +146,8 @@ WRITES = [
           lambda i: f"/api/purchase-orders/{i['order']}/send", _no_body, "purchase_order.send"),
     Write("POST", "/api/purchase-orders/{order_id:int}/cancel", "manager",
           lambda i: f"/api/purchase-orders/{i['order']}/cancel", _no_body, "purchase_order.cancel"),
+    Write("POST", "/api/clients/{client_id:int}/erase", "admin", lambda i: f"/api/clients/{i['client']}/erase",
+          lambda i: {"reason": "asked by the client"}, "client.erase"),
 ]  # fmt: skip
 
 
@@ -280,6 +282,9 @@ READS: dict[str, Callable[[Clinic], str] | None] = {
     "/api/reactions/{reaction_id:int}/report": None,
     "/api/reactions": None,
     "/api/vigilance/signals": None,
+    # Staff print it at the chair; it names the client (the card is the client's), never e-mail or phone (the
+    # card's text is checked in test_implants_and_erasure_api.py; a PDF's compressed text cannot be searched here).
+    "/api/usages/{usage_id:int}/implant-card": lambda c: "/api/usages/999999/implant-card",
     "/api/suppliers": lambda c: "/api/suppliers",
     "/api/purchase-orders": lambda c: "/api/purchase-orders",
     "/api/purchase-orders/{document:str}": lambda c: "/api/purchase-orders/1",

@@ -23,7 +23,7 @@ from inventory.app import create_app
 from inventory.config import Settings
 from inventory.domain.models import Actor
 from inventory.domain.schedule import PURGE, REFRESH, SERVICE_SCOPE, Period
-from inventory.services import alert_refresh, clinical, maintenance
+from inventory.services import alert_refresh, clinical, erasure, maintenance
 from tests.conftest import PASSWORD, SECRET, Databases
 from tests.support import factories as f
 from tests.support.clinic import build
@@ -314,7 +314,7 @@ async def test_migrate_refuses_a_superuser_or_the_owner_as_app_role(app_db: tupl
         engine.config = saved
 
 
-async def test_a_clients_allergies_change_as_the_app_role_and_nothing_else_of_the_client_does(
+async def test_a_clients_allergies_change_and_erasure_run_as_the_app_role_and_nothing_else_of_the_client_changes(
     app_db: tuple[str, str],
 ) -> None:
     actors = await _actors()
@@ -323,6 +323,15 @@ async def test_a_clients_allergies_change_as_the_app_role_and_nothing_else_of_th
         actor=actors["staff"], client_id=client["id"], add=["Lidocaine"], remove=["latex"]
     )
     assert changed["allergies"] == ["Lidocaine"]
+    erased = await erasure.erase_client(actor=actors["admin"], client_id=client["id"], reason="asked", secret=SECRET)
+    assert erased["full_name"].startswith("Erased client ") and erased["allergies"] == []
     async with db.connection() as conn:
-        with pytest.raises(asyncpg.InsufficientPrivilegeError):
-            await conn.execute("UPDATE client SET full_name = 'someone else' WHERE id = $1", client["id"])
+        for statement in (
+            "UPDATE client SET sex = 'other' WHERE id = $1",
+            "UPDATE client SET created_at = created_at WHERE id = $1",
+            "UPDATE client SET id = id WHERE id = $1",
+            "DELETE FROM client WHERE id = $1",
+            "DELETE FROM usage WHERE client = $1",
+        ):
+            with pytest.raises(asyncpg.InsufficientPrivilegeError):
+                await conn.execute(statement, client["id"])

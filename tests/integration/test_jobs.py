@@ -25,9 +25,10 @@ import pytest
 from inventory import clock, db, jobs
 from inventory.config import Settings
 from inventory.db import Connection
+from inventory.domain.erasure import pseudonym
 from inventory.domain.models import Actor
 from inventory.domain.schedule import DIGEST, PURGE, REFRESH, SERVICE_SCOPE, Period
-from inventory.services import digest, webhook
+from inventory.services import clinical, digest, scanning, vigilance, webhook
 from tests.conftest import SECRET, Databases
 from tests.support import factories as f
 from tests.support.clinic import build, with_rule
@@ -340,3 +341,84 @@ async def test_inventory_worker_starts_ticks_and_stops_on_a_signal(jobs_db: str,
     code, output = await _stop_with(signum, jobs_db, claimed_today)
     assert code == 0, output
     assert "worker stopped" in output
+
+
+# ------------------------------------------------------------------ vigilance: retention and signals
+
+
+async def test_the_nightly_purge_pseudonymises_clients_past_the_retention_on_the_shifted_clock(jobs_db: str) -> None:
+    actors = await _actors()
+    clinic = await build(actors, on_hand=1)
+    clock.shift(-timedelta(days=366 * 9))
+    try:
+        old = await clinical.create_client(actor=actors["staff"], full_name=f.unique("Long Ago"), phone="+33 1 23")
+        await clinical.create_session(actor=actors["staff"], client_id=old["id"], location_id=clinic.location_id)
+    finally:
+        clock.reset()
+    day = _paris_today() + timedelta(days=1)
+    _set_paris_clock(day, time(3, 0))
+    settings = Settings(database_url=jobs_db, secret_key=SECRET, webhook_url=None, retention_years=8)
+    worker = jobs.Jobs(settings)
+    assert Period(PURGE, SERVICE_SCOPE, day) in set(await worker.tick())
+    await worker.drain()
+    [client] = await _fetch("SELECT full_name, phone, erased_at FROM client WHERE id = $1", old["id"])
+    assert (client["full_name"], client["phone"]) == (pseudonym(old["id"], SECRET), None)
+    [kept] = await _fetch("SELECT erased_at FROM client WHERE id = $1", clinic.client["id"])
+    assert kept["erased_at"] is None  # its session is today's
+    [run] = await _fetch("SELECT outcome FROM scheduled_run WHERE job = $1 AND day = $2", PURGE, day)
+    assert "1 clients_erased" in run["outcome"]
+    [event] = await _fetch("SELECT actor FROM audit_event WHERE action = 'client.erase' AND entity_id = $1", old["id"])
+    assert event["actor"] is None
+
+
+async def test_a_signal_raised_by_a_reaction_goes_to_the_webhook_once_after_commit_and_into_the_digest(
+    jobs_db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(jobs, "WEBHOOK_RETRY_DELAYS", (0.001, 0.002))
+    actors = await _actors()
+    clinic = await build(actors, on_hand=10)
+    sessions = []
+    for _ in range(4):
+        person = await clinical.create_client(actor=actors["staff"], full_name=f.unique("Reacting"))
+        session = await clinical.create_session(
+            actor=actors["staff"], client_id=person["id"], location_id=clinic.location_id
+        )
+        await scanning.record_use(actor=actors["staff"], session_id=session["id"], barcode=clinic.code(), repeat=True)
+        sessions.append(session)
+    with Hook([503, 200]) as hook:
+        worker = jobs.Jobs(_settings(jobs_db, webhook_url=hook.url))
+
+        async def react(session_id: int) -> None:
+            await vigilance.record_reaction(
+                actor=actors["staff"],
+                session_id=session_id,
+                kind="nodule",
+                severity="mild",
+                onset_at=clock.now(),
+                webhook_url=hook.url,
+            )
+
+        for session in sessions[:2]:
+            await react(session["id"])
+        await worker.drain()
+        assert hook.bodies == []  # two clients: no signal
+        await react(sessions[2]["id"])
+        assert hook.bodies == []  # queued in the reaction's transaction; sent by the job, after commit
+        await worker.drain()
+        await react(sessions[3]["id"])  # already signalling: nothing new
+        await worker.drain()
+    signals = [body for body in hook.bodies if body["kind"] == "vigilance.signal"]
+    sent = {body["signal"]["id"] for body in signals}
+    assert sent == {f"lot-{clinic.lot['id']}", f"product-{clinic.product['id']}"}
+    assert len(signals) == 3  # one of the two was refused once (503) and sent again
+    assert all(b["signal"]["clients"] == 3 and b["location_id"] == clinic.location_id for b in signals)
+    assert all("client_id" not in json.dumps(b["signal"]) for b in signals)
+    deliveries = await _fetch("SELECT status, attempts FROM notification_delivery ORDER BY id")
+    assert sorted((d["status"], d["attempts"]) for d in deliveries) == [("delivered", 1), ("delivered", 2)]
+
+    found = await digest.location_digest(clinic.location_id, _paris_today())
+    assert found is not None
+    payload = found["payload"]
+    assert payload["summary"]["open_vigilance_signals"] == 2
+    assert {s["id"] for s in payload["vigilance_signals"]} == sent
+    assert "SIGNAL" in digest.format_digests([found])

@@ -41,3 +41,17 @@ def test_a_sign_in_shorter_than_its_first_token_is_refused(env: pytest.MonkeyPat
     env.setenv("INVENTORY_SESSION_MAX_SECONDS", "3600")
     with pytest.raises(SettingsError, match="at least INVENTORY_TOKEN_TTL_SECONDS"):
         Settings.from_env()
+
+
+def test_records_are_kept_twenty_years_unless_told(env: pytest.MonkeyPatch) -> None:
+    env.delenv("INVENTORY_RETENTION_YEARS", raising=False)
+    assert Settings.from_env().retention_years == 20
+    env.setenv("INVENTORY_RETENTION_YEARS", " 8 ")
+    assert Settings.from_env().retention_years == 8
+
+
+@pytest.mark.parametrize("value", ["twenty", "0", "-5", "2.5", "101", "²"])
+def test_a_retention_that_is_not_a_sane_number_of_years_is_refused(env: pytest.MonkeyPatch, value: str) -> None:
+    env.setenv("INVENTORY_RETENTION_YEARS", value)
+    with pytest.raises(SettingsError, match="INVENTORY_RETENTION_YEARS"):
+        Settings.from_env()

@@ -184,6 +184,7 @@ async def record_reaction(request: Request[Any, Any, Any], session_id: Id) -> Re
                 onset_at=onset_at,
                 outcome=outcome,
                 description=description,
+                webhook_url=settings_of(request).webhook_url,
             )
             return {"id": record.id, "lots": len(record.lots)}
 
