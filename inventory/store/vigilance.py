@@ -40,6 +40,7 @@ class ReactionRecord:
     id: int
     session_id: int
     client_id: int
+    client_name: str  # the pseudonym once the client is erased
     kind: str
     severity: str
     onset_at: datetime
@@ -127,9 +128,9 @@ async def insert_reaction(
 # The free-text description may name the client and a reaction cannot be rewritten: once the client is erased it
 # is withheld on every read (the structured fields, which never name anyone, stay).
 _REACTION = (
-    "SELECT r.id, r.session AS session_id, r.client AS client_id, r.kind, r.severity, r.onset_at, r.outcome,"
-    " CASE WHEN (SELECT c.erased_at FROM client c WHERE c.id = r.client) IS NULL THEN r.description END"
-    " AS description, r.recorded_by, r.recorded_at FROM reaction r"
+    "SELECT r.id, r.session AS session_id, r.client AS client_id, c.full_name AS client_name, r.kind, r.severity,"
+    " r.onset_at, r.outcome, CASE WHEN c.erased_at IS NULL THEN r.description END AS description,"
+    " r.recorded_by, r.recorded_at FROM reaction r JOIN client c ON c.id = r.client"
 )
 
 

@@ -233,6 +233,7 @@ async def test_a_follow_up_changes_the_outcome_shown_and_the_reports_download(
     page = await manager.get("/ui/vigilance", params={"severity": "serious"})
     item = page.text[page.text.index(f'data-reaction="{reaction.id}"') :]
     assert 'data-outcome="not_recovered"' in item
+    assert f'<a href="/ui/clients/{clinic.client["id"]}">{clinic.client["full_name"]}</a>' in item
     path = f"/ui/vigilance/reactions/{reaction.id}/follow-ups"
     empty = await manager.post(path, {"note": " ", "outcome": "recovered"}, headers=FR)
     assert (
