@@ -3,6 +3,7 @@ signals (the deployment's: lots travel between locations), as of now."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -20,11 +21,13 @@ DIGEST_EXPIRY_DAYS = 30
 def _json_default(value: Any) -> Any:
     if isinstance(value, datetime | date):
         return value.isoformat()
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.asdict(value)  # a typed record (a signal's lot or product) as its fields
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
 def _jsonable(value: Any) -> Any:
-    """Dates and datetimes as ISO strings, as they travel in the webhook body and the delivery record."""
+    """Dates as ISO strings and records as objects, as they travel in the webhook body and the delivery record."""
     return json.loads(json.dumps(value, default=_json_default))
 
 

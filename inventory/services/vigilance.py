@@ -13,9 +13,9 @@ from inventory.domain import vigilance as rules
 from inventory.domain.errors import NotFound, Unprocessable
 from inventory.domain.models import Actor
 from inventory.services import checks, quarantine, webhook
-from inventory.services.views import lot_view
 from inventory.store import audit
 from inventory.store import vigilance as store
+from inventory.store.records import LotRef, ProductRef
 from inventory.store.vigilance import ReactionRecord
 
 MAX_DESCRIPTION = 2000
@@ -129,8 +129,8 @@ class SignalView:
 
     id: str
     kind: str
-    lot: dict[str, Any] | None
-    product: dict[str, Any]
+    lot: LotRef | None
+    product: ProductRef
     clients: int
     reactions: int
     serious: int
@@ -142,22 +142,22 @@ class SignalView:
 
 async def _views(conn: db.Connection, found: list[rules.Signal]) -> list[SignalView]:
     lots = await store.lots(conn, [s.subject_id for s in found if s.kind == "lot"])
-    product_ids = {s.subject_id for s in found if s.kind == "product"} | {lot["product_id"] for lot in lots.values()}
+    product_ids = {s.subject_id for s in found if s.kind == "product"} | {used.lot.product_id for used in lots.values()}
     products = await store.products(conn, sorted(product_ids))
     views = []
     for signal in found:
-        lot = lots.get(signal.subject_id) if signal.kind == "lot" else None
-        product = products[lot["product_id"] if lot is not None else signal.subject_id]
+        used_lot = lots.get(signal.subject_id) if signal.kind == "lot" else None
+        used_product = products[used_lot.lot.product_id if used_lot is not None else signal.subject_id]
         views.append(
             SignalView(
                 id=signal.id,
                 kind=signal.kind,
-                lot=lot_view(lot) if lot is not None else None,
-                product={k: product[k] for k in ("id", "name", "brand_id", "brand", "gtin")},
+                lot=used_lot.lot if used_lot is not None else None,
+                product=used_product.product,
                 clients=signal.clients,
                 reactions=signal.reactions,
                 serious=signal.serious,
-                uses=int((lot or product)["uses"]),
+                uses=(used_lot or used_product).uses,
                 first_onset=signal.first_onset,
                 last_onset=signal.last_onset,
                 reasons=signal.reasons,
@@ -260,7 +260,7 @@ async def quarantine_signal(*, actor: Actor, signal_id: str, reason: str) -> dic
     }
     held = await quarantine.quarantine_lot(
         actor=actor,
-        lot_id=current.lot["id"],
+        lot_id=current.lot.id,
         reason=f"Vigilance signal {current.id}: {clean}",
         audit_details={"signal": summary},
     )

@@ -9,6 +9,7 @@ from typing import Any
 from inventory.db import Connection
 from inventory.domain.vigilance import ReactionLink
 from inventory.store.common import unit_gtin_sql
+from inventory.store.records import LotRef, ProductRef, lot_ref, product_ref
 
 
 @dataclass(frozen=True)
@@ -204,7 +205,23 @@ async def lock_signal_subjects(conn: Connection, product_ids: list[int]) -> None
         await conn.execute("SELECT pg_advisory_xact_lock(hashtext('vigilance-signal'), $1)", product_id)
 
 
-async def lots(conn: Connection, lot_ids: list[int]) -> dict[int, dict[str, Any]]:
+@dataclass(frozen=True)
+class UsedLot:
+    """A lot and how many non-voided uses it has."""
+
+    lot: LotRef
+    uses: int
+
+
+@dataclass(frozen=True)
+class UsedProduct:
+    """A product and how many non-voided uses it has."""
+
+    product: ProductRef
+    uses: int
+
+
+async def lots(conn: Connection, lot_ids: list[int]) -> dict[int, UsedLot]:
     """Lots by id, with their non-voided uses."""
     rows = await conn.fetch(
         "SELECT l.id, l.product AS product_id, l.lot_number, l.expiry_date, l.status, l.not_received,"
@@ -212,18 +229,19 @@ async def lots(conn: Connection, lot_ids: list[int]) -> dict[int, dict[str, Any]
         " FROM lot l WHERE l.id = ANY($1::int[])",
         lot_ids,
     )
-    return {r["id"]: dict(r) for r in rows}
+    return {r["id"]: UsedLot(lot_ref(r), int(r["uses"])) for r in rows}
 
 
-async def products(conn: Connection, product_ids: list[int]) -> dict[int, dict[str, Any]]:
+async def products(conn: Connection, product_ids: list[int]) -> dict[int, UsedProduct]:
     """Products by id (name, brand, unit GTIN), with their non-voided uses."""
     rows = await conn.fetch(
-        f"SELECT p.id, p.name, b.id AS brand_id, b.name AS brand, {unit_gtin_sql('p.id')} AS gtin,"
+        f"SELECT p.id AS product_id, p.name AS product_name, b.id AS brand_id, b.name AS brand_name,"
+        f" {unit_gtin_sql('p.id')} AS gtin,"
         " (SELECT count(*) FROM usage u WHERE u.product = p.id AND u.voided_at IS NULL) AS uses"
         " FROM product p JOIN brand b ON b.id = p.brand WHERE p.id = ANY($1::int[])",
         product_ids,
     )
-    return {r["id"]: dict(r) for r in rows}
+    return {r["product_id"]: UsedProduct(product_ref(r), int(r["uses"])) for r in rows}
 
 
 async def report_lines(conn: Connection, reaction_id: int) -> list[ReportLine]:
