@@ -204,10 +204,17 @@ async def _page(request: Request[Any, Any, Any], draft: Draft, *, keep: tuple[st
         draft.focus = "location_id"  # where a delivery is received comes first
     values = {name: draft.fields.raw(name) for name in keep}
     order: OrderCheck | None = None
+    prefilled: dict[str, str] = {}
     if draft.order_id is not None:
         order = await check_order(draft.order_id, previews)
         if order is not None:
-            values = order.prefill(values)
+            # A value the page filled in and the user left as it was is filled in afresh (what is still to come
+            # changes as boxes are scanned); one the user typed stays.
+            for name in ("product_id", "quantity"):
+                if values.get(name) and values[name] == draft.fields.raw(f"prefilled_{name}"):
+                    del values[name]
+            typed, values = values, order.prefill(values)
+            prefilled = {n: v for n, v in values.items() if n in ("product_id", "quantity") and typed.get(n) != v}
     orders = await receivable_orders(int(location_value) if location_value.isdigit() else None)
     return await render(
         request,
@@ -228,6 +235,7 @@ async def _page(request: Request[Any, Any, Any], draft: Draft, *, keep: tuple[st
         key=draft.key,
         focus=draft.focus,
         order=order,
+        prefilled=prefilled,
         orders=orders,
         order_status_name=order_status_name,
     )
