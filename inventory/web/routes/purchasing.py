@@ -253,7 +253,8 @@ async def orders_from_alerts(request: Request[Any, Any, Any]) -> Redirect:
         unsold = ", ".join(sorted({names.get(u.product_id, f"#{u.product_id}") for u in result.unassigned}))
         parts.append(gettext(_NO_SUPPLIER) % {"products": unsold})
     target = f"/ui/orders/{result.orders[0].order.id}" if len(result.orders) == 1 else back
-    return redirect(request, target, flash=" ".join(parts), kind="done" if result.orders else "error")
+    # Nothing new is good news; a need no supplier sells is for the manager to act on.
+    return redirect(request, target, flash=" ".join(parts), kind="error" if result.unassigned else "done")
 
 
 async def _order_page(
