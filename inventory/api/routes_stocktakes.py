@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Controller, Response, get, post
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import JSONBody
+from litestar.params import JSONBody, QueryParameter
 from msgspec import Struct
 
 from inventory.api import schemas as s
 from inventory.api.idempotent import IdempotencyKey, respond
-from inventory.api.params import ActorRequest, PathId
+from inventory.api.params import ActorRequest, Limit, OptId, PathId
 from inventory.api.security import manager, staff
 from inventory.services import stocktake
 
@@ -149,6 +149,14 @@ class ApprovalOut(StocktakeOut):
     reason: str
 
 
+class StocktakesOut(Struct):
+    """Stocktakes, newest first (no expected figures: staff read this to join an open count)."""
+
+    items: list[StocktakeOut]
+
+
+Status = Annotated[str | None, QueryParameter(pattern="^(open|approved|cancelled)$")]
+
 # ------------------------------------------------------------------ routes
 
 
@@ -169,6 +177,12 @@ class StocktakeController(Controller):
             lambda: stocktake.start(actor=request.user, location_id=data.location_id),
             StocktakeOut,
         )
+
+    @get("/", operation_id="listStocktakes", guards=[staff])
+    async def list_(self, location_id: OptId = None, status: Status = None, limit: Limit = 100) -> StocktakesOut:
+        """Stocktakes, newest first, at a location and in a status when given (blind: heads only)."""
+        items = await stocktake.list_stocktakes(location_id=location_id, status=status, limit=limit)
+        return StocktakesOut(items=[s.to(StocktakeOut, item) for item in items])
 
     @post(
         "/{stocktake_id:int}/counts",

@@ -11,7 +11,7 @@ from typing import Any
 
 from inventory import clock, db
 from inventory.domain.errors import Conflict, NotFound, Unprocessable
-from inventory.domain.lots import clean_lot_number
+from inventory.domain.lots import clean_lot_number, lot_key
 from inventory.domain.models import Actor
 from inventory.domain.scan_decision import infer_lot
 from inventory.domain.stocktake import adjustments
@@ -19,7 +19,7 @@ from inventory.services import alerting, barcodes
 from inventory.services.checks import require
 from inventory.services.views import product_ref
 from inventory.store import audit, catalog, lots, stock, stocktakes
-from inventory.store.stocktakes import CountWrite, StocktakeHead
+from inventory.store.stocktakes import CountWrite, NamedLot, StocktakeHead
 
 MAX_QUANTITY = 100_000
 
@@ -73,6 +73,38 @@ async def start(*, actor: Actor, location_id: int) -> dict[str, Any]:
         return _head_view(head)
 
     return await db.with_retries(run)
+
+
+STATUSES = ("open", "approved", "cancelled")
+
+
+async def list_stocktakes(
+    *, location_id: int | None = None, status: str | None = None, limit: int = 100
+) -> list[dict[str, Any]]:
+    """Stocktakes, newest first, with no expected figures (staff may see it); raises Unprocessable for a status."""
+    if status is not None and status not in STATUSES:
+        raise Unprocessable(f"status is one of {', '.join(STATUSES)}.", code="validation_error")
+    async with db.connection() as conn:
+        heads = await stocktakes.list_(conn, location_id=location_id, status=status, limit=limit)
+    return [_head_view(head) for head in heads]
+
+
+async def get(*, stocktake_id: int) -> dict[str, Any]:
+    """A stocktake's head (where, status, who started it), with no figures: staff read it; raises NotFound."""
+    async with db.connection() as conn:
+        head = await stocktakes.get(conn, stocktake_id) if 1 <= stocktake_id <= 2_147_483_647 else None
+    if head is None:
+        raise NotFound.of("stocktake", stocktake_id)
+    return _head_view(head)
+
+
+async def lots_named(*, lot_number: str) -> list[NamedLot]:
+    """The known lots a typed lot number names (any product), for a counter to choose from; no quantities."""
+    number = " ".join(lot_number.split())
+    if not number or len(number) > 64 or not number.isprintable():
+        return []
+    async with db.connection() as conn:
+        return await stocktakes.lots_named(conn, lot_key(number))
 
 
 async def count(

@@ -218,3 +218,41 @@ async def lock_levels(conn: Connection, location_id: int, lot_ids: list[int]) ->
         location_id,
         lot_ids,
     )
+
+
+async def list_(
+    conn: Connection, *, location_id: int | None, status: str | None, limit: int = 100
+) -> list[StocktakeHead]:
+    """Stocktakes, newest first, at a location and in a status when given."""
+    rows = await conn.fetch(
+        f"{_HEAD} WHERE ($1::int IS NULL OR s.location = $1) AND ($2::text IS NULL OR s.status = $2)"
+        " ORDER BY s.started_at DESC, s.id DESC LIMIT $3",
+        location_id,
+        status,
+        limit,
+    )
+    return [_head(r) for r in rows]
+
+
+@dataclass(frozen=True)
+class NamedLot:
+    """A lot a typed number names, as a counter chooses it: no quantities (the count is blind)."""
+
+    id: int
+    lot_number: str
+    expiry_date: date
+    product_id: int
+    product_name: str
+    brand_name: str
+
+
+async def lots_named(conn: Connection, key: str, *, limit: int = 20) -> list[NamedLot]:
+    """The lots of any product whose normalised number is `key`, by product and expiry."""
+    rows = await conn.fetch(
+        "SELECT l.id, l.lot_number, l.expiry_date, p.id AS product_id, p.name AS product_name, b.name AS brand_name"
+        " FROM lot l JOIN product p ON p.id = l.product JOIN brand b ON b.id = p.brand"
+        " WHERE l.lot_key = $1 ORDER BY lower(p.name), l.expiry_date, l.id LIMIT $2",
+        key,
+        limit,
+    )
+    return [NamedLot(**dict(r)) for r in rows]

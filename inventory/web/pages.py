@@ -72,10 +72,13 @@ NAV = (
     NavItem("/ui/scan", N_("Scan"), "staff", N_("Record each ampoule used on a client's session.")),
     NavItem("/ui/receive", N_("Receive"), "staff", N_("Book a delivery in by scanning its boxes, and label it.")),
     NavItem("/ui/stock", N_("Stock"), "staff", N_("Lots on the shelves, and the ones to reconcile.")),
+    NavItem("/ui/stocktake", N_("Stocktake"), "staff", N_("Count the shelves; managers review and approve.")),
     NavItem("/ui/labels", N_("Labels"), "staff", N_("Print labels for lots.")),
     NavItem("/ui/clients", N_("Clients"), "staff", N_("Clients, allergies, courses and what they received.")),
     NavItem("/ui/catalog", N_("Catalog"), "staff", N_("Brands, products, locations and stock rules.")),
     NavItem("/ui/alerts", N_("Alerts"), "manager", N_("What to reorder, what expires, what to reconcile.")),
+    NavItem("/ui/orders", N_("Orders"), "manager", N_("Purchase orders from the reorder alerts, sent and received.")),
+    NavItem("/ui/suppliers", N_("Suppliers"), "manager", N_("Who sells each product: pack, lead time, reference.")),
     NavItem("/ui/recall", N_("Recall"), "manager", N_("Trace a lot, recall it and contact the clients.")),
     NavItem(
         "/ui/vigilance", N_("Vigilance"), "manager", N_("Reactions to products, the lots they signal, follow-ups.")

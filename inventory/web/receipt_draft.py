@@ -103,15 +103,22 @@ def added(lines: list[DraftLine], line: DraftLine) -> tuple[list[DraftLine], int
     return [*lines, line], len(lines)
 
 
-def fingerprint(location_id: int, supplier: str | None, reference: str | None, lines: list[DraftLine]) -> str:
+def fingerprint(
+    location_id: int,
+    supplier: str | None,
+    reference: str | None,
+    lines: list[DraftLine],
+    *,
+    purchase_order_id: int | None = None,
+) -> str:
     """What the booking sends, hashed: a retry with the same key books once only when it sends the same."""
-    body = json.dumps(
-        {
-            "location_id": location_id,
-            "supplier": supplier,
-            "reference": reference,
-            "lines": [json.loads(line.encode()) for line in lines],
-        },
-        sort_keys=True,
-    )
+    sent: dict[str, Any] = {
+        "location_id": location_id,
+        "supplier": supplier,
+        "reference": reference,
+        "lines": [json.loads(line.encode()) for line in lines],
+    }
+    if purchase_order_id is not None:  # absent otherwise: a delivery without an order hashes as it always did
+        sent["purchase_order_id"] = purchase_order_id
+    body = json.dumps(sent, sort_keys=True)
     return hashlib.sha256(b"POST /ui/receive\n" + body.encode()).hexdigest()

@@ -919,6 +919,17 @@ ROUTES: dict[str, Route] = {
             Case("unknown stocktake", _count, path="/api/stocktakes/999999/counts", status=404, code="not_found"),
         ),
     ),
+    "listStocktakes": Route(
+        "GET",
+        "/api/stocktakes",
+        role="staff",
+        cases=(
+            Case("unknown status", query={"status": "lost"}, status=422, code=V),
+            Case("location id 0", query={"location_id": 0}, status=422, code=V),
+            Case("location id as text", query={"location_id": "room"}, status=422, code=V),
+            Case("limit 0", query={"limit": 0}, status=422, code=V),
+        ),
+    ),
     "reviewStocktake": Route(
         "GET",
         "/api/stocktakes/{w.stocktake_id}",

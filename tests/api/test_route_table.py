@@ -289,6 +289,7 @@ READS: dict[str, Callable[[Clinic], str] | None] = {
     "/api/purchase-orders": lambda c: "/api/purchase-orders",
     "/api/purchase-orders/{document:str}": lambda c: "/api/purchase-orders/1",
     "/api/stocktakes/{stocktake_id:int}": None,
+    "/api/stocktakes": lambda c: f"/api/stocktakes?location_id={c.location_id}&status=open",
 }
 
 

@@ -174,3 +174,27 @@ async def test_the_openapi_document_describes_the_stocktake_routes(client: httpx
     assert {"/api/stocktakes", "/api/stocktakes/{stocktake_id}/counts", "/api/stocktakes/{stocktake_id}"} <= set(paths)
     count = paths["/api/stocktakes/{stocktake_id}/counts"]["post"]
     assert count["operationId"] == "addStocktakeCount" and "201" in count["responses"]
+
+
+async def test_the_list_shows_the_open_count_at_a_location_to_staff_without_expected_figures(
+    client: httpx.AsyncClient, auth_headers: H, actors: dict[str, Actor]
+) -> None:
+    clinic = await build(actors, on_hand=9)
+    other = await build(actors, on_hand=2)
+    first = await _open(client, auth_headers, clinic)
+    await client.post(f"/api/stocktakes/{first}/cancel", headers=auth_headers["manager"])
+    st = await _open(client, auth_headers, clinic)
+    await _open(client, auth_headers, other)
+    listed = await client.get(
+        "/api/stocktakes", params={"location_id": clinic.location_id, "status": "open"}, headers=auth_headers["staff"]
+    )
+    assert listed.status_code == 200, listed.text
+    (item,) = listed.json()["items"]
+    assert item["id"] == st and item["status"] == "open" and item["location"]["id"] == clinic.location_id
+    assert "expected" not in listed.text and "lines" not in item
+    every = await client.get(
+        "/api/stocktakes", params={"location_id": clinic.location_id}, headers=auth_headers["manager"]
+    )
+    assert [(i["id"], i["status"]) for i in every.json()["items"]] == [(st, "open"), (first, "cancelled")]
+    refused = await client.get("/api/stocktakes", params={"status": "lost"}, headers=auth_headers["staff"])
+    assert is_problem(refused, 422, "validation_error")

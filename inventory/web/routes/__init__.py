@@ -13,16 +13,34 @@ from inventory.web.routes import (
     chair,
     clients,
     labels,
+    purchasing,
     recall,
     receive,
     session,
     stock,
+    stocktake,
     users,
     vigilance,
 )
 
 # One entry per page family (assets last: its catch-all path reads best at the end).
-FAMILIES = [session, chair, receive, labels, stock, clients, catalog, alerts, recall, vigilance, users, audit, assets]
+FAMILIES = [
+    session,
+    chair,
+    receive,
+    labels,
+    stock,
+    stocktake,
+    clients,
+    catalog,
+    alerts,
+    purchasing,
+    recall,
+    vigilance,
+    users,
+    audit,
+    assets,
+]
 
 
 def router() -> Router:

@@ -13,7 +13,7 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from inventory.domain.errors import InventoryError
-from inventory.services import catalog, idempotency, receiving
+from inventory.services import catalog, idempotency, purchasing, receiving
 from inventory.services.barcodes import MAX_BARCODE_LENGTH
 from inventory.services.page_sessions import PageSignIn
 from inventory.services.receiving import LinePreview, ReceivedLine
@@ -22,6 +22,7 @@ from inventory.web.forms import Fields, refusal_message
 from inventory.web.i18n import N_, format_date, format_number, gettext, ngettext
 from inventory.web.pages import current_user, read_form, redirect, render, staff_page
 from inventory.web.receipt_draft import MAX_QUANTITY, DraftLine, added, decode_all, fingerprint
+from inventory.web.receiving_order import OrderCheck, check_order, order_refusal, order_status_name, receivable_orders
 
 MAX_PRODUCTS = 1000
 MAX_LOT_LENGTH = 64
@@ -55,6 +56,7 @@ _BOOKED_BEFORE = N_(
     " “Receive the delivery” books them as a new delivery."
 )
 _NO_LABELS = N_("Give at least one lot a count above 0.")
+_RECEIVED_AGAINST = N_("Delivery received against order %(id)s, which is now %(status)s.")
 
 
 @dataclass(frozen=True)
@@ -139,6 +141,7 @@ class Draft:
     location_id: int | None = None
     supplier: str | None = None
     reference: str | None = None
+    order_id: int | None = None  # the purchase order received against, if any
     previews: list[LinePreview] | None = None
     focus: str = "barcode"
     status: int = 200
@@ -157,6 +160,7 @@ class Draft:
         draft.location_id = fields.integer("location_id", minimum=1, maximum=receiving.MAX_ID)
         draft.supplier = fields.text("supplier", required=False, max_length=200)
         draft.reference = fields.text("reference", required=False, max_length=200)
+        draft.order_id = fields.integer("purchase_order_id", required=False, minimum=1, maximum=receiving.MAX_ID)
         return draft
 
     def refuse(self, status: int, field: str | None = None) -> None:
@@ -199,6 +203,19 @@ async def _page(request: Request[Any, Any, Any], draft: Draft, *, keep: tuple[st
     if not location_value and not draft.fields.errors:
         draft.focus = "location_id"  # where a delivery is received comes first
     values = {name: draft.fields.raw(name) for name in keep}
+    order: OrderCheck | None = None
+    prefilled: dict[str, str] = {}
+    if draft.order_id is not None:
+        order = await check_order(draft.order_id, previews)
+        if order is not None:
+            # A value the page filled in and the user left as it was is filled in afresh (what is still to come
+            # changes as boxes are scanned); one the user typed stays.
+            for name in ("product_id", "quantity"):
+                if values.get(name) and values[name] == draft.fields.raw(f"prefilled_{name}"):
+                    del values[name]
+            typed, values = values, order.prefill(values)
+            prefilled = {n: v for n, v in values.items() if n in ("product_id", "quantity") and typed.get(n) != v}
+    orders = await receivable_orders(int(location_value) if location_value.isdigit() else None)
     return await render(
         request,
         "receive/draft.html",
@@ -217,13 +234,35 @@ async def _page(request: Request[Any, Any, Any], draft: Draft, *, keep: tuple[st
         errors=draft.fields.errors,
         key=draft.key,
         focus=draft.focus,
+        order=order,
+        prefilled=prefilled,
+        orders=orders,
+        order_status_name=order_status_name,
     )
 
 
 @get("/receive", guards=[staff_page], include_in_schema=False, security=[])
 async def receive_page(request: Request[Any, Any, Any]) -> Template:
-    """An empty delivery, with its own Idempotency-Key."""
-    draft = Draft(form={}, fields=Fields({}), lines=[], key=new_key(), previews=[])
+    """An empty delivery, with its own Idempotency-Key; `?order=` receives against a sent order."""
+    form: dict[str, Any] = {}
+    chosen = Fields({"order": request.query_params.get("order")}).integer(
+        "order", required=False, minimum=1, maximum=receiving.MAX_ID
+    )
+    if chosen is not None:
+        try:
+            view = await purchasing.get_order(chosen)
+        except InventoryError:
+            view = None
+        if view is not None:  # where, from whom and which order: filled in from the order
+            form = {
+                "purchase_order_id": str(chosen),
+                "location_id": str(view.order.location_id),
+                "supplier": view.order.supplier_name,
+                "reference": gettext("Order %(id)s") % {"id": chosen},
+            }
+    fields = Fields(form)
+    draft = Draft(form=form, fields=fields, lines=[], key=new_key(), previews=[], order_id=chosen if form else None)
+    draft.location_id = fields.integer("location_id", required=False)
     return await _page(request, draft)
 
 
@@ -329,6 +368,8 @@ async def _book(request: Request[Any, Any, Any], user: PageSignIn, draft: Draft)
         return await _page(request, draft, keep=TYPED_FIELDS)
     location_id, lines = draft.location_id, draft.lines
 
+    order_id = draft.order_id
+
     async def book() -> idempotency.StoredResponse:
         result = await receiving.receive(
             actor=user.actor,
@@ -336,6 +377,7 @@ async def _book(request: Request[Any, Any, Any], user: PageSignIn, draft: Draft)
             supplier=draft.supplier,
             reference=draft.reference,
             lines=[line.line_in() for line in lines],
+            purchase_order_id=order_id,
         )
         return idempotency.StoredResponse(201, json.dumps({"receipt_id": result["id"]}).encode())
 
@@ -343,7 +385,7 @@ async def _book(request: Request[Any, Any, Any], user: PageSignIn, draft: Draft)
         stored = await idempotency.run_once(
             user_id=user.actor.id,
             key=draft.key,
-            fingerprint=fingerprint(location_id, draft.supplier, draft.reference, lines),
+            fingerprint=fingerprint(location_id, draft.supplier, draft.reference, lines, purchase_order_id=order_id),
             operation=book,
         )
     except InventoryError as refusal:
@@ -357,12 +399,21 @@ async def _book(request: Request[Any, Any, Any], user: PageSignIn, draft: Draft)
             # This page's delivery was booked, then changed (an old tab): the changed lines become a new draft.
             draft.key = new_key()
             draft.fields.errors["form"] = gettext(_BOOKED_BEFORE)
+        elif order_id is not None and (
+            refusal.code in ("invalid_transition", "location_mismatch")
+            or refusal.extra.get("entity") == "purchase_order"
+        ):
+            draft.fields.errors["purchase_order_id"] = order_refusal(refusal)
         else:
             draft.fields.refuse(refusal, by_code={"not_found": "location_id"}, default="form")
         draft.refuse(refusal.status)
         return await _page(request, draft, keep=TYPED_FIELDS)
     receipt_id = int(json.loads(stored.body)["receipt_id"])
-    return redirect(request, f"/ui/receive/{receipt_id}", flash=gettext(_RECEIVED))
+    if order_id is None:
+        return redirect(request, f"/ui/receive/{receipt_id}", flash=gettext(_RECEIVED))
+    after = (await purchasing.get_order(order_id)).order.status
+    message = gettext(_RECEIVED_AGAINST) % {"id": order_id, "status": order_status_name(after).lower()}
+    return redirect(request, f"/ui/receive/{receipt_id}", flash=message)
 
 
 # ------------------------------------------------------------------ the received delivery and its labels
