@@ -1,4 +1,5 @@
-"""The daily digest of each location: new and open reorder alerts and lots to act on by expiry, as of now."""
+"""The daily digest of each location: new and open reorder alerts, late purchase orders and lots to act on by
+expiry, as of now."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ from typing import Any
 
 from inventory import clock, db
 from inventory.config import DEFAULT_TIMEZONE
+from inventory.domain import purchasing as order_rules
 from inventory.domain.errors import NotFound
-from inventory.services import alert_refresh, expiry_views, reorder_alerts, webhook
+from inventory.services import alert_refresh, expiry_views, purchasing, reorder_alerts, webhook
 from inventory.store import digests as store
 from inventory.store import jobs as jobs_store
 
@@ -33,7 +35,8 @@ async def _location_digest(location: Any, today: date, now: datetime) -> dict[st
     since: datetime = last["last_delivered"] or (now - timedelta(days=1))
     alerts = await reorder_alerts.list_reorder(status="open", location_id=location["id"])
     shelf = await expiry_views.expiry(within_days=DIGEST_EXPIRY_DAYS, location_id=location["id"])
-    if not alerts and not shelf:
+    late = await purchasing.list_orders(location_id=location["id"], late=True, limit=1000)
+    if not alerts and not shelf and not late:
         return None
     reorder = [
         {
@@ -62,6 +65,20 @@ async def _location_digest(location: Any, today: date, now: datetime) -> dict[st
         }
         for i in shelf
     ]
+    late_orders = [
+        {
+            "purchase_order_id": v.order.id,
+            "supplier": {"id": v.order.supplier_id, "name": v.order.supplier_name},
+            "status": v.order.status,
+            "sent_at": v.order.sent_at,
+            "expected_on": v.order.expected_on,
+            "days_late": (today - v.order.expected_on).days if v.order.expected_on else None,
+            "outstanding": sum(
+                order_rules.outstanding(order_rules.LineState(li.quantity, li.received)) for li in v.order.lines
+            ),
+        }
+        for v in late
+    ]
     expired = [i for i in lots if i["days_left"] < 0]
     expiring = [i for i in lots if i["days_left"] >= 0]
     payload = {
@@ -74,8 +91,10 @@ async def _location_digest(location: Any, today: date, now: datetime) -> dict[st
             "open_reorder_alerts": len(reorder),
             "expired_on_shelf": len(expired),
             f"expiring_within_{DIGEST_EXPIRY_DAYS}_days": len(expiring),
+            "late_purchase_orders": len(late_orders),
         },
         "reorder": reorder,
+        "late_purchase_orders": late_orders,
         "expired_on_shelf": expired,
         "expiring": expiring,
     }
@@ -167,6 +186,11 @@ def format_digests(digests: list[dict[str, Any]]) -> str:
                 f"   {flag}reorder {alert['product']['name']}: usable {alert['usable_on_hand']},"
                 f" point {alert['reorder_point']}, forecast {alert['forecast_demand']},"
                 f" order {alert['suggested_quantity']}{ack}"
+            )
+        for order in payload.get("late_purchase_orders", ()):
+            lines.append(
+                f"   LATE purchase order {order['purchase_order_id']} from {order['supplier']['name']}:"
+                f" expected {order['expected_on']}, {order['outstanding']} unit(s) outstanding"
             )
         for lot in payload["expired_on_shelf"]:
             lines.append(
