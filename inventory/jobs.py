@@ -39,7 +39,7 @@ log = logging.getLogger("inventory.jobs")
 
 TICK = "inventory.tick"
 TICK_CRON = "* * * * *"  # every minute: a digest hour or a local midnight is seen within a minute
-WEBHOOK = "webhook.deliver"
+WEBHOOK = webhook.DELIVER_JOB
 # Between webhook attempts, as jobs: 1 min, 5 min, 30 min, 2 h; the fifth failure is final.
 WEBHOOK_RETRY_DELAYS: tuple[float, ...] = (60.0, 300.0, 1800.0, 7200.0)
 MAX_ATTEMPTS = 5  # any other job that raises is retried this often with exponential back-off, then held
@@ -111,7 +111,7 @@ class Jobs:
         return int(job_id)
 
     async def _queue_webhook(self, conn: Connection, delivery_id: int) -> None:
-        await Queries.from_asyncpg_connection(conn).enqueue(WEBHOOK, _payload(delivery_id=delivery_id))
+        await webhook.enqueue_attempt(conn, delivery_id)
 
     # ------------------------------------------------------------------ the jobs
 
