@@ -91,8 +91,16 @@ COLUMN_UPDATES: dict[str, tuple[str, ...]] = {
     "client": ("allergies",),  # allergies are added and removed (store/clinical.py); FOR UPDATE
 }
 # Never UPDATE, DELETE or TRUNCATE: the ledger, the audit log, the traceability record, reactions and their
-# lots, stocktake counts.
-APPEND_ONLY = ("stock_movement", "audit_event", "usage", "reaction", "reaction_lot", "stocktake_count")
+# lots, stocktake counts, supplier returns.
+APPEND_ONLY = (
+    "stock_movement",
+    "audit_event",
+    "usage",
+    "reaction",
+    "reaction_lot",
+    "stocktake_count",
+    "supplier_return",
+)
 # Piccolo's bookkeeping: serving only reads it, to refuse an unmigrated database.
 READ_ONLY = ("migration",)
 # pgqueuer's tables: the queue takes, finishes (deletes) and logs jobs, keeps statistics and its cron schedule.
