@@ -62,5 +62,5 @@ def insufficient(*, lot_number: str, location_id: int, on_hand: int, quantity: i
 
 
 def ledger_reason(number: str, reason: str, note: str | None) -> str:
-    """The ledger row's reason: the document number, the reason and the note."""
-    return f"{number} returned to supplier: {reason}" + (f" ({note})" if note else "")
+    """The ledger row's reason: the reason's code, then the document number and the note ("damaged: RET-000007")."""
+    return f"{reason}: {number}" + (f" ({note})" if note else "")

@@ -56,7 +56,7 @@ async def test_a_return_takes_the_units_off_with_a_return_ledger_row_naming_its_
     movement = await conn.fetchrow("SELECT kind, quantity, reason, \"user\" FROM stock_movement WHERE id = $1",
                                    record.movement_id)  # fmt: skip
     assert (movement["kind"], movement["quantity"], movement["user"]) == ("return", -4, actors["manager"].id)
-    assert movement["reason"] == f"{record.number} returned to supplier: damaged (box crushed)"
+    assert movement["reason"] == f"damaged: {record.number} (box crushed)"
     audit = await conn.fetchrow(
         "SELECT actor, details FROM audit_event WHERE action = 'supplier_return.create' AND entity_id = $1", record.id
     )

@@ -54,7 +54,5 @@ def test_returning_more_than_on_hand_is_insufficient_stock_with_the_figures() ->
 
 
 def test_the_ledger_reason_names_the_document_the_reason_and_the_note() -> None:
-    assert r.ledger_reason("RET-000007", "damaged", None) == "RET-000007 returned to supplier: damaged"
-    assert r.ledger_reason("RET-000007", "other", "wrong product") == (
-        "RET-000007 returned to supplier: other (wrong product)"
-    )
+    assert r.ledger_reason("RET-000007", "damaged", None) == "damaged: RET-000007"
+    assert r.ledger_reason("RET-000007", "other", "wrong product") == "other: RET-000007 (wrong product)"
