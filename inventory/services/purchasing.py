@@ -372,12 +372,23 @@ async def cancel(*, actor: Actor, order_id: int) -> OrderView:
     return _view(order)
 
 
-async def receive_against(conn: Connection, *, order_id: int, location_id: int, received: dict[int, int]) -> str:
-    """Add received units (per product) to an order in the receipt's transaction; returns the new status.
+@dataclass(frozen=True)
+class ReceivedAgainst:
+    """An order after a receipt: its status and, per line, what was ordered, received, outstanding and over."""
+
+    status: str
+    lines: list[dict[str, int]]
+
+
+async def receive_against(
+    conn: Connection, *, order_id: int, location_id: int, received: dict[int, int]
+) -> ReceivedAgainst:
+    """Add received units (per product) to an order in the receipt's transaction; returns the order's new state.
 
     A product the order does not name gets a line of quantity 0 (an over-delivery, as is receiving beyond a
-    line's quantity). Raises NotFound, Conflict(invalid_transition) for a draft or cancelled order, and
-    Conflict(location_mismatch) when the order is for another location. The caller re-evaluates the alerts.
+    line's quantity); what is still owed stays on order. Raises NotFound, Conflict(invalid_transition) for a
+    draft or cancelled order, and Conflict(location_mismatch) when the order is for another location. The caller
+    re-evaluates the alerts and records the returned lines (the under- and over-deliveries) in its audit event.
     """
     status, order_location = await _locked(conn, order_id)
     rules.check_receivable(order_id, status)
@@ -388,7 +399,20 @@ async def receive_against(conn: Connection, *, order_id: int, location_id: int, 
             order_id=order_id,
         )
     lines = await store.add_received(conn, order_id=order_id, received=received)
-    after = rules.status_after_receipt([rules.LineState(q, r) for q, r in lines])
+    states = [(product, rules.LineState(q, r)) for product, q, r in lines]
+    after = rules.status_after_receipt([state for _, state in states])
     if after != status:
         await store.set_status(conn, order_id=order_id, status=after)
-    return after
+    return ReceivedAgainst(
+        status=after,
+        lines=[
+            {
+                "product_id": product,
+                "ordered": state.quantity,
+                "received": state.received,
+                "outstanding": rules.outstanding(state),
+                "over_delivered": rules.over_delivered(state),
+            }
+            for product, state in states
+        ],
+    )

@@ -367,10 +367,10 @@ async def set_status(conn: Connection, *, order_id: int, status: str) -> None:
     await conn.execute("UPDATE purchase_order SET status = $2 WHERE id = $1", order_id, status)
 
 
-async def add_received(conn: Connection, *, order_id: int, received: dict[int, int]) -> list[tuple[int, int]]:
+async def add_received(conn: Connection, *, order_id: int, received: dict[int, int]) -> list[tuple[int, int, int]]:
     """Add received units per product (a product the order lacks gets a line of quantity 0); returns the lines.
 
-    Each returned pair is a line's (quantity, received) after the addition, for every line of the order.
+    Each returned triple is a line's (product, quantity, received) after the addition, for every line of the order.
     """
     await conn.execute(
         "INSERT INTO purchase_order_line (purchase_order, product, quantity, received)"
@@ -382,9 +382,9 @@ async def add_received(conn: Connection, *, order_id: int, received: dict[int, i
         list(received.values()),
     )
     rows = await conn.fetch(
-        "SELECT quantity, received FROM purchase_order_line WHERE purchase_order = $1 ORDER BY id", order_id
+        "SELECT product, quantity, received FROM purchase_order_line WHERE purchase_order = $1 ORDER BY id", order_id
     )
-    return [(r["quantity"], r["received"]) for r in rows]
+    return [(r["product"], r["quantity"], r["received"]) for r in rows]
 
 
 async def order_products(conn: Connection, order_id: int) -> list[int]:

@@ -611,3 +611,12 @@ async def test_order_lines_show_ordered_received_outstanding_and_over_delivered(
     over = await receive(17)
     (line,) = over["lines"]
     assert (over["status"], line["received"], line["outstanding"], line["over_delivered"]) == ("received", 27, 0, 3)
+    recorded = await conn.fetch(
+        "SELECT details FROM audit_event WHERE action = 'purchase_order.receive' AND entity_id = $1 ORDER BY id",
+        order["id"],
+    )
+    product = clinic.product["id"]
+    assert [r["details"]["lines"] for r in recorded] == [
+        [{"product_id": product, "ordered": 24, "received": 10, "outstanding": 14, "over_delivered": 0}],
+        [{"product_id": product, "ordered": 24, "received": 27, "outstanding": 0, "over_delivered": 3}],
+    ]  # the under-delivery, then the over-delivery, as they were recorded
