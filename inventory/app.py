@@ -36,6 +36,7 @@ def _route_handlers() -> list[Any]:
         routes_purchasing,
         routes_recalls,
         routes_stocktakes,
+        routes_supplier_returns,
         routes_vigilance,
     )
     from inventory.web import routes as web_routes
@@ -58,6 +59,7 @@ def _route_handlers() -> list[Any]:
         *routes_labels.HANDLERS,
         *routes_vigilance.HANDLERS,
         *routes_purchasing.HANDLERS,
+        *routes_supplier_returns.HANDLERS,
         *routes_stocktakes.HANDLERS,
         web_routes.router(),
     ]

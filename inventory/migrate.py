@@ -93,7 +93,7 @@ COLUMN_UPDATES: dict[str, tuple[str, ...]] = {
     "client": ("allergies", "full_name", "email", "phone", "date_of_birth", "erased_at"),
 }
 # Never UPDATE, DELETE or TRUNCATE: the ledger, the audit log, the traceability record, reactions with their lots
-# and follow-ups, stocktake counts.
+# and follow-ups, stocktake counts, supplier returns.
 APPEND_ONLY = (
     "stock_movement",
     "audit_event",
@@ -102,6 +102,7 @@ APPEND_ONLY = (
     "reaction_lot",
     "reaction_follow_up",
     "stocktake_count",
+    "supplier_return",
 )
 # Piccolo's bookkeeping: serving only reads it, to refuse an unmigrated database.
 READ_ONLY = ("migration",)

@@ -338,6 +338,21 @@ class StockMovement(Table):
     recall_id = Integer(null=True, default=None)
 
 
+class SupplierReturn(Table, tablename="supplier_return"):
+    """Units of a lot sent back to a supplier from a location, why, and the ledger row taking them off (append-only)."""
+
+    id: Serial
+    lot = ForeignKey(references=Lot, on_delete=OnDelete.restrict, index=True)
+    location = ForeignKey(references=Location, on_delete=OnDelete.restrict, index=True)
+    supplier = ForeignKey(references=Supplier, on_delete=OnDelete.restrict, null=True, default=None)
+    quantity = Integer()
+    reason = Varchar(length=16)
+    note = Text(null=True, default=None)
+    movement = ForeignKey(references=StockMovement, on_delete=OnDelete.restrict, unique=True)
+    created_by = ForeignKey(references=AppUser, on_delete=OnDelete.restrict)
+    created_at = Timestamptz()
+
+
 class StockLevel(Table):
     """On-hand of a lot at a location, kept in the same transaction as each ledger row."""
 

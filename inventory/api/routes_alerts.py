@@ -22,6 +22,13 @@ class UserRefOut(Struct):
     email: str | None
 
 
+class SupplierRefOut(Struct):
+    """A supplier by id and name."""
+
+    id: int
+    name: str
+
+
 class ReorderAlertOut(Struct):
     """A reorder alert with the arithmetic behind it as of now (see inventory/domain/reorder.py).
 
@@ -43,7 +50,10 @@ class ReorderAlertOut(Struct):
     acknowledged: bool
     acknowledged_at: datetime | None
     acknowledged_by: UserRefOut | None
-    lead_time_days: int | None = None
+    lead_time_days: int | None = None  # the lead time the arithmetic used
+    lead_time_source: str | None = None  # "supplier" (its soonest supplier's) or "rule" (the stock rule's)
+    lead_time_supplier: SupplierRefOut | None = None  # the supplier whose lead time it is
+    rule_lead_time_days: int | None = None  # the stock rule's own lead time
     box_size: int | None = None
     expiring_within_lead_time: int | None = None
     expiring_unused: float | None = None

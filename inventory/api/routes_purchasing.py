@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Annotated, Any
 
+import msgspec
 from litestar import Controller, Response, get, patch, post, put
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import Operation
@@ -77,12 +78,14 @@ class RefOut(Struct):
 
 
 class OrderLineOut(Struct):
-    """A line: single units ordered and received (received beyond quantity is an over-delivery)."""
+    """A line in single units: ordered (`quantity`), received, still outstanding, and received beyond the order."""
 
     product_id: int
     product_name: str
     quantity: int
     received: int
+    outstanding: int
+    over_delivered: int
     pack_units: int
     packs: int
 
@@ -157,30 +160,8 @@ def supplier_out(row: SupplierRow) -> SupplierOut:
 
 
 def order_out(view: OrderView) -> OrderOut:
-    """The API's order (CONTRACT §8)."""
-    o = view.order
-    return OrderOut(
-        id=o.id,
-        supplier=RefOut(id=o.supplier_id, name=o.supplier_name),
-        location=RefOut(id=o.location_id, name=o.location_name),
-        status=o.status,
-        expected_on=o.expected_on,
-        late=view.late,
-        created_at=o.created_at,
-        sent_at=o.sent_at,
-        cancelled_at=o.cancelled_at,
-        lines=[
-            OrderLineOut(
-                product_id=li.product_id,
-                product_name=li.product_name,
-                quantity=li.quantity,
-                received=li.received,
-                pack_units=li.pack_units,
-                packs=-(-li.quantity // max(1, li.pack_units)),
-            )
-            for li in o.lines
-        ],
-    )
+    """The API's order (CONTRACT §8), from the service's one description of it."""
+    return msgspec.convert(purchasing.order_document(view), OrderOut)
 
 
 def _from_alerts_out(result: FromAlerts) -> dict[str, Any]:
@@ -251,6 +232,10 @@ OrderDocument = Annotated[
 ]
 _DOCUMENT = re.compile(r"([0-9]{1,10})(?:\.(pdf|csv))?")
 Status = Annotated[str | None, QueryParameter(pattern="^(draft|sent|partially_received|received|cancelled)$")]
+Late = Annotated[
+    bool | None,
+    QueryParameter(description="true: only late orders (sent or partially received, expected before today)"),
+]
 
 
 class PurchaseOrderController(Controller):
@@ -278,10 +263,17 @@ class PurchaseOrderController(Controller):
 
     @get("/", operation_id="listPurchaseOrders")
     async def list_(
-        self, status: Status = None, location_id: OptId = None, limit: Limit = 100, offset: Offset = 0
+        self,
+        status: Status = None,
+        location_id: OptId = None,
+        late: Late = None,
+        limit: Limit = 100,
+        offset: Offset = 0,
     ) -> OrdersOut:
-        """Orders, newest first."""
-        views = await purchasing.list_orders(status=status, location_id=location_id, limit=limit, offset=offset)
+        """Orders, newest first; `late=true` only those expected before their location's today and still owed."""
+        views = await purchasing.list_orders(
+            status=status, location_id=location_id, late=late, limit=limit, offset=offset
+        )
         return OrdersOut(items=[order_out(v) for v in views])
 
     @get(
@@ -330,10 +322,15 @@ class PurchaseOrderController(Controller):
     async def send(
         self, request: ActorRequest, order_id: PathId, idempotency_key: IdempotencyKey = None
     ) -> Response[bytes]:
-        """Send a draft: its quantities count as on order from now on; expected on today + the lead time."""
+        """Send a draft: its quantities count as on order from now on; expected on today + the lead time.
+
+        With INVENTORY_WEBHOOK_URL set, the order is POSTed there (`kind` purchase_order.sent) once the send
+        commits, retried with back-off.
+        """
 
         async def make() -> OrderOut:
-            return order_out(await purchasing.send(actor=request.user, order_id=order_id))
+            url = request.app.state.settings.webhook_url
+            return order_out(await purchasing.send(actor=request.user, order_id=order_id, webhook_url=url))
 
         return await respond(request, idempotency_key, make, OrderOut, status=200)
 

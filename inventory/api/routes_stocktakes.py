@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any
 
+import msgspec
 from litestar import Controller, Response, get, post
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import JSONBody, QueryParameter
@@ -124,6 +125,16 @@ class UnknownLot(Struct):
     first_counted_at: datetime
 
 
+class NotAtLocation(Struct):
+    """A known lot counted at a location that never held it: flagged, and approval does not make it stock there."""
+
+    lot: ReviewLot
+    product: CountedProduct
+    counted: int
+    counts: int
+    first_counted_at: datetime
+
+
 class ReviewOut(StocktakeOut):
     """The manager's review of a stocktake."""
 
@@ -131,6 +142,7 @@ class ReviewOut(StocktakeOut):
     not_counted: list[NotCounted]
     unknown_lots: list[UnknownLot]
     lots_differing: int
+    not_at_location: list[NotAtLocation] = msgspec.field(default_factory=list)
 
 
 class Adjustment(Struct):
@@ -147,6 +159,8 @@ class ApprovalOut(StocktakeOut):
 
     adjustments: list[Adjustment]
     reason: str
+    # Lots counted here that the location never held: not adjusted.
+    not_at_location: list[int] = msgspec.field(default_factory=list)
 
 
 class StocktakesOut(Struct):

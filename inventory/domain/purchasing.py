@@ -5,6 +5,7 @@
   sent orders as on order).
 - A product's **supplier** is the one of its supplier offers with the shortest lead time (then the lowest
   supplier id): the soonest delivery. A product without an offer is *unassigned* and reported, never dropped.
+  The reorder arithmetic uses that same supplier's lead time (`domain.reorder.lead_time_for`).
 - Quantities are rounded **up** to whole packs of that supplier (`pack_units` single units each).
 - Status: draft → sent → partially_received → received; draft, sent and partially_received may be cancelled.
   Receiving moves a sent order to received when every line has received at least its quantity, else to
@@ -16,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Protocol, TypeVar
 
 from inventory.domain.errors import Conflict
 
@@ -87,7 +89,18 @@ def packs_for(quantity: int, pack_units: int) -> int:
     return -(-quantity // units)
 
 
-def choose_offer(offers: Iterable[Offer]) -> Offer | None:
+class _Offering(Protocol):
+    @property
+    def supplier_id(self) -> int: ...
+
+    @property
+    def lead_time_days(self) -> int: ...
+
+
+OfferT = TypeVar("OfferT", bound=_Offering)
+
+
+def choose_offer(offers: Iterable[OfferT]) -> OfferT | None:
     """The offer with the shortest lead time, then the lowest supplier id; None without offers."""
     return min(offers, key=lambda o: (o.lead_time_days, o.supplier_id), default=None)
 
@@ -140,6 +153,11 @@ def status_after_receipt(lines: Sequence[LineState]) -> str:
 def outstanding(line: LineState) -> int:
     """Units still expected on a line (never negative: an over-delivery owes nothing)."""
     return max(0, line.quantity - line.received)
+
+
+def over_delivered(line: LineState) -> int:
+    """Units received beyond a line's quantity (a product the order did not name has quantity 0)."""
+    return max(0, line.received - line.quantity)
 
 
 def is_late(status: str, expected_on: date | None, today: date) -> bool:

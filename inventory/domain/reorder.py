@@ -1,6 +1,10 @@
 """Reorder and expiry arithmetic: pure functions of stock, rules, use history and booked sessions.
 
-Definitions (T = today, L = the rule's lead time in days; a delivery ordered today arrives on day T + L):
+Definitions (T = today, L = the lead time in days; a delivery ordered today arrives on day T + L):
+
+- **Lead time**: the supplier's (`supplier_product.lead_time_days`) where a supplier sells the product, else the
+  stock rule's. When several suppliers sell it, the one "from alerts" orders from: the shortest lead time, then
+  the lowest supplier id (`domain.purchasing.choose_offer`). The figures say which it was (`lead_time_source`).
 
 - **Usable on hand**: the on-hand of lots that are active (not recalled, not quarantined) and not expired
   today (``expiry_date >= T``), counting only positive levels (a negative level is a recorded discrepancy,
@@ -43,7 +47,11 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from inventory.domain.purchasing import choose_offer
+
 TREND_DAYS = 28
+LEAD_FROM_SUPPLIER = "supplier"
+LEAD_FROM_RULE = "rule"
 
 
 @dataclass(frozen=True)
@@ -53,6 +61,33 @@ class Rule:
     reorder_point: int
     par_level: int
     lead_time_days: int
+
+
+@dataclass(frozen=True)
+class SupplierLead:
+    """A supplier's lead time for one product."""
+
+    supplier_id: int
+    supplier_name: str
+    lead_time_days: int
+
+
+@dataclass(frozen=True)
+class LeadTime:
+    """The lead time the arithmetic uses and where it comes from (a supplier, or the stock rule)."""
+
+    days: int
+    source: str = LEAD_FROM_RULE
+    supplier_id: int | None = None
+    supplier_name: str | None = None
+
+
+def lead_time_for(rule_days: int, suppliers: Iterable[SupplierLead]) -> LeadTime:
+    """The lead time of the supplier "from alerts" would order from (see `choose_offer`), else the rule's."""
+    chosen = choose_offer(suppliers)
+    if chosen is None:
+        return LeadTime(days=rule_days)
+    return LeadTime(chosen.lead_time_days, LEAD_FROM_SUPPLIER, chosen.supplier_id, chosen.supplier_name)
 
 
 @dataclass(frozen=True)
@@ -143,6 +178,7 @@ class ReorderInputs:
     used_last_28_days: int
     planned: tuple[PlannedUse, ...] = ()
     on_order: int = 0
+    lead_time: LeadTime | None = None  # None: the rule's
 
 
 @dataclass(frozen=True)
@@ -162,6 +198,12 @@ class ReorderFigures:
     suggested_quantity: int
     alert: bool
     on_order: int = 0
+    lead_time: LeadTime | None = None
+
+    @property
+    def lead(self) -> LeadTime:
+        """The lead time used (the rule's when none was given)."""
+        return self.lead_time or LeadTime(days=self.rule.lead_time_days)
 
     @property
     def forecast_demand_x28(self) -> int:
@@ -183,7 +225,12 @@ class ReorderFigures:
             "projected_at_arrival": _units(self.projected_x28),
             "reorder_point": self.rule.reorder_point,
             "par_level": self.rule.par_level,
-            "lead_time_days": self.rule.lead_time_days,
+            "lead_time_days": self.lead.days,
+            "lead_time_source": self.lead.source,
+            "lead_time_supplier": None
+            if self.lead.supplier_id is None
+            else {"id": self.lead.supplier_id, "name": self.lead.supplier_name},
+            "rule_lead_time_days": self.rule.lead_time_days,
             "box_size": self.box_size,
             "suggested_quantity": self.suggested_quantity,
             "evaluated_on": self.today.isoformat(),
@@ -206,7 +253,8 @@ def round_up_to_box(quantity_x28: int, box_size: int) -> int:
 def evaluate(inputs: ReorderInputs) -> ReorderFigures:
     """The reorder decision of one product at one location (see the module docstring)."""
     today, rule = inputs.today, inputs.rule
-    lead = max(0, rule.lead_time_days)
+    lead_time = inputs.lead_time or LeadTime(days=rule.lead_time_days)
+    lead = max(0, lead_time.days)
     arrival = today + timedelta(days=lead)
     usable_lots = [lot for lot in inputs.lots if lot.quantity > 0 and lot.expiry >= today]
     usable = sum(lot.quantity for lot in usable_lots)
@@ -233,6 +281,7 @@ def evaluate(inputs: ReorderInputs) -> ReorderFigures:
         suggested_quantity=round_up_to_box(TREND_DAYS * rule.par_level - projected, inputs.box_size),
         alert=projected <= TREND_DAYS * rule.reorder_point,
         on_order=on_order,
+        lead_time=lead_time,
     )
 
 

@@ -15,7 +15,10 @@ So a use recorded after the ampoules were counted does not show as a variance (t
 counted) and it still leaves the shelf: counted 10 with 10 expected, then 2 used, gives variance 0 and final
 on-hand 8. A lot counted in several passes takes its expected figure from the first pass. Lots with stock at the
 location that nobody counted are listed and left as they are; codes naming a lot the system does not know are
-flagged (with the GTIN, lot number and expiry they carry) and never become stock.
+flagged (with the GTIN, lot number and expiry they carry) and never become stock. A lot the system knows but has
+never held at this location (no stock level there) is flagged too (`known_here` false) and approval does not
+adjust it either: it came from somewhere the ledger does not say (a transfer or a receipt not recorded), so the
+manager records that movement rather than have the count create stock out of nothing.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ class CountedLot:
     counted: int
     expected: int  # on-hand at the lot's first count
     on_hand: int  # on-hand now
+    known_here: bool = True  # the location holds (or held) a stock level of the lot
 
     @property
     def variance(self) -> int:
@@ -51,5 +55,10 @@ class CountedLot:
 
 
 def adjustments(lots: Iterable[CountedLot]) -> list[CountedLot]:
-    """The lots approval adjusts (variance not zero), in lot order: the order their stock rows are locked in."""
-    return sorted((lot for lot in lots if lot.variance != 0), key=lambda lot: lot.lot_id)
+    """The lots approval adjusts (known here, variance not zero), in lot order: the order their rows are locked in."""
+    return sorted((lot for lot in lots if lot.known_here and lot.variance != 0), key=lambda lot: lot.lot_id)
+
+
+def not_here(lots: Iterable[CountedLot]) -> list[CountedLot]:
+    """Counted lots the location never held: flagged for the manager, never adjusted into stock."""
+    return sorted((lot for lot in lots if not lot.known_here), key=lambda lot: lot.lot_id)

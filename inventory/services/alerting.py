@@ -16,7 +16,15 @@ from typing import Any
 
 from inventory import db
 from inventory.db import Connection
-from inventory.domain.reorder import LotStock, PlannedUse, ReorderInputs, Rule, evaluate
+from inventory.domain.reorder import (
+    LotStock,
+    PlannedUse,
+    ReorderInputs,
+    Rule,
+    SupplierLead,
+    evaluate,
+    lead_time_for,
+)
 from inventory.store import alerts as store
 
 
@@ -26,9 +34,17 @@ def inputs_of(row: Any, today: date) -> ReorderInputs:
     quantities: Sequence[int] = row["quantities"] or ()
     days: Sequence[date] = row["days"] or ()
     booked: Sequence[int] = row["booked_quantities"] or ()
+    rule_lead = int(row["rule_lead_time_days"])
+    suppliers = [
+        SupplierLead(i, n, d)
+        for i, n, d in zip(
+            row["supplier_ids"] or (), row["supplier_names"] or (), row["supplier_leads"] or (), strict=True
+        )
+    ]
     return ReorderInputs(
         today=today,
-        rule=Rule(row["reorder_point"], row["par_level"], row["lead_time_days"]),
+        rule=Rule(row["reorder_point"], row["par_level"], rule_lead),
+        lead_time=lead_time_for(rule_lead, suppliers),
         box_size=int(row["box_size"]),
         lots=tuple(LotStock(e, q) for e, q in zip(expiries, quantities, strict=True)),
         used_last_28_days=int(row["used"]),

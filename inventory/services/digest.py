@@ -1,5 +1,5 @@
-"""The daily digest of each location: new and open reorder alerts, lots to act on by expiry and open vigilance
-signals (the deployment's: lots travel between locations), as of now."""
+"""The daily digest of each location: new and open reorder alerts, late purchase orders, lots to act on by expiry
+and open vigilance signals (the deployment's: lots travel between locations), as of now."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ from typing import Any
 
 from inventory import clock, db
 from inventory.config import DEFAULT_TIMEZONE
+from inventory.domain import purchasing as order_rules
 from inventory.domain.errors import NotFound
-from inventory.services import alert_refresh, expiry_views, reorder_alerts, vigilance, webhook
+from inventory.services import alert_refresh, expiry_views, purchasing, reorder_alerts, vigilance, webhook
 from inventory.store import digests as store
 from inventory.store import jobs as jobs_store
 
@@ -37,8 +38,9 @@ async def _location_digest(location: Any, today: date, now: datetime) -> dict[st
     since: datetime = last["last_delivered"] or (now - timedelta(days=1))
     alerts = await reorder_alerts.list_reorder(status="open", location_id=location["id"])
     shelf = await expiry_views.expiry(within_days=DIGEST_EXPIRY_DAYS, location_id=location["id"])
+    late = await purchasing.list_orders(location_id=location["id"], late=True, limit=1000)
     signals = await vigilance.list_signals()
-    if not alerts and not shelf and not signals:
+    if not alerts and not shelf and not late and not signals:
         return None
     reorder = [
         {
@@ -67,6 +69,20 @@ async def _location_digest(location: Any, today: date, now: datetime) -> dict[st
         }
         for i in shelf
     ]
+    late_orders = [
+        {
+            "purchase_order_id": v.order.id,
+            "supplier": {"id": v.order.supplier_id, "name": v.order.supplier_name},
+            "status": v.order.status,
+            "sent_at": v.order.sent_at,
+            "expected_on": v.order.expected_on,
+            "days_late": (today - v.order.expected_on).days if v.order.expected_on else None,
+            "outstanding": sum(
+                order_rules.outstanding(order_rules.LineState(li.quantity, li.received)) for li in v.order.lines
+            ),
+        }
+        for v in late
+    ]
     expired = [i for i in lots if i["days_left"] < 0]
     expiring = [i for i in lots if i["days_left"] >= 0]
     payload = {
@@ -79,9 +95,11 @@ async def _location_digest(location: Any, today: date, now: datetime) -> dict[st
             "open_reorder_alerts": len(reorder),
             "expired_on_shelf": len(expired),
             f"expiring_within_{DIGEST_EXPIRY_DAYS}_days": len(expiring),
+            "late_purchase_orders": len(late_orders),
             "open_vigilance_signals": len(signals),
         },
         "reorder": reorder,
+        "late_purchase_orders": late_orders,
         "expired_on_shelf": expired,
         "expiring": expiring,
         "vigilance_signals": [
@@ -188,6 +206,11 @@ def format_digests(digests: list[dict[str, Any]]) -> str:
                 f"   {flag}reorder {alert['product']['name']}: usable {alert['usable_on_hand']},"
                 f" point {alert['reorder_point']}, forecast {alert['forecast_demand']},"
                 f" order {alert['suggested_quantity']}{ack}"
+            )
+        for order in payload.get("late_purchase_orders", ()):
+            lines.append(
+                f"   LATE purchase order {order['purchase_order_id']} from {order['supplier']['name']}:"
+                f" expected {order['expected_on']}, {order['outstanding']} unit(s) outstanding"
             )
         for lot in payload["expired_on_shelf"]:
             lines.append(

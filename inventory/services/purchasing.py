@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 import asyncpg
+import msgspec
 
 from inventory import clock, db
 from inventory.db import Connection
@@ -18,7 +20,7 @@ from inventory.domain import purchasing as rules
 from inventory.domain.errors import Conflict, NotFound, Unprocessable
 from inventory.domain.gtin import normalize_gtin
 from inventory.domain.models import Actor
-from inventory.services import alerting, reorder_alerts
+from inventory.services import alerting, reorder_alerts, webhook
 from inventory.store import audit, catalog
 from inventory.store import purchasing as store
 from inventory.store.purchasing import OrderLineRow, OrderRow, SupplierRow
@@ -26,6 +28,7 @@ from inventory.store.purchasing import OrderLineRow, OrderRow, SupplierRow
 __all__ = ["FromAlerts", "OrderLineRow", "OrderRow", "OrderView", "SupplierRow"]
 
 MAX_ID = 2_147_483_647
+SENT_EVENT = "purchase_order.sent"  # the webhook event of a sent order
 
 
 def _clean(value: str | None, what: str, *, required: bool = False) -> str | None:
@@ -81,7 +84,7 @@ async def set_supplier_product(
     lead_time_days: int,
     reference: str | None,
 ) -> SupplierRow:
-    """Set how a supplier sells a product; raises NotFound, GtinInvalid, Unprocessable."""
+    """Set how a supplier sells a product and re-evaluate its alerts; raises NotFound, GtinInvalid, Unprocessable."""
     gtin = None if pack_gtin is None or not pack_gtin.strip() else normalize_gtin(pack_gtin)
     if not 1 <= pack_units <= 100_000:
         raise Unprocessable("pack_units is between 1 and 100000.", code="validation_error")
@@ -103,6 +106,8 @@ async def set_supplier_product(
             reference=ref,
             at=db.now(),
         )
+        # The supplier's lead time is part of the product's reorder arithmetic wherever it has a rule.
+        await alerting.reevaluate(conn, [(product_id, loc) for loc in await store.rule_locations(conn, product_id)])
         await audit.record(
             conn,
             actor_id=actor.id,
@@ -134,6 +139,51 @@ class OrderView:
 def _view(order: OrderRow) -> OrderView:
     today = clock.today_in(order.location_timezone)
     return OrderView(order=order, late=rules.is_late(order.status, order.expected_on, today))
+
+
+def order_document(view: OrderView) -> dict[str, Any]:
+    """An order as the API and the webhook show it (CONTRACT §8); lines in single units."""
+    o = view.order
+    return {
+        "id": o.id,
+        "supplier": {"id": o.supplier_id, "name": o.supplier_name},
+        "location": {"id": o.location_id, "name": o.location_name},
+        "status": o.status,
+        "expected_on": o.expected_on,
+        "late": view.late,
+        "created_at": o.created_at,
+        "sent_at": o.sent_at,
+        "cancelled_at": o.cancelled_at,
+        "lines": [
+            {
+                "product_id": li.product_id,
+                "product_name": li.product_name,
+                "quantity": li.quantity,
+                "received": li.received,
+                "outstanding": rules.outstanding(rules.LineState(li.quantity, li.received)),
+                "over_delivered": rules.over_delivered(rules.LineState(li.quantity, li.received)),
+                "pack_units": li.pack_units,
+                "packs": rules.packs_for(li.quantity, li.pack_units),
+            }
+            for li in o.lines
+        ],
+    }
+
+
+def sent_event(view: OrderView) -> dict[str, Any]:
+    """The webhook body announcing a sent order: `kind` purchase_order.sent and the order as the API shows it."""
+    o = view.order
+    # msgspec writes dates and times exactly as the API's JSON does, so the webhook's order equals the API's.
+    body: dict[str, Any] = msgspec.to_builtins(
+        {
+            "kind": SENT_EVENT,
+            "purchase_order_id": o.id,
+            "supplier_email": o.supplier_email,
+            "location": {"id": o.location_id, "name": o.location_name, "timezone": o.location_timezone},
+            "order": order_document(view),
+        }
+    )
+    return body
 
 
 @dataclass(frozen=True)
@@ -198,13 +248,20 @@ async def from_alerts(*, actor: Actor, location_id: int | None) -> FromAlerts:
 
 
 async def list_orders(
-    *, status: str | None = None, location_id: int | None = None, limit: int = 100, offset: int = 0
+    *,
+    status: str | None = None,
+    location_id: int | None = None,
+    late: bool | None = None,
+    limit: int = 100,
+    offset: int = 0,
 ) -> list[OrderView]:
-    """Orders, newest first; raises Unprocessable for an unknown status."""
+    """Orders, newest first, late or not by each location's today; raises Unprocessable for an unknown status."""
     if status is not None and status not in rules.STATUSES:
         raise Unprocessable(f"status is one of {', '.join(rules.STATUSES)}.", code="validation_error")
     async with db.connection() as conn:
-        orders = await store.list_orders(conn, status=status, location_id=location_id, limit=limit, offset=offset)
+        orders = await store.list_orders(
+            conn, status=status, location_id=location_id, limit=limit, offset=offset, late=late, at=clock.now()
+        )
     return [_view(o) for o in orders]
 
 
@@ -250,10 +307,14 @@ async def set_line(*, actor: Actor, order_id: int, product_id: int, quantity: in
     return _view(order)
 
 
-async def send(*, actor: Actor, order_id: int) -> OrderView:
+async def send(*, actor: Actor, order_id: int, webhook_url: str | None = None) -> OrderView:
     """Send a draft: expected on the location's today plus the lead time; raises NotFound, Conflict.
 
-    The lead time is the longest of the supplier's for the order's products (0 where none is set).
+    With a usable `webhook_url` (the deployment's) the order is queued for the webhook as `purchase_order.sent` in the
+    same transaction: it goes out once the send commits, retried with back-off (`services.webhook`).
+
+    The lead time is the longest of its lines': the supplier's for the product, else the stock rule's at the
+    location, else 0.
     """
     async with db.transaction() as conn:
         status, location_id = await _locked(conn, order_id)
@@ -275,8 +336,21 @@ async def send(*, actor: Actor, order_id: int) -> OrderView:
             details={"expected_on": expected_on.isoformat()},
         )
         sent = await store.get_order(conn, order_id)
-    assert sent is not None
-    return _view(sent)
+        assert sent is not None
+        view = _view(sent)
+        delivery_id = await webhook.record_event(
+            conn, location_id=location_id, payload=sent_event(view), url=webhook_url
+        )
+        if delivery_id is not None:
+            await audit.record(
+                conn,
+                actor_id=actor.id,
+                action="purchase_order.webhook_queued",
+                entity="purchase_order",
+                entity_id=order_id,
+                details={"delivery_id": delivery_id},
+            )
+    return view
 
 
 async def cancel(*, actor: Actor, order_id: int) -> OrderView:
@@ -300,12 +374,23 @@ async def cancel(*, actor: Actor, order_id: int) -> OrderView:
     return _view(order)
 
 
-async def receive_against(conn: Connection, *, order_id: int, location_id: int, received: dict[int, int]) -> str:
-    """Add received units (per product) to an order in the receipt's transaction; returns the new status.
+@dataclass(frozen=True)
+class ReceivedAgainst:
+    """An order after a receipt: its status and, per line, what was ordered, received, outstanding and over."""
+
+    status: str
+    lines: list[dict[str, int]]
+
+
+async def receive_against(
+    conn: Connection, *, order_id: int, location_id: int, received: dict[int, int]
+) -> ReceivedAgainst:
+    """Add received units (per product) to an order in the receipt's transaction; returns the order's new state.
 
     A product the order does not name gets a line of quantity 0 (an over-delivery, as is receiving beyond a
-    line's quantity). Raises NotFound, Conflict(invalid_transition) for a draft or cancelled order, and
-    Conflict(location_mismatch) when the order is for another location. The caller re-evaluates the alerts.
+    line's quantity); what is still owed stays on order. Raises NotFound, Conflict(invalid_transition) for a
+    draft or cancelled order, and Conflict(location_mismatch) when the order is for another location. The caller
+    re-evaluates the alerts and records the returned lines (the under- and over-deliveries) in its audit event.
     """
     status, order_location = await _locked(conn, order_id)
     rules.check_receivable(order_id, status)
@@ -316,7 +401,20 @@ async def receive_against(conn: Connection, *, order_id: int, location_id: int, 
             order_id=order_id,
         )
     lines = await store.add_received(conn, order_id=order_id, received=received)
-    after = rules.status_after_receipt([rules.LineState(q, r) for q, r in lines])
+    states = [(product, rules.LineState(q, r)) for product, q, r in lines]
+    after = rules.status_after_receipt([state for _, state in states])
     if after != status:
         await store.set_status(conn, order_id=order_id, status=after)
-    return after
+    return ReceivedAgainst(
+        status=after,
+        lines=[
+            {
+                "product_id": product,
+                "ordered": state.quantity,
+                "received": state.received,
+                "outstanding": rules.outstanding(state),
+                "over_delivered": rules.over_delivered(state),
+            }
+            for product, state in states
+        ],
+    )

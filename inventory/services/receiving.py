@@ -70,12 +70,12 @@ async def _receive(
         )
         planned = [await _plan_line(conn, index, line, today, products) for index, line in enumerate(lines)]
         ordered = rules.receiving_order(planned)
-        order_status = None
+        against = None
         if purchase_order_id is not None:  # refused before anything is written; the order stays locked
             received: dict[int, int] = {}
             for p in planned:
                 received[p.product_id] = received.get(p.product_id, 0) + p.quantity
-            order_status = await purchasing.receive_against(
+            against = await purchasing.receive_against(
                 conn, order_id=purchase_order_id, location_id=location_id, received=received
             )
         now = db.now()
@@ -119,14 +119,15 @@ async def _receive(
                 **({} if purchase_order_id is None else {"purchase_order_id": purchase_order_id}),
             },
         )
-        if purchase_order_id is not None:
+        if purchase_order_id is not None and against is not None:
+            # The order's lines after this receipt: what is short (outstanding) and what came beyond it.
             await audit.record(
                 conn,
                 actor_id=actor.id,
                 action="purchase_order.receive",
                 entity="purchase_order",
                 entity_id=purchase_order_id,
-                details={"receipt_id": written.id, "status": order_status},
+                details={"receipt_id": written.id, "status": against.status, "lines": against.lines},
             )
     return {
         "id": written.id,

@@ -14,7 +14,7 @@ from inventory.domain.errors import Conflict, NotFound, Unprocessable
 from inventory.domain.lots import clean_lot_number, lot_key
 from inventory.domain.models import Actor
 from inventory.domain.scan_decision import infer_lot
-from inventory.domain.stocktake import adjustments
+from inventory.domain.stocktake import adjustments, not_here
 from inventory.services import alerting, barcodes
 from inventory.services.checks import require
 from inventory.services.views import product_ref
@@ -232,7 +232,8 @@ async def _shown(
 
 
 async def review(*, stocktake_id: int) -> dict[str, Any]:
-    """The manager's review: per lot expected, counted, variance; lots not counted; unknown lots. Raises NotFound."""
+    """The manager's review: per lot expected, counted, variance; lots not counted; lots never held here; unknown
+    lots. Raises NotFound."""
     async with db.connection() as conn:
         head = await stocktakes.get(conn, stocktake_id)
         if head is None:
@@ -241,8 +242,20 @@ async def review(*, stocktake_id: int) -> dict[str, Any]:
         missing = await stocktakes.not_counted(conn, stocktake_id, head.location_id)
         unknown = await stocktakes.unknown_lots(conn, stocktake_id)
     lines = []
+    elsewhere = []
     for row in counted:
         figures = stocktakes.counted_lot(row)
+        if not figures.known_here:  # never held here: flagged, not a variance approval would turn into stock
+            elsewhere.append(
+                {
+                    "lot": _lot(row),
+                    "product": product_ref(row),
+                    "counted": figures.counted,
+                    "counts": int(row["counts"]),
+                    "first_counted_at": row["first_at"],
+                }
+            )
+            continue
         lines.append(
             {
                 "lot": _lot(row),
@@ -262,6 +275,7 @@ async def review(*, stocktake_id: int) -> dict[str, Any]:
         **_head_view(head),
         "lines": lines,
         "not_counted": [{"lot": _lot(r), "product": product_ref(r), "on_hand": r["on_hand"]} for r in missing],
+        "not_at_location": elsewhere,
         "unknown_lots": [
             {
                 "product": product_ref(r),
@@ -291,7 +305,8 @@ def _lot(row: Any) -> dict[str, Any]:
 async def approve(*, actor: Actor, stocktake_id: int) -> dict[str, Any]:
     """Write one `adjust` ledger row per lot whose count differs, all in one transaction, and close the stocktake.
 
-    Afterwards each counted lot's on-hand = counted + movements since its first count. Raises NotFound,
+    Afterwards each counted lot's on-hand = counted + movements since its first count; a lot the location never
+    held is not adjusted (listed as `not_at_location`). Raises NotFound,
     Conflict (stocktake_closed; insufficient_stock when a lot's counted figure plus the movements since would
     leave on-hand below zero: nothing is written, recount that lot).
     """
@@ -308,6 +323,7 @@ async def approve(*, actor: Actor, stocktake_id: int) -> dict[str, Any]:
             # Read again under the locks: on-hand cannot move between this read and the adjustments.
             rows = await stocktakes.counted_lots(conn, stocktake_id, head.location_id)
             reason = _reason(stocktake_id)
+            skipped = [lot.lot_id for lot in not_here(stocktakes.counted_lot(r) for r in rows)]
             written = []
             for lot in adjustments(stocktakes.counted_lot(r) for r in rows):
                 after = await stock.move(
@@ -338,11 +354,16 @@ async def approve(*, actor: Actor, stocktake_id: int) -> dict[str, Any]:
                 action="stocktake.approve",
                 entity="stocktake",
                 entity_id=stocktake_id,
-                details={"location_id": head.location_id, "reason": reason, "adjustments": written},
+                details={
+                    "location_id": head.location_id,
+                    "reason": reason,
+                    "adjustments": written,
+                    "not_at_location": skipped,
+                },
             )
             closed = await stocktakes.get(conn, stocktake_id)
             assert closed is not None
-        return {**_head_view(closed), "adjustments": written, "reason": reason}
+        return {**_head_view(closed), "adjustments": written, "reason": reason, "not_at_location": skipped}
 
     return await db.with_retries(run)
 

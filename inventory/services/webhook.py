@@ -1,4 +1,10 @@
-"""Sending digests to the webhook: one delivery row per digest, each attempt recorded, retries with back-off."""
+"""Sending events to the webhook: one delivery row per event (a digest, a purchase order sent), each attempt
+recorded, retries with back-off.
+
+An event raised by a write is queued in that write's transaction (`queue_event`): its delivery row and the job
+that sends it become visible when the write commits, and vanish with it when it rolls back. The body carries
+`kind` (`inventory.alerts.digest`, `purchase_order.sent`).
+"""
 
 from __future__ import annotations
 
@@ -20,6 +26,7 @@ WEBHOOK_TIMEOUT = 10.0
 
 Enqueue = Callable[[Connection, int], Awaitable[None]]  # queues work for a row, in the caller's transaction
 WEBHOOK_JOB = jobs_store.WEBHOOK_ENTRYPOINT
+DIGEST_KIND = "inventory.alerts.digest"
 
 
 async def queue(conn: Connection, delivery_id: int) -> None:
@@ -81,7 +88,7 @@ async def create_delivery(location_id: int, payload: dict[str, Any], enqueue: En
 
 
 async def attempt_delivery(delivery_id: int, url: str, *, delays: tuple[float, ...] = RETRY_DELAYS) -> dict[str, Any]:
-    """POST a queued digest once and record the attempt (count, error, status) on its delivery row.
+    """POST a queued event once and record the attempt (count, error, status) on its delivery row.
 
     The row stays locked during the POST, so two workers never send one attempt twice. Returns the delivery
     as `{"id","status","attempts","error"}` plus `retry_in` (seconds until the next attempt, None when
@@ -93,7 +100,10 @@ async def attempt_delivery(delivery_id: int, url: str, *, delays: tuple[float, .
         if row is None:  # already finished, or another worker is sending it right now
             return {"id": delivery_id, "status": "busy_or_done", "attempts": None, "error": None, "retry_in": None}
         attempts = int(row["attempts"]) + 1
-        error, retryable = await _post_once(url, json.dumps(row["payload"]).encode(), f"digest-{delivery_id}")
+        kind = (row["payload"] or {}).get("kind", DIGEST_KIND)
+        digest = kind == DIGEST_KIND
+        key = f"digest-{delivery_id}" if digest else f"{kind}-{delivery_id}"  # one key per delivery, kept on retries
+        error, retryable = await _post_once(url, json.dumps(row["payload"]).encode(), key)
         retry_in = delays[attempts - 1] if error is not None and retryable and attempts <= len(delays) else None
         status = "delivered" if error is None else ("retrying" if retry_in is not None else "failed")
         await store.finish_delivery(
@@ -103,10 +113,11 @@ async def attempt_delivery(delivery_id: int, url: str, *, delays: tuple[float, .
             await audit.record(
                 conn,
                 actor_id=None,
-                action=f"digest.{status}",
+                action=f"digest.{status}" if digest else f"webhook.{status}",
                 entity="notification_delivery",
                 entity_id=delivery_id,
-                details={"location_id": row["location"], "attempts": attempts, "error": error},
+                details={"location_id": row["location"], "attempts": attempts, "error": error}
+                | ({} if digest else {"kind": kind}),
             )
     return {"id": delivery_id, "status": status, "attempts": attempts, "error": error, "retry_in": retry_in}
 

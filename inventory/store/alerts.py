@@ -20,17 +20,36 @@ ORDER BY product, location
 FOR NO KEY UPDATE
 """
 
+
 # $3 = the instant of evaluation; each pair's `today` is the local date at its location then, and day bounds are
 # local midnights (`day::timestamp AT TIME ZONE zone`) as UTC instants. Booked demand is gathered once for all the
 # pairs (one pass over the planned sessions of their locations), not once per pair; the arithmetic keeps each
 # rule's window.
+# The lead time is the supplier's where one sells the product (the soonest: the one from-alerts orders from;
+# the domain's `lead_time_for` picks it from the arrays, in the same order), else the rule's.
+def lead_time_sql(product: str, rule_lead: str) -> str:
+    """SQL for the lead time of a product in the reorder arithmetic: its soonest supplier's, else the rule's."""
+    soonest = f"SELECT min(sp.lead_time_days) FROM supplier_product sp WHERE sp.product = {product}"
+    return f"coalesce(({soonest}), {rule_lead})"
+
+
 _GATHER = """
 WITH pairs AS (
-    SELECT p.product, p.location, r.id AS rule_id, r.reorder_point, r.par_level, r.lead_time_days,
+    SELECT p.product, p.location, r.id AS rule_id, r.reorder_point, r.par_level,
+           r.lead_time_days AS rule_lead_time_days, coalesce(sup.soonest, r.lead_time_days) AS lead_time_days,
+           sup.supplier_ids, sup.supplier_names, sup.supplier_leads,
            o.timezone, ($3::timestamptz AT TIME ZONE o.timezone)::date AS today
     FROM unnest($1::int[], $2::int[]) AS p(product, location)
     JOIN location o ON o.id = p.location
     LEFT JOIN stock_rule r ON r.product = p.product AND r.location = p.location
+    LEFT JOIN LATERAL (
+        SELECT min(sp.lead_time_days) AS soonest,
+               array_agg(sp.supplier ORDER BY sp.lead_time_days, sp.supplier) AS supplier_ids,
+               array_agg(s.name ORDER BY sp.lead_time_days, sp.supplier) AS supplier_names,
+               array_agg(sp.lead_time_days ORDER BY sp.lead_time_days, sp.supplier) AS supplier_leads
+        FROM supplier_product sp JOIN supplier s ON s.id = sp.supplier
+        WHERE r.id IS NOT NULL AND sp.product = p.product
+    ) sup ON true
 ), places AS (
     SELECT location, timezone, today, max(lead_time_days) AS longest
     FROM pairs WHERE rule_id IS NOT NULL GROUP BY location, timezone, today
@@ -51,7 +70,8 @@ WITH pairs AS (
     ) x
     GROUP BY 1, 2
 )
-SELECT p.product, p.location, p.today, p.reorder_point, p.par_level, p.lead_time_days,
+SELECT p.product, p.location, p.today, p.reorder_point, p.par_level, p.lead_time_days, p.rule_lead_time_days,
+       p.supplier_ids, p.supplier_names, p.supplier_leads,
        a.id AS alert_id, a.details AS alert_details,
        coalesce(box.units, 1) AS box_size,
        stock.expiries, stock.quantities, coalesce(trend.used, 0) AS used,
@@ -162,10 +182,11 @@ UNION SELECT product, location FROM reorder_alert WHERE status = 'open' AND ($1:
 # differently now); planned course sessions in [$3, $3 + lead). Everything else can only lower demand, which
 # changes nothing for a pair with no open alert and no lot expiring within its lead time. Day bounds are local
 # midnights at each location.
-_CHANGED_PAIRS = """
+_LEAD = lead_time_sql("r.product", "r.lead_time_days")
+_CHANGED_PAIRS = f"""
 WITH places AS (
     SELECT x.id, x.since, x.today, o.timezone,
-           (SELECT coalesce(max(r.lead_time_days), 0) FROM stock_rule r WHERE r.location = x.id) AS longest
+           (SELECT coalesce(max({_LEAD}), 0) FROM stock_rule r WHERE r.location = x.id) AS longest
     FROM unnest($1::int[], $2::date[], $3::date[]) AS x(id, since, today) JOIN location o ON o.id = x.id
 )
 SELECT a.product, a.location FROM places o JOIN reorder_alert a ON a.location = o.id AND a.status = 'open'
@@ -183,7 +204,7 @@ JOIN stock_level s ON s.location = o.id AND s.on_hand > 0
 JOIN lot l ON l.id = s.lot
 JOIN stock_rule r ON r.product = l.product AND r.location = s.location
 WHERE l.status = 'active' AND l.expiry_date >= o.since AND l.expiry_date < o.today + o.longest
-  AND l.expiry_date < o.today + r.lead_time_days
+  AND l.expiry_date < o.today + {_LEAD}
 UNION
 SELECT r.product, r.location FROM places o
 CROSS JOIN LATERAL (
@@ -194,7 +215,7 @@ CROSS JOIN LATERAL (
       AND t.scheduled_for < ((o.today + o.longest)::timestamp AT TIME ZONE o.timezone)
 ) t
 JOIN stock_rule r ON r.product = t.product AND r.location = o.id
-WHERE t.scheduled_for < ((o.today + r.lead_time_days)::timestamp AT TIME ZONE o.timezone)
+WHERE t.scheduled_for < ((o.today + {_LEAD})::timestamp AT TIME ZONE o.timezone)
 """
 
 

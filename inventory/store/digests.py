@@ -12,12 +12,12 @@ from inventory.db import Connection
 _LAST_DELIVERY = """
 SELECT max(created_at) FILTER (WHERE status = 'delivered') AS last_delivered,
        bool_or(status = 'delivered' AND payload->>'date' = $2) AS delivered_today
-FROM notification_delivery WHERE location = $1
+FROM notification_delivery WHERE location = $1 AND payload->>'kind' = 'inventory.alerts.digest'
 """
 
 
 async def last_delivery(conn: Connection, location_id: int, day: str) -> Record:
-    """When a location's digest was last delivered, and whether the one of `day` (ISO) was."""
+    """When a location's digest was last delivered, and whether the one of `day` (ISO) was (other events aside)."""
     row: Record | None = await conn.fetchrow(_LAST_DELIVERY, location_id, day)
     assert row is not None
     return row

@@ -123,6 +123,12 @@ async def upsert_supplier_product(
     )
 
 
+async def rule_locations(conn: Connection, product_id: int) -> list[int]:
+    """The locations with a stock rule for the product (whose reorder arithmetic uses its suppliers' lead times)."""
+    rows = await conn.fetch("SELECT location FROM stock_rule WHERE product = $1 ORDER BY location", product_id)
+    return [r["location"] for r in rows]
+
+
 async def offers(conn: Connection, product_ids: Sequence[int]) -> list[Offer]:
     """Every supplier offer of these products."""
     rows = await conn.fetch(
@@ -237,17 +243,34 @@ async def get_orders(conn: Connection, order_ids: Sequence[int]) -> list[OrderRo
     return await _with_lines(conn, heads)
 
 
+# Late (domain.purchasing.is_late): still owed and expected before the location's local date at instant $5.
+_LATE = (
+    "(o.status IN ('sent', 'partially_received') AND o.expected_on IS NOT NULL"
+    " AND o.expected_on < ($5::timestamptz AT TIME ZONE l.timezone)::date)"
+)
+
+
 async def list_orders(
-    conn: Connection, *, status: str | None, location_id: int | None, limit: int, offset: int
+    conn: Connection,
+    *,
+    status: str | None,
+    location_id: int | None,
+    limit: int,
+    offset: int,
+    late: bool | None = None,
+    at: datetime | None = None,
 ) -> list[OrderRow]:
-    """Orders, newest first, by status and location."""
+    """Orders, newest first, by status, location and (with `at`, the instant whose local dates count) lateness."""
     heads = await conn.fetch(
         _ORDERS + " WHERE ($1::text IS NULL OR o.status = $1) AND ($2::int IS NULL OR o.location = $2)"
+        f" AND ($6::bool IS NULL OR {_LATE} = $6)"
         " ORDER BY o.id DESC LIMIT $3 OFFSET $4",
         status,
         location_id,
         limit,
         offset,
+        at,
+        late,
     )
     return await _with_lines(conn, heads)
 
@@ -344,10 +367,10 @@ async def set_status(conn: Connection, *, order_id: int, status: str) -> None:
     await conn.execute("UPDATE purchase_order SET status = $2 WHERE id = $1", order_id, status)
 
 
-async def add_received(conn: Connection, *, order_id: int, received: dict[int, int]) -> list[tuple[int, int]]:
+async def add_received(conn: Connection, *, order_id: int, received: dict[int, int]) -> list[tuple[int, int, int]]:
     """Add received units per product (a product the order lacks gets a line of quantity 0); returns the lines.
 
-    Each returned pair is a line's (quantity, received) after the addition, for every line of the order.
+    Each returned triple is a line's (product, quantity, received) after the addition, for every line of the order.
     """
     await conn.execute(
         "INSERT INTO purchase_order_line (purchase_order, product, quantity, received)"
@@ -359,9 +382,9 @@ async def add_received(conn: Connection, *, order_id: int, received: dict[int, i
         list(received.values()),
     )
     rows = await conn.fetch(
-        "SELECT quantity, received FROM purchase_order_line WHERE purchase_order = $1 ORDER BY id", order_id
+        "SELECT product, quantity, received FROM purchase_order_line WHERE purchase_order = $1 ORDER BY id", order_id
     )
-    return [(r["quantity"], r["received"]) for r in rows]
+    return [(r["product"], r["quantity"], r["received"]) for r in rows]
 
 
 async def order_products(conn: Connection, order_id: int) -> list[int]:
@@ -371,11 +394,12 @@ async def order_products(conn: Connection, order_id: int) -> list[int]:
 
 
 async def lead_times(conn: Connection, order_id: int) -> list[int]:
-    """The supplier's lead time of each product on the order that has one."""
+    """Each line's lead time: the order's supplier's for the product, else the stock rule's at the location, else 0."""
     rows = await conn.fetch(
-        "SELECT sp.lead_time_days FROM purchase_order o"
+        "SELECT coalesce(sp.lead_time_days, r.lead_time_days, 0) AS lead_time_days FROM purchase_order o"
         " JOIN purchase_order_line ol ON ol.purchase_order = o.id"
-        " JOIN supplier_product sp ON sp.supplier = o.supplier AND sp.product = ol.product"
+        " LEFT JOIN supplier_product sp ON sp.supplier = o.supplier AND sp.product = ol.product"
+        " LEFT JOIN stock_rule r ON r.product = ol.product AND r.location = o.location"
         " WHERE o.id = $1",
         order_id,
     )

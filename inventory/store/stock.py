@@ -85,6 +85,32 @@ async def move(
     return None if value is None else int(value)
 
 
+# Guarded decrement that also gives the ledger row's id (a document that explains the row keeps it).
+_TAKE_RETURNING = """
+WITH level AS (
+    UPDATE stock_level SET on_hand = on_hand - $3, updated_at = $7
+    WHERE lot = $1 AND location = $2 AND on_hand - $3 >= 0
+    RETURNING on_hand
+), ledger AS (
+    INSERT INTO stock_movement (lot, location, quantity, kind, reason, "user", created_at)
+    SELECT $1, $2, -$3, $4, $5, $6, $7 FROM level
+    RETURNING id
+)
+SELECT level.on_hand, ledger.id AS movement_id FROM level, ledger
+"""
+
+
+async def take(
+    conn: Connection, *, lot_id: int, location_id: int, quantity: int, kind: str, user_id: int, reason: str
+) -> tuple[int, int] | None:
+    """Take `quantity` units off a lot at a location with one ledger row; (on-hand after, the row's id).
+
+    Changes nothing and returns None when fewer than `quantity` are on hand.
+    """
+    row = await conn.fetchrow(_TAKE_RETURNING, lot_id, location_id, quantity, kind, reason, user_id, db.now())
+    return None if row is None else (int(row["on_hand"]), int(row["movement_id"]))
+
+
 async def on_hand(conn: Connection, lot_id: int, location_id: int, *, for_update: bool = False) -> int | None:
     """On-hand of a lot at a location (None when it was never stocked there)."""
     lock = " FOR UPDATE" if for_update else ""

@@ -153,7 +153,8 @@ WITH c AS (
     FROM stocktake_count WHERE stocktake = $1 AND lot IS NOT NULL GROUP BY lot
 )
 SELECT c.lot AS lot_id, c.counted, c.counts, c.first_at, c.last_at, f.on_hand_at_count AS expected,
-       coalesce(s.on_hand, 0) AS on_hand, l.lot_number, l.expiry_date, l.status, l.not_received,
+       coalesce(s.on_hand, 0) AS on_hand, (s.lot IS NOT NULL) AS known_here,
+       l.lot_number, l.expiry_date, l.status, l.not_received,
        p.id AS product_id, p.name AS product_name, b.id AS brand_id, b.name AS brand_name,
        {unit_gtin_sql("p.id")} AS gtin
 FROM c JOIN stocktake_count f ON f.id = c.first_id JOIN lot l ON l.id = c.lot JOIN product p ON p.id = l.product
@@ -176,6 +177,7 @@ def counted_lot(row: Record) -> CountedLot:
         counted=int(row["counted"]),
         expected=int(row["expected"]),
         on_hand=int(row["on_hand"]),
+        known_here=bool(row["known_here"]),
     )
 
 

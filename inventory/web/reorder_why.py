@@ -4,6 +4,7 @@ The figures are the ones `domain.reorder.evaluate` kept on the alert (`ReorderFi
 through `services.reorder_alerts`; nothing is recomputed here, only put into a sentence:
 usable on hand - stock that will expire before it can be used - expected use over the lead time
 = what is left when an order placed today arrives; at or below the reorder point, order up to the par level.
+The lead time is the stock rule's unless the alert says it is a supplier's; then the supplier is named.
 """
 
 from __future__ import annotations
@@ -64,12 +65,20 @@ def why(alert: Mapping[str, Any]) -> str:
     use = ngettext(
         "expected use %(demand)s over %(days)s day", "expected use %(demand)s over %(days)s days", int(days)
     ) % {"demand": signed(demand), "days": signed(int(days))}
+    notes = []
+    supplier = alert.get("lead_time_supplier")
+    if alert.get("lead_time_source") == "supplier" and supplier:
+        notes.append(gettext("the lead time of supplier %(supplier)s") % {"supplier": supplier["name"]})
     if demand > 0:
-        split = gettext("%(booked)s booked for course sessions + %(trend)s at the pace of the last 28 days") % {
-            "booked": signed(int(alert.get("forecast_courses") or 0)),
-            "trend": signed(alert.get("forecast_trend") or 0),
-        }
-        use = f"{use} ({split})"
+        notes.append(
+            gettext("%(booked)s booked for course sessions + %(trend)s at the pace of the last 28 days")
+            % {
+                "booked": signed(int(alert.get("forecast_courses") or 0)),
+                "trend": signed(alert.get("forecast_trend") or 0),
+            }
+        )
+    if notes:
+        use = f"{use} ({'; '.join(notes)})"
     terms.append(use)
     return gettext("%(terms)s = %(projected)s when an order placed today arrives, %(comparison)s: %(order)s.") % {
         "terms": f" {MINUS} ".join(terms),

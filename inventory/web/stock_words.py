@@ -20,6 +20,13 @@ DISPOSAL_REASONS = {
     "quarantined": N_("Quarantined"),
     "other": N_("Other (say what)"),
 }
+# Why units go back to a supplier (domain.supplier_returns.REASONS), in the words of the disposal reasons.
+RETURN_REASONS = {
+    "recalled": N_("Recalled"),
+    "damaged": N_("Damaged or broken"),
+    "expired": N_("Expired"),
+    "other": N_("Other (say what)"),
+}
 _REASON_LABELS = {
     Reason.NEVER_RECEIVED: N_("Never received"),
     Reason.BELOW_ZERO: N_("Below zero"),
@@ -47,6 +54,7 @@ _KINDS = {
     "dispose": N_("Disposed of"),
     "quarantine": N_("Put in quarantine"),
     "release": N_("Released from quarantine"),
+    "return": N_("Returned to supplier"),
 }
 
 

@@ -508,6 +508,17 @@ def _from_alerts(w: World) -> dict[str, Any]:
     return {"location_id": w.location2_id}
 
 
+def _supplier_return(w: World) -> dict[str, Any]:
+    return {
+        "lot_id": w.lot_id,
+        "location_id": w.location_id,
+        "quantity": 1,
+        "supplier_id": w.supplier_id,
+        "reason": "damaged",
+        "note": "box crushed",
+    }
+
+
 def _receipt_against(w: World) -> dict[str, Any]:
     return {**_receipt(w), "location_id": w.location2_id, "purchase_order_id": w.order_id}
 
@@ -1338,8 +1349,60 @@ ROUTES: dict[str, Route] = {
         cases=(
             Case("unknown status", query={"status": "lost"}, status=422, code=V),
             Case("location id 0", query={"location_id": 0}, status=422, code=V),
+            Case("late not a boolean", query={"late": "perhaps"}),
             Case("limit 0", query={"limit": 0}, status=422, code=V),
             Case("negative offset", query={"offset": -1}, status=422, code=V),
+        ),
+    ),
+    "createSupplierReturn": Route(
+        "POST",
+        "/api/supplier-returns",
+        valid=_supplier_return,
+        cases=(
+            Case("missing reason", without(_supplier_return, "reason"), status=422, code=V),
+            Case("unknown reason", merge(_supplier_return, reason="bored"), status=422, code=V),
+            Case("missing quantity", without(_supplier_return, "quantity"), status=422, code=V),
+            Case("zero quantity", merge(_supplier_return, quantity=0), status=422, code=V),
+            Case("negative quantity", merge(_supplier_return, quantity=-2), status=422, code=V),
+            Case("huge quantity", merge(_supplier_return, quantity=HUGE), status=422, code=V),
+            Case("fraction", merge(_supplier_return, quantity=1.5), status=422, code=V),
+            Case("more than on hand", merge(_supplier_return, quantity=11), status=409, code="insufficient_stock"),
+            Case(
+                "lot not stocked at the location",
+                merge(_supplier_return, location_id=lambda w: w.location2_id),
+                status=409,
+                code="insufficient_stock",
+            ),
+            Case("unknown lot", merge(_supplier_return, lot_id=UNKNOWN), status=404, code="not_found"),
+            Case("unknown location", merge(_supplier_return, location_id=UNKNOWN), status=404, code="not_found"),
+            Case("unknown supplier", merge(_supplier_return, supplier_id=UNKNOWN), status=404, code="not_found"),
+            Case("lot id over int32", merge(_supplier_return, lot_id=INT32_OVERFLOW), status=422, code=V),
+            Case("oversize note", merge(_supplier_return, note=BIG), status=422, code=V),
+            Case("control characters in the note", merge(_supplier_return, note="a\x00b"), status=422),
+            Case("unknown field", merge(_supplier_return, colour="red"), status=422, code=V),
+            Case("idempotency key too long", _supplier_return, headers={"Idempotency-Key": "k" * 300}, status=422),
+        ),
+    ),
+    "listSupplierReturns": Route(
+        "GET",
+        "/api/supplier-returns",
+        cases=(
+            Case("unknown reason", query={"reason": "bored"}, status=422, code=V),
+            Case("lot id 0", query={"lot_id": 0}, status=422, code=V),
+            Case("huge supplier id", query={"supplier_id": HUGE}, status=422, code=V),
+            Case("limit 0", query={"limit": 0}, status=422, code=V),
+            Case("negative offset", query={"offset": -1}, status=422, code=V),
+        ),
+    ),
+    "getSupplierReturn": Route(
+        "GET",
+        "/api/supplier-returns/999999",
+        cases=(
+            Case("unknown", path="/api/supplier-returns/999999", status=404),
+            Case("unknown pdf", path="/api/supplier-returns/999999.pdf", status=404),
+            Case("other format", path="/api/supplier-returns/1.csv"),
+            Case("huge id pdf", path="/api/supplier-returns/2147483648.pdf", status=404),
+            Case("not a number", path="/api/supplier-returns/abc"),
         ),
     ),
     "getPurchaseOrder": Route(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -11,10 +13,12 @@ import pytest
 
 from inventory import clock
 from inventory.domain.models import Actor
-from inventory.services import alerting
+from inventory.services import alerting, webhook
+from inventory.store import digests
 from tests.support import factories as f
 from tests.support.clinic import Clinic, build, with_rule
 from tests.support.db import row_counts
+from tests.support.webhook import Hook
 
 H = dict[str, dict[str, str]]
 TABLES = ("supplier", "supplier_product", "purchase_order", "purchase_order_line", "receipt", "audit_event")
@@ -160,6 +164,8 @@ async def test_from_alerts_drafts_one_order_in_whole_packs(
             "product_name": clinic.product["name"],
             "quantity": 24,
             "received": 0,
+            "outstanding": 24,
+            "over_delivered": 0,
             "pack_units": 6,
             "packs": 4,
         }
@@ -445,3 +451,172 @@ async def test_a_receipt_naming_an_unknown_order_or_another_location_is_refused(
         headers=auth_headers["staff"],
     )
     assert wrong.status_code == 409 and wrong.json()["code"] == "location_mismatch"
+
+
+# ------------------------------------------------------------------ the webhook, the lead time, late orders
+
+
+@pytest.fixture
+def webhook_app(app: Any, monkeypatch: pytest.MonkeyPatch) -> Callable[[str | None], None]:
+    """Point the app's INVENTORY_WEBHOOK_URL somewhere for this test."""
+
+    def point(url: str | None) -> None:
+        monkeypatch.setattr(app.state, "settings", dataclasses.replace(app.state.settings, webhook_url=url))
+
+    return point
+
+
+async def _deliveries(conn: asyncpg.Connection) -> list[asyncpg.Record]:
+    rows: list[asyncpg.Record] = await conn.fetch(
+        "SELECT id, location, payload, status FROM notification_delivery"
+        " WHERE payload->>'kind' = 'purchase_order.sent' ORDER BY id"
+    )
+    return rows
+
+
+async def test_sending_posts_the_order_to_the_webhook_once_committed(
+    client: httpx.AsyncClient,
+    auth_headers: H,
+    actors: dict[str, Actor],
+    conn: asyncpg.Connection,
+    webhook_app: Callable[[str | None], None],
+) -> None:
+    clinic, order = await _drafted(client, auth_headers, actors)
+    with Hook([200]) as hook:
+        webhook_app(hook.url)
+        jobs_before = await conn.fetchval("SELECT count(*) FROM pgqueuer WHERE entrypoint = 'webhook.deliver'")
+        headers = {**auth_headers["manager"], "Idempotency-Key": "send-hook"}
+        sent = await client.post(f"/api/purchase-orders/{order['id']}/send", headers=headers)
+        assert sent.status_code == 200
+        replay = await client.post(f"/api/purchase-orders/{order['id']}/send", headers=headers)
+        assert replay.headers.get("Idempotency-Replayed") == "true"
+        refused = await client.post(f"/api/purchase-orders/{order['id']}/send", headers=auth_headers["manager"])
+        assert refused.status_code == 409
+        (delivery,) = await _deliveries(conn)  # queued once: not by the replay, not by the refusal
+        assert (delivery["location"], delivery["status"]) == (clinic.location_id, "queued")
+        jobs_after = await conn.fetchval("SELECT count(*) FROM pgqueuer WHERE entrypoint = 'webhook.deliver'")
+        assert jobs_after == jobs_before + 1  # its attempt is a job, visible to workers when the send commits
+        result = await webhook.attempt_delivery(delivery["id"], hook.url)
+    assert result["status"] == "delivered"
+    (body,) = hook.bodies
+    assert body["kind"] == "purchase_order.sent"
+    assert body["order"] == sent.json()  # the order exactly as the API shows it
+    assert body["supplier_email"] == "o@s.test"
+    audit = await conn.fetch(
+        "SELECT action FROM audit_event WHERE entity = 'purchase_order' AND entity_id = $1", order["id"]
+    )
+    assert "purchase_order.webhook_queued" in [a["action"] for a in audit]
+
+
+async def test_without_a_webhook_sending_queues_nothing(
+    client: httpx.AsyncClient,
+    auth_headers: H,
+    actors: dict[str, Actor],
+    conn: asyncpg.Connection,
+    webhook_app: Callable[[str | None], None],
+) -> None:
+    _, order = await _drafted(client, auth_headers, actors)
+    webhook_app(None)
+    sent = await client.post(f"/api/purchase-orders/{order['id']}/send", headers=auth_headers["manager"])
+    assert sent.status_code == 200
+    assert await _deliveries(conn) == []
+
+
+async def test_a_sent_order_does_not_change_the_digests_last_delivery(
+    client: httpx.AsyncClient,
+    auth_headers: H,
+    actors: dict[str, Actor],
+    conn: asyncpg.Connection,
+    webhook_app: Callable[[str | None], None],
+) -> None:
+    clinic, order = await _drafted(client, auth_headers, actors)
+    with Hook([200]) as hook:
+        webhook_app(hook.url)
+        await client.post(f"/api/purchase-orders/{order['id']}/send", headers=auth_headers["manager"])
+        (delivery,) = await _deliveries(conn)
+        await webhook.attempt_delivery(delivery["id"], hook.url)
+    last = await digests.last_delivery(conn, clinic.location_id, clock.today_in(f.PARIS).isoformat())
+    assert (last["last_delivered"], last["delivered_today"]) == (None, None)  # only digests count
+
+
+async def test_the_alert_shows_the_suppliers_lead_time_over_http(
+    client: httpx.AsyncClient, auth_headers: H, actors: dict[str, Actor]
+) -> None:
+    clinic = await _short(actors)
+    alert = await _alert(client, auth_headers, clinic, "open")
+    assert (alert["lead_time_days"], alert["lead_time_source"], alert["lead_time_supplier"]) == (0, "rule", None)
+    supplier = await _supplier(client, auth_headers)
+    assert (await _sells(client, auth_headers, supplier["id"], clinic.product["id"], lead=4)).status_code == 200
+    alert = await _alert(client, auth_headers, clinic, "open")
+    assert alert["lead_time_days"] == 4
+    assert alert["lead_time_source"] == "supplier"
+    assert alert["lead_time_supplier"] == {"id": supplier["id"], "name": supplier["name"]}
+    assert alert["rule_lead_time_days"] == 0
+
+
+async def test_late_orders_are_flagged_and_listed_with_the_clock_moved(
+    client: httpx.AsyncClient, auth_headers: H, actors: dict[str, Actor]
+) -> None:
+    clinic, order = await _drafted(client, auth_headers, actors)  # the supplier's lead time is 3 days
+    sent = (await client.post(f"/api/purchase-orders/{order['id']}/send", headers=auth_headers["manager"])).json()
+    late = f"/api/purchase-orders?late=true&location_id={clinic.location_id}"
+    assert (await client.get(late, headers=auth_headers["staff"])).json()["items"] == []
+    clock.shift(timedelta(days=3))  # due today
+    assert (await client.get(f"/api/purchase-orders/{order['id']}", headers=auth_headers["staff"])).json()[
+        "late"
+    ] is False
+    clock.shift(timedelta(days=1))
+    got = (await client.get(f"/api/purchase-orders/{order['id']}", headers=auth_headers["staff"])).json()
+    assert (got["late"], got["expected_on"]) == (True, sent["expected_on"])
+    listed = (await client.get(late, headers=auth_headers["staff"])).json()["items"]
+    assert [o["id"] for o in listed] == [order["id"]] and listed[0]["late"] is True
+    on_time = f"/api/purchase-orders?late=false&location_id={clinic.location_id}"
+    assert order["id"] not in [
+        o["id"] for o in (await client.get(on_time, headers=auth_headers["staff"])).json()["items"]
+    ]
+
+
+async def test_order_lines_show_ordered_received_outstanding_and_over_delivered(
+    client: httpx.AsyncClient, auth_headers: H, actors: dict[str, Actor], conn: asyncpg.Connection
+) -> None:
+    clinic, order = await _drafted(client, auth_headers, actors)  # 24 ordered
+    await client.post(f"/api/purchase-orders/{order['id']}/send", headers=auth_headers["manager"])
+    expiry = f.in_days(300).isoformat()
+
+    async def receive(quantity: int) -> dict[str, Any]:
+        response = await client.post(
+            "/api/receipts",
+            json={
+                "location_id": clinic.location_id,
+                "purchase_order_id": order["id"],
+                "lines": [{"product_id": clinic.product["id"], "lot_number": "OD1", "expiry_date": expiry,
+                           "quantity": quantity}],
+            },
+            headers=auth_headers["staff"],
+        )  # fmt: skip
+        assert response.status_code == 201, response.text
+        got: dict[str, Any] = (
+            await client.get(f"/api/purchase-orders/{order['id']}", headers=auth_headers["staff"])
+        ).json()
+        return got
+
+    under = await receive(10)
+    (line,) = under["lines"]
+    assert (under["status"], line["quantity"], line["received"], line["outstanding"], line["over_delivered"]) == (
+        "partially_received", 24, 10, 14, 0
+    )  # fmt: skip
+    pair = (clinic.product["id"], clinic.location_id)
+    ((_, figures),) = (await alerting.figures_now(conn, [pair], clock.now())).values()
+    assert figures is not None and figures["on_order"] == 14  # the rest stays on order
+    over = await receive(17)
+    (line,) = over["lines"]
+    assert (over["status"], line["received"], line["outstanding"], line["over_delivered"]) == ("received", 27, 0, 3)
+    recorded = await conn.fetch(
+        "SELECT details FROM audit_event WHERE action = 'purchase_order.receive' AND entity_id = $1 ORDER BY id",
+        order["id"],
+    )
+    product = clinic.product["id"]
+    assert [r["details"]["lines"] for r in recorded] == [
+        [{"product_id": product, "ordered": 24, "received": 10, "outstanding": 14, "over_delivered": 0}],
+        [{"product_id": product, "ordered": 24, "received": 27, "outstanding": 0, "over_delivered": 3}],
+    ]  # the under-delivery, then the over-delivery, as they were recorded

@@ -148,6 +148,9 @@ WRITES = [
           lambda i: f"/api/purchase-orders/{i['order']}/cancel", _no_body, "purchase_order.cancel"),
     Write("POST", "/api/clients/{client_id:int}/erase", "admin", lambda i: f"/api/clients/{i['client']}/erase",
           lambda i: {"reason": "asked by the client"}, "client.erase"),
+    Write("POST", "/api/supplier-returns", "manager", lambda i: "/api/supplier-returns",
+          lambda i: {"lot_id": i["clinic_lot"], "location_id": i["clinic_location"], "quantity": 1,
+                     "supplier_id": i["supplier"], "reason": "damaged"}, "supplier_return.create"),
 ]  # fmt: skip
 
 
@@ -290,6 +293,8 @@ READS: dict[str, Callable[[Clinic], str] | None] = {
     "/api/purchase-orders/{document:str}": lambda c: "/api/purchase-orders/1",
     "/api/stocktakes/{stocktake_id:int}": None,
     "/api/stocktakes": lambda c: f"/api/stocktakes?location_id={c.location_id}&status=open",
+    "/api/supplier-returns": None,
+    "/api/supplier-returns/{document:str}": None,
 }
 
 
@@ -311,7 +316,7 @@ async def test_staff_never_see_a_clients_contacts(
         concrete = (
             route.replace("{alert_id:int}", "1").replace("{recall_id:int}", "1").replace("{reaction_id:int}", "1")
         )
-        concrete = concrete.replace("{stocktake_id:int}", "1")
+        concrete = concrete.replace("{stocktake_id:int}", "1").replace("{document:str}", "1")
         concrete = concrete.replace("{client_id:int}", str(clinic.client["id"]))
         refused = await client.get(concrete, headers=auth_headers["staff"])
         assert refused.status_code == 403, (route, refused.status_code)

@@ -198,3 +198,28 @@ async def test_the_list_shows_the_open_count_at_a_location_to_staff_without_expe
     assert [(i["id"], i["status"]) for i in every.json()["items"]] == [(st, "open"), (first, "cancelled")]
     refused = await client.get("/api/stocktakes", params={"status": "lost"}, headers=auth_headers["staff"])
     assert is_problem(refused, 422, "validation_error")
+
+
+async def test_a_lot_the_location_never_held_is_flagged_over_http_and_approval_leaves_it(
+    client: httpx.AsyncClient, auth_headers: H, actors: dict[str, Actor], conn: asyncpg.Connection
+) -> None:
+    clinic = await build(actors, on_hand=3)
+    elsewhere = await build(actors, on_hand=2)
+    st = await _open(client, auth_headers, clinic)
+    counted = await client.post(
+        f"/api/stocktakes/{st}/counts",
+        json={"lot_id": elsewhere.lot["id"], "quantity": 2},
+        headers=auth_headers["staff"],
+    )
+    assert counted.status_code == 201
+    review = (await client.get(f"/api/stocktakes/{st}", headers=auth_headers["manager"])).json()
+    assert review["lines"] == []
+    assert [(n["lot"]["id"], n["counted"]) for n in review["not_at_location"]] == [(elsewhere.lot["id"], 2)]
+    assert [n["lot"]["id"] for n in review["not_counted"]] == [clinic.lot["id"]]  # listed before approval
+    approved = await client.post(f"/api/stocktakes/{st}/approve", headers=auth_headers["manager"])
+    assert approved.status_code == 200
+    assert approved.json()["adjustments"] == [] and approved.json()["not_at_location"] == [elsewhere.lot["id"]]
+    level = await conn.fetchval(
+        "SELECT count(*) FROM stock_level WHERE lot = $1 AND location = $2", elsewhere.lot["id"], clinic.location_id
+    )
+    assert level == 0

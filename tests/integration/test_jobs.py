@@ -28,7 +28,7 @@ from inventory.db import Connection
 from inventory.domain.erasure import pseudonym
 from inventory.domain.models import Actor
 from inventory.domain.schedule import DIGEST, PURGE, REFRESH, SERVICE_SCOPE, Period
-from inventory.services import clinical, digest, scanning, vigilance, webhook
+from inventory.services import clinical, digest, purchasing, scanning, vigilance, webhook
 from tests.conftest import SECRET, Databases
 from tests.support import factories as f
 from tests.support.clinic import build, with_rule
@@ -263,6 +263,69 @@ async def test_a_failing_webhook_is_retried_as_jobs_with_back_off_then_recorded_
         "SELECT details FROM audit_event WHERE action = 'digest.failed' AND entity_id = $1", delivery_id
     )
     assert audit["details"]["attempts"] == 5
+
+
+async def test_a_sent_purchase_order_reaches_the_webhook_after_commit_retried_with_back_off(
+    jobs_db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    delays = (0.001, 0.002, 0.004, 0.008)
+    monkeypatch.setattr(jobs, "WEBHOOK_RETRY_DELAYS", delays)
+    actors = await _actors()
+    clinic = await with_rule(actors, await build(actors, on_hand=3), reorder_point=5, par_level=20)
+    supplier = await purchasing.create_supplier(actor=actors["manager"], name="Hook supplier", email="o@s.test")
+    await purchasing.set_supplier_product(
+        actor=actors["manager"],
+        supplier_id=supplier.id,
+        product_id=clinic.product["id"],
+        pack_gtin=None,
+        pack_units=1,
+        lead_time_days=2,
+        reference=None,
+    )
+    (draft,) = (await purchasing.from_alerts(actor=actors["manager"], location_id=clinic.location_id)).orders
+    with Hook([503, 500, 200]) as hook:
+        worker = jobs.Jobs(_settings(jobs_db, webhook_url=hook.url))
+        sent = await purchasing.send(actor=actors["manager"], order_id=draft.order.id, webhook_url=hook.url)
+        await worker.drain()
+    assert len(hook.bodies) == 3  # two failures, then delivered
+    assert all(b["kind"] == "purchase_order.sent" and b["order"]["id"] == sent.order.id for b in hook.bodies)
+    assert hook.bodies[0]["order"]["expected_on"] == sent.order.expected_on.isoformat()  # type: ignore[union-attr]
+    [row] = await _fetch("SELECT status, attempts, delivered_at FROM notification_delivery")
+    assert (row["status"], row["attempts"]) == ("delivered", 3) and row["delivered_at"] is not None
+    retries = await _fetch("SELECT traceback FROM pgqueuer_log WHERE status = 'queued' AND traceback IS NOT NULL")
+    asked = [json.loads(r["traceback"])["additional_context"]["retry_delay"] for r in retries]
+    assert asked == [str(timedelta(seconds=d)) for d in delays[:2]]
+    [audit] = await _fetch("SELECT details FROM audit_event WHERE action = 'webhook.delivered'")
+    assert audit["details"]["kind"] == "purchase_order.sent"
+
+
+async def test_a_send_that_rolls_back_posts_nothing(jobs_db: str) -> None:
+    actors = await _actors()
+    clinic = await with_rule(actors, await build(actors, on_hand=3), reorder_point=5, par_level=20)
+    supplier = await purchasing.create_supplier(actor=actors["manager"], name="Quiet supplier", email=None)
+    await purchasing.set_supplier_product(
+        actor=actors["manager"],
+        supplier_id=supplier.id,
+        product_id=clinic.product["id"],
+        pack_gtin=None,
+        pack_units=1,
+        lead_time_days=2,
+        reference=None,
+    )
+    (draft,) = (await purchasing.from_alerts(actor=actors["manager"], location_id=clinic.location_id)).orders
+    with Hook([200]) as hook:
+        worker = jobs.Jobs(_settings(jobs_db, webhook_url=hook.url))
+
+        async def send_then_fail() -> None:
+            async with db.transaction():
+                await purchasing.send(actor=actors["manager"], order_id=draft.order.id, webhook_url=hook.url)
+                raise RuntimeError("the transaction fails after the send")
+
+        with pytest.raises(RuntimeError):
+            await send_then_fail()
+        await worker.drain()
+    assert hook.bodies == []
+    assert await _fetch("SELECT id FROM notification_delivery") == []
 
 
 def test_webhook_back_off_grows_between_attempts() -> None:

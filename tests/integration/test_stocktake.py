@@ -341,3 +341,52 @@ async def test_count_rows_cannot_be_changed(actors: dict[str, Actor], conn: asyn
     with pytest.raises(asyncpg.RestrictViolationError):
         async with conn.transaction():  # a savepoint: the refusal must not abort the test's transaction
             await conn.execute("UPDATE stocktake_count SET quantity = 5 WHERE id = $1", counted["id"])
+
+
+async def test_a_known_lot_the_location_never_held_is_flagged_and_never_becomes_stock_there(
+    actors: dict[str, Actor], conn: asyncpg.Connection
+) -> None:
+    clinic = await build(actors, on_hand=5)
+    elsewhere = await build(actors, on_hand=4)  # its lot lives at another location only
+    st = await _open(actors, clinic)
+    await stocktake.count(actor=actors["staff"], stocktake_id=st, lot_id=clinic.lot["id"], quantity=5)
+    await stocktake.count(actor=actors["staff"], stocktake_id=st, barcode=elsewhere.code(), quantity=3)
+    await stocktake.count(actor=actors["staff2"], stocktake_id=st, lot_id=elsewhere.lot["id"], quantity=1)
+    review = await stocktake.review(stocktake_id=st)
+    assert [line["lot"]["id"] for line in review["lines"]] == [clinic.lot["id"]]  # not a variance to approve
+    (flagged,) = review["not_at_location"]
+    assert (flagged["lot"]["id"], flagged["counted"], flagged["counts"]) == (elsewhere.lot["id"], 4, 2)
+    assert review["lots_differing"] == 0
+    before = await row_counts(conn, ("stock_movement", "stock_level"))
+    approved = await stocktake.approve(actor=actors["manager"], stocktake_id=st)
+    assert approved["adjustments"] == [] and approved["not_at_location"] == [elsewhere.lot["id"]]
+    assert await row_counts(conn, ("stock_movement", "stock_level")) == before  # no level made at this location
+    assert await on_hand(conn, elsewhere.lot["id"], clinic.location_id) is None
+    assert await on_hand(conn, elsewhere.lot["id"], elsewhere.location_id) == 4
+    details = await conn.fetchval(
+        "SELECT details FROM audit_event WHERE action = 'stocktake.approve' AND entity_id = $1", st
+    )
+    assert details["not_at_location"] == [elsewhere.lot["id"]]
+
+
+async def test_a_lot_the_location_held_before_is_adjusted_even_at_zero(
+    actors: dict[str, Actor], conn: asyncpg.Connection
+) -> None:
+    clinic = await build(actors, on_hand=2)
+    await scanning.record_use(actor=actors["staff"], session_id=clinic.session["id"], barcode=clinic.code(), quantity=2)
+    st = await _open(actors, clinic)
+    await stocktake.count(actor=actors["staff"], stocktake_id=st, lot_id=clinic.lot["id"], quantity=1)
+    review = await stocktake.review(stocktake_id=st)
+    assert review["not_at_location"] == []
+    assert [(line["expected"], line["variance"]) for line in review["lines"]] == [(0, 1)]
+    approved = await stocktake.approve(actor=actors["manager"], stocktake_id=st)
+    assert [a["delta"] for a in approved["adjustments"]] == [1]
+    assert await on_hand(conn, clinic.lot["id"], clinic.location_id) == 1
+
+
+async def test_lots_not_counted_are_listed_in_the_review_before_approval_is_asked(actors: dict[str, Actor]) -> None:
+    clinic = await build(actors, on_hand=5)
+    st = await _open(actors, clinic)
+    review = await stocktake.review(stocktake_id=st)  # nothing counted yet: every lot on the shelf is listed
+    assert [(n["lot"]["id"], n["on_hand"]) for n in review["not_counted"]] == [(clinic.lot["id"], 5)]
+    assert review["lines"] == [] and review["status"] == "open"

@@ -59,6 +59,11 @@ def test_the_record_is_never_granted_a_rewrite() -> None:
     }
 
 
+def test_supplier_returns_are_append_only_by_privilege() -> None:
+    assert "supplier_return" in migrate.APPEND_ONLY
+    assert migrate.table_privileges("supplier_return") == ["SELECT, INSERT"]
+
+
 def test_the_embedded_server_is_served_as_the_app_role_on_the_same_socket_and_database() -> None:
     from inventory.db import login_as
 

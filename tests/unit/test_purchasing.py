@@ -8,7 +8,7 @@ import pytest
 
 from inventory.domain import purchasing as p
 from inventory.domain.errors import Conflict
-from inventory.domain.reorder import LotStock, ReorderInputs, Rule, evaluate
+from inventory.domain.reorder import LeadTime, LotStock, ReorderInputs, Rule, evaluate
 
 TODAY = date(2027, 3, 1)
 
@@ -119,3 +119,54 @@ def test_on_order_adds_to_the_projection_and_lowers_the_suggestion() -> None:
 
 def test_on_order_is_never_negative() -> None:
     assert evaluate(_inputs(-5)).as_details() == evaluate(_inputs(0)).as_details()
+
+
+# ------------------------------------------------------------------ the lead time of the arithmetic
+
+
+def test_the_lead_time_is_the_soonest_suppliers_then_the_lowest_id_else_the_rules() -> None:
+    from inventory.domain.reorder import SupplierLead, lead_time_for
+
+    assert lead_time_for(7, []) == LeadTime(days=7, source="rule")
+    suppliers = [SupplierLead(9, "Slow", 10), SupplierLead(4, "Later id", 2), SupplierLead(3, "Lower id", 2)]
+    assert lead_time_for(7, suppliers) == LeadTime(days=2, source="supplier", supplier_id=3, supplier_name="Lower id")
+    assert lead_time_for(0, [SupplierLead(9, "Slow", 10)]).days == 10  # longer than the rule's: still the supplier's
+
+
+def test_the_lead_time_supplier_is_the_one_from_alerts_orders_from() -> None:
+    from inventory.domain.reorder import SupplierLead, lead_time_for
+
+    offers = [p.Offer(5, 1, 6, 4), p.Offer(2, 1, 10, 4), p.Offer(8, 1, 1, 1)]
+    plan = p.plan_orders([p.Need(1, 1, 10)], offers)
+    chosen = lead_time_for(0, [SupplierLead(o.supplier_id, "", o.lead_time_days) for o in offers])
+    assert [o.supplier_id for o in plan.orders] == [chosen.supplier_id] == [8]
+
+
+def test_the_arithmetic_uses_the_suppliers_lead_time_and_says_so() -> None:
+    base = ReorderInputs(
+        today=TODAY,
+        rule=Rule(reorder_point=2, par_level=10, lead_time_days=1),
+        box_size=1,
+        lots=(LotStock(date(2028, 1, 1), 6),),
+        used_last_28_days=28,  # one a day
+    )
+    by_rule = evaluate(base)
+    assert (by_rule.forecast_trend_x28 // 28, by_rule.alert) == (1, False)
+    details = by_rule.as_details()
+    assert (details["lead_time_days"], details["lead_time_source"], details["lead_time_supplier"]) == (1, "rule", None)
+    by_supplier = evaluate(
+        ReorderInputs(**{**base.__dict__, "lead_time": LeadTime(5, "supplier", supplier_id=3, supplier_name="Acme")})
+    )
+    assert (by_supplier.forecast_trend_x28 // 28, by_supplier.alert) == (5, True)  # 6 - 5 = 1 <= 2
+    details = by_supplier.as_details()
+    assert details["lead_time_days"] == 5
+    assert details["lead_time_source"] == "supplier"
+    assert details["lead_time_supplier"] == {"id": 3, "name": "Acme"}
+    assert details["rule_lead_time_days"] == 1
+
+
+def test_over_delivered_is_what_came_beyond_the_line() -> None:
+    assert p.over_delivered(p.LineState(quantity=10, received=4)) == 0
+    assert p.over_delivered(p.LineState(quantity=10, received=10)) == 0
+    assert p.over_delivered(p.LineState(quantity=10, received=13)) == 3
+    assert p.over_delivered(p.LineState(quantity=0, received=2)) == 2  # a product the order did not name

@@ -125,6 +125,36 @@ async def test_the_sentence_reads_in_french_with_french_numbers(
     ]
 
 
+def test_the_sentence_names_the_supplier_whose_lead_time_it_used_in_english_and_french() -> None:
+    alert: dict[str, Any] = {
+        "usable_on_hand": 3,
+        "reorder_point": 5,
+        "par_level": 20,
+        "suggested_quantity": 17,
+        "box_size": 1,
+        "lead_time_days": 4,
+        "lead_time_source": "supplier",
+        "lead_time_supplier": {"id": 7, "name": "Acme Pharma"},
+        "expiring_unused": 0,
+        "forecast_demand": 0,
+        "forecast_courses": 0,
+        "forecast_trend": 0,
+        "projected_at_arrival": 3,
+    }
+    i18n.use("en")
+    assert why(alert) == (
+        f"Usable on hand 3 {M} expected use 0 over 4 days (the lead time of supplier Acme Pharma)"
+        " = 3 when an order placed today arrives, below the reorder point 5: order 17 to reach the par level 20."
+    )
+    i18n.use("fr")
+    try:
+        assert "(le délai de livraison du fournisseur Acme Pharma)" in why(alert)
+    finally:
+        i18n.use("en")
+    by_rule = {**alert, "lead_time_source": "rule", "lead_time_supplier": None}
+    assert "supplier" not in why(by_rule)  # the rule's lead time is the one the sentence always meant
+
+
 def test_stock_that_expires_before_use_is_its_own_term_and_single_units_need_no_boxes() -> None:
     alert: dict[str, Any] = {
         "usable_on_hand": 6,

@@ -16,7 +16,7 @@ from inventory.services.purchasing import OrderView, SupplierRow
 from inventory.web.downloads import CSV_MEDIA_TYPE
 from inventory.web.forms import Fields, refusal_message
 from inventory.web.i18n import N_, gettext, ngettext
-from inventory.web.pages import PAGE_HEADERS, current_user, manager_page, read_form, redirect, render
+from inventory.web.pages import PAGE_HEADERS, current_user, manager_page, read_form, redirect, render, settings_of
 from inventory.web.receiving_order import STATUS_NAMES
 from inventory.web.receiving_order import order_status_name as status_name
 
@@ -318,7 +318,7 @@ async def order_send(request: Request[Any, Any, Any], order_id: Id) -> Redirect:
     user = await current_user(request)
     await read_form(request)
     try:
-        await purchasing.send(actor=user.actor, order_id=order_id)
+        await purchasing.send(actor=user.actor, order_id=order_id, webhook_url=settings_of(request).webhook_url)
     except InventoryError as refusal:
         if refusal.code == "not_found":
             raise

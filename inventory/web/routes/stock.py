@@ -1,4 +1,5 @@
-"""The stock page: a location's lots, the lots to reconcile (count, transfer, dispose), a lot's ledger, CSV export."""
+"""The stock page: a location's lots, the lots to reconcile (count, transfer, dispose), a lot's ledger and its returns
+to a supplier, CSV export."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from litestar.response import Redirect, Template
 
 from inventory import clock
 from inventory.domain.errors import InventoryError, NotFound, Unprocessable
-from inventory.services import catalog, discrepancies, ledger, stock
+from inventory.services import catalog, discrepancies, ledger, purchasing, return_documents, stock, supplier_returns
 from inventory.services.discrepancies import FlaggedLot, Reason
 from inventory.web import once
 from inventory.web.downloads import csv_download
@@ -20,6 +21,7 @@ from inventory.web.i18n import gettext
 from inventory.web.pages import current_user, manager_page, read_form, redirect, render, staff_page
 from inventory.web.stock_words import (
     DISPOSAL_REASONS,
+    RETURN_REASONS,
     STATUSES,
     StockLine,
     expiry_note,
@@ -341,25 +343,132 @@ async def dispose(request: Request[Any, Any, Any]) -> Redirect | Template:
     return redirect(request, _back(target), flash=message)
 
 
-@get("/stock/lots/{lot_id:int}", guards=[staff_page], include_in_schema=False, security=[])
-async def lot_page(request: Request[Any, Any, Any], lot_id: FromPath[int]) -> Template:
-    """A lot: its stock per location and, for managers (as the API's ledger), its movements with who and when."""
+RETURN_FORM = "return-form"
+RETURN_FIELDS = ("location_id", "quantity", "reason", "supplier_id", "note")  # in the order the form shows them
+
+
+def _return_defaults(lot: ledger.LotStock, back: int | None) -> dict[str, str]:
+    """The return form as first shown: from the location the manager came from (else the first with stock)."""
+    stocked = [level for level in lot.levels if level.on_hand > 0]
+    level = next((lv for lv in stocked if lv.location_id == back), stocked[0])
+    recalled = lot.status == "recalled"
+    return {
+        "location_id": str(level.location_id),
+        "quantity": str(level.on_hand) if recalled else "",
+        "reason": "recalled" if recalled else "",
+        "supplier_id": "",
+        "note": "",
+    }
+
+
+async def _lot_page(
+    request: Request[Any, Any, Any], lot_id: int, *, attempt: Attempt | None = None, status: int = 200
+) -> Template:
     user = await current_user(request)
     lot = await ledger.lot_stock(lot_id=lot_id)
+    back = _location_param(request)
     shows_ledger = user.actor.has_role("manager")
     history = await ledger.lot_ledger(lot_id=lot_id, limit=LEDGER_ROWS) if shows_ledger else None
+    context: dict[str, Any] = {"can_return": shows_ledger}
+    if shows_ledger:
+        places = [(str(lv.location_id), lv.location_name) for lv in lot.levels if lv.on_hand > 0]
+        form = None
+        if places or attempt is not None:
+            values = attempt.values if attempt is not None else _return_defaults(lot, back)
+            errors = attempt.errors if attempt is not None else {}
+            form = ActionForm(
+                action="return",
+                id=RETURN_FORM,
+                key=attempt.key if attempt is not None else once.new_key(),
+                values={
+                    name: values.get(name, "") for name in ("location_id", "quantity", "reason", "supplier_id", "note")
+                },
+                errors=errors,
+                open=attempt is not None,
+            )
+        context |= {
+            "return_form": form,
+            "return_places": places,
+            "return_reasons": [(code, gettext(name)) for code, name in RETURN_REASONS.items()],
+            "suppliers": [(str(s.id), s.name) for s in await purchasing.list_suppliers()],
+            "returns": await supplier_returns.list_returns(lot_id=lot_id, limit=50),
+            "return_reason": lambda code: gettext(RETURN_REASONS[code]) if code in RETURN_REASONS else code,
+        }
     return await render(
         request,
         "stock/lot.html",
+        status=status,
         lot=lot,
         history=history,
-        back=_location_param(request),
+        back=back,
         status_name=status_name,
         expiry_note=expiry_note,
         kind_label=kind_label,
         movement_details=movement_details,
         who=who,
+        **context,
     )
+
+
+@get("/stock/lots/{lot_id:int}", guards=[staff_page], include_in_schema=False, security=[])
+async def lot_page(request: Request[Any, Any, Any], lot_id: FromPath[int]) -> Template:
+    """A lot: its stock per location and, for managers (as the API's ledger), its movements and returns."""
+    return await _lot_page(request, lot_id)
+
+
+@post("/stock/lots/{lot_id:int}/return", guards=[manager_page], status_code=303, include_in_schema=False, security=[])
+async def return_to_supplier(request: Request[Any, Any, Any], lot_id: FromPath[int]) -> Redirect | Template:
+    """Send units of the lot back to a supplier from a location: a `return` ledger row, a return note."""
+    form = await read_form(request)
+    fields = Fields(form)
+    places = {str(lv.location_id): lv.location_name for lv in (await ledger.lot_stock(lot_id=lot_id)).levels}
+    suppliers = {str(s.id): s.name for s in await purchasing.list_suppliers()}
+    location = fields.choice("location_id", list(places))
+    quantity = fields.integer("quantity", minimum=1, maximum=stock.MAX_QUANTITY)
+    why = fields.choice("reason", list(RETURN_REASONS))
+    supplier = fields.choice("supplier_id", list(suppliers), required=False)
+    note = fields.text("note", required=why == "other", max_length=500)
+
+    async def refused(status: int) -> Template:
+        values = {name: value for name, value in form.items() if isinstance(value, str)}
+        key = str(form.get(once.FIELD) or once.new_key())
+        attempt = Attempt(action="return", lot_id=lot_id, key=key, values=values, errors=fields.errors)
+        return await _lot_page(request, lot_id, attempt=attempt, status=status)
+
+    if fields.errors or location is None or quantity is None or why is None:
+        return await refused(422)
+    actor = (await current_user(request)).actor
+
+    async def write() -> once.Summary:
+        done = await supplier_returns.create(
+            actor=actor,
+            lot_id=lot_id,
+            location_id=int(location),
+            quantity=quantity,
+            reason=why,
+            supplier_id=int(supplier) if supplier else None,
+            note=note,
+        )
+        record = done.record
+        return {"lot": record.lot_number, "quantity": quantity, "number": record.number, "left": done.on_hand}
+
+    try:
+        summary = await once.run_once(request, form, write)
+    except InventoryError as error:
+        _refuse(fields, error, {"insufficient_stock": "quantity", "validation_error": "quantity", "not_found": "form"})
+        return await refused(error.status)
+    message = (
+        gettext("Returned %(quantity)s of lot %(lot)s to the supplier (%(number)s); %(left)s left there.") % summary
+    )
+    return redirect(request, f"/ui/stock/lots/{lot_id}?location_id={location}#return", flash=message)
+
+
+@get("/stock/returns/{return_id:int}/note.pdf", guards=[manager_page], include_in_schema=False, security=[])
+async def return_note(return_id: FromPath[int]) -> Response[bytes]:
+    """The return note of a return to a supplier, as a PDF to print and put in the box."""
+    pdf = await return_documents.return_pdf(return_id)
+    headers = {"Cache-Control": "no-store", "Content-Disposition": f'attachment; filename="return-{return_id}.pdf"'}
+    return Response(pdf, media_type="application/pdf", headers=headers)
 
 
 @get("/stock/locations/{location_id:int}/export.csv", guards=[staff_page], include_in_schema=False, security=[])
@@ -399,4 +508,4 @@ async def export_csv(location_id: FromPath[int]) -> Response[bytes]:
     return csv_download(f"stock-location-{location_id}-{today.isoformat()}.csv", header, rows)
 
 
-HANDLERS: list[Any] = [stock_page, count, transfer, dispose, lot_page, export_csv]
+HANDLERS: list[Any] = [stock_page, count, transfer, dispose, lot_page, return_to_supplier, return_note, export_csv]
