@@ -1,27 +1,42 @@
 """Clients: find one by name, register one with allergies, and a client's page (allergies, contacts for the roles
-that may see them, the lots received, courses with their planned sessions, a session at the chair)."""
+that may see them, the lots received with their implant cards, courses with their planned sessions, a session at the
+chair, and erasure on request by an admin)."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 
-from litestar import Request, get, post
-from litestar.params import FromPath
+from litestar import Request, Response, get, post
+from litestar.params import FromPath, PathParameter
 from litestar.response import Redirect, Template
 
-from inventory.domain.errors import InventoryError
-from inventory.services import catalog, clinical, trace
+from inventory import clock
+from inventory.domain.errors import InventoryError, NotFound
+from inventory.services import catalog, clinical, erasure, implant_card, trace
+from inventory.web import once
 from inventory.web.forms import Fields, field_of, refusal_message
 from inventory.web.i18n import N_, NP_, format_date, gettext, ngettext
-from inventory.web.pages import current_user, read_form, redirect, render, staff_page
+from inventory.web.pages import (
+    PAGE_HEADERS,
+    admin_page,
+    current_user,
+    read_form,
+    redirect,
+    render,
+    settings_of,
+    staff_page,
+)
 
 SEARCH_LENGTH = 100  # as the API's GET /api/clients?q=
 LIST_LIMIT = 50
 PRODUCT_ROWS = 3  # products a course form offers (a course usually uses one or two)
 MAX_QUANTITY = 100  # per product and session, as the API's
+MAX_REASON = 1000  # an erasure's reason, as the API's
+MAX_ID = 2_147_483_647  # ids are PostgreSQL integers
+Id = Annotated[int, PathParameter(ge=1, le=MAX_ID)]
 # Allergies typed in one box: one per line, or separated by commas or semicolons. "Latex, lidocaine" on one line
 # must become two allergies, or the chair's allergy check would look for the ingredient "latex lidocaine".
 _ALLERGY_SEPARATORS = re.compile(r"[\r\n,;]+")
@@ -43,6 +58,9 @@ _FIELD_MESSAGES = {
     "interval_days": N_("The interval is 1 to 365 days."),
     "start_date": N_("This first date is too far in the past."),
 }
+_ERASED = N_("This client was erased: no new session, course or allergy can be recorded for them.")
+_ALREADY_ERASED = N_("This client was already erased.")
+_CONFIRM_ERASE = N_("Tick the box to confirm: the erasure cannot be undone.")
 STATUS_NAMES = {"planned": N_("Planned"), "open": NP_("session", "Open"), "closed": NP_("session", "Closed")}
 
 
@@ -175,9 +193,13 @@ async def _client_page(
     allergy: Form | None = None,
     course: Form | None = None,
     session: Form | None = None,
+    erase: Form | None = None,
+    notice: str | None = None,
 ) -> Template:
     user = await current_user(request)
     client = await clinical.get_client(actor=user.actor, client_id=client_id)
+    erased_at = client["erased_at"]
+    erase = erase or Form()
     history = await trace.client_history(actor=user.actor, client_id=client_id)
     courses = await clinical.client_courses(client_id=client_id)
     open_sessions = await clinical.list_sessions(location_id=None, client_id=client_id, status="open", limit=20)
@@ -200,7 +222,18 @@ async def _client_page(
         allergy=allergy or Form(),
         course=course or Form(),
         session=session or Form(),
+        # The deployment's local date: a client belongs to no one location.
+        erased_on=clock.today_in(settings_of(request).timezone, erased_at) if erased_at else None,
+        can_erase=erased_at is None and user.actor.has_role("admin"),
+        erase=erase,
+        erase_key=erase.values.get(once.FIELD) or once.new_key(),
+        notice=notice,
     )
+
+
+async def _refused_as_erased(request: Request[Any, Any, Any], client_id: int) -> Template:
+    """The client's page again, saying politely why nothing new can be recorded for an erased client."""
+    return await _client_page(request, client_id, status=409, notice=gettext(_ERASED))
 
 
 @get("/clients/{client_id:int}", include_in_schema=False, security=[], guards=[staff_page])
@@ -214,6 +247,9 @@ async def add_allergies(request: Request[Any, Any, Any], client_id: FromPath[int
     """Add allergies to a client (one per line, or separated by commas)."""
     user = await current_user(request)
     form = await read_form(request)
+    # Erasure removed the allergies and the service would take new ones (health data of nobody known): not here.
+    if (await clinical.get_client(actor=user.actor, client_id=client_id))["erased_at"] is not None:
+        return await _refused_as_erased(request, client_id)
     fields = Fields(form)
     allergies = _allergies(fields, "allergies")
     if not allergies and not fields.errors:
@@ -292,6 +328,8 @@ async def create_course(request: Request[Any, Any, Any], client_id: FromPath[int
                 products=products,
             )
         except InventoryError as error:
+            if error.code == "client_erased":
+                return await _refused_as_erased(request, client_id)
             _refuse(fields, error, by_code={"date_out_of_range": "start_date"}, default="course")
         else:
             message = ngettext("Course booked: %(n)s session.", "Course booked: %(n)s sessions.", sessions) % {
@@ -314,10 +352,69 @@ async def start_session(request: Request[Any, Any, Any], client_id: FromPath[int
         try:
             session = await clinical.create_session(actor=user.actor, client_id=client_id, location_id=int(location))
         except InventoryError as error:
+            if error.code == "client_erased":
+                return await _refused_as_erased(request, client_id)
             _refuse(fields, error, default="session_location_id")
         else:
             return redirect(request, f"/ui/scan?session={session['id']}")
     return await _client_page(request, client_id, status=422, session=Form(values=form, errors=fields.errors))
+
+
+# ------------------------------------------------------------------ erasure (admins) and implant cards
+
+
+def _reason(fields: Fields) -> str | None:
+    """The erasure's reason: several lines allowed, no other control characters."""
+    reason = fields.text("reason", max_length=MAX_REASON)
+    if reason is not None and not re.sub(r"[\r\n\t]", " ", reason).isprintable():
+        fields.errors.setdefault("reason", gettext(_CONTROL))
+        return None
+    return reason
+
+
+@post("/clients/{client_id:int}/erase", include_in_schema=False, security=[], guards=[admin_page], status_code=303)
+async def erase_client(request: Request[Any, Any, Any], client_id: Id) -> Redirect | Template:
+    """Erase the client on their request: a reason and a ticked confirmation; the page then shows the pseudonym."""
+    user = await current_user(request)
+    form = await read_form(request)
+    fields = Fields(form)
+    reason = _reason(fields)
+    if fields.raw("confirm") != "yes":
+        fields.errors.setdefault("confirm", gettext(_CONFIRM_ERASE))
+    path = f"/ui/clients/{client_id}"
+    if not fields.errors:
+        assert reason is not None
+
+        async def write() -> once.Summary:
+            erased = await erasure.erase_client(
+                actor=user.actor, client_id=client_id, reason=reason, secret=settings_of(request).secret_key
+            )
+            return {"pseudonym": erased["full_name"]}
+
+        try:
+            done = await once.run_once(request, form, write)
+        except NotFound:
+            raise  # no such client: the error page
+        except InventoryError as error:
+            if error.code == "client_erased":  # erased meanwhile (another tab, another admin): nothing more to do
+                return redirect(request, path, flash=gettext(_ALREADY_ERASED), kind="error")
+            _refuse(fields, error, default="reason")
+        else:
+            message = gettext("Client erased: from now on the records name them %(pseudonym)s.")
+            return redirect(request, path, flash=message % {"pseudonym": done["pseudonym"]})
+    return await _client_page(request, client_id, status=422, erase=Form(values=form, errors=fields.errors))
+
+
+@get("/usages/{usage_id:int}/implant-card.pdf", include_in_schema=False, security=[], guards=[staff_page])
+async def implant_card_pdf(request: Request[Any, Any, Any], usage_id: Id) -> Response[bytes]:
+    """The implant card of one use of an implant (PDF), to hand to the client; its printing is audited."""
+    user = await current_user(request)
+    card = await implant_card.implant_card(actor=user.actor, usage_id=usage_id)
+    return Response(
+        implant_card.implant_card_pdf(card),
+        media_type="application/pdf",
+        headers={**PAGE_HEADERS, "Content-Disposition": f'inline; filename="implant-card-{usage_id}.pdf"'},
+    )
 
 
 HANDLERS: list[Any] = [
@@ -328,4 +425,6 @@ HANDLERS: list[Any] = [
     remove_allergy,
     create_course,
     start_session,
+    erase_client,
+    implant_card_pdf,
 ]
