@@ -296,9 +296,8 @@ class PurchaseOrderController(Controller):
             headers["Content-Disposition"] = f'attachment; filename="purchase-order-{order_id}.pdf"'
             return Response(pdf, media_type="application/pdf", headers=headers)
         if kind == "csv":
-            text = await order_documents.order_csv(order_id)
+            body = await order_documents.order_csv(order_id)
             headers["Content-Disposition"] = f'attachment; filename="purchase-order-{order_id}.csv"'
-            body = ("\ufeff" + text).encode("utf-8")
             return Response(body, media_type="text/csv", headers=headers)  # Litestar adds "; charset=utf-8"
         return Response(order_out(await purchasing.get_order(order_id)))
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import csv
 import io
 
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 
+from inventory.domain.spreadsheet import csv_file
 from inventory.services import purchasing
 from inventory.store.purchasing import OrderLineRow, OrderRow
 from labels.fonts import pdf_font
@@ -24,25 +24,22 @@ def _gtin(line: OrderLineRow) -> str:
     return line.pack_gtin or line.unit_gtin or ""
 
 
-def render_csv(order: OrderRow) -> str:
+def render_csv(order: OrderRow) -> bytes:
     """One row per line: product, the GTIN to order by (the pack's, else the unit's), reference, packs, units."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(CSV_HEADER)
-    for line in order.lines:
-        writer.writerow(
-            [
-                line.product_id,
-                line.product_name,
-                _gtin(line),
-                line.reference or "",
-                line.pack_units,
-                _packs(line),
-                line.quantity,
-                line.received,
-            ]
-        )
-    return out.getvalue()
+    rows = (
+        [
+            line.product_id,
+            line.product_name,
+            _gtin(line),
+            line.reference or "",
+            line.pack_units,
+            _packs(line),
+            line.quantity,
+            line.received,
+        ]
+        for line in order.lines
+    )
+    return csv_file(CSV_HEADER, rows)
 
 
 def render_pdf(order: OrderRow) -> bytes:
@@ -103,6 +100,6 @@ async def order_pdf(order_id: int) -> bytes:
     return render_pdf((await purchasing.get_order(order_id)).order)
 
 
-async def order_csv(order_id: int) -> str:
-    """The order's CSV (without the BOM: the route adds it); raises NotFound."""
+async def order_csv(order_id: int) -> bytes:
+    """The order's CSV file (UTF-8 with a BOM, formulas never run); raises NotFound."""
     return render_csv((await purchasing.get_order(order_id)).order)

@@ -10,7 +10,6 @@ from litestar.params import PathParameter
 from litestar.response import Redirect, Template
 
 from inventory.domain.errors import InventoryError, NotFound
-from inventory.domain.spreadsheet import BOM
 from inventory.services import catalog, order_documents, purchasing
 from inventory.services.purchasing import OrderView, SupplierRow
 from inventory.web.downloads import CSV_MEDIA_TYPE
@@ -360,8 +359,7 @@ async def order_pdf(order_id: Id) -> Response[bytes]:
 @get("/orders/{order_id:int}/csv", guards=[manager_page], include_in_schema=False, security=[])
 async def order_csv(order_id: Id) -> Response[bytes]:
     """The order's lines for the supplier, as a CSV download (UTF-8 with a BOM, as the API's)."""
-    text = BOM + await order_documents.order_csv(order_id)
-    return _attachment(text.encode("utf-8"), CSV_MEDIA_TYPE, f"purchase-order-{order_id}.csv")
+    return _attachment(await order_documents.order_csv(order_id), CSV_MEDIA_TYPE, f"purchase-order-{order_id}.csv")
 
 
 HANDLERS: list[Any] = [
