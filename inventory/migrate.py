@@ -83,6 +83,7 @@ DELETES: dict[str, str] = {
     "revoked_token": "the purge forgets revocations of expired tokens (store/users.py)",
     "idempotency_record": "an abandoned reservation is dropped; the purge forgets old keys (store/idempotency.py)",
     "scheduled_run": "the purge forgets old claims (store/jobs.py)",
+    "purchase_order_line": "a draft's line is removed by setting it to 0 (store/purchasing.py); sent lines stay",
 }
 # UPDATE column by column where only some columns may change. usage is the traceability record: the only change is
 # a void (the trigger usage_append_only refuses any other, even from the owner).

@@ -133,9 +133,9 @@ class FromAlertsOut(Struct):
 
 
 class LineIn(Struct, forbid_unknown_fields=True):
-    """A draft line's new quantity in single units."""
+    """A draft line's new quantity in single units (0 removes the line)."""
 
-    quantity: Annotated[int, Meta(ge=1, le=1_000_000)]
+    quantity: Annotated[int, Meta(ge=0, le=1_000_000)]
 
 
 def supplier_out(row: SupplierRow) -> SupplierOut:
@@ -305,7 +305,7 @@ class PurchaseOrderController(Controller):
     async def set_line(
         self, request: ActorRequest, order_id: PathId, product_id: PathId, data: JSONBody[LineIn]
     ) -> OrderOut:
-        """Change a draft line's quantity (single units); an order already sent: 409 invalid_transition."""
+        """Change a draft line's quantity (single units; 0 removes the line); once sent: 409 invalid_transition."""
         view = await purchasing.set_line(
             actor=request.user, order_id=order_id, product_id=product_id, quantity=data.quantity
         )

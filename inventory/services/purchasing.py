@@ -284,20 +284,27 @@ async def _locked(conn: Connection, order_id: int) -> tuple[str, int]:
 
 
 async def set_line(*, actor: Actor, order_id: int, product_id: int, quantity: int) -> OrderView:
-    """Change a draft line's units; raises NotFound (order, or no line of the product), Conflict(invalid_transition)."""
-    if not 1 <= quantity <= 1_000_000:
-        raise Unprocessable("quantity is between 1 and 1000000.", code="validation_error")
+    """Change a draft line's units, 0 removing the line; raises NotFound (order, or no such line), Conflict.
+
+    A removed product comes back on a later from-alerts run if its alert is still open.
+    """
+    if not 0 <= quantity <= 1_000_000:
+        raise Unprocessable("quantity is between 0 (remove the line) and 1000000.", code="validation_error")
     async with db.transaction() as conn:
         status, _ = await _locked(conn, order_id)
         rules.check_editable(order_id, status)
-        if not await store.set_line_quantity(conn, order_id=order_id, product_id=product_id, quantity=quantity):
+        if quantity == 0:
+            found = await store.remove_line(conn, order_id=order_id, product_id=product_id)
+        else:
+            found = await store.set_line_quantity(conn, order_id=order_id, product_id=product_id, quantity=quantity)
+        if not found:
             raise NotFound(
                 f"Purchase order {order_id} has no line of product {product_id}.", code="not_found", entity="product"
             )
         await audit.record(
             conn,
             actor_id=actor.id,
-            action="purchase_order.line_set",
+            action="purchase_order.line_removed" if quantity == 0 else "purchase_order.line_set",
             entity="purchase_order",
             entity_id=order_id,
             details={"product_id": product_id, "quantity": quantity},

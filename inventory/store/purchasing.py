@@ -341,6 +341,14 @@ async def set_line_quantity(conn: Connection, *, order_id: int, product_id: int,
     return bool(status != "UPDATE 0")
 
 
+async def remove_line(conn: Connection, *, order_id: int, product_id: int) -> bool:
+    """Drop a draft's line of a product; False when the order has no such line."""
+    status = await conn.execute(
+        "DELETE FROM purchase_order_line WHERE purchase_order = $1 AND product = $2", order_id, product_id
+    )
+    return bool(status != "DELETE 0")
+
+
 async def mark_sent(conn: Connection, *, order_id: int, at: datetime, user_id: int, expected_on: date) -> None:
     """A draft becomes sent, expected on the given day."""
     await conn.execute(

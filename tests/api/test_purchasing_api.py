@@ -252,6 +252,30 @@ async def test_a_draft_line_is_edited_but_not_once_sent(
     assert await row_counts(conn, TABLES) == before
 
 
+async def test_a_draft_line_set_to_zero_is_removed_and_comes_back_on_the_next_run_from_alerts(
+    client: httpx.AsyncClient, auth_headers: H, actors: dict[str, Actor], conn: asyncpg.Connection
+) -> None:
+    clinic, order = await _drafted(client, auth_headers, actors)
+    path = f"/api/purchase-orders/{order['id']}/lines/{clinic.product['id']}"
+    removed = await client.patch(path, json={"quantity": 0}, headers=auth_headers["manager"])
+    assert removed.status_code == 200, removed.text
+    assert removed.json()["lines"] == []
+    assert (
+        await conn.fetchval(
+            "SELECT count(*) FROM audit_event WHERE action = 'purchase_order.line_removed' AND entity_id = $1",
+            order["id"],
+        )
+        == 1
+    )
+    again = await client.patch(path, json={"quantity": 0}, headers=auth_headers["manager"])
+    assert again.status_code == 404 and again.json()["code"] == "not_found"
+    sent = await client.post(f"/api/purchase-orders/{order['id']}/send", headers=auth_headers["manager"])
+    assert sent.status_code == 409  # an order with no line is never sent
+    back = await _from_alerts(client, auth_headers, clinic.location_id)
+    [line] = back.json()["items"][0]["lines"]
+    assert line["product_id"] == clinic.product["id"]
+
+
 async def test_sending_sets_the_expected_date_from_the_suppliers_lead_time(
     client: httpx.AsyncClient, auth_headers: H, actors: dict[str, Actor]
 ) -> None:

@@ -106,9 +106,9 @@ async def test_from_alerts_makes_one_draft_edited_sent_downloaded_and_a_second_r
         f'name="quantity-{clinic.product["id"]}" class="short" inputmode="numeric" value="24"' in draft.text
     )  # 17 short, whole packs of 6 over boxes of 10
 
-    zero = await manager.post(f"/ui/orders/{order_id}/lines", {f"quantity-{clinic.product['id']}": "0"})
-    assert zero.status_code == 422
-    assert field_error(zero.text, f"quantity-{clinic.product['id']}") == "Enter a number of at least 1."
+    negative = await manager.post(f"/ui/orders/{order_id}/lines", {f"quantity-{clinic.product['id']}": "-1"})
+    assert negative.status_code == 422
+    assert field_error(negative.text, f"quantity-{clinic.product['id']}") == "Enter a number of at least 0."
     saved = await manager.post(f"/ui/orders/{order_id}/lines", {f"quantity-{clinic.product['id']}": "30"})
     assert saved.status_code == 303
     assert await conn.fetchval("SELECT quantity FROM purchase_order_line WHERE purchase_order = $1", order_id) == 30

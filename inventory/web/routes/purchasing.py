@@ -289,13 +289,13 @@ async def order_page(request: Request[Any, Any, Any], order_id: Id) -> Template:
 
 @post("/orders/{order_id:int}/lines", guards=[manager_page], include_in_schema=False, security=[], status_code=303)
 async def order_lines(request: Request[Any, Any, Any], order_id: Id) -> Template | Redirect:
-    """Save a draft's changed quantities (single units, at least 1: a line is dropped by cancelling the order)."""
+    """Save a draft's changed quantities (single units; 0 removes a line)."""
     user = await current_user(request)
     fields = Fields(await read_form(request))
     view = await purchasing.get_order(order_id)
     wanted: dict[int, int] = {}
     for line in view.order.lines:
-        quantity = fields.integer(f"quantity-{line.product_id}", minimum=1, maximum=1_000_000)
+        quantity = fields.integer(f"quantity-{line.product_id}", minimum=0, maximum=1_000_000)
         if quantity is not None and quantity != line.quantity:
             wanted[line.product_id] = quantity
     if fields.errors:
