@@ -17,6 +17,7 @@ from inventory.api import problems, routes_core, routes_ops
 from inventory.api.docs import assets_router, swagger_plugin
 from inventory.api.headers import security_headers
 from inventory.api.json_depth import json_depth_middleware
+from inventory.api.json_response import JsonResponse
 from inventory.api.observe import observe_middleware
 from inventory.api.openapi import document_problems
 from inventory.api.retry import retry_middleware
@@ -109,6 +110,7 @@ def create_app(settings: Settings | None = None, *, manage_pool: bool = True) ->
             auth_middleware(),
         ],
         plugins=[problems.plugin()],
+        response_class=JsonResponse,
         template_config=template_config(),
         before_send=[security_headers],
         state=State({"settings": settings}),

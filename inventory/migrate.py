@@ -89,6 +89,9 @@ DELETES: dict[str, str] = {
 COLUMN_UPDATES: dict[str, tuple[str, ...]] = {
     "usage": ("voided_at", "voided_by", "void_reason"),
     "client": ("allergies",),  # allergies are added and removed (store/clinical.py); FOR UPDATE
+    # An opened container's remainder changes only with its ledger rows (a dose, a void, a disposal), and it is
+    # emptied or disposed (store/containers.py, store/usages.py); what it is, where and since when never change.
+    "container": ("remaining", "status", "closed_at"),
 }
 # Never UPDATE, DELETE or TRUNCATE: the ledger, the audit log, the traceability record, reactions and their
 # lots, stocktake counts.

@@ -12,7 +12,7 @@ from msgspec import Meta, Struct
 
 from inventory.api.idempotent import IdempotencyKey, respond
 from inventory.api.params import ActorRequest, OptId, PathId
-from inventory.api.schemas import Id, Name, ShortText, to
+from inventory.api.schemas import Amount, Id, Name, ShortText, to
 from inventory.api.security import staff
 from inventory.services import clinical, scanning
 
@@ -76,7 +76,7 @@ class SessionUsageOut(Struct):
     expiry_date: date
     product_id: int
     product_name: str
-    quantity: int
+    quantity: Amount
     used_at: datetime
     user_id: int
     warnings: list[dict[str, Any]]
@@ -114,7 +114,7 @@ class CourseProductOut(Struct):
     """A product of a course."""
 
     product_id: int
-    quantity: int
+    quantity: Amount
 
 
 class CourseOut(Struct):
@@ -135,13 +135,22 @@ class ScanIn(Struct, forbid_unknown_fields=True):
     """Exactly what the scanner typed."""
 
     barcode: Annotated[str, Meta(min_length=1, max_length=512)]
-    quantity: Annotated[int, Meta(ge=1, le=100)] = 1
+    quantity: Annotated[
+        Amount, Meta(description="In the product's unit: whole for `each`, up to 2 decimal places for ml and U.")
+    ] = 1
     override_reason: Annotated[str, Meta(max_length=2000)] | None = None
     repeat: Annotated[
         bool,
         Meta(
             description="Confirms another use of a barcode recorded on this session less than 10 s ago"
             " (otherwise 409 repeat_scan)."
+        ),
+    ] = False
+    open_new: Annotated[
+        bool,
+        Meta(
+            description="Open a new container when the open one is past its use-by or holds too little (its"
+            " remainder is disposed); otherwise 409 container_expired / container_insufficient."
         ),
     ] = False
 
@@ -171,6 +180,15 @@ class ScanLotOut(Struct):
     status: str
 
 
+class ContainerOut(Struct):
+    """The opened container a dose was drawn from: when it was opened, until when it may be used, what is left."""
+
+    id: int
+    opened_at: datetime
+    use_by: datetime
+    remaining: Amount
+
+
 class ScanOut(Struct):
     """A recorded use."""
 
@@ -180,11 +198,12 @@ class ScanOut(Struct):
     product: ScanProductOut
     lot: ScanLotOut
     location_id: int
-    quantity: int
-    on_hand_after: int
+    quantity: Amount
+    on_hand_after: Amount
     used_at: datetime
     warnings: list[WarningOut]
     override_reason: str | None = None
+    container: ContainerOut | None = None
 
 
 class VoidIn(Struct, forbid_unknown_fields=True):
@@ -200,11 +219,13 @@ class VoidOut(Struct):
     session_id: int
     lot_id: int
     location_id: int
-    quantity: int
+    quantity: Amount
     voided: bool
     voided_at: datetime
     void_reason: str
-    on_hand_after: int
+    on_hand_after: Amount
+    # The opened container the dose went back to (null: single use, or the container is no longer open).
+    container: ContainerOut | None = None
 
 
 class ClinicalController(Controller):
@@ -328,6 +349,7 @@ class ClinicalController(Controller):
                 quantity=data.quantity,
                 override_reason=data.override_reason,
                 repeat=data.repeat,
+                open_new=data.open_new,
             ),
             ScanOut,
         )

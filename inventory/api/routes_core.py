@@ -110,6 +110,9 @@ class CatalogController(Controller):
             packs=[(p.gtin, p.units) for p in data.packs],
             ingredients=list(data.ingredients),
             storage=data.storage,
+            unit=data.unit,
+            container_quantity=data.container_quantity,
+            in_use_hours=data.in_use_hours,
         )
         return s.to(s.ProductOut, product)
 

@@ -8,6 +8,7 @@ from typing import Any
 from inventory import db
 from inventory.domain.errors import Conflict, NotFound, Unprocessable
 from inventory.domain.models import Actor
+from inventory.domain.quantities import plain
 from inventory.services import alerting, checks, stock
 from inventory.services.recall_contacts import CONTACT_STATUSES, affected_clients
 from inventory.services.views import location_view, lot_view, product_ref, user_ref
@@ -107,8 +108,8 @@ async def _case(conn: db.Connection, recall_id: int) -> dict[str, Any]:
             "product": product_ref(row),
             "brand": row["brand_name"],
             "quarantined_units": row["quarantined_units"],
-            "on_hand": int(row["on_hand"]),
-            "disposed_units": int(row["disposed_units"]),
+            "on_hand": plain(row["on_hand"]),
+            "disposed_units": plain(row["disposed_units"]),
             "stock": shelves[row["id"]],
         }
         for row in lot_rows

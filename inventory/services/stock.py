@@ -8,6 +8,7 @@ from typing import Any
 from inventory import db
 from inventory.domain.errors import Conflict, NotFound, Unprocessable
 from inventory.domain.models import Actor
+from inventory.domain.quantities import Quantity
 from inventory.services import alerting
 from inventory.services.checks import require
 from inventory.services.views import location_view, lot_view
@@ -32,7 +33,7 @@ async def _lot_and_locations(conn: db.Connection, lot_id: int, *location_ids: in
     return lot
 
 
-def _insufficient(lot: dict[str, Any], location_id: int, available: int | None, wanted: int) -> Conflict:
+def _insufficient(lot: dict[str, Any], location_id: int, available: Quantity | None, wanted: Quantity) -> Conflict:
     return Conflict(
         f"Only {available or 0} of lot {lot['lot_number']} on hand at location {location_id}; {wanted} requested.",
         code="insufficient_stock",
@@ -153,7 +154,7 @@ async def adjust(
             current = await stock.on_hand(conn, lot_id, location_id, for_update=True) or 0
             change = (counted - current) if counted is not None else delta
             assert change is not None
-            after: int | None = current
+            after: Quantity | None = current
             if change != 0:
                 after = await stock.move(
                     conn,

@@ -34,6 +34,9 @@ def product_view(row: dict[str, Any]) -> dict[str, Any]:
         "ingredients": list(row["ingredients"] or []),
         "storage": row["storage"],
         "active": row["active"],
+        "unit": row["unit"],
+        "container_quantity": row["container_quantity"],
+        "in_use_hours": row["in_use_hours"],
     }
 
 

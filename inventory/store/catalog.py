@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from inventory import db
@@ -11,6 +12,7 @@ from inventory.store.common import unit_gtin_sql
 
 _PRODUCT_SELECT = f"""
 SELECT p.id, p.brand AS brand_id, b.name AS brand_name, p.name, p.ingredients, p.storage, p.active,
+       p.unit, p.container_quantity, p.in_use_hours,
        {unit_gtin_sql("p.id")} AS gtin,
        coalesce((SELECT json_agg(json_build_object('gtin', g.gtin, 'units', g.units) ORDER BY g.units, g.id)::jsonb
                  FROM product_gtin g WHERE g.product = p.id AND g.units > 1), '[]'::jsonb) AS packs
@@ -30,16 +32,29 @@ async def list_brands(conn: Connection) -> list[dict[str, Any]]:
     return [dict(r) for r in await conn.fetch("SELECT id, name FROM brand ORDER BY lower(name)")]
 
 
-async def create_product(conn: Connection, *, brand_id: int, name: str, ingredients: list[str], storage: str) -> int:
+async def create_product(
+    conn: Connection,
+    *,
+    brand_id: int,
+    name: str,
+    ingredients: list[str],
+    storage: str,
+    unit: str = "each",
+    container_quantity: int | Decimal = 1,
+    in_use_hours: int | None = None,
+) -> int:
     """Insert a product; returns its id."""
     value = await conn.fetchval(
-        "INSERT INTO product (brand, name, ingredients, storage, active, created_at)"
-        " VALUES ($1, $2, $3, $4, true, $5) RETURNING id",
+        "INSERT INTO product (brand, name, ingredients, storage, active, created_at, unit, container_quantity,"
+        " in_use_hours) VALUES ($1, $2, $3, $4, true, $5, $6, $7, $8) RETURNING id",
         brand_id,
         name,
         ingredients,
         storage,
         db.now(),
+        unit,
+        container_quantity,
+        in_use_hours,
     )
     return int(value)
 

@@ -34,10 +34,12 @@ def test_no_grant_is_left_without_a_statement_that_needs_it() -> None:
 def test_the_record_is_never_granted_a_rewrite() -> None:
     for table in migrate.APPEND_ONLY:
         assert table not in migrate.UPDATES and table not in migrate.DELETES
-    # A usage changes only by its void; a client only by its allergies (names and contacts are never rewritten).
+    # A usage changes only by its void; a client only by its allergies (names and contacts are never rewritten);
+    # an opened container only by what it holds and whether it is still open (never what, where or when opened).
     assert migrate.COLUMN_UPDATES == {
         "usage": ("voided_at", "voided_by", "void_reason"),
         "client": ("allergies",),
+        "container": ("remaining", "status", "closed_at"),
     }
 
 
