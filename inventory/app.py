@@ -33,6 +33,7 @@ def _route_handlers() -> list[Any]:
     from inventory.api import (
         routes_alerts,
         routes_clinical,
+        routes_containers,
         routes_labels,
         routes_purchasing,
         routes_recalls,
@@ -60,6 +61,7 @@ def _route_handlers() -> list[Any]:
         *routes_vigilance.HANDLERS,
         *routes_purchasing.HANDLERS,
         *routes_stocktakes.HANDLERS,
+        *routes_containers.HANDLERS,
         web_routes.router(),
     ]
 

@@ -76,6 +76,18 @@ class ExpiryItemOut(Struct, omit_defaults=True):
     surplus: int | None = None
 
 
+class OpenedPastUseByOut(Struct):
+    """An opened container of a multi-use product still open after its use-by: dispose of what it holds."""
+
+    id: int
+    product: dict[str, Any]
+    lot: dict[str, Any]
+    location: s.LocationOut
+    opened_at: datetime
+    use_by: datetime
+    remaining: s.Amount
+
+
 class ExpiryOut(Struct):
     """Lots by expiry; each item's `days_left` counts from its location's local date."""
 
@@ -85,6 +97,8 @@ class ExpiryOut(Struct):
     ]
     within_days: int
     view: str
+    # Without a view or with view=expired: opened containers past their use-by (in-use expiry).
+    opened_past_use_by: list[OpenedPastUseByOut] = []
 
 
 class DigestOut(Struct):
@@ -151,8 +165,15 @@ class AlertsController(Controller):
             within_days=within_days, view=view, location_id=location_id, product_id=product_id
         )
         as_of = await expiry_views.as_of(location_id=location_id, default_timezone=request.app.state.settings.timezone)
+        opened = [] if view not in (None, "expired") else await expiry_views.opened_past_use_by(location_id=location_id)
+        if product_id is not None:
+            opened = [c for c in opened if c["product"]["id"] == product_id]
         return ExpiryOut(
-            items=s.to(list[ExpiryItemOut], items), as_of=as_of, within_days=within_days, view=view or "all"
+            items=s.to(list[ExpiryItemOut], items),
+            as_of=as_of,
+            within_days=within_days,
+            view=view or "all",
+            opened_past_use_by=s.to(list[OpenedPastUseByOut], opened),
         )
 
     @get("/digest", operation_id="previewAlertDigest")

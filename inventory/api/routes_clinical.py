@@ -155,11 +155,14 @@ class ScanIn(Struct, forbid_unknown_fields=True):
     ] = False
 
 
-class WarningOut(Struct):
+class WarningOut(Struct, omit_defaults=True):
     """A warning attached to a recorded use."""
 
     code: str
     message: str
+    # container_opened after open_new: the container whose remainder was disposed, and why.
+    disposed_container_id: int | None = None
+    disposed_reason: str | None = None
 
 
 class ScanProductOut(Struct):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from inventory import clock, db
@@ -19,6 +20,8 @@ DIGEST_EXPIRY_DAYS = 30
 def _json_default(value: Any) -> Any:
     if isinstance(value, datetime | date):
         return value.isoformat()
+    if isinstance(value, Decimal):  # a quantity in ml or U: the JSON number it is (exact to two places)
+        return float(value)
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
@@ -33,7 +36,8 @@ async def _location_digest(location: Any, today: date, now: datetime) -> dict[st
     since: datetime = last["last_delivered"] or (now - timedelta(days=1))
     alerts = await reorder_alerts.list_reorder(status="open", location_id=location["id"])
     shelf = await expiry_views.expiry(within_days=DIGEST_EXPIRY_DAYS, location_id=location["id"])
-    if not alerts and not shelf:
+    opened = await expiry_views.opened_past_use_by(location_id=location["id"])
+    if not alerts and not shelf and not opened:
         return None
     reorder = [
         {
@@ -74,10 +78,22 @@ async def _location_digest(location: Any, today: date, now: datetime) -> dict[st
             "open_reorder_alerts": len(reorder),
             "expired_on_shelf": len(expired),
             f"expiring_within_{DIGEST_EXPIRY_DAYS}_days": len(expiring),
+            "opened_past_use_by": len(opened),
         },
         "reorder": reorder,
         "expired_on_shelf": expired,
         "expiring": expiring,
+        "opened_past_use_by": [
+            {
+                "container_id": c["id"],
+                "lot_id": c["lot"]["id"],
+                "lot_number": c["lot"]["lot_number"],
+                "product": c["product"],
+                "remaining": c["remaining"],
+                "use_by": c["use_by"],
+            }
+            for c in opened
+        ],
     }
     return {
         "location_id": location["id"],
@@ -172,6 +188,11 @@ def format_digests(digests: list[dict[str, Any]]) -> str:
             lines.append(
                 f"   DISPOSE {lot['product']['name']} lot {lot['lot_number']}: {lot['on_hand']} expired"
                 f" {lot['expiry_date']}"
+            )
+        for opened in payload.get("opened_past_use_by", []):
+            lines.append(
+                f"   DISPOSE opened {opened['product']['name']} lot {opened['lot_number']}: {opened['remaining']}"
+                f" {opened['product']['unit']} left, use by {opened['use_by']}"
             )
         for lot in payload["expiring"]:
             lines.append(

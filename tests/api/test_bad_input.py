@@ -1036,6 +1036,9 @@ ROUTES: dict[str, Route] = {
             Case("zero quantity", merge(_scan, quantity=0), status=422, code=V),
             Case("negative quantity", merge(_scan, quantity=-1), status=422, code=V),
             Case("huge quantity", merge(_scan, quantity=HUGE), status=422, code=V),
+            Case("quantity as text", merge(_scan, quantity="two"), status=422, code=V),
+            Case("half an ampoule", merge(_scan, quantity=0.5), status=422, code="quantity_not_whole"),
+            Case("open_new not a boolean", merge(_scan, open_new="yes"), status=422, code=V),
             Case("unknown session", _scan, path="/api/sessions/999999/scans", status=404),
             Case("unconfirmed repeat", merge(_scan, repeat=False), status=409, code="repeat_scan"),
             Case("repeat not a boolean", merge(_scan, repeat="yes"), status=422, code=V),
@@ -1104,6 +1107,16 @@ ROUTES: dict[str, Route] = {
             Case("product id negative", query={"product_id": -1}, status=422, code=V),
             Case("lot id huge", query={"lot_id": HUGE}, status=422, code=V),
             Case("include_empty not a bool", query={"include_empty": "maybe"}, status=422, code=V),
+        ),
+    ),
+    "listContainers": Route(
+        "GET",
+        "/api/containers",
+        role="staff",
+        cases=(
+            Case("location id text", query={"location_id": "x"}, status=422, code=V),
+            Case("location id over int32", query={"location_id": INT32_OVERFLOW}, status=422, code=V),
+            Case("unknown status", query={"status": "half"}, status=422, code=V),
         ),
     ),
     "listLots": Route(

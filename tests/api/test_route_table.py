@@ -279,6 +279,7 @@ READS: dict[str, Callable[[Clinic], str] | None] = {
     "/api/purchase-orders": lambda c: "/api/purchase-orders",
     "/api/purchase-orders/{document:str}": lambda c: "/api/purchase-orders/1",
     "/api/stocktakes/{stocktake_id:int}": None,
+    "/api/containers": lambda c: f"/api/containers?location_id={c.location_id}",
 }
 
 
