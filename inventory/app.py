@@ -35,6 +35,7 @@ def _route_handlers() -> list[Any]:
         routes_clinical,
         routes_containers,
         routes_labels,
+        routes_protocols,
         routes_purchasing,
         routes_recalls,
         routes_stocktakes,
@@ -62,6 +63,7 @@ def _route_handlers() -> list[Any]:
         *routes_purchasing.HANDLERS,
         *routes_stocktakes.HANDLERS,
         *routes_containers.HANDLERS,
+        *routes_protocols.HANDLERS,
         web_routes.router(),
     ]
 

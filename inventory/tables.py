@@ -236,6 +236,24 @@ class Client(Table):
     sex = Varchar(length=8, null=True, default=None)
 
 
+class Protocol(Table):
+    """A treatment template: the products and quantities a session of it is expected to use."""
+
+    id: Serial
+    name = Varchar(length=200)
+    created_by = ForeignKey(references=AppUser, on_delete=OnDelete.restrict)
+    created_at = Timestamptz()
+
+
+class ProtocolItem(Table, tablename="protocol_item"):
+    """A product of a protocol and the quantity (in the product's unit) one session uses."""
+
+    id: Serial
+    protocol = ForeignKey(references=Protocol, on_delete=OnDelete.restrict, index=True)
+    product = ForeignKey(references=Product, on_delete=OnDelete.restrict)
+    quantity = Numeric(digits=QUANTITY_DIGITS, default=Decimal(1))
+
+
 class Course(Table):
     """A planned course of sessions (e.g. 4 sessions 21 days apart)."""
 
@@ -248,6 +266,8 @@ class Course(Table):
     interval_days = Integer()
     created_by = ForeignKey(references=AppUser, on_delete=OnDelete.restrict)
     created_at = Timestamptz()
+    # The protocol each session of the course follows, if any (its items become the course's products).
+    protocol = ForeignKey(references=Protocol, on_delete=OnDelete.restrict, null=True, default=None)
 
 
 class CourseProduct(Table):
@@ -273,6 +293,8 @@ class TreatmentSession(Table, tablename="treatment_session"):
     created_by = ForeignKey(references=AppUser, on_delete=OnDelete.restrict)
     created_at = Timestamptz()
     closed_at = Timestamptz(null=True, default=None)
+    # The protocol the session follows, if any: its checklist, not_in_protocol and protocol_incomplete.
+    protocol = ForeignKey(references=Protocol, on_delete=OnDelete.restrict, null=True, default=None)
 
 
 class Container(Table):

@@ -49,6 +49,7 @@ class SessionIn(Struct, forbid_unknown_fields=True):
     location_id: Id
     scheduled_for: datetime | None = None
     treatment: ShortText | None = None
+    protocol_id: Annotated[Id | None, Meta(description="The protocol the session follows: its checklist.")] = None
 
 
 class SessionOut(Struct):
@@ -65,6 +66,24 @@ class SessionOut(Struct):
     scheduled_for: datetime | None
     created_at: datetime
     closed_at: datetime | None
+    protocol_id: int | None = None
+
+
+class ChecklistItemOut(Struct):
+    """A protocol item on a session: the quantity it should use and what its live uses add up to."""
+
+    product_id: int
+    product_name: str
+    unit: str
+    quantity: Amount
+    used: Amount
+    done: bool
+
+
+class SessionClosedOut(SessionOut):
+    """A closed session, with `protocol_incomplete` when protocol items were not used in full."""
+
+    warnings: list[dict[str, Any]] = []
 
 
 class SessionUsageOut(Struct):
@@ -89,6 +108,7 @@ class SessionDetailOut(SessionOut):
     """A session with its uses."""
 
     usages: list[SessionUsageOut] = []
+    checklist: list[ChecklistItemOut] = []
 
 
 class CourseProductIn(Struct, forbid_unknown_fields=True):
@@ -108,6 +128,10 @@ class CourseIn(Struct, forbid_unknown_fields=True):
     sessions: Annotated[int, Meta(ge=1, le=52)]
     interval_days: Annotated[int, Meta(ge=1, le=365)]
     products: Annotated[list[CourseProductIn], Meta(max_length=50)] = []
+    protocol_id: Annotated[
+        Id | None,
+        Meta(description="Each planned session follows this protocol; without products, its items are the forecast."),
+    ] = None
 
 
 class CourseProductOut(Struct):
@@ -129,6 +153,7 @@ class CourseOut(Struct):
     interval_days: int
     products: list[CourseProductOut]
     planned_sessions: list[SessionOut]
+    protocol_id: int | None = None
 
 
 class ScanIn(Struct, forbid_unknown_fields=True):
@@ -172,6 +197,7 @@ class ScanProductOut(Struct):
     name: str
     brand: str
     gtin: str | None
+    unit: str = "each"
 
 
 class ScanLotOut(Struct):
@@ -278,6 +304,7 @@ class ClinicalController(Controller):
             location_id=data.location_id,
             scheduled_for=data.scheduled_for,
             treatment=data.treatment,
+            protocol_id=data.protocol_id,
         )
         return to(SessionOut, session)
 
@@ -309,9 +336,9 @@ class ClinicalController(Controller):
         return to(SessionDetailOut, await clinical.get_session(session_id=session_id))
 
     @post("/sessions/{session_id:int}/close", operation_id="closeSession", status_code=200)
-    async def close_session(self, request: ActorRequest, session_id: PathId) -> SessionOut:
-        """Close a session; later scans are refused."""
-        return to(SessionOut, await clinical.close_session(actor=request.user, session_id=session_id))
+    async def close_session(self, request: ActorRequest, session_id: PathId) -> SessionClosedOut:
+        """Close a session; later scans are refused. Unused protocol items: warning protocol_incomplete."""
+        return to(SessionClosedOut, await clinical.close_session(actor=request.user, session_id=session_id))
 
     @post("/courses", operation_id="createCourse")
     async def create_course(self, request: ActorRequest, data: JSONBody[CourseIn]) -> CourseOut:
@@ -325,6 +352,7 @@ class ClinicalController(Controller):
             sessions=data.sessions,
             interval_days=data.interval_days,
             products=[(p.product_id, p.quantity) for p in data.products],
+            protocol_id=data.protocol_id,
         )
         return to(CourseOut, course)
 

@@ -13,7 +13,7 @@ more function in `_REFUSALS` or `_WARNINGS`:
               lot_expired, serial_already_used, repeat_scan, allergy_conflict (unless an override reason is given),
               then for a multi-use product container_expired | container_insufficient (domain/containers.py)
     warnings  lot_not_received | lot_inferred, expiry_mismatch, allergy_overridden, expires_soon, fefo_violation,
-              container_opened; after the write: stock_discrepancy
+              not_in_protocol, container_opened; after the write: stock_discrepancy
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from typing import Any
 from inventory.domain import quantities
 from inventory.domain.containers import Draw, OpenContainer, plan_draw
 from inventory.domain.errors import Conflict, InventoryError
+from inventory.domain.protocols import not_in_protocol
 from inventory.domain.quantities import Quantity
 from inventory.domain.rules import REPEAT_SCAN_WINDOW, allergy_conflicts, expires_soon, is_expired, repeat_seconds_ago
 
@@ -51,6 +52,8 @@ class ScanSession:
 
     status: str  # planned | open | closed
     allergies: tuple[str, ...] = ()
+    # The products of the session's protocol; None when it follows none.
+    protocol_products: tuple[int, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -359,6 +362,14 @@ def _fefo_violation(scan: _Scan) -> ScanWarning | None:
     )
 
 
+def _not_in_protocol(scan: _Scan) -> ScanWarning | None:
+    if not not_in_protocol(scan.lot.product_id, scan.session.protocol_products):
+        return None
+    return ScanWarning(
+        "not_in_protocol", f"{scan.lot.product_name} is not part of this session's protocol; the use is recorded."
+    )
+
+
 def _container_opened(scan: _Scan) -> ScanWarning | None:
     draw = scan.draw
     if draw is None or not draw.opens:
@@ -380,6 +391,7 @@ _WARNINGS: Sequence[Callable[[_Scan], ScanWarning | None]] = (
     _allergy_overridden,
     _expires_soon,
     _fefo_violation,
+    _not_in_protocol,
     _container_opened,
 )
 

@@ -102,7 +102,12 @@ async def _record(
         now = clock.now()
         if row is None:
             raise NotFound.of("session", session_id)
-        session = ScanSession(status=row["status"], allergies=tuple(row["allergies"] or ()))
+        protocol = row["protocol_products"]
+        session = ScanSession(
+            status=row["status"],
+            allergies=tuple(row["allergies"] or ()),
+            protocol_products=None if protocol is None else tuple(protocol),
+        )
         check_session(session)  # before the barcode is read: a closed session refuses whatever was scanned
         location_id: int = row["location"]
         today = clock.today_in(row["timezone"])  # expiry, FEFO and usable lots go by the location's day
@@ -163,7 +168,13 @@ async def _record(
         "usage_id": written["id"],
         "session_id": session_id,
         "client_id": row["client"],
-        "product": {"id": lot.product_id, "name": lot.product_name, "brand": lot.brand_name, "gtin": resolved.gtin},
+        "product": {
+            "id": lot.product_id,
+            "name": lot.product_name,
+            "brand": lot.brand_name,
+            "gtin": resolved.gtin,
+            "unit": lot.unit,
+        },
         "lot": {"id": lot.id, "lot_number": lot.lot_number, "expiry_date": lot.expiry_date, "status": lot.status},
         "location_id": location_id,
         "quantity": decision.quantity,

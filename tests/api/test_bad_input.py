@@ -332,6 +332,10 @@ class Route:
     body_optional: bool = False
 
 
+def _protocol(w: World) -> dict[str, Any]:
+    return {"name": f"Protocol {w.product_id}", "items": [{"product_id": w.product_id, "quantity": 1}]}
+
+
 def _token(w: World) -> dict[str, Any]:
     return {"email": "staff@clinic.test", "password": "x" * 12}
 
@@ -1015,6 +1019,55 @@ ROUTES: dict[str, Route] = {
                 code=V,
             ),
             Case("oversize treatment", merge(_course, treatment=BIG), status=422, code=V),
+            Case("unknown protocol", merge(_course, protocol_id=UNKNOWN), status=404),
+        ),
+    ),
+    "createProtocol": Route(
+        "POST",
+        "/api/protocols",
+        valid=_protocol,
+        cases=(
+            Case("missing name", without(_protocol, "name"), status=422, code=V),
+            Case("blank name", merge(_protocol, name="   "), status=422, code=V),
+            Case("no items", merge(_protocol, items=[]), status=422, code=V),
+            Case("unknown product", merge(_protocol, items=[{"product_id": UNKNOWN, "quantity": 1}]), status=404),
+            Case(
+                "zero quantity",
+                merge(_protocol, items=lambda w: [{"product_id": w.product_id, "quantity": 0}]),
+                status=422,
+                code=V,
+            ),
+            Case(
+                "half an ampoule",
+                merge(_protocol, items=lambda w: [{"product_id": w.product_id, "quantity": 0.5}]),
+                status=422,
+                code="quantity_not_whole",
+            ),
+            Case(
+                "product twice",
+                merge(
+                    _protocol,
+                    items=lambda w: [{"product_id": w.product_id, "quantity": 1}, {"product_id": w.product_id}],
+                ),
+                status=422,
+                code=V,
+            ),
+            Case(
+                "quantity as text",
+                merge(_protocol, items=lambda w: [{"product_id": w.product_id, "quantity": "x"}]),
+                status=422,
+                code=V,
+            ),
+        ),
+    ),
+    "listProtocols": Route("GET", "/api/protocols", role="staff"),
+    "getProtocol": Route(
+        "GET",
+        "/api/protocols/1",
+        role="staff",
+        cases=(
+            Case("unknown", path="/api/protocols/999999", status=404),
+            Case("huge id", path="/api/protocols/2147483648"),
         ),
     ),
     "recordScan": Route(
