@@ -6,13 +6,14 @@ import uuid
 from typing import Any
 
 from inventory import db
+from inventory.domain import quantities
 from inventory.domain.errors import Conflict, NotFound, Unprocessable
 from inventory.domain.models import Actor
 from inventory.domain.quantities import Quantity
 from inventory.services import alerting
 from inventory.services.checks import require
 from inventory.services.views import location_view, lot_view
-from inventory.store import audit, lots, stock
+from inventory.store import audit, lots, receipts, stock
 
 MAX_QUANTITY = 100_000
 
@@ -83,6 +84,9 @@ async def transfer(
     async def run() -> dict[str, Any]:
         async with db.transaction() as conn:
             lot = await _lot_and_locations(conn, lot_id, from_location_id, to_location_id)
+            # Transfers count whole containers; stock counts the product's unit (2 vials of 2.5 ml: 5 ml).
+            size = (await receipts.container_sizes(conn, [lot["product_id"]])).get(lot["product_id"], 1)
+            moved = quantities.containers(quantity, size)
             # Lock both levels in location order so opposite transfers cannot deadlock.
             await stock.lock_levels(conn, lot_id, [from_location_id, to_location_id])
             group = str(uuid.uuid4())
@@ -90,21 +94,19 @@ async def transfer(
                 conn,
                 lot_id=lot_id,
                 location_id=from_location_id,
-                delta=-quantity,
+                delta=-moved,
                 kind="transfer",
                 user_id=actor.id,
                 reason=reason,
                 transfer_group=group,
             )
             if left is None:
-                raise _insufficient(
-                    lot, from_location_id, await stock.on_hand(conn, lot_id, from_location_id), quantity
-                )
+                raise _insufficient(lot, from_location_id, await stock.on_hand(conn, lot_id, from_location_id), moved)
             arrived = await stock.move(
                 conn,
                 lot_id=lot_id,
                 location_id=to_location_id,
-                delta=quantity,
+                delta=moved,
                 kind="transfer",
                 user_id=actor.id,
                 reason=reason,
@@ -118,7 +120,7 @@ async def transfer(
                 "lot": lot_view(lot),
                 "from_location_id": from_location_id,
                 "to_location_id": to_location_id,
-                "quantity": quantity,
+                "quantity": moved,
                 "from_on_hand": left,
                 "to_on_hand": arrived,
             }
@@ -128,7 +130,7 @@ async def transfer(
                 action="stock.transfer",
                 entity="lot",
                 entity_id=lot_id,
-                details={"from": from_location_id, "to": to_location_id, "quantity": quantity, "group": group},
+                details={"from": from_location_id, "to": to_location_id, "quantity": moved, "group": group},
             )
         return result
 

@@ -269,3 +269,33 @@ async def test_an_opened_vial_past_its_use_by_shows_in_the_expiry_view_and_the_d
     [found] = digest.json()["items"]
     assert found["payload"]["summary"]["opened_past_use_by"] == 1
     assert found["payload"]["opened_past_use_by"][0]["remaining"] == 60
+
+
+async def test_transfers_count_whole_containers_in_the_products_unit(
+    client: httpx.AsyncClient, auth_headers: H, actors: dict[str, Actor]
+) -> None:
+    clinic = await build_vials(actors, unit="ml", container_quantity=Decimal("2.5"), vials=3)
+    other = await f.location(actors["manager"])
+    moved = await client.post(
+        "/api/transfers",
+        json={
+            "lot_id": clinic.lot["id"],
+            "from_location_id": clinic.location_id,
+            "to_location_id": other["id"],
+            "quantity": 2,
+        },
+        headers=auth_headers["manager"],
+    )
+    assert moved.status_code == 201, moved.text
+    assert (moved.json()["quantity"], moved.json()["from_on_hand"], moved.json()["to_on_hand"]) == (5, 2.5, 5)
+    short = await client.post(
+        "/api/transfers",
+        json={
+            "lot_id": clinic.lot["id"],
+            "from_location_id": clinic.location_id,
+            "to_location_id": other["id"],
+            "quantity": 2,
+        },
+        headers=auth_headers["manager"],
+    )
+    assert is_problem(short, 409, "insufficient_stock")
