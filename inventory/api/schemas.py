@@ -319,8 +319,9 @@ class AdjustmentIn(Struct, forbid_unknown_fields=True):
     lot_id: Id
     location_id: Id
     reason: Annotated[str, Meta(min_length=1, max_length=2000)]
-    counted: Count | None = None
-    delta: Annotated[int, Meta(ge=-100_000, le=100_000)] | None = None
+    # In the product's unit: whole for each, up to 2 decimal places for ml and U.
+    counted: Amount | None = None
+    delta: Amount | None = None
 
 
 class AdjustmentOut(Struct):
@@ -335,11 +336,11 @@ class AdjustmentOut(Struct):
 
 
 class DisposalIn(Struct, forbid_unknown_fields=True):
-    """Units thrown away."""
+    """Units thrown away, in the product's unit (whole for each, up to 2 decimal places for ml and U)."""
 
     lot_id: Id
     location_id: Id
-    quantity: Quantity
+    quantity: Amount
     reason: Annotated[str, Meta(min_length=1, max_length=2000)]
 
 

@@ -13,7 +13,7 @@ from inventory.domain.quantities import Quantity
 from inventory.services import alerting
 from inventory.services.checks import require
 from inventory.services.views import location_view, lot_view
-from inventory.store import audit, lots, receipts, stock
+from inventory.store import audit, catalog, lots, receipts, stock
 
 MAX_QUANTITY = 100_000
 
@@ -32,6 +32,13 @@ async def _lot_and_locations(conn: db.Connection, lot_id: int, *location_ids: in
     for location_id in location_ids:
         await require(conn, "location", location_id)
     return lot
+
+
+async def _fits_unit(conn: db.Connection, lot: dict[str, Any], value: Quantity) -> None:
+    """Refuse a decimal that the lot's product's unit does not take (a whole number fits every unit: no look-up)."""
+    if isinstance(value, int):
+        return
+    quantities.check(value, await catalog.product_unit(conn, lot["product_id"]))
 
 
 def _insufficient(lot: dict[str, Any], location_id: int, available: Quantity | None, wanted: Quantity) -> Conflict:
@@ -138,20 +145,23 @@ async def transfer(
 
 
 async def adjust(
-    *, actor: Actor, lot_id: int, location_id: int, counted: int | None, delta: int | None, reason: str
+    *, actor: Actor, lot_id: int, location_id: int, counted: Quantity | None, delta: Quantity | None, reason: str
 ) -> dict[str, Any]:
     """Correct on-hand to a count, or by a delta; never below zero. Raises Conflict, NotFound, Unprocessable."""
     reason = _reason(reason)
     if (counted is None) == (delta is None):
         raise Unprocessable("Give exactly one of 'counted' or 'delta'.", code="validation_error")
     if counted is not None and not 0 <= counted <= MAX_QUANTITY:
-        raise Unprocessable("A count is a whole number from 0.", code="validation_error")
-    if delta is not None and (delta == 0 or abs(delta) > MAX_QUANTITY):
-        raise Unprocessable("A delta is a non-zero whole number.", code="validation_error")
+        raise Unprocessable("A count is a number from 0.", code="validation_error")
+    if delta is not None and (delta == 0 or not -MAX_QUANTITY <= delta <= MAX_QUANTITY):
+        raise Unprocessable("A delta is a non-zero number.", code="validation_error")
 
     async def run() -> dict[str, Any]:
         async with db.transaction() as conn:
             lot = await _lot_and_locations(conn, lot_id, location_id)
+            for value in (counted, delta):
+                if value is not None:
+                    await _fits_unit(conn, lot, value)
             # The row lock makes the count-to-delta step safe against concurrent changes.
             current = await stock.on_hand(conn, lot_id, location_id, for_update=True) or 0
             change = (counted - current) if counted is not None else delta
@@ -196,15 +206,16 @@ async def adjust(
     return await db.with_retries(run)
 
 
-async def dispose(*, actor: Actor, lot_id: int, location_id: int, quantity: int, reason: str) -> dict[str, Any]:
-    """Throw away units (broken, expired, recalled); never below zero."""
+async def dispose(*, actor: Actor, lot_id: int, location_id: int, quantity: Quantity, reason: str) -> dict[str, Any]:
+    """Throw away units (broken, expired, recalled) in the product's unit; never below zero."""
     reason = _reason(reason)
-    if not 1 <= quantity <= MAX_QUANTITY:
-        raise Unprocessable("Quantity must be a positive whole number.", code="validation_error")
+    if not 0 < quantity <= MAX_QUANTITY:
+        raise Unprocessable("Quantity must be a positive number.", code="validation_error")
 
     async def run() -> dict[str, Any]:
         async with db.transaction() as conn:
             lot = await _lot_and_locations(conn, lot_id, location_id)
+            await _fits_unit(conn, lot, quantity)
             after = await stock.move(
                 conn,
                 lot_id=lot_id,

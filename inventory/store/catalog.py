@@ -73,6 +73,11 @@ async def existing_gtins(conn: Connection, gtins: list[str]) -> list[str]:
     return [r["gtin"] for r in rows]
 
 
+async def product_unit(conn: Connection, product_id: int) -> str:
+    """What a product is counted in: each, ml or U."""
+    return str(await conn.fetchval("SELECT unit FROM product WHERE id = $1", product_id))
+
+
 async def get_product(conn: Connection, product_id: int) -> dict[str, Any] | None:
     """A product with brand, unit GTIN and packs."""
     row = await conn.fetchrow(_PRODUCT_SELECT + " WHERE p.id = $1", product_id)

@@ -299,3 +299,30 @@ async def test_transfers_count_whole_containers_in_the_products_unit(
         headers=auth_headers["manager"],
     )
     assert is_problem(short, 409, "insufficient_stock")
+
+
+async def test_disposals_and_adjustments_take_decimals_in_ml_and_whole_numbers_for_ampoules(
+    client: httpx.AsyncClient, auth_headers: H, actors: dict[str, Actor]
+) -> None:
+    vials = await build_vials(actors, unit="ml", container_quantity=1, vials=2)
+    at = {"lot_id": vials.lot["id"], "location_id": vials.location_id}
+    disposed = await client.post(
+        "/api/disposals", json={**at, "quantity": 0.25, "reason": "spilt"}, headers=auth_headers["manager"]
+    )
+    assert disposed.status_code == 201, disposed.text
+    assert disposed.json()["on_hand"] == 1.75
+    counted = await client.post(
+        "/api/adjustments", json={**at, "counted": 1.5, "reason": "count"}, headers=auth_headers["manager"]
+    )
+    assert counted.status_code == 201 and counted.json()["delta"] == -0.25 and counted.json()["on_hand"] == 1.5
+    fine = await client.post(
+        "/api/disposals", json={**at, "quantity": 0.125, "reason": "spilt"}, headers=auth_headers["manager"]
+    )
+    assert is_problem(fine, 422, "quantity_precision")
+    ampoules = await build_vials(actors, unit="each", container_quantity=1, in_use_hours=None)
+    half = await client.post(
+        "/api/disposals",
+        json={"lot_id": ampoules.lot["id"], "location_id": ampoules.location_id, "quantity": 0.5, "reason": "x"},
+        headers=auth_headers["manager"],
+    )
+    assert is_problem(half, 422, "quantity_not_whole")
