@@ -80,7 +80,7 @@ async def _shots(page: Page, name: str) -> None:
                 "remaining": "0,7 ml",
                 "checklist": "Liste du protocole",
                 "amount": "0,3 sur 0,8 ml",
-                "renew": "L’éliminer et ouvrir un nouveau flacon",
+                "renew": "L’éliminer et ouvrir un nouveau contenant",
                 "left": "Reste dedans",
             },
         ),
