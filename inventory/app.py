@@ -17,6 +17,7 @@ from inventory.api import problems, routes_core, routes_ops
 from inventory.api.docs import assets_router, swagger_plugin
 from inventory.api.headers import security_headers
 from inventory.api.json_depth import json_depth_middleware
+from inventory.api.json_response import JsonResponse
 from inventory.api.observe import observe_middleware
 from inventory.api.openapi import document_problems
 from inventory.api.retry import retry_middleware
@@ -32,7 +33,9 @@ def _route_handlers() -> list[Any]:
     from inventory.api import (
         routes_alerts,
         routes_clinical,
+        routes_containers,
         routes_labels,
+        routes_protocols,
         routes_purchasing,
         routes_recalls,
         routes_stocktakes,
@@ -61,6 +64,8 @@ def _route_handlers() -> list[Any]:
         *routes_purchasing.HANDLERS,
         *routes_supplier_returns.HANDLERS,
         *routes_stocktakes.HANDLERS,
+        *routes_containers.HANDLERS,
+        *routes_protocols.HANDLERS,
         web_routes.router(),
     ]
 
@@ -111,6 +116,7 @@ def create_app(settings: Settings | None = None, *, manage_pool: bool = True) ->
             auth_middleware(),
         ],
         plugins=[problems.plugin()],
+        response_class=JsonResponse,
         template_config=template_config(),
         before_send=[security_headers],
         state=State({"settings": settings}),

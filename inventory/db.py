@@ -12,10 +12,14 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import asyncpg
+import msgspec
 from asyncpg import Connection
 from piccolo.engine.postgres import PostgresEngine, PostgresTransaction
 
 from inventory import clock
+from inventory.domain import quantities
+
+_JSON = msgspec.json.Encoder(decimal_format="number")
 
 T = TypeVar("T")
 
@@ -87,12 +91,15 @@ async def init_connection(connection: Connection) -> None:
     # A stuck lock must surface as an error, never as a hung scan at the chair.
     await connection.execute("SET lock_timeout = '5s'; SET statement_timeout = '30s'")
     await connection.set_type_codec("jsonb", encoder=_json_dumps, decoder=_json_loads, schema="pg_catalog")
+    # Quantities are numeric(12,2): whole ones come back as the ints they always were, the others as exact Decimals.
+    await connection.set_type_codec(
+        "numeric", encoder=quantities.encode, decoder=quantities.decode, schema="pg_catalog", format="text"
+    )
 
 
 def _json_dumps(value: Any) -> str:
-    import msgspec
-
-    return msgspec.json.encode(value).decode()
+    # Decimal quantities (alert figures, audit details) as JSON numbers, as the API writes them.
+    return _JSON.encode(value).decode()
 
 
 def _json_loads(value: str) -> Any:

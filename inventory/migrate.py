@@ -92,6 +92,9 @@ COLUMN_UPDATES: dict[str, tuple[str, ...]] = {
     # Allergies are added and removed; erasure replaces the name by the pseudonym and drops contacts, birth date
     # and allergies (store/clinical.py); FOR UPDATE. Never the id, sex or creation time.
     "client": ("allergies", "full_name", "email", "phone", "date_of_birth", "erased_at"),
+    # An opened container's remainder changes only with its ledger rows (a dose, a void, a disposal), and it is
+    # emptied or disposed (store/containers.py, store/usages.py); what it is, where and since when never change.
+    "container": ("remaining", "status", "closed_at"),
 }
 # Never UPDATE, DELETE or TRUNCATE: the ledger, the audit log, the traceability record, reactions with their lots
 # and follow-ups, stocktake counts, supplier returns.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from piccolo.columns import (
     JSONB,
     Array,
@@ -10,6 +12,7 @@ from piccolo.columns import (
     Date,
     ForeignKey,
     Integer,
+    Numeric,
     Serial,
     Text,
     Timestamptz,
@@ -17,6 +20,16 @@ from piccolo.columns import (
 )
 from piccolo.columns.base import OnDelete
 from piccolo.table import Table
+
+# Quantities in a product's unit: exact decimals with two places (0.3 ml, 12.5 U), whole for `each`.
+QUANTITY_DIGITS = (12, 2)
+
+
+def _quantity(*, null: bool = False) -> Numeric:
+    """A quantity column: numeric(12,2), never a float."""
+    if null:
+        return Numeric(digits=QUANTITY_DIGITS, null=True, default=None)
+    return Numeric(digits=QUANTITY_DIGITS, default=Decimal(0))
 
 
 class AppUser(Table, tablename="app_user"):
@@ -86,6 +99,12 @@ class Product(Table):
     created_at = Timestamptz()
     # A medical device implanted in the client (a filler): its uses keep the UDI and get an implant card.
     implant = Boolean(default=False)
+    # each | ml | U: what stock, scans and counts of the product are counted in.
+    unit = Varchar(length=8, default="each")
+    # How much one container (ampoule, vial) holds in that unit: 1 for each.
+    container_quantity = Numeric(digits=QUANTITY_DIGITS, default=Decimal(1))
+    # How long an opened container may be used; null: single use (no container is tracked).
+    in_use_hours = Integer(null=True, default=None)
 
 
 class ProductGtin(Table):
@@ -112,8 +131,8 @@ class StockRule(Table):
     id: Serial
     product = ForeignKey(references=Product, on_delete=OnDelete.restrict)
     location = ForeignKey(references=Location, on_delete=OnDelete.restrict)
-    reorder_point = Integer()
-    par_level = Integer()
+    reorder_point = _quantity()
+    par_level = _quantity()
     lead_time_days = Integer()
     updated_at = Timestamptz()
 
@@ -200,7 +219,7 @@ class ReceiptLine(Table):
     id: Serial
     receipt = ForeignKey(references=Receipt, on_delete=OnDelete.restrict, index=True)
     lot = ForeignKey(references=Lot, on_delete=OnDelete.restrict, index=True)
-    quantity = Integer()
+    quantity = _quantity()
     gtin = Varchar(length=14, null=True, default=None)
     barcode = Varchar(length=512, null=True, default=None)
 
@@ -222,6 +241,24 @@ class Client(Table):
     erased_at = Timestamptz(null=True, default=None)
 
 
+class Protocol(Table):
+    """A treatment template: the products and quantities a session of it is expected to use."""
+
+    id: Serial
+    name = Varchar(length=200)
+    created_by = ForeignKey(references=AppUser, on_delete=OnDelete.restrict)
+    created_at = Timestamptz()
+
+
+class ProtocolItem(Table, tablename="protocol_item"):
+    """A product of a protocol and the quantity (in the product's unit) one session uses."""
+
+    id: Serial
+    protocol = ForeignKey(references=Protocol, on_delete=OnDelete.restrict, index=True)
+    product = ForeignKey(references=Product, on_delete=OnDelete.restrict)
+    quantity = Numeric(digits=QUANTITY_DIGITS, default=Decimal(1))
+
+
 class Course(Table):
     """A planned course of sessions (e.g. 4 sessions 21 days apart)."""
 
@@ -234,6 +271,8 @@ class Course(Table):
     interval_days = Integer()
     created_by = ForeignKey(references=AppUser, on_delete=OnDelete.restrict)
     created_at = Timestamptz()
+    # The protocol each session of the course follows, if any (its items become the course's products).
+    protocol = ForeignKey(references=Protocol, on_delete=OnDelete.restrict, null=True, default=None)
 
 
 class CourseProduct(Table):
@@ -242,7 +281,7 @@ class CourseProduct(Table):
     id: Serial
     course = ForeignKey(references=Course, on_delete=OnDelete.restrict, index=True)
     product = ForeignKey(references=Product, on_delete=OnDelete.restrict)
-    quantity = Integer()
+    quantity = _quantity()
 
 
 class TreatmentSession(Table, tablename="treatment_session"):
@@ -259,6 +298,26 @@ class TreatmentSession(Table, tablename="treatment_session"):
     created_by = ForeignKey(references=AppUser, on_delete=OnDelete.restrict)
     created_at = Timestamptz()
     closed_at = Timestamptz(null=True, default=None)
+    # The protocol the session follows, if any: its checklist, not_in_protocol and protocol_incomplete.
+    protocol = ForeignKey(references=Protocol, on_delete=OnDelete.restrict, null=True, default=None)
+
+
+class Container(Table):
+    """An opened container (vial) of a multi-use lot at a location: doses are drawn from it until it is used up,
+    disposed or past its use-by."""
+
+    id: Serial
+    lot = ForeignKey(references=Lot, on_delete=OnDelete.restrict, index=True)
+    product = ForeignKey(references=Product, on_delete=OnDelete.restrict)
+    location = ForeignKey(references=Location, on_delete=OnDelete.restrict, index=True)
+    status = Varchar(length=16, default="open")  # open | empty | disposed
+    opened_at = Timestamptz()
+    opened_by = ForeignKey(references=AppUser, on_delete=OnDelete.restrict)
+    # The earlier of the lot's expiry (end of that local day) and opening time + the product's in-use hours.
+    use_by = Timestamptz()
+    # What it still holds, in the product's unit: its capacity plus the sum of its ledger rows.
+    remaining = _quantity()
+    closed_at = Timestamptz(null=True, default=None)
 
 
 class Usage(Table):
@@ -270,7 +329,7 @@ class Usage(Table):
     lot = ForeignKey(references=Lot, on_delete=OnDelete.restrict, index=True)
     product = ForeignKey(references=Product, on_delete=OnDelete.restrict)
     location = ForeignKey(references=Location, on_delete=OnDelete.restrict)
-    quantity = Integer()
+    quantity = _quantity()
     serial = Varchar(length=64, null=True, default=None)
     barcode = Varchar(length=512)
     used_by = ForeignKey(references=AppUser, on_delete=OnDelete.restrict)
@@ -282,6 +341,8 @@ class Usage(Table):
     void_reason = Text(null=True, default=None)
     # The device's UDI as a GS1 element string "(01)…(17)…(10)…(21)…", kept at use for implant products only.
     udi = Varchar(length=128, null=True, default=None)
+    # The opened container the dose was drawn from (multi-use products only).
+    container = ForeignKey(references=Container, on_delete=OnDelete.restrict, null=True, default=None)
 
 
 class Reaction(Table):
@@ -327,7 +388,7 @@ class StockMovement(Table):
     id: Serial
     lot = ForeignKey(references=Lot, on_delete=OnDelete.restrict)
     location = ForeignKey(references=Location, on_delete=OnDelete.restrict)
-    quantity = Integer()
+    quantity = _quantity()
     kind = Varchar(length=16)
     reason = Text(null=True, default=None)
     user = ForeignKey(references=AppUser, on_delete=OnDelete.restrict, null=True, default=None)
@@ -336,6 +397,8 @@ class StockMovement(Table):
     usage = ForeignKey(references=Usage, on_delete=OnDelete.restrict, null=True, default=None)
     transfer_group = Varchar(length=36, null=True, default=None)
     recall_id = Integer(null=True, default=None)
+    # The opened container the change drew from or gave back to; its remainder follows these rows.
+    container = ForeignKey(references=Container, on_delete=OnDelete.restrict, null=True, default=None)
 
 
 class SupplierReturn(Table, tablename="supplier_return"):
@@ -359,7 +422,7 @@ class StockLevel(Table):
     id: Serial
     lot = ForeignKey(references=Lot, on_delete=OnDelete.restrict)
     location = ForeignKey(references=Location, on_delete=OnDelete.restrict, index=True)
-    on_hand = Integer(default=0)
+    on_hand = _quantity()
     updated_at = Timestamptz()
 
 
@@ -399,7 +462,7 @@ class RecallLot(Table):
     id: Serial
     recall = ForeignKey(references=Recall, on_delete=OnDelete.restrict, index=True)
     lot = ForeignKey(references=Lot, on_delete=OnDelete.restrict, index=True)
-    quarantined_units = Integer(default=0)
+    quarantined_units = _quantity()
 
 
 class RecallClient(Table):
@@ -466,8 +529,8 @@ class StocktakeCount(Table):
     stocktake = ForeignKey(references=Stocktake, on_delete=OnDelete.restrict, index=True)
     lot = ForeignKey(references=Lot, on_delete=OnDelete.restrict, null=True, default=None)
     product = ForeignKey(references=Product, on_delete=OnDelete.restrict)
-    quantity = Integer()
-    on_hand_at_count = Integer(null=True, default=None)
+    quantity = _quantity()
+    on_hand_at_count = _quantity(null=True)
     gtin = Varchar(length=14, null=True, default=None)
     lot_number = Varchar(length=64, null=True, default=None)
     expiry_date = Date(null=True, default=None)

@@ -6,11 +6,10 @@ import hashlib
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
-import msgspec
 from litestar import Request, Response
 from litestar.params import HeaderParameter
 
-from inventory.api.schemas import to
+from inventory.api.schemas import encode, to
 from inventory.domain.models import Actor
 from inventory.services import idempotency
 
@@ -36,7 +35,7 @@ async def respond(
 
     async def operation() -> idempotency.StoredResponse:
         result = await make()
-        return idempotency.StoredResponse(status, msgspec.json.encode(to(out, result)))
+        return idempotency.StoredResponse(status, encode(to(out, result)))
 
     if key is None:
         stored = await operation()

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+from decimal import Decimal
 from typing import Any
 
 import asyncpg
+import msgspec
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.plugins.problem_details import ProblemDetailsConfig, ProblemDetailsException, ProblemDetailsPlugin
 
@@ -45,8 +47,19 @@ def _problem(
         title=title,
         detail=detail,
         headers=headers,
-        extra={"code": code, **extra, **_request_id()},
+        extra={"code": code, **{key: _numbers(value) for key, value in extra.items()}, **_request_id()},
     )
+
+
+def _numbers(value: Any) -> Any:
+    """Decimal quantities as JSON numbers (0.1), as every response writes them; msgspec would write strings."""
+    if isinstance(value, Decimal):
+        return msgspec.Raw(str(value).encode())
+    if isinstance(value, dict):
+        return {key: _numbers(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_numbers(item) for item in value]
+    return value
 
 
 def _request_id() -> dict[str, str]:

@@ -40,10 +40,10 @@ class ReorderAlertOut(Struct):
     status: str
     product: s.StockProductOut
     location: s.LocationOut
-    usable_on_hand: int
+    usable_on_hand: s.Amount
     reorder_point: int
     par_level: int
-    suggested_quantity: int
+    suggested_quantity: s.Amount
     opened_at: datetime | None
     updated_at: datetime | None
     resolved_at: datetime | None
@@ -79,11 +79,23 @@ class ExpiryItemOut(Struct, omit_defaults=True):
     lot: s.LotOut
     product: s.StockProductOut
     location: s.LocationOut
-    on_hand: int
+    on_hand: s.Amount
     days_left: int
     state: str
     expected_use: float | None = None
     surplus: int | None = None
+
+
+class OpenedPastUseByOut(Struct):
+    """An opened container of a multi-use product still open after its use-by: dispose of what it holds."""
+
+    id: int
+    product: dict[str, Any]
+    lot: dict[str, Any]
+    location: s.LocationOut
+    opened_at: datetime
+    use_by: datetime
+    remaining: s.Amount
 
 
 class ExpiryOut(Struct):
@@ -95,6 +107,8 @@ class ExpiryOut(Struct):
     ]
     within_days: int
     view: str
+    # Without a view or with view=expired: opened containers past their use-by (in-use expiry).
+    opened_past_use_by: list[OpenedPastUseByOut] = []
 
 
 class DigestOut(Struct):
@@ -161,8 +175,15 @@ class AlertsController(Controller):
             within_days=within_days, view=view, location_id=location_id, product_id=product_id
         )
         as_of = await expiry_views.as_of(location_id=location_id, default_timezone=request.app.state.settings.timezone)
+        opened = [] if view not in (None, "expired") else await expiry_views.opened_past_use_by(location_id=location_id)
+        if product_id is not None:
+            opened = [c for c in opened if c["product"]["id"] == product_id]
         return ExpiryOut(
-            items=s.to(list[ExpiryItemOut], items), as_of=as_of, within_days=within_days, view=view or "all"
+            items=s.to(list[ExpiryItemOut], items),
+            as_of=as_of,
+            within_days=within_days,
+            view=view or "all",
+            opened_past_use_by=s.to(list[OpenedPastUseByOut], opened),
         )
 
     @get("/digest", operation_id="previewAlertDigest")

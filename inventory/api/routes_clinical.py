@@ -12,7 +12,7 @@ from msgspec import Meta, Struct
 
 from inventory.api.idempotent import IdempotencyKey, respond
 from inventory.api.params import ActorRequest, OptId, PathId
-from inventory.api.schemas import Id, Name, ShortText, to
+from inventory.api.schemas import Amount, Id, Name, ShortText, to
 from inventory.api.security import staff
 from inventory.services import clinical, scanning
 
@@ -53,6 +53,7 @@ class SessionIn(Struct, forbid_unknown_fields=True):
     location_id: Id
     scheduled_for: datetime | None = None
     treatment: ShortText | None = None
+    protocol_id: Annotated[Id | None, Meta(description="The protocol the session follows: its checklist.")] = None
 
 
 class SessionOut(Struct):
@@ -69,6 +70,24 @@ class SessionOut(Struct):
     scheduled_for: datetime | None
     created_at: datetime
     closed_at: datetime | None
+    protocol_id: int | None = None
+
+
+class ChecklistItemOut(Struct):
+    """A protocol item on a session: the quantity it should use and what its live uses add up to."""
+
+    product_id: int
+    product_name: str
+    unit: str
+    quantity: Amount
+    used: Amount
+    done: bool
+
+
+class SessionClosedOut(SessionOut):
+    """A closed session, with `protocol_incomplete` when protocol items were not used in full."""
+
+    warnings: list[dict[str, Any]] = []
 
 
 class SessionUsageOut(Struct):
@@ -80,7 +99,7 @@ class SessionUsageOut(Struct):
     expiry_date: date
     product_id: int
     product_name: str
-    quantity: int
+    quantity: Amount
     used_at: datetime
     user_id: int
     warnings: list[dict[str, Any]]
@@ -93,6 +112,7 @@ class SessionDetailOut(SessionOut):
     """A session with its uses."""
 
     usages: list[SessionUsageOut] = []
+    checklist: list[ChecklistItemOut] = []
 
 
 class CourseProductIn(Struct, forbid_unknown_fields=True):
@@ -112,13 +132,17 @@ class CourseIn(Struct, forbid_unknown_fields=True):
     sessions: Annotated[int, Meta(ge=1, le=52)]
     interval_days: Annotated[int, Meta(ge=1, le=365)]
     products: Annotated[list[CourseProductIn], Meta(max_length=50)] = []
+    protocol_id: Annotated[
+        Id | None,
+        Meta(description="Each planned session follows this protocol; without products, its items are the forecast."),
+    ] = None
 
 
 class CourseProductOut(Struct):
     """A product of a course."""
 
     product_id: int
-    quantity: int
+    quantity: Amount
 
 
 class CourseOut(Struct):
@@ -133,13 +157,16 @@ class CourseOut(Struct):
     interval_days: int
     products: list[CourseProductOut]
     planned_sessions: list[SessionOut]
+    protocol_id: int | None = None
 
 
 class ScanIn(Struct, forbid_unknown_fields=True):
     """Exactly what the scanner typed."""
 
     barcode: Annotated[str, Meta(min_length=1, max_length=512)]
-    quantity: Annotated[int, Meta(ge=1, le=100)] = 1
+    quantity: Annotated[
+        Amount, Meta(description="In the product's unit: whole for `each`, up to 2 decimal places for ml and U.")
+    ] = 1
     override_reason: Annotated[str, Meta(max_length=2000)] | None = None
     repeat: Annotated[
         bool,
@@ -148,13 +175,23 @@ class ScanIn(Struct, forbid_unknown_fields=True):
             " (otherwise 409 repeat_scan)."
         ),
     ] = False
+    open_new: Annotated[
+        bool,
+        Meta(
+            description="Open a new container when the open one is past its use-by or holds too little (its"
+            " remainder is disposed); otherwise 409 container_expired / container_insufficient."
+        ),
+    ] = False
 
 
-class WarningOut(Struct):
+class WarningOut(Struct, omit_defaults=True):
     """A warning attached to a recorded use."""
 
     code: str
     message: str
+    # container_opened after open_new: the container whose remainder was disposed, and why.
+    disposed_container_id: int | None = None
+    disposed_reason: str | None = None
 
 
 class ScanProductOut(Struct):
@@ -164,6 +201,7 @@ class ScanProductOut(Struct):
     name: str
     brand: str
     gtin: str | None
+    unit: str = "each"
 
 
 class ScanLotOut(Struct):
@@ -175,6 +213,15 @@ class ScanLotOut(Struct):
     status: str
 
 
+class ContainerOut(Struct):
+    """The opened container a dose was drawn from: when it was opened, until when it may be used, what is left."""
+
+    id: int
+    opened_at: datetime
+    use_by: datetime
+    remaining: Amount
+
+
 class ScanOut(Struct):
     """A recorded use."""
 
@@ -184,8 +231,8 @@ class ScanOut(Struct):
     product: ScanProductOut
     lot: ScanLotOut
     location_id: int
-    quantity: int
-    on_hand_after: int
+    quantity: Amount
+    on_hand_after: Amount
     used_at: datetime
     warnings: list[WarningOut]
     override_reason: str | None = None
@@ -193,6 +240,7 @@ class ScanOut(Struct):
         str | None,
         Meta(description='An implant\'s UDI kept with the use, "(01)…(17)…(10)…(21)…"; null for other products.'),
     ] = None
+    container: ContainerOut | None = None
 
 
 class VoidIn(Struct, forbid_unknown_fields=True):
@@ -208,11 +256,13 @@ class VoidOut(Struct):
     session_id: int
     lot_id: int
     location_id: int
-    quantity: int
+    quantity: Amount
     voided: bool
     voided_at: datetime
     void_reason: str
-    on_hand_after: int
+    on_hand_after: Amount
+    # The opened container the dose went back to (null: single use, or the container is no longer open).
+    container: ContainerOut | None = None
 
 
 class ClinicalController(Controller):
@@ -262,6 +312,7 @@ class ClinicalController(Controller):
             location_id=data.location_id,
             scheduled_for=data.scheduled_for,
             treatment=data.treatment,
+            protocol_id=data.protocol_id,
         )
         return to(SessionOut, session)
 
@@ -293,9 +344,9 @@ class ClinicalController(Controller):
         return to(SessionDetailOut, await clinical.get_session(session_id=session_id))
 
     @post("/sessions/{session_id:int}/close", operation_id="closeSession", status_code=200)
-    async def close_session(self, request: ActorRequest, session_id: PathId) -> SessionOut:
-        """Close a session; later scans are refused."""
-        return to(SessionOut, await clinical.close_session(actor=request.user, session_id=session_id))
+    async def close_session(self, request: ActorRequest, session_id: PathId) -> SessionClosedOut:
+        """Close a session; later scans are refused. Unused protocol items: warning protocol_incomplete."""
+        return to(SessionClosedOut, await clinical.close_session(actor=request.user, session_id=session_id))
 
     @post("/courses", operation_id="createCourse")
     async def create_course(self, request: ActorRequest, data: JSONBody[CourseIn]) -> CourseOut:
@@ -309,6 +360,7 @@ class ClinicalController(Controller):
             sessions=data.sessions,
             interval_days=data.interval_days,
             products=[(p.product_id, p.quantity) for p in data.products],
+            protocol_id=data.protocol_id,
         )
         return to(CourseOut, course)
 
@@ -336,6 +388,7 @@ class ClinicalController(Controller):
                 quantity=data.quantity,
                 override_reason=data.override_reason,
                 repeat=data.repeat,
+                open_new=data.open_new,
             ),
             ScanOut,
         )

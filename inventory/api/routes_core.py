@@ -111,6 +111,9 @@ class CatalogController(Controller):
             ingredients=list(data.ingredients),
             storage=data.storage,
             implant=data.implant,
+            unit=data.unit,
+            container_quantity=data.container_quantity,
+            in_use_hours=data.in_use_hours,
         )
         return s.to(s.ProductOut, product)
 

@@ -57,7 +57,7 @@ class TraceReceived(Struct):
     received_at: datetime
     supplier: str | None
     reference: str | None
-    quantity: int
+    quantity: s.Amount
     gtin: str | None
     location: s.LocationOut
     received_by: UserRef
@@ -67,7 +67,7 @@ class TraceStock(Struct):
     """What is left of the lot at a location."""
 
     location: s.LocationOut
-    on_hand: int
+    on_hand: s.Amount
 
 
 class TraceUsage(Struct):
@@ -82,7 +82,7 @@ class TraceUsage(Struct):
     client: ClientContact
     location: s.LocationOut
     user: UserRef
-    quantity: int
+    quantity: s.Amount
     udi: Annotated[str | None, Meta(description="An implant's UDI as kept at use; null for other products.")] = None
 
 
@@ -136,7 +136,7 @@ class HistoryUsage(Struct):
     session_id: int
     location: s.LocationOut
     user: UserRef
-    quantity: int
+    quantity: s.Amount
     udi: Annotated[str | None, Meta(description="An implant's UDI as kept at use; null for other products.")] = None
 
 
@@ -147,7 +147,7 @@ class HistoryLot(Struct):
     product: TraceProduct
     brand: str
     recall_ids: list[int]
-    quantity: int
+    quantity: s.Amount
     usages: list[HistoryUsage]
 
 
@@ -173,9 +173,9 @@ class RecallLotOut(Struct):
     lot: s.LotOut
     product: TraceProduct
     brand: str
-    quarantined_units: int
-    on_hand: int
-    disposed_units: int
+    quarantined_units: s.Amount
+    on_hand: s.Amount
+    disposed_units: s.Amount
 
 
 class RecallUseOut(Struct):
@@ -187,7 +187,7 @@ class RecallUseOut(Struct):
     lot_id: int
     lot_number: str
     product: str
-    quantity: int
+    quantity: s.Amount
 
 
 class RecallClientOut(Struct):
@@ -198,7 +198,7 @@ class RecallClientOut(Struct):
     note: str | None
     updated_at: datetime | None
     updated_by: UserRef | None
-    quantity: int
+    quantity: s.Amount
     usages: list[RecallUseOut]
 
 
@@ -210,9 +210,9 @@ class RecallReport(Struct):
     clients_contacted: int
     clients_acknowledged: int
     clients_unreachable: int
-    units_quarantined: int
-    units_disposed: int
-    units_on_hand: int
+    units_quarantined: s.Amount
+    units_disposed: s.Amount
+    units_on_hand: s.Amount
 
 
 class RecallOut(Struct):

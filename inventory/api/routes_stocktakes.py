@@ -75,7 +75,7 @@ class CountOut(Struct):
     product: CountedProduct
     lot: CountedLotRef
     unknown_lot: bool
-    quantity: int
+    quantity: s.Amount
     your_total: int
 
 
@@ -94,10 +94,10 @@ class ReviewLine(Struct):
 
     lot: ReviewLot
     product: CountedProduct
-    counted: int
-    expected: int
-    variance: int
-    on_hand: int
+    counted: s.Amount
+    expected: s.Amount
+    variance: s.Amount
+    on_hand: s.Amount
     movements_since_count: int
     on_hand_after_approval: int
     counts: int
@@ -110,7 +110,7 @@ class NotCounted(Struct):
 
     lot: ReviewLot
     product: CountedProduct
-    on_hand: int
+    on_hand: s.Amount
 
 
 class UnknownLot(Struct):
@@ -120,7 +120,7 @@ class UnknownLot(Struct):
     gtin: str | None
     lot_number: str
     expiry_date: date | None
-    counted: int
+    counted: s.Amount
     counts: int
     first_counted_at: datetime
 
@@ -130,7 +130,7 @@ class NotAtLocation(Struct):
 
     lot: ReviewLot
     product: CountedProduct
-    counted: int
+    counted: s.Amount
     counts: int
     first_counted_at: datetime
 
@@ -151,7 +151,7 @@ class Adjustment(Struct):
     lot_id: int
     before: int
     delta: int
-    on_hand: int
+    on_hand: s.Amount
 
 
 class ApprovalOut(StocktakeOut):

@@ -78,7 +78,7 @@ class SupplierReturnOut(Struct):
     product: ReturnProductOut
     location: NamedOut
     supplier: NamedOut | None
-    quantity: int
+    quantity: s.Amount
     reason: str
     note: str | None
     movement_id: int
@@ -89,7 +89,7 @@ class SupplierReturnOut(Struct):
 class SupplierReturnCreatedOut(SupplierReturnOut):
     """A return just recorded, with what is left of the lot at the location."""
 
-    on_hand: int = 0
+    on_hand: s.Amount = 0
 
 
 class SupplierReturnsOut(Struct):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
 import msgspec
@@ -16,6 +17,8 @@ LongText = Annotated[str, Meta(max_length=2000)]
 Id = Annotated[int, Meta(ge=1, le=2_147_483_647)]
 Quantity = Annotated[int, Meta(ge=1, le=100_000)]
 Count = Annotated[int, Meta(ge=0, le=100_000)]
+# A quantity in a product's unit: an integer when whole, else an exact decimal (JSON number, at most 2 places).
+Amount = int | Decimal
 Gtin = Annotated[str, Meta(min_length=1, max_length=20)]
 Barcode = Annotated[str, Meta(min_length=1, max_length=512)]
 LotNumber = Annotated[str, Meta(min_length=1, max_length=64)]
@@ -120,6 +123,11 @@ class ProductIn(Struct, forbid_unknown_fields=True):
     implant: Annotated[
         bool, Meta(description="An implanted medical device (a filler): its uses keep the UDI and get an implant card.")
     ] = False
+    unit: Literal["each", "ml", "U"] = "each"
+    # How much one container holds in `unit` (1 for each); at most 2 decimal places.
+    container_quantity: Annotated[Decimal, Meta(description="how much one container holds, in the unit")] | None = None
+    # Hours an opened container may be used; null: single use.
+    in_use_hours: Annotated[int, Meta(ge=1, le=24 * 366)] | None = None
 
 
 class ProductOut(Struct):
@@ -135,6 +143,9 @@ class ProductOut(Struct):
     storage: str
     active: bool
     implant: bool = False
+    unit: str = "each"
+    container_quantity: Amount = 1
+    in_use_hours: int | None = None
 
 
 Timezone = Annotated[
@@ -184,8 +195,8 @@ class RuleOut(Struct):
     id: int
     product_id: int
     location_id: int
-    reorder_point: int
-    par_level: int
+    reorder_point: Amount
+    par_level: Amount
     lead_time_days: int
 
 
@@ -208,7 +219,7 @@ class LotStockOut(Struct):
     """Stock of a lot at a location."""
 
     location_id: int
-    on_hand: int
+    on_hand: Amount
 
 
 class LotDetailOut(LotOut):
@@ -242,8 +253,8 @@ class ReceiptLineOut(Struct):
 
     lot: LotOut
     lot_created: bool
-    quantity: int
-    on_hand: int
+    quantity: Amount
+    on_hand: Amount
     label_url: str = ""
 
 
@@ -275,7 +286,7 @@ class StockItemOut(Struct):
     lot: LotOut
     product: StockProductOut
     location: LocationOut
-    on_hand: int
+    on_hand: Amount
 
 
 class StockOut(Struct):
@@ -301,9 +312,9 @@ class TransferOut(Struct):
     lot: LotOut
     from_location_id: int
     to_location_id: int
-    quantity: int
-    from_on_hand: int
-    to_on_hand: int
+    quantity: Amount
+    from_on_hand: Amount
+    to_on_hand: Amount
 
 
 class AdjustmentIn(Struct, forbid_unknown_fields=True):
@@ -312,8 +323,9 @@ class AdjustmentIn(Struct, forbid_unknown_fields=True):
     lot_id: Id
     location_id: Id
     reason: Annotated[str, Meta(min_length=1, max_length=2000)]
-    counted: Count | None = None
-    delta: Annotated[int, Meta(ge=-100_000, le=100_000)] | None = None
+    # In the product's unit: whole for each, up to 2 decimal places for ml and U.
+    counted: Amount | None = None
+    delta: Amount | None = None
 
 
 class AdjustmentOut(Struct):
@@ -321,18 +333,18 @@ class AdjustmentOut(Struct):
 
     lot: LotOut
     location_id: int
-    before: int
-    delta: int
-    on_hand: int
+    before: Amount
+    delta: Amount
+    on_hand: Amount
     reason: str
 
 
 class DisposalIn(Struct, forbid_unknown_fields=True):
-    """Units thrown away."""
+    """Units thrown away, in the product's unit (whole for each, up to 2 decimal places for ml and U)."""
 
     lot_id: Id
     location_id: Id
-    quantity: Quantity
+    quantity: Amount
     reason: Annotated[str, Meta(min_length=1, max_length=2000)]
 
 
@@ -341,8 +353,8 @@ class DisposalOut(Struct):
 
     lot: LotOut
     location_id: int
-    quantity: int
-    on_hand: int
+    quantity: Amount
+    on_hand: Amount
     reason: str
 
 
@@ -352,7 +364,7 @@ class MovementOut(Struct):
     id: int
     lot_id: int
     location_id: int
-    quantity: int
+    quantity: Amount
     kind: str
     reason: str | None
     user_id: int | None
@@ -377,6 +389,14 @@ class AuditEventOut(Struct):
 
 
 S = TypeVar("S")
+
+
+def encode(value: Any) -> bytes:
+    """JSON bytes of a response: decimal quantities as JSON numbers (0.3), never strings."""
+    return _ENCODER.encode(value)
+
+
+_ENCODER = msgspec.json.Encoder(decimal_format="number")
 
 
 def to(struct_type: type[S], value: Any) -> S:

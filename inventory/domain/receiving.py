@@ -17,6 +17,7 @@ from datetime import date
 from inventory.domain import dates
 from inventory.domain.errors import Conflict, Unprocessable
 from inventory.domain.lots import lot_key, similar_key
+from inventory.domain.quantities import Quantity
 from inventory.domain.rules import is_expired
 
 MAX_LINES = 500
@@ -42,7 +43,7 @@ class PlannedLine:
     product_id: int
     lot_number: str  # as printed, trimmed
     expiry: date
-    quantity: int  # units: the quantity entered times the pack's units
+    quantity: Quantity  # the product's unit: the quantity entered times the pack's units (and container's)
     gtin: str | None = None
     barcode: str | None = None
 

@@ -45,9 +45,11 @@ import bisect
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
 from inventory.domain.purchasing import choose_offer
+from inventory.domain.quantities import Quantity, plain
 
 TREND_DAYS = 28
 LEAD_FROM_SUPPLIER = "supplier"
@@ -322,3 +324,68 @@ def unused_in_time(
         UnusedLot(expiry=c.expiry, quantity=c.quantity, expected_use_x28=c.used_x28, ref=c.ref)
         for c in fefo_consumption(usable, demand, horizon)
     ]
+
+
+# ------------------------------------------------------------------ in the product's unit (ml, U: two decimals)
+
+HUNDREDTHS = 100
+# The figures of `as_details` that are quantities (the others are days, dates or flags).
+_QUANTITY_FIGURES = (
+    "usable_on_hand",
+    "expiring_within_lead_time",
+    "expiring_unused",
+    "forecast_courses",
+    "forecast_trend",
+    "forecast_demand",
+    "average_daily_use",
+    "used_last_28_days",
+    "on_order",
+    "projected_at_arrival",
+    "reorder_point",
+    "par_level",
+    "box_size",
+    "suggested_quantity",
+)
+
+
+def evaluate_in_unit(
+    *,
+    today: date,
+    rule: tuple[Quantity, Quantity, int],
+    box_size: Quantity,
+    lots: Sequence[tuple[date, Quantity]],
+    used_last_28_days: Quantity,
+    planned: Sequence[tuple[date, Quantity]] = (),
+    on_order: Quantity = 0,
+    lead_time: LeadTime | None = None,
+) -> tuple[bool, dict[str, Any]]:
+    """`evaluate` for quantities in the product's unit, decimals included: whether to alert, and the figures.
+
+    Whole quantities run the integer arithmetic as they are. When any is a decimal (0.3 ml), every quantity is
+    counted in hundredths so the same exact integer arithmetic applies, and the figures are converted back; the
+    suggestion is still rounded up to whole boxes, a box being a pack's containers times what one holds.
+    """
+    values = [rule[0], rule[1], box_size, used_last_28_days, on_order, *(q for _, q in lots), *(q for _, q in planned)]
+    scale = HUNDREDTHS if any(not isinstance(v, int) for v in values) else 1
+
+    def n(value: Quantity) -> int:
+        return int(Decimal(value) * scale)
+
+    figures = evaluate(
+        ReorderInputs(
+            today=today,
+            rule=Rule(n(rule[0]), n(rule[1]), rule[2]),
+            box_size=n(box_size) or scale,
+            lots=tuple(LotStock(e, n(q)) for e, q in lots),
+            used_last_28_days=n(used_last_28_days),
+            planned=tuple(PlannedUse(d, n(q)) for d, q in planned),
+            on_order=n(on_order),
+            lead_time=lead_time,
+        )
+    )
+    details = figures.as_details()
+    if scale != 1:
+        for key in _QUANTITY_FIGURES:
+            exact = Decimal(str(details[key])) / scale
+            details[key] = plain(exact.quantize(Decimal("0.01"))) if key != "suggested_quantity" else plain(exact)
+    return figures.alert, details

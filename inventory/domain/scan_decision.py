@@ -9,10 +9,11 @@ use is never rewritten afterwards (the app role may not, and a trigger refuses i
 The rules run in a fixed order, one small function each, so a new rule (opened containers, protocols) is one
 more function in `_REFUSALS` or `_WARNINGS`:
 
-    refusals  session_closed, lot_recalled, lot_quarantined, lot_expired, serial_already_used, repeat_scan,
-              allergy_conflict (unless an override reason is given)
-    warnings  lot_not_received | lot_inferred, expiry_mismatch, allergy_overridden, expires_soon, fefo_violation;
-              after the write: stock_discrepancy
+    refusals  quantity_not_whole | quantity_precision (422), session_closed, lot_recalled, lot_quarantined,
+              lot_expired, serial_already_used, repeat_scan, allergy_conflict (unless an override reason is given),
+              then for a multi-use product container_expired | container_insufficient (domain/containers.py)
+    warnings  lot_not_received | lot_inferred, expiry_mismatch, allergy_overridden, expires_soon, fefo_violation,
+              not_in_protocol, container_opened; after the write: stock_discrepancy
 """
 
 from __future__ import annotations
@@ -24,7 +25,11 @@ from enum import Enum
 from functools import cached_property
 from typing import Any
 
+from inventory.domain import quantities
+from inventory.domain.containers import Draw, OpenContainer, plan_draw
 from inventory.domain.errors import Conflict, InventoryError
+from inventory.domain.protocols import not_in_protocol
+from inventory.domain.quantities import Quantity
 from inventory.domain.rules import REPEAT_SCAN_WINDOW, allergy_conflicts, expires_soon, is_expired, repeat_seconds_ago
 from inventory.domain.udi import implant_udi
 
@@ -48,6 +53,8 @@ class ScanSession:
 
     status: str  # planned | open | closed
     allergies: tuple[str, ...] = ()
+    # The products of the session's protocol; None when it follows none.
+    protocol_products: tuple[int, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -83,6 +90,14 @@ class LockedLot:
     repeat_of: PriorUse | None = None
     serial_used: bool = False
     implant: bool = False  # the product is an implanted device: its use keeps the UDI
+    unit: str = "each"
+    container_quantity: Quantity = 1
+    in_use_hours: int | None = None  # set: multi-use, drawn from an opened container
+
+    @property
+    def multi_use(self) -> bool:
+        """Whether doses of this product are drawn from an opened container."""
+        return self.in_use_hours is not None
 
 
 @dataclass(frozen=True)
@@ -108,6 +123,15 @@ class ScanWarning:
 
 
 @dataclass(frozen=True)
+class ContainerState:
+    """For a multi-use product: the open container of the lot here (locked), and the use-by a new one would get."""
+
+    open: OpenContainer | None
+    new_use_by: datetime
+    open_new: bool = False
+
+
+@dataclass(frozen=True)
 class ScanDecision:
     """The use may be recorded: with these warnings, this override reason, and the session opened if planned."""
 
@@ -115,6 +139,8 @@ class ScanDecision:
     override_reason: str | None
     open_session: bool
     udi: str | None = None  # an implant's UDI as a GS1 element string, kept with the use; None for other products
+    quantity: Quantity = 1
+    draw: Draw | None = None  # a multi-use product's container plan
 
 
 @dataclass(frozen=True)
@@ -129,6 +155,23 @@ class _Scan:
     now: datetime
     override_reason: str | None
     repeat: bool
+    quantity: Quantity = 1
+    container: ContainerState | None = None
+
+    @cached_property
+    def draw(self) -> Draw | None:
+        """Which container a multi-use dose comes from (raises the container refusals)."""
+        if self.container is None or not self.lot.multi_use:
+            return None
+        return plan_draw(
+            container=self.container.open,
+            capacity=self.lot.container_quantity,
+            quantity=self.quantity,
+            now=self.now,
+            new_use_by=self.container.new_use_by,
+            open_new=self.container.open_new,
+            unit=self.lot.unit,
+        )
 
     @cached_property
     def expiry(self) -> date:
@@ -244,6 +287,15 @@ def _allergic(scan: _Scan) -> InventoryError | None:
     )
 
 
+def _container(scan: _Scan) -> InventoryError | None:
+    try:
+        scan.draw  # noqa: B018 - computing the plan is the check
+    except Conflict as error:
+        error.extra.update(scan.item)
+        return error
+    return None
+
+
 _REFUSALS: Sequence[Callable[[_Scan], InventoryError | None]] = (
     _session_closed,
     _recalled,
@@ -252,6 +304,7 @@ _REFUSALS: Sequence[Callable[[_Scan], InventoryError | None]] = (
     _serial_reused,
     _repeated,
     _allergic,
+    _container,
 )
 
 
@@ -312,12 +365,37 @@ def _fefo_violation(scan: _Scan) -> ScanWarning | None:
     )
 
 
+def _not_in_protocol(scan: _Scan) -> ScanWarning | None:
+    if not not_in_protocol(scan.lot.product_id, scan.session.protocol_products):
+        return None
+    return ScanWarning(
+        "not_in_protocol", f"{scan.lot.product_name} is not part of this session's protocol; the use is recorded."
+    )
+
+
+def _container_opened(scan: _Scan) -> ScanWarning | None:
+    draw = scan.draw
+    if draw is None or not draw.opens:
+        return None
+    disposed = draw.disposal
+    message = f"A new container of lot {scan.lot.lot_number} was opened."
+    if disposed is not None:
+        message += f" The previous one's {disposed.container.remaining} {scan.lot.unit} left was disposed."
+    return ScanWarning(
+        "container_opened",
+        message,
+        {"disposed_container_id": disposed.container.id, "disposed_reason": disposed.reason} if disposed else {},
+    )
+
+
 _WARNINGS: Sequence[Callable[[_Scan], ScanWarning | None]] = (
     _lot_origin,
     _expiry_mismatch,
     _allergy_overridden,
     _expires_soon,
     _fefo_violation,
+    _not_in_protocol,
+    _container_opened,
 )
 
 
@@ -331,6 +409,8 @@ def decide_scan(
     now: datetime,
     override_reason: str | None = None,
     repeat: bool = False,
+    quantity: Quantity = 1,
+    container: ContainerState | None = None,
 ) -> ScanDecision:
     """Decide the use of `lot` on the session's client: the first refusal that applies, raised, or the decision.
 
@@ -339,9 +419,12 @@ def decide_scan(
     allergy. `repeat` confirms a second use of a barcode recorded on the session within the repeat window.
 
     Raises Conflict: session_closed, lot_recalled, lot_quarantined, lot_expired, serial_already_used, repeat_scan,
-    allergy_conflict; each but session_closed carries the `product` and `lot` it refuses.
+    allergy_conflict, container_expired, container_insufficient; each but session_closed carries the `product`
+    and `lot` it refuses. Unprocessable quantity_not_whole / quantity_precision when `quantity` does not fit the
+    product's unit. `container` is the opened-container state of a multi-use product (None: single use).
     """
-    scan = _Scan(session, lot, found, reading, today, now, override_reason, repeat)
+    quantity = quantities.check(quantity, lot.unit)
+    scan = _Scan(session, lot, found, reading, today, now, override_reason, repeat, quantity, container)
     for refusal in _REFUSALS:
         error = refusal(scan)
         if error is not None:
@@ -352,6 +435,8 @@ def decide_scan(
         override_reason=override_reason if scan.conflicts else None,
         open_session=session.status == "planned",
         udi=_udi(scan),
+        quantity=quantity,
+        draw=scan.draw,
     )
 
 
@@ -372,7 +457,7 @@ def _udi(scan: _Scan) -> str | None:
 STOCK_DISCREPANCY = "Recorded stock here was %s; the use is recorded and on-hand goes to %s."
 
 
-def stock_discrepancy(*, on_hand_after: int, quantity: int) -> ScanWarning | None:
+def stock_discrepancy(*, on_hand_after: Quantity, quantity: Quantity) -> ScanWarning | None:
     """The warning the write adds for a use that leaves `on_hand_after` below zero (what the SQL applies)."""
     if on_hand_after >= 0:
         return None

@@ -26,6 +26,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from inventory.domain.quantities import Quantity
+
 
 @dataclass(frozen=True)
 class CountedLot:
@@ -33,23 +35,23 @@ class CountedLot:
 
     lot_id: int
     product_id: int
-    counted: int
-    expected: int  # on-hand at the lot's first count
-    on_hand: int  # on-hand now
+    counted: Quantity
+    expected: Quantity  # on-hand at the lot's first count
+    on_hand: Quantity  # on-hand now
     known_here: bool = True  # the location holds (or held) a stock level of the lot
 
     @property
-    def variance(self) -> int:
+    def variance(self) -> Quantity:
         """Counted minus expected: what approval adjusts by."""
         return self.counted - self.expected
 
     @property
-    def movements_since_count(self) -> int:
+    def movements_since_count(self) -> Quantity:
         """The net ledger movement at the location since the lot's first count."""
         return self.on_hand - self.expected
 
     @property
-    def on_hand_after_approval(self) -> int:
+    def on_hand_after_approval(self) -> Quantity:
         """Counted plus the movements since the count."""
         return self.on_hand + self.variance
 

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 from inventory.domain.errors import Conflict, Unprocessable
+from inventory.domain.quantities import Quantity
 
 REASONS = ("recalled", "damaged", "expired", "other")
 NUMBER_PREFIX = "RET-"
@@ -51,7 +52,7 @@ def clean_note(note: str | None) -> str | None:
     return text
 
 
-def insufficient(*, lot_number: str, location_id: int, on_hand: int, quantity: int) -> Conflict:
+def insufficient(*, lot_number: str, location_id: int, on_hand: Quantity, quantity: Quantity) -> Conflict:
     """The refusal of a return of more than is on hand at the location: Conflict(insufficient_stock)."""
     return Conflict(
         f"Only {max(on_hand, 0)} of lot {lot_number} on hand at location {location_id}; {quantity} to return.",

@@ -16,24 +16,17 @@ from typing import Any
 
 from inventory import db
 from inventory.db import Connection
-from inventory.domain.reorder import (
-    LotStock,
-    PlannedUse,
-    ReorderInputs,
-    Rule,
-    SupplierLead,
-    evaluate,
-    lead_time_for,
-)
+from inventory.domain.quantities import Quantity, plain
+from inventory.domain.reorder import SupplierLead, evaluate_in_unit, lead_time_for
 from inventory.store import alerts as store
 
 
-def inputs_of(row: Any, today: date) -> ReorderInputs:
-    """The pure arithmetic's inputs from one gathered row (which must have a rule)."""
+def figures_of(row: Any, today: date) -> tuple[bool, dict[str, Any]]:
+    """Whether to alert, and the figures, from one gathered row (which must have a rule), in the product's unit."""
     expiries: Sequence[date] = row["expiries"] or ()
-    quantities: Sequence[int] = row["quantities"] or ()
+    quantities: Sequence[Quantity] = row["quantities"] or ()
     days: Sequence[date] = row["days"] or ()
-    booked: Sequence[int] = row["booked_quantities"] or ()
+    booked: Sequence[Quantity] = row["booked_quantities"] or ()
     rule_lead = int(row["rule_lead_time_days"])
     suppliers = [
         SupplierLead(i, n, d)
@@ -41,15 +34,15 @@ def inputs_of(row: Any, today: date) -> ReorderInputs:
             row["supplier_ids"] or (), row["supplier_names"] or (), row["supplier_leads"] or (), strict=True
         )
     ]
-    return ReorderInputs(
+    return evaluate_in_unit(
         today=today,
-        rule=Rule(row["reorder_point"], row["par_level"], rule_lead),
+        rule=(plain(row["reorder_point"]), plain(row["par_level"]), rule_lead),
         lead_time=lead_time_for(rule_lead, suppliers),
-        box_size=int(row["box_size"]),
-        lots=tuple(LotStock(e, q) for e, q in zip(expiries, quantities, strict=True)),
-        used_last_28_days=int(row["used"]),
-        planned=tuple(PlannedUse(d, q) for d, q in zip(days, booked, strict=True)),
-        on_order=int(row["on_order"]),
+        box_size=plain(row["box_size"]),
+        lots=tuple(zip(expiries, quantities, strict=True)),
+        used_last_28_days=plain(row["used"]),
+        planned=tuple(zip(days, booked, strict=True)),
+        on_order=plain(row["on_order"]),
     )
 
 
@@ -83,16 +76,13 @@ async def reevaluate_counted(
                     {"product": row["product"], "location": row["location"], "alert": False, "details": None}
                 )
             continue
-        figures = evaluate(inputs_of(row, row["today"]))  # each location's own local date
-        details = figures.as_details()
-        if figures.alert:
+        alert, details = figures_of(row, row["today"])  # each location's own local date
+        if alert:
             if row["alert_id"] is not None and row["alert_details"] == details:
                 continue
         elif row["alert_id"] is None:
             continue
-        changes.append(
-            {"product": row["product"], "location": row["location"], "alert": figures.alert, "details": details}
-        )
+        changes.append({"product": row["product"], "location": row["location"], "alert": alert, "details": details})
     if not changes:
         return 0, 0
     return await store.write_changes(conn, changes, now)
@@ -113,6 +103,5 @@ async def figures_now(
         if row["reorder_point"] is None:
             live[(row["product"], row["location"])] = (False, None)
             continue
-        figures = evaluate(inputs_of(row, row["today"]))
-        live[(row["product"], row["location"])] = (figures.alert, figures.as_details())
+        live[(row["product"], row["location"])] = figures_of(row, row["today"])
     return live

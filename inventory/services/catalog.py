@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from inventory import clock, db
 from inventory.config import DEFAULT_TIMEZONE
+from inventory.domain import quantities
 from inventory.domain.errors import Conflict, NotFound, Unprocessable
 from inventory.domain.gtin import normalize_gtin
 from inventory.domain.models import Actor
@@ -61,10 +63,14 @@ async def create_product(
     ingredients: list[str],
     storage: str,
     implant: bool = False,
+    unit: str = "each",
+    container_quantity: int | Decimal | None = None,
+    in_use_hours: int | None = None,
 ) -> dict[str, Any]:
     """Create a product (an `implant` or not) with its unit GTIN and pack GTINs; raises GtinInvalid, Conflict,
-    NotFound."""
+    NotFound, Unprocessable (container_quantity_invalid, in_use_hours_invalid)."""
     name = _clean_name(name, "product")
+    unit, size, in_use_hours = quantities.check_packaging(unit, container_quantity, in_use_hours)
     if storage not in STORAGE:
         raise Unprocessable("storage must be 'room' or 'fridge'.", code="validation_error")
     gtins: list[tuple[str, int]] = []
@@ -89,7 +95,15 @@ async def create_product(
         if taken:
             raise Conflict(f"GTIN {', '.join(taken)} already belongs to a product.", code="duplicate", gtins=taken)
         product_id = await catalog.create_product(
-            conn, brand_id=brand_id, name=name, ingredients=cleaned_ingredients, storage=storage, implant=implant
+            conn,
+            brand_id=brand_id,
+            name=name,
+            ingredients=cleaned_ingredients,
+            storage=storage,
+            implant=implant,
+            unit=unit,
+            container_quantity=size,
+            in_use_hours=in_use_hours,
         )
         await catalog.add_gtins(conn, product_id, gtins)
         await audit.record(

@@ -8,11 +8,13 @@ from typing import Any
 
 from inventory import clock, db
 from inventory.domain import dates
+from inventory.domain import protocols as protocol_rules
 from inventory.domain.erasure import client_erased
 from inventory.domain.errors import Conflict, NotFound, Unprocessable
 from inventory.domain.models import Actor
+from inventory.domain.quantities import Quantity
 from inventory.domain.vigilance import SEXES
-from inventory.services import alerting
+from inventory.services import alerting, protocols
 from inventory.services.checks import require
 from inventory.store import audit, catalog
 from inventory.store import clinical as store
@@ -172,8 +174,9 @@ async def create_session(
     location_id: int,
     scheduled_for: datetime | None = None,
     treatment: str | None = None,
+    protocol_id: int | None = None,
 ) -> dict[str, Any]:
-    """Open a treatment session for a client at a location; raises NotFound."""
+    """Open a treatment session for a client at a location, following a protocol if given; raises NotFound."""
     if scheduled_for is not None:
         if scheduled_for.tzinfo is None:
             scheduled_for = scheduled_for.replace(tzinfo=UTC)
@@ -188,6 +191,8 @@ async def create_session(
     async with db.transaction() as conn:
         await _require_live_client(conn, client_id)
         await require(conn, "location", location_id)
+        if protocol_id is not None:
+            await protocols.require_protocol(conn, protocol_id)
         session_id = await store.create_session(
             conn,
             client_id=client_id,
@@ -195,6 +200,7 @@ async def create_session(
             treatment=(treatment or "").strip() or None,
             scheduled_for=scheduled_for,
             created_by=actor.id,
+            protocol_id=protocol_id,
         )
         await audit.record(
             conn,
@@ -225,11 +231,12 @@ async def _session(conn: db.Connection, session_id: int) -> dict[str, Any]:
 
 
 async def get_session(*, session_id: int) -> dict[str, Any]:
-    """A session with its recorded uses."""
+    """A session with its recorded uses and, when it follows a protocol, its checklist."""
     async with db.connection() as conn:
         session = await _session(conn, session_id)
         usages = await store.session_usages(conn, session_id)
-    return {**session, "usages": usages}
+        checklist = await protocols.session_checklist(conn, session_id, session["protocol_id"])
+    return {**session, "usages": usages, "checklist": [item.as_dict() for item in checklist]}
 
 
 async def list_sessions(
@@ -272,7 +279,10 @@ async def list_sessions(
 
 
 async def close_session(*, actor: Actor, session_id: int) -> dict[str, Any]:
-    """Close a session: no more scans; raises NotFound, Conflict(session_closed)."""
+    """Close a session: no more scans; raises NotFound, Conflict(session_closed).
+
+    A session whose protocol items were not all used in full still closes, with a `protocol_incomplete` warning.
+    """
     async with db.transaction() as conn:
         status = await store.lock_session_status(conn, session_id)
         if status is None:
@@ -280,8 +290,18 @@ async def close_session(*, actor: Actor, session_id: int) -> dict[str, Any]:
         if status == "closed":
             raise Conflict("The session is already closed.", code="session_closed")
         await store.close_session(conn, session_id)
-        await audit.record(conn, actor_id=actor.id, action="session.close", entity="session", entity_id=session_id)
-        return await _session(conn, session_id)
+        session = await _session(conn, session_id)
+        checklist = await protocols.session_checklist(conn, session_id, session["protocol_id"])
+        warning = protocol_rules.incomplete(checklist)
+        await audit.record(
+            conn,
+            actor_id=actor.id,
+            action="session.close",
+            entity="session",
+            entity_id=session_id,
+            **({"details": {"warnings": ["protocol_incomplete"]}} if warning else {}),
+        )
+        return {**session, "warnings": [warning] if warning else []}
 
 
 async def create_course(
@@ -294,8 +314,13 @@ async def create_course(
     sessions: int,
     interval_days: int,
     products: list[tuple[int, int]],
+    protocol_id: int | None = None,
 ) -> dict[str, Any]:
-    """Book a course: its planned sessions and the products each is expected to use."""
+    """Book a course: its planned sessions and the products each is expected to use.
+
+    With a protocol, every planned session follows it and, when no products are given, the protocol's items
+    (and quantities) are what each session is expected to use: the forecasts count them.
+    """
     treatment = " ".join(treatment.split())
     if not treatment:
         raise Unprocessable("The treatment is required.", code="validation_error")
@@ -322,6 +347,11 @@ async def create_course(
         timezone = location["timezone"]
         if start_date < clock.today_in(timezone) - timedelta(days=365):
             raise Unprocessable("The start date is too far in the past.", code="validation_error")
+        expected: list[tuple[int, Quantity]] = list(products)
+        if protocol_id is not None:
+            protocol = await protocols.require_protocol(conn, protocol_id)
+            if not products:
+                expected = [(item.product_id, item.quantity) for item in protocol.items]
         for product_id, _ in products:
             await require(conn, "product", product_id)
         course_id = await store.create_course(
@@ -333,8 +363,9 @@ async def create_course(
             sessions=sessions,
             interval_days=interval_days,
             created_by=actor.id,
+            protocol_id=protocol_id,
         )
-        await store.add_course_products(conn, course_id, products)
+        await store.add_course_products(conn, course_id, expected)
         planned = [
             (
                 client_id,
@@ -352,9 +383,9 @@ async def create_course(
             )
             for n in range(sessions)
         ]
-        await store.add_planned_sessions(conn, planned)
+        await store.add_planned_sessions(conn, planned, protocol_id=protocol_id)
         # Booked sessions inside a lead time raise forecast demand now, not at tomorrow's catch-up.
-        await alerting.reevaluate(conn, [(product_id, location_id) for product_id, _ in products])
+        await alerting.reevaluate(conn, [(product_id, location_id) for product_id, _ in expected])
         await audit.record(
             conn,
             actor_id=actor.id,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from inventory import clock, db
@@ -24,6 +25,8 @@ def _json_default(value: Any) -> Any:
         return value.isoformat()
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return dataclasses.asdict(value)  # a typed record (a signal's lot or product) as its fields
+    if isinstance(value, Decimal):  # a quantity in ml or U: the JSON number it is (exact to two places)
+        return float(value)
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
@@ -40,7 +43,8 @@ async def _location_digest(location: Any, today: date, now: datetime) -> dict[st
     shelf = await expiry_views.expiry(within_days=DIGEST_EXPIRY_DAYS, location_id=location["id"])
     late = await purchasing.list_orders(location_id=location["id"], late=True, limit=1000)
     signals = await vigilance.list_signals()
-    if not alerts and not shelf and not late and not signals:
+    opened = await expiry_views.opened_past_use_by(location_id=location["id"])
+    if not alerts and not shelf and not late and not signals and not opened:
         return None
     reorder = [
         {
@@ -97,6 +101,7 @@ async def _location_digest(location: Any, today: date, now: datetime) -> dict[st
             f"expiring_within_{DIGEST_EXPIRY_DAYS}_days": len(expiring),
             "late_purchase_orders": len(late_orders),
             "open_vigilance_signals": len(signals),
+            "opened_past_use_by": len(opened),
         },
         "reorder": reorder,
         "late_purchase_orders": late_orders,
@@ -116,6 +121,17 @@ async def _location_digest(location: Any, today: date, now: datetime) -> dict[st
                 "reasons": list(signal.reasons),
             }
             for signal in signals
+        ],
+        "opened_past_use_by": [
+            {
+                "container_id": c["id"],
+                "lot_id": c["lot"]["id"],
+                "lot_number": c["lot"]["lot_number"],
+                "product": c["product"],
+                "remaining": c["remaining"],
+                "use_by": c["use_by"],
+            }
+            for c in opened
         ],
     }
     return {
@@ -216,6 +232,11 @@ def format_digests(digests: list[dict[str, Any]]) -> str:
             lines.append(
                 f"   DISPOSE {lot['product']['name']} lot {lot['lot_number']}: {lot['on_hand']} expired"
                 f" {lot['expiry_date']}"
+            )
+        for opened in payload.get("opened_past_use_by", []):
+            lines.append(
+                f"   DISPOSE opened {opened['product']['name']} lot {opened['lot_number']}: {opened['remaining']}"
+                f" {opened['product']['unit']} left, use by {opened['use_by']}"
             )
         for lot in payload["expiring"]:
             lines.append(

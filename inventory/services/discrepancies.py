@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import Any
 
 from inventory import clock, db
+from inventory.domain.quantities import Quantity, plain
 from inventory.store import stock
 
 
@@ -35,7 +36,7 @@ class FlaggedLot:
     location_id: int
     location_name: str
     location_timezone: str
-    on_hand: int
+    on_hand: Quantity
     today: date
     reasons: tuple[Reason, ...]
 
@@ -59,7 +60,7 @@ class FlaggedLot:
             location_id=row["location_id"],
             location_name=row["location_name"],
             location_timezone=row["location_timezone"],
-            on_hand=int(row["on_hand"]),
+            on_hand=plain(row["on_hand"]),
             today=row["today"],
             reasons=tuple(reason for reason in Reason if row[reason.value]),
         )

@@ -9,6 +9,7 @@ from typing import Any
 from inventory import clock, db
 from inventory.domain.errors import Unprocessable
 from inventory.domain.reorder import LotStock, PlannedUse, unused_in_time
+from inventory.services import containers
 from inventory.services.views import location_view, lot_view, product_ref
 from inventory.store import digests
 from inventory.store import expiry as store
@@ -87,6 +88,12 @@ async def expiry(
         key=lambda i: (i["lot"]["expiry_date"], i["product"]["name"].lower(), i["lot"]["id"], i["location"]["id"])
     )
     return result
+
+
+async def opened_past_use_by(*, location_id: int | None = None) -> list[dict[str, Any]]:
+    """Opened containers still open past their use-by now: to be disposed of like expired lots on the shelf."""
+    async with db.connection() as conn:
+        return await containers.past_use_by(conn, location_id=location_id)
 
 
 async def as_of(*, location_id: int | None, default_timezone: str) -> date:

@@ -8,6 +8,7 @@ from typing import Any
 
 from inventory import clock, db
 from inventory.domain.errors import NotFound
+from inventory.domain.quantities import Quantity, plain
 from inventory.store import catalog, lots, stock
 
 
@@ -18,7 +19,7 @@ class LotLevel:
     location_id: int
     location_name: str
     location_timezone: str
-    on_hand: int
+    on_hand: Quantity
     today: date
 
 
@@ -44,8 +45,8 @@ class Movement:
 
     id: int
     kind: str
-    quantity: int
-    balance: int
+    quantity: Quantity
+    balance: Quantity
     at: datetime
     location_id: int
     location_name: str
@@ -65,8 +66,8 @@ class Movement:
         return cls(
             id=row["id"],
             kind=row["kind"],
-            quantity=int(row["quantity"]),
-            balance=int(row["balance"]),
+            quantity=plain(row["quantity"]),
+            balance=plain(row["balance"]),
             at=row["created_at"],
             location_id=row["location_id"],
             location_name=row["location_name"],
@@ -114,7 +115,7 @@ async def lot_stock(*, lot_id: int) -> LotStock:
                 location_id=row["location_id"],
                 location_name=row["location_name"],
                 location_timezone=row["location_timezone"],
-                on_hand=int(row["on_hand"]),
+                on_hand=plain(row["on_hand"]),
                 today=clock.today_in(row["location_timezone"]),
             )
             for row in rows

@@ -10,6 +10,7 @@ from typing import Any
 from inventory import db
 from inventory.domain.errors import Conflict, NotFound, Unprocessable
 from inventory.domain.models import Actor
+from inventory.domain.quantities import Quantity
 from inventory.services import alerting, checks, stock
 from inventory.services.recall_contacts import CONTACT_STATUSES, AffectedClient, affected_clients
 from inventory.store import audit, holds
@@ -25,7 +26,7 @@ class Shelf:
     """What a location holds of a lot."""
 
     location: Place
-    on_hand: int
+    on_hand: Quantity
 
 
 @dataclass(frozen=True)
@@ -35,9 +36,9 @@ class CaseLot:
     lot: LotRef
     product: ProductRef
     brand: str
-    quarantined_units: int
-    on_hand: int
-    disposed_units: int
+    quarantined_units: Quantity
+    on_hand: Quantity
+    disposed_units: Quantity
     stock: list[Shelf]
 
 
@@ -50,9 +51,9 @@ class RecallReport:
     clients_contacted: int
     clients_acknowledged: int
     clients_unreachable: int
-    units_quarantined: int
-    units_disposed: int
-    units_on_hand: int
+    units_quarantined: Quantity
+    units_disposed: Quantity
+    units_on_hand: Quantity
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from inventory import db
 from inventory.domain.errors import Conflict, NotFound, Unprocessable
 from inventory.domain.models import Actor
+from inventory.domain.quantities import Quantity
 from inventory.domain.spreadsheet import csv_file
 from inventory.services import checks
 from inventory.store import audit
@@ -57,7 +58,7 @@ class AffectedClient:
     note: str | None
     updated_at: datetime | None
     updated_by: Person | None
-    quantity: int
+    quantity: Quantity
     usages: list[CaseUse]
 
 
@@ -182,7 +183,7 @@ async def clients_csv(*, actor: Actor, recall_id: int) -> bytes:
         )
     rows: list[list[object]] = []
     for entry in clients:
-        per_lot: dict[tuple[str, str], int] = {}
+        per_lot: dict[tuple[str, str], Quantity] = {}
         for use in entry.usages:
             per_lot[(use.lot_number, use.product)] = per_lot.get((use.lot_number, use.product), 0) + use.quantity
         # Session dates as the clinic's calendar had them: the day at the location where the product was used.

@@ -8,6 +8,7 @@ from datetime import date
 from typing import Any
 
 from inventory import clock, db
+from inventory.domain import quantities
 from inventory.domain import receiving as rules
 from inventory.domain.errors import InventoryError, NotFound, Unprocessable
 from inventory.domain.lots import clean_lot_number
@@ -74,10 +75,19 @@ async def _receive(
         if purchase_order_id is not None:  # refused before anything is written; the order stays locked
             received: dict[int, int] = {}
             for p in planned:
-                received[p.product_id] = received.get(p.product_id, 0) + p.quantity
+                received[p.product_id] = received.get(p.product_id, 0) + int(p.quantity)  # containers
             against = await purchasing.receive_against(
                 conn, order_id=purchase_order_id, location_id=location_id, received=received
             )
+        # Deliveries count whole containers; stock counts the product's unit (5 vials of 2.5 ml: 12.5 ml).
+        sizes = await receipts.container_sizes(conn, [p.product_id for p in planned])
+        if sizes:
+            ordered = [
+                replace(p, quantity=quantities.containers(p.quantity, sizes[p.product_id]))
+                if p.product_id in sizes
+                else p
+                for p in ordered
+            ]
         now = db.now()
         lots_by_key = await lots.get_or_create_many(conn, rules.lots_named(ordered), at=now)
         decided = rules.decide_lines(ordered, lots_by_key)

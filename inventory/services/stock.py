@@ -6,12 +6,14 @@ import uuid
 from typing import Any
 
 from inventory import db
+from inventory.domain import quantities
 from inventory.domain.errors import Conflict, NotFound, Unprocessable
 from inventory.domain.models import Actor
+from inventory.domain.quantities import Quantity
 from inventory.services import alerting
 from inventory.services.checks import require
 from inventory.services.views import location_view, lot_view
-from inventory.store import audit, lots, stock
+from inventory.store import audit, catalog, lots, receipts, stock
 
 MAX_QUANTITY = 100_000
 
@@ -32,7 +34,14 @@ async def _lot_and_locations(conn: db.Connection, lot_id: int, *location_ids: in
     return lot
 
 
-def _insufficient(lot: dict[str, Any], location_id: int, available: int | None, wanted: int) -> Conflict:
+async def _fits_unit(conn: db.Connection, lot: dict[str, Any], value: Quantity) -> None:
+    """Refuse a decimal that the lot's product's unit does not take (a whole number fits every unit: no look-up)."""
+    if isinstance(value, int):
+        return
+    quantities.check(value, await catalog.product_unit(conn, lot["product_id"]))
+
+
+def _insufficient(lot: dict[str, Any], location_id: int, available: Quantity | None, wanted: Quantity) -> Conflict:
     return Conflict(
         f"Only {available or 0} of lot {lot['lot_number']} on hand at location {location_id}; {wanted} requested.",
         code="insufficient_stock",
@@ -82,6 +91,9 @@ async def transfer(
     async def run() -> dict[str, Any]:
         async with db.transaction() as conn:
             lot = await _lot_and_locations(conn, lot_id, from_location_id, to_location_id)
+            # Transfers count whole containers; stock counts the product's unit (2 vials of 2.5 ml: 5 ml).
+            size = (await receipts.container_sizes(conn, [lot["product_id"]])).get(lot["product_id"], 1)
+            moved = quantities.containers(quantity, size)
             # Lock both levels in location order so opposite transfers cannot deadlock.
             await stock.lock_levels(conn, lot_id, [from_location_id, to_location_id])
             group = str(uuid.uuid4())
@@ -89,21 +101,19 @@ async def transfer(
                 conn,
                 lot_id=lot_id,
                 location_id=from_location_id,
-                delta=-quantity,
+                delta=-moved,
                 kind="transfer",
                 user_id=actor.id,
                 reason=reason,
                 transfer_group=group,
             )
             if left is None:
-                raise _insufficient(
-                    lot, from_location_id, await stock.on_hand(conn, lot_id, from_location_id), quantity
-                )
+                raise _insufficient(lot, from_location_id, await stock.on_hand(conn, lot_id, from_location_id), moved)
             arrived = await stock.move(
                 conn,
                 lot_id=lot_id,
                 location_id=to_location_id,
-                delta=quantity,
+                delta=moved,
                 kind="transfer",
                 user_id=actor.id,
                 reason=reason,
@@ -117,7 +127,7 @@ async def transfer(
                 "lot": lot_view(lot),
                 "from_location_id": from_location_id,
                 "to_location_id": to_location_id,
-                "quantity": quantity,
+                "quantity": moved,
                 "from_on_hand": left,
                 "to_on_hand": arrived,
             }
@@ -127,7 +137,7 @@ async def transfer(
                 action="stock.transfer",
                 entity="lot",
                 entity_id=lot_id,
-                details={"from": from_location_id, "to": to_location_id, "quantity": quantity, "group": group},
+                details={"from": from_location_id, "to": to_location_id, "quantity": moved, "group": group},
             )
         return result
 
@@ -135,25 +145,28 @@ async def transfer(
 
 
 async def adjust(
-    *, actor: Actor, lot_id: int, location_id: int, counted: int | None, delta: int | None, reason: str
+    *, actor: Actor, lot_id: int, location_id: int, counted: Quantity | None, delta: Quantity | None, reason: str
 ) -> dict[str, Any]:
     """Correct on-hand to a count, or by a delta; never below zero. Raises Conflict, NotFound, Unprocessable."""
     reason = _reason(reason)
     if (counted is None) == (delta is None):
         raise Unprocessable("Give exactly one of 'counted' or 'delta'.", code="validation_error")
     if counted is not None and not 0 <= counted <= MAX_QUANTITY:
-        raise Unprocessable("A count is a whole number from 0.", code="validation_error")
-    if delta is not None and (delta == 0 or abs(delta) > MAX_QUANTITY):
-        raise Unprocessable("A delta is a non-zero whole number.", code="validation_error")
+        raise Unprocessable("A count is a number from 0.", code="validation_error")
+    if delta is not None and (delta == 0 or not -MAX_QUANTITY <= delta <= MAX_QUANTITY):
+        raise Unprocessable("A delta is a non-zero number.", code="validation_error")
 
     async def run() -> dict[str, Any]:
         async with db.transaction() as conn:
             lot = await _lot_and_locations(conn, lot_id, location_id)
+            for value in (counted, delta):
+                if value is not None:
+                    await _fits_unit(conn, lot, value)
             # The row lock makes the count-to-delta step safe against concurrent changes.
             current = await stock.on_hand(conn, lot_id, location_id, for_update=True) or 0
             change = (counted - current) if counted is not None else delta
             assert change is not None
-            after: int | None = current
+            after: Quantity | None = current
             if change != 0:
                 after = await stock.move(
                     conn,
@@ -193,15 +206,16 @@ async def adjust(
     return await db.with_retries(run)
 
 
-async def dispose(*, actor: Actor, lot_id: int, location_id: int, quantity: int, reason: str) -> dict[str, Any]:
-    """Throw away units (broken, expired, recalled); never below zero."""
+async def dispose(*, actor: Actor, lot_id: int, location_id: int, quantity: Quantity, reason: str) -> dict[str, Any]:
+    """Throw away units (broken, expired, recalled) in the product's unit; never below zero."""
     reason = _reason(reason)
-    if not 1 <= quantity <= MAX_QUANTITY:
-        raise Unprocessable("Quantity must be a positive whole number.", code="validation_error")
+    if not 0 < quantity <= MAX_QUANTITY:
+        raise Unprocessable("Quantity must be a positive number.", code="validation_error")
 
     async def run() -> dict[str, Any]:
         async with db.transaction() as conn:
             lot = await _lot_and_locations(conn, lot_id, location_id)
+            await _fits_unit(conn, lot, quantity)
             after = await stock.move(
                 conn,
                 lot_id=lot_id,

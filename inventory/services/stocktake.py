@@ -13,6 +13,7 @@ from inventory import clock, db
 from inventory.domain.errors import Conflict, NotFound, Unprocessable
 from inventory.domain.lots import clean_lot_number, lot_key
 from inventory.domain.models import Actor
+from inventory.domain.quantities import plain
 from inventory.domain.scan_decision import infer_lot
 from inventory.domain.stocktake import adjustments, not_here
 from inventory.services import alerting, barcodes
@@ -282,7 +283,7 @@ async def review(*, stocktake_id: int) -> dict[str, Any]:
                 "gtin": r["gtin"],
                 "lot_number": r["lot_number"],
                 "expiry_date": r["expiry_date"],
-                "counted": int(r["counted"]),
+                "counted": plain(r["counted"]),
                 "counts": int(r["counts"]),
                 "first_counted_at": r["first_at"],
             }

@@ -12,6 +12,7 @@ from inventory import db
 from inventory.domain import supplier_returns as rules
 from inventory.domain.errors import NotFound
 from inventory.domain.models import Actor
+from inventory.domain.quantities import Quantity
 from inventory.services import alerting
 from inventory.services.checks import require
 from inventory.store import audit, lots, stock
@@ -29,7 +30,7 @@ class Created:
     """A return just made, and what is left of the lot at the location."""
 
     record: ReturnRow
-    on_hand: int
+    on_hand: Quantity
 
 
 async def create(

@@ -35,6 +35,9 @@ def product_view(row: dict[str, Any]) -> dict[str, Any]:
         "storage": row["storage"],
         "active": row["active"],
         "implant": bool(row.get("implant", False)),
+        "unit": row["unit"],
+        "container_quantity": row["container_quantity"],
+        "in_use_hours": row["in_use_hours"],
     }
 
 

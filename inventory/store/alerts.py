@@ -58,7 +58,7 @@ WITH pairs AS (
            array_agg(x.quantity ORDER BY x.day) AS quantities
     FROM (
         SELECT cp.product, t.location, (t.scheduled_for AT TIME ZONE z.timezone)::date AS day,
-               sum(cp.quantity)::int AS quantity
+               sum(cp.quantity) AS quantity
         FROM places z
         JOIN treatment_session t ON t.location = z.location
         JOIN course_product cp ON cp.course = t.course
@@ -73,20 +73,22 @@ WITH pairs AS (
 SELECT p.product, p.location, p.today, p.reorder_point, p.par_level, p.lead_time_days, p.rule_lead_time_days,
        p.supplier_ids, p.supplier_names, p.supplier_leads,
        a.id AS alert_id, a.details AS alert_details,
-       coalesce(box.units, 1) AS box_size,
+       coalesce(box.units, 1) * box.size AS box_size,
        stock.expiries, stock.quantities, coalesce(trend.used, 0) AS used,
-       b.days, b.quantities AS booked_quantities, coalesce(ordered.on_order, 0) AS on_order
+       b.days, b.quantities AS booked_quantities, coalesce(ordered.on_order, 0) * box.size AS on_order
 FROM pairs p
 LEFT JOIN reorder_alert a ON a.product = p.product AND a.location = p.location AND a.status = 'open'
 LEFT JOIN booked b ON b.product = p.product AND b.location = p.location AND p.rule_id IS NOT NULL
 LEFT JOIN LATERAL (
-    SELECT max(g.units) AS units FROM product_gtin g WHERE g.product = p.product AND p.rule_id IS NOT NULL
+    -- Packs and orders count containers; the arithmetic counts the product's unit (ml, U or each).
+    SELECT max(g.units) AS units, (SELECT pr.container_quantity FROM product pr WHERE pr.id = p.product) AS size
+    FROM product_gtin g WHERE g.product = p.product AND p.rule_id IS NOT NULL
 ) box ON true
 LEFT JOIN LATERAL (
     SELECT array_agg(x.expiry_date ORDER BY x.expiry_date) AS expiries,
            array_agg(x.quantity ORDER BY x.expiry_date) AS quantities
     FROM (
-        SELECT l.expiry_date, sum(s.on_hand)::int AS quantity
+        SELECT l.expiry_date, sum(s.on_hand) AS quantity
         FROM lot l JOIN stock_level s ON s.lot = l.id AND s.location = p.location
         WHERE p.rule_id IS NOT NULL AND l.product = p.product AND l.status = 'active'
           AND l.expiry_date >= p.today AND s.on_hand > 0
@@ -94,7 +96,7 @@ LEFT JOIN LATERAL (
     ) x
 ) stock ON true
 LEFT JOIN LATERAL (
-    SELECT sum(u.quantity)::int AS used FROM usage u
+    SELECT sum(u.quantity) AS used FROM usage u
     WHERE p.rule_id IS NOT NULL AND u.product = p.product AND u.location = p.location
       AND u.used_at >= ((p.today - 28)::timestamp AT TIME ZONE p.timezone)
       AND u.used_at < (p.today::timestamp AT TIME ZONE p.timezone)

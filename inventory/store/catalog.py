@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from inventory import db
@@ -11,6 +12,7 @@ from inventory.store.common import unit_gtin_sql
 
 _PRODUCT_SELECT = f"""
 SELECT p.id, p.brand AS brand_id, b.name AS brand_name, p.name, p.ingredients, p.storage, p.active, p.implant,
+       p.unit, p.container_quantity, p.in_use_hours,
        {unit_gtin_sql("p.id")} AS gtin,
        coalesce((SELECT json_agg(json_build_object('gtin', g.gtin, 'units', g.units) ORDER BY g.units, g.id)::jsonb
                  FROM product_gtin g WHERE g.product = p.id AND g.units > 1), '[]'::jsonb) AS packs
@@ -31,18 +33,30 @@ async def list_brands(conn: Connection) -> list[dict[str, Any]]:
 
 
 async def create_product(
-    conn: Connection, *, brand_id: int, name: str, ingredients: list[str], storage: str, implant: bool = False
+    conn: Connection,
+    *,
+    brand_id: int,
+    name: str,
+    ingredients: list[str],
+    storage: str,
+    implant: bool = False,
+    unit: str = "each",
+    container_quantity: int | Decimal = 1,
+    in_use_hours: int | None = None,
 ) -> int:
     """Insert a product; returns its id."""
     value = await conn.fetchval(
-        "INSERT INTO product (brand, name, ingredients, storage, active, created_at, implant)"
-        " VALUES ($1, $2, $3, $4, true, $5, $6) RETURNING id",
+        "INSERT INTO product (brand, name, ingredients, storage, active, created_at, implant, unit,"
+        " container_quantity, in_use_hours) VALUES ($1, $2, $3, $4, true, $5, $6, $7, $8, $9) RETURNING id",
         brand_id,
         name,
         ingredients,
         storage,
         db.now(),
         implant,
+        unit,
+        container_quantity,
+        in_use_hours,
     )
     return int(value)
 
@@ -59,6 +73,11 @@ async def existing_gtins(conn: Connection, gtins: list[str]) -> list[str]:
     """Which of these GTINs are already taken."""
     rows = await conn.fetch("SELECT gtin FROM product_gtin WHERE gtin = ANY($1::text[])", gtins)
     return [r["gtin"] for r in rows]
+
+
+async def product_unit(conn: Connection, product_id: int) -> str:
+    """What a product is counted in: each, ml or U."""
+    return str(await conn.fetchval("SELECT unit FROM product WHERE id = $1", product_id))
 
 
 async def get_product(conn: Connection, product_id: int) -> dict[str, Any] | None:

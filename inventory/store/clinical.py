@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
 from inventory import db
 from inventory.db import Connection
+from inventory.domain.quantities import Quantity
 
 CLIENT_COLUMNS = "id, full_name, email, phone, date_of_birth, allergies, created_at, sex, erased_at"
 SESSION_COLUMNS = (
     "s.id, s.client AS client_id, (SELECT c.full_name FROM client c WHERE c.id = s.client) AS client_name,"
     " s.location AS location_id, s.course AS course_id, s.sequence, s.status,"
-    " s.treatment, s.scheduled_for, s.created_at, s.closed_at"
+    " s.treatment, s.scheduled_for, s.created_at, s.closed_at, s.protocol AS protocol_id"
 )
 
 
@@ -138,17 +140,19 @@ async def create_session(
     treatment: str | None,
     scheduled_for: datetime | None,
     created_by: int,
+    protocol_id: int | None = None,
 ) -> int:
     """Insert an open session (scheduled now unless given); returns its id."""
     value = await conn.fetchval(
-        "INSERT INTO treatment_session (client, location, status, treatment, scheduled_for, created_by, created_at)"
-        " VALUES ($1, $2, 'open', $3, coalesce($4::timestamptz, $6::timestamptz), $5, $6) RETURNING id",
+        "INSERT INTO treatment_session (client, location, status, treatment, scheduled_for, created_by, created_at,"
+        " protocol) VALUES ($1, $2, 'open', $3, coalesce($4::timestamptz, $6::timestamptz), $5, $6, $7) RETURNING id",
         client_id,
         location_id,
         treatment,
         scheduled_for,
         created_by,
         db.now(),
+        protocol_id,
     )
     return int(value)
 
@@ -235,8 +239,12 @@ async def lock_session_for_scan(conn: Connection, session_id: int) -> dict[str, 
     same barcode just committed; closing the session (FOR UPDATE) waits for scans in flight, and a scan after
     the close sees it. The usage rows' foreign-key checks (FOR KEY SHARE) do not conflict with this lock.
     """
+    # The protocol's products ride on the lock (null without a protocol): not_in_protocol costs no round trip.
     row = await conn.fetchrow(
-        "SELECT s.id, s.status, s.location, s.client, c.allergies, o.timezone FROM treatment_session s"
+        "SELECT s.id, s.status, s.location, s.client, c.allergies, o.timezone,"
+        " CASE WHEN s.protocol IS NULL THEN NULL ELSE"
+        " array(SELECT i.product FROM protocol_item i WHERE i.protocol = s.protocol) END AS protocol_products"
+        " FROM treatment_session s"
         " JOIN client c ON c.id = s.client JOIN location o ON o.id = s.location WHERE s.id = $1 FOR NO KEY UPDATE OF s",
         session_id,
     )
@@ -261,11 +269,12 @@ async def create_course(
     sessions: int,
     interval_days: int,
     created_by: int,
+    protocol_id: int | None = None,
 ) -> int:
     """Insert a course; returns its id."""
     value = await conn.fetchval(
         "INSERT INTO course (client, location, treatment, start_date, sessions, interval_days, created_by,"
-        " created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+        " created_at, protocol) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
         client_id,
         location_id,
         treatment,
@@ -274,11 +283,12 @@ async def create_course(
         interval_days,
         created_by,
         db.now(),
+        protocol_id,
     )
     return int(value)
 
 
-async def add_course_products(conn: Connection, course_id: int, products: list[tuple[int, int]]) -> None:
+async def add_course_products(conn: Connection, course_id: int, products: Sequence[tuple[int, Quantity]]) -> None:
     """Attach the products (product id, quantity) each session of a course is expected to use."""
     await conn.executemany(
         "INSERT INTO course_product (course, product, quantity) VALUES ($1, $2, $3)",
@@ -286,21 +296,23 @@ async def add_course_products(conn: Connection, course_id: int, products: list[t
     )
 
 
-async def add_planned_sessions(conn: Connection, planned: list[tuple[int, int, int, int, str, datetime, int]]) -> None:
+async def add_planned_sessions(
+    conn: Connection, planned: list[tuple[int, int, int, int, str, datetime, int]], *, protocol_id: int | None = None
+) -> None:
     """Insert planned sessions (client, location, course, sequence, treatment, scheduled_for, created_by)."""
     at = db.now()
     await conn.executemany(
         "INSERT INTO treatment_session (client, location, course, sequence, status, treatment, scheduled_for,"
-        " created_by, created_at) VALUES ($1, $2, $3, $4, 'planned', $5, $6, $7, $8)",
-        [(*row, at) for row in planned],
+        " created_by, created_at, protocol) VALUES ($1, $2, $3, $4, 'planned', $5, $6, $7, $8, $9)",
+        [(*row, at, protocol_id) for row in planned],
     )
 
 
 async def get_course(conn: Connection, course_id: int) -> dict[str, Any] | None:
     """A course's own row."""
     row = await conn.fetchrow(
-        "SELECT id, client AS client_id, location AS location_id, treatment, start_date, sessions, interval_days"
-        " FROM course WHERE id = $1",
+        "SELECT id, client AS client_id, location AS location_id, treatment, start_date, sessions, interval_days,"
+        " protocol AS protocol_id FROM course WHERE id = $1",
         course_id,
     )
     return dict(row) if row else None

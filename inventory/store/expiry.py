@@ -41,7 +41,7 @@ WITH pairs AS (
            array_agg(x.quantity ORDER BY x.day) AS quantities
     FROM (
         SELECT cp.product, t.location, (t.scheduled_for AT TIME ZONE z.timezone)::date AS day,
-               sum(cp.quantity)::int AS quantity
+               sum(cp.quantity) AS quantity
         FROM places z
         JOIN treatment_session t ON t.location = z.location
         JOIN course_product cp ON cp.course = t.course
@@ -56,7 +56,7 @@ SELECT p.product, p.location, p.today, coalesce(trend.used, 0) AS used, b.days, 
 FROM pairs p
 LEFT JOIN booked b ON b.product = p.product AND b.location = p.location
 LEFT JOIN LATERAL (
-    SELECT sum(u.quantity)::int AS used FROM usage u
+    SELECT sum(u.quantity) AS used FROM usage u
     WHERE u.product = p.product AND u.location = p.location AND u.voided_at IS NULL
       AND u.used_at >= ((p.today - 28)::timestamp AT TIME ZONE p.timezone)
       AND u.used_at < (p.today::timestamp AT TIME ZONE p.timezone)

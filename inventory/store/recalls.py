@@ -8,6 +8,7 @@ from typing import Any
 
 from inventory import db
 from inventory.db import Connection
+from inventory.domain.quantities import Quantity, plain
 from inventory.store.common import unit_gtin_sql
 from inventory.store.records import LotRef, Person, Place, ProductRef, lot_ref, person, place, product_ref
 
@@ -44,9 +45,9 @@ class RecalledLot:
 
     lot: LotRef
     product: ProductRef
-    quarantined_units: int
-    on_hand: int
-    disposed_units: int
+    quarantined_units: Quantity
+    on_hand: Quantity
+    disposed_units: Quantity
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,7 @@ class CaseUse:
     usage_id: int
     session_id: int
     used_at: datetime
-    quantity: int
+    quantity: Quantity
     lot_id: int
     lot_number: str
     product: str  # the product's name
@@ -201,7 +202,9 @@ async def recall_lots(conn: Connection, recall_id: int) -> list[RecalledLot]:
         recall_id,
     )
     return [
-        RecalledLot(lot_ref(r), product_ref(r), r["quarantined_units"], int(r["on_hand"]), int(r["disposed_units"]))
+        RecalledLot(
+            lot_ref(r), product_ref(r), plain(r["quarantined_units"]), plain(r["on_hand"]), plain(r["disposed_units"])
+        )
         for r in rows
     ]
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from inventory.db import Connection
+from inventory.domain.quantities import Quantity, plain
 
 
 @dataclass(frozen=True)
@@ -14,7 +15,7 @@ class LineWrite:
     """One receipt line to write: units of a lot arriving, and what was scanned or typed for it."""
 
     lot_id: int
-    quantity: int
+    quantity: Quantity
     gtin: str | None
     barcode: str | None
 
@@ -25,7 +26,7 @@ class Written:
 
     id: int
     received_at: datetime
-    on_hand: list[int]
+    on_hand: list[Quantity]
 
 
 # One statement for the whole receipt: the receipt, its lines (ids drawn in line order so the ledger rows can
@@ -39,7 +40,7 @@ WITH receipt_row AS (
     VALUES ($1, $2, $3, $4, $5, $10) RETURNING id, received_at
 ), wanted AS MATERIALIZED (
     SELECT w.ord, w.lot, w.quantity, w.gtin, w.barcode, nextval('receipt_line_id_seq'::regclass)::int AS line_id
-    FROM (SELECT * FROM unnest($6::int[], $7::int[], $8::text[], $9::text[]) WITH ORDINALITY
+    FROM (SELECT * FROM unnest($6::int[], $7::numeric[], $8::text[], $9::text[]) WITH ORDINALITY
               AS u(lot, quantity, gtin, barcode, ord) ORDER BY ord) w
 ), lines AS (
     INSERT INTO receipt_line (id, receipt, lot, quantity, gtin, barcode)
@@ -47,7 +48,7 @@ WITH receipt_row AS (
     FROM wanted, receipt_row ORDER BY wanted.ord
 ), level AS (
     INSERT INTO stock_level (lot, location, on_hand, updated_at)
-    SELECT lot, $1, sum(quantity)::int, $5 FROM wanted GROUP BY lot ORDER BY lot
+    SELECT lot, $1, sum(quantity), $5 FROM wanted GROUP BY lot ORDER BY lot
     ON CONFLICT (lot, location) DO UPDATE SET on_hand = stock_level.on_hand + EXCLUDED.on_hand,
         updated_at = EXCLUDED.updated_at
     RETURNING lot, on_hand
@@ -70,6 +71,15 @@ async def known_products(conn: Connection, product_ids: Sequence[int]) -> set[in
         return set()
     rows = await conn.fetch("SELECT id FROM product WHERE id = ANY($1::int[])", list(set(product_ids)))
     return {int(row["id"]) for row in rows}
+
+
+async def container_sizes(conn: Connection, product_ids: Sequence[int]) -> dict[int, Quantity]:
+    """How much one container holds, for those of these products whose container is not a single unit."""
+    rows = await conn.fetch(
+        "SELECT id, container_quantity FROM product WHERE id = ANY($1::int[]) AND container_quantity <> 1",
+        list(set(product_ids)),
+    )
+    return {int(row["id"]): plain(row["container_quantity"]) for row in rows}
 
 
 async def write(
@@ -98,7 +108,9 @@ async def write(
         purchase_order_id,
     )
     assert len(rows) == len(lines)
-    return Written(id=int(rows[0]["id"]), received_at=rows[0]["received_at"], on_hand=[int(r["on_hand"]) for r in rows])
+    return Written(
+        id=int(rows[0]["id"]), received_at=rows[0]["received_at"], on_hand=[plain(r["on_hand"]) for r in rows]
+    )
 
 
 async def product_names(conn: Connection, product_ids: Sequence[int]) -> dict[int, tuple[str, str]]:
@@ -156,7 +168,7 @@ _LINES = """
 SELECT rl.lot AS lot_id, l.lot_number, l.expiry_date, l.status, l.product AS product_id, p.name AS product,
        b.name AS brand, rl.quantity, coalesce(g.units, 1) AS units,
        (SELECT sum(m2.quantity) FROM stock_movement m2
-        WHERE m2.lot = rl.lot AND m2.location = $2 AND m2.id <= mv.id)::int AS on_hand_after
+        WHERE m2.lot = rl.lot AND m2.location = $2 AND m2.id <= mv.id) AS on_hand_after
 FROM receipt_line rl
 JOIN lot l ON l.id = rl.lot JOIN product p ON p.id = l.product JOIN brand b ON b.id = p.brand
 LEFT JOIN product_gtin g ON g.gtin = rl.gtin

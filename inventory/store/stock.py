@@ -9,6 +9,7 @@ from asyncpg import Record
 
 from inventory import db
 from inventory.db import Connection
+from inventory.domain.quantities import Quantity, plain
 from inventory.store.common import unit_gtin_sql
 
 
@@ -26,8 +27,8 @@ def level_change_sql(lot: str, location: str, delta: str, at: str) -> str:
 
 _LEDGER_ROW = """ledger AS (
     INSERT INTO stock_movement (lot, location, quantity, kind, reason, "user", created_at,
-                                receipt_line, usage, transfer_group, recall_id)
-    SELECT $1, $2, $3, $4, $5, $6, $11, $7, $8, $9, $10 FROM level
+                                receipt_line, usage, transfer_group, recall_id, container)
+    SELECT $1, $2, $3, $4, $5, $6, $11, $7, $8, $9, $10, $12 FROM level
 )"""
 
 # One statement: change the level and append the ledger row, or do neither.
@@ -52,7 +53,7 @@ async def move(
     *,
     lot_id: int,
     location_id: int,
-    delta: int,
+    delta: Quantity,
     kind: str,
     user_id: int | None,
     reason: str | None = None,
@@ -61,7 +62,9 @@ async def move(
     usage_id: int | None = None,
     transfer_group: str | None = None,
     recall_id: int | None = None,
-) -> int | None:
+    container_id: int | None = None,
+    at: datetime | None = None,
+) -> Quantity | None:
     """Apply a signed change to on-hand and append its ledger row; returns the new on-hand.
 
     With `guard`, a decrease that would take on-hand below zero changes nothing and returns None.
@@ -80,9 +83,10 @@ async def move(
         usage_id,
         transfer_group,
         recall_id,
-        db.now(),
+        db.now() if at is None else at,
+        container_id,
     )
-    return None if value is None else int(value)
+    return None if value is None else plain(value)
 
 
 # Guarded decrement that also gives the ledger row's id (a document that explains the row keeps it).
@@ -101,23 +105,23 @@ SELECT level.on_hand, ledger.id AS movement_id FROM level, ledger
 
 
 async def take(
-    conn: Connection, *, lot_id: int, location_id: int, quantity: int, kind: str, user_id: int, reason: str
-) -> tuple[int, int] | None:
+    conn: Connection, *, lot_id: int, location_id: int, quantity: Quantity, kind: str, user_id: int, reason: str
+) -> tuple[Quantity, int] | None:
     """Take `quantity` units off a lot at a location with one ledger row; (on-hand after, the row's id).
 
     Changes nothing and returns None when fewer than `quantity` are on hand.
     """
     row = await conn.fetchrow(_TAKE_RETURNING, lot_id, location_id, quantity, kind, reason, user_id, db.now())
-    return None if row is None else (int(row["on_hand"]), int(row["movement_id"]))
+    return None if row is None else (plain(row["on_hand"]), int(row["movement_id"]))
 
 
-async def on_hand(conn: Connection, lot_id: int, location_id: int, *, for_update: bool = False) -> int | None:
+async def on_hand(conn: Connection, lot_id: int, location_id: int, *, for_update: bool = False) -> Quantity | None:
     """On-hand of a lot at a location (None when it was never stocked there)."""
     lock = " FOR UPDATE" if for_update else ""
     value = await conn.fetchval(
         f"SELECT on_hand FROM stock_level WHERE lot = $1 AND location = $2{lock}", lot_id, location_id
     )
-    return None if value is None else int(value)
+    return None if value is None else plain(value)
 
 
 async def lock_levels(conn: Connection, lot_id: int, location_ids: list[int]) -> None:
@@ -161,12 +165,12 @@ async def list_levels(
     return [dict(r) for r in rows]
 
 
-async def ledger_sum(conn: Connection, lot_id: int, location_id: int) -> int:
+async def ledger_sum(conn: Connection, lot_id: int, location_id: int) -> Quantity:
     """Sum of the ledger rows of a lot at a location."""
     value = await conn.fetchval(
         "SELECT coalesce(sum(quantity), 0) FROM stock_movement WHERE lot = $1 AND location = $2", lot_id, location_id
     )
-    return int(value)
+    return plain(value)
 
 
 async def movements(

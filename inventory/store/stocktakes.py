@@ -8,6 +8,7 @@ from datetime import date, datetime
 from asyncpg import Record
 
 from inventory.db import Connection
+from inventory.domain.quantities import plain
 from inventory.domain.scan_decision import StockedLot
 from inventory.domain.stocktake import CountedLot
 from inventory.store.common import unit_gtin_sql
@@ -174,9 +175,9 @@ def counted_lot(row: Record) -> CountedLot:
     return CountedLot(
         lot_id=row["lot_id"],
         product_id=row["product_id"],
-        counted=int(row["counted"]),
-        expected=int(row["expected"]),
-        on_hand=int(row["on_hand"]),
+        counted=plain(row["counted"]),
+        expected=plain(row["expected"]),
+        on_hand=plain(row["on_hand"]),
         known_here=bool(row["known_here"]),
     )
 

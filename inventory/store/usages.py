@@ -9,6 +9,7 @@ from typing import Any
 
 from inventory import db
 from inventory.db import Connection
+from inventory.domain.quantities import Quantity, plain
 from inventory.domain.scan_decision import EarlierLot, LockedLot, PriorUse, ScanWarning
 from inventory.store.stock import level_change_sql
 
@@ -22,6 +23,7 @@ from inventory.store.stock import level_change_sql
 _LOCK_LOT = """
 SELECT l.id, l.product AS product_id, l.lot_number, l.expiry_date, l.status,
        p.name AS product_name, p.ingredients, p.implant, b.name AS brand_name,
+       p.unit, p.container_quantity, p.in_use_hours,
        e.id AS earlier_id, e.lot_number AS earlier_lot_number, e.expiry_date AS earlier_expiry,
        r.id AS repeat_of_id, r.used_at AS repeat_of_used_at,
        EXISTS (SELECT 1 FROM usage su WHERE su.product = l.product AND su.serial = $6::text
@@ -49,33 +51,43 @@ FOR SHARE OF l
 # takes on-hand below zero carries its stock_discrepancy warning from the start ($14 is the message, with the
 # on-hand before and after): a recorded use is never rewritten, not even to add a warning.
 _RECORD_USE = f"""
-WITH level AS ({level_change_sql("$3", "$5", "-$6::int", "$13")}), used AS (
+WITH level AS ({level_change_sql("$3", "$5", "-$6::numeric", "$13")}), used AS (
     INSERT INTO usage (session, client, lot, product, location, quantity, serial, barcode, used_by, used_at,
-                       override_reason, warnings, udi)
-    SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $13, $10,
+                       override_reason, container, warnings, udi)
+    SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $13, $10, $15::int,
            CASE WHEN level.on_hand < 0
                THEN $11::jsonb || jsonb_build_array(jsonb_build_object(
-                   'code', 'stock_discrepancy', 'message', format($14::text, level.on_hand + $6::int, level.on_hand)))
+                   'code', 'stock_discrepancy', 'message',
+                   format($14::text, trim_scale(level.on_hand + $6::numeric), trim_scale(level.on_hand))))
                ELSE $11::jsonb END,
-           $15
+           $16
     FROM level
     RETURNING id, used_at, warnings
 ), ledger AS (
-    INSERT INTO stock_movement (lot, location, quantity, kind, "user", created_at, usage)
-    SELECT $3, $5, -$6::int, 'use', $9, $13, used.id FROM used
+    INSERT INTO stock_movement (lot, location, quantity, kind, "user", created_at, usage, container)
+    SELECT $3, $5, -$6::numeric, 'use', $9, $13, used.id, $15::int FROM used
+), drawn AS (
+    -- A multi-use product's dose leaves its open container too (no row when $15 is null: single use). The
+    -- check remaining >= 0 refuses what the scan's locked decision would never ask for.
+    UPDATE container SET remaining = remaining - $6::numeric,
+           status = CASE WHEN remaining = $6::numeric THEN 'empty' ELSE status END,
+           closed_at = CASE WHEN remaining = $6::numeric THEN $13 ELSE closed_at END
+    WHERE id = $15::int
+    RETURNING remaining
 ), rule AS (
     -- The reorder rule is locked here, so the alert evaluation that follows needs no statement of its own.
     SELECT 1 FROM stock_rule WHERE product = $4 AND location = $5 FOR NO KEY UPDATE
 ), audited AS (
     INSERT INTO audit_event (actor, action, entity, entity_id, details, created_at)
     SELECT $9, 'usage.record', 'usage', used.id,
-           jsonb_build_object('session_id', $1::int, 'client_id', $2::int, 'lot_id', $3::int, 'quantity', $6::int,
+           jsonb_build_object('session_id', $1::int, 'client_id', $2::int, 'lot_id', $3::int, 'quantity', $6::numeric,
                               'warnings', to_jsonb($12::text[]) || CASE WHEN level.on_hand < 0
                                   THEN '["stock_discrepancy"]'::jsonb ELSE '[]'::jsonb END),
            $13
     FROM used, level
 )
-SELECT used.id, used.used_at, used.warnings, level.on_hand, (SELECT count(*) FROM rule) AS rules
+SELECT used.id, used.used_at, used.warnings, level.on_hand, (SELECT count(*) FROM rule) AS rules,
+       (SELECT remaining FROM drawn) AS container_remaining
 FROM used, level
 """
 
@@ -112,6 +124,9 @@ async def lock_lot(
         product_id=row["product_id"],
         product_name=row["product_name"],
         brand_name=row["brand_name"],
+        unit=row["unit"],
+        container_quantity=plain(row["container_quantity"]),
+        in_use_hours=row["in_use_hours"],
         ingredients=tuple(row["ingredients"] or ()),
         earlier=(
             EarlierLot(id=row["earlier_id"], lot_number=row["earlier_lot_number"], expiry_date=row["earlier_expiry"])
@@ -136,7 +151,7 @@ async def record(
     lot_id: int,
     product_id: int,
     location_id: int,
-    quantity: int,
+    quantity: Quantity,
     serial: str | None,
     barcode: str,
     user_id: int,
@@ -144,6 +159,7 @@ async def record(
     warnings: Sequence[ScanWarning],
     used_at: datetime,
     discrepancy_message: str,
+    container_id: int | None = None,
     udi: str | None = None,
 ) -> dict[str, Any]:
     """Write a use (an implant's with its `udi`), its stock change, ledger row and audit event at `used_at`.
@@ -169,6 +185,7 @@ async def record(
         [w.code for w in warnings],
         used_at,
         discrepancy_message,
+        container_id,
         udi,
     )
     assert row is not None
@@ -178,7 +195,8 @@ async def record(
 async def lock_for_void(conn: Connection, usage_id: int) -> dict[str, Any] | None:
     """A usage locked for update, with what a void needs."""
     row = await conn.fetchrow(
-        "SELECT id, session, lot, product, location, quantity, used_by, voided_at FROM usage WHERE id = $1 FOR UPDATE",
+        "SELECT id, session, lot, product, location, quantity, used_by, voided_at, container FROM usage"
+        " WHERE id = $1 FOR UPDATE",
         usage_id,
     )
     return dict(row) if row else None

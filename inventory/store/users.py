@@ -77,7 +77,7 @@ async def get_for_token(conn: Connection, user_id: int, jti: str, issued_at: flo
     """The active user behind a token, unless the token was revoked or issued before the user's cut-off."""
     row = await conn.fetchrow(
         "SELECT u.id, u.email, u.full_name, u.role, u.locale FROM app_user u WHERE u.id = $1 AND u.active"
-        " AND (u.tokens_valid_after IS NULL OR $3 >= extract(epoch FROM u.tokens_valid_after))"
+        " AND (u.tokens_valid_after IS NULL OR $3::float8 >= extract(epoch FROM u.tokens_valid_after))"
         " AND NOT EXISTS (SELECT 1 FROM revoked_token r WHERE r.jti = $2)",
         user_id,
         jti,

@@ -332,6 +332,10 @@ class Route:
     body_optional: bool = False
 
 
+def _protocol(w: World) -> dict[str, Any]:
+    return {"name": f"Protocol {w.product_id}", "items": [{"product_id": w.product_id, "quantity": 1}]}
+
+
 def _token(w: World) -> dict[str, Any]:
     return {"email": "staff@clinic.test", "password": "x" * 12}
 
@@ -1041,6 +1045,55 @@ ROUTES: dict[str, Route] = {
                 code=V,
             ),
             Case("oversize treatment", merge(_course, treatment=BIG), status=422, code=V),
+            Case("unknown protocol", merge(_course, protocol_id=UNKNOWN), status=404),
+        ),
+    ),
+    "createProtocol": Route(
+        "POST",
+        "/api/protocols",
+        valid=_protocol,
+        cases=(
+            Case("missing name", without(_protocol, "name"), status=422, code=V),
+            Case("blank name", merge(_protocol, name="   "), status=422, code=V),
+            Case("no items", merge(_protocol, items=[]), status=422, code=V),
+            Case("unknown product", merge(_protocol, items=[{"product_id": UNKNOWN, "quantity": 1}]), status=404),
+            Case(
+                "zero quantity",
+                merge(_protocol, items=lambda w: [{"product_id": w.product_id, "quantity": 0}]),
+                status=422,
+                code=V,
+            ),
+            Case(
+                "half an ampoule",
+                merge(_protocol, items=lambda w: [{"product_id": w.product_id, "quantity": 0.5}]),
+                status=422,
+                code="quantity_not_whole",
+            ),
+            Case(
+                "product twice",
+                merge(
+                    _protocol,
+                    items=lambda w: [{"product_id": w.product_id, "quantity": 1}, {"product_id": w.product_id}],
+                ),
+                status=422,
+                code=V,
+            ),
+            Case(
+                "quantity as text",
+                merge(_protocol, items=lambda w: [{"product_id": w.product_id, "quantity": "x"}]),
+                status=422,
+                code=V,
+            ),
+        ),
+    ),
+    "listProtocols": Route("GET", "/api/protocols", role="staff"),
+    "getProtocol": Route(
+        "GET",
+        "/api/protocols/1",
+        role="staff",
+        cases=(
+            Case("unknown", path="/api/protocols/999999", status=404),
+            Case("huge id", path="/api/protocols/2147483648"),
         ),
     ),
     "recordScan": Route(
@@ -1062,6 +1115,9 @@ ROUTES: dict[str, Route] = {
             Case("zero quantity", merge(_scan, quantity=0), status=422, code=V),
             Case("negative quantity", merge(_scan, quantity=-1), status=422, code=V),
             Case("huge quantity", merge(_scan, quantity=HUGE), status=422, code=V),
+            Case("quantity as text", merge(_scan, quantity="two"), status=422, code=V),
+            Case("half an ampoule", merge(_scan, quantity=0.5), status=422, code="quantity_not_whole"),
+            Case("open_new not a boolean", merge(_scan, open_new="yes"), status=422, code=V),
             Case("unknown session", _scan, path="/api/sessions/999999/scans", status=404),
             Case("unconfirmed repeat", merge(_scan, repeat=False), status=409, code="repeat_scan"),
             Case("repeat not a boolean", merge(_scan, repeat="yes"), status=422, code=V),
@@ -1130,6 +1186,16 @@ ROUTES: dict[str, Route] = {
             Case("product id negative", query={"product_id": -1}, status=422, code=V),
             Case("lot id huge", query={"lot_id": HUGE}, status=422, code=V),
             Case("include_empty not a bool", query={"include_empty": "maybe"}, status=422, code=V),
+        ),
+    ),
+    "listContainers": Route(
+        "GET",
+        "/api/containers",
+        role="staff",
+        cases=(
+            Case("location id text", query={"location_id": "x"}, status=422, code=V),
+            Case("location id over int32", query={"location_id": INT32_OVERFLOW}, status=422, code=V),
+            Case("unknown status", query={"status": "half"}, status=422, code=V),
         ),
     ),
     "listLots": Route(
@@ -1422,7 +1488,7 @@ ROUTES: dict[str, Route] = {
         valid=_order_line,
         cases=(
             Case("missing quantity", without(_order_line, "quantity"), status=422, code=V),
-            Case("zero quantity", merge(_order_line, quantity=0), status=422, code=V),
+            Case("negative quantity", merge(_order_line, quantity=-1), status=422, code=V),
             Case("negative quantity", merge(_order_line, quantity=-3), status=422, code=V),
             Case("huge quantity", merge(_order_line, quantity=HUGE), status=422, code=V),
             Case("fraction", merge(_order_line, quantity=1.5), status=422, code=V),

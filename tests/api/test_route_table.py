@@ -61,6 +61,9 @@ WRITES = [
           lambda i: {"brand_id": i["brand"], "name": "P", "ingredients": [], "gtin": i["gtin"]}, "product.create"),
     Write("POST", "/api/locations", "manager", lambda i: "/api/locations", lambda i: {"name": f"Room {i['tag']}"},
           "location.create"),
+    Write("POST", "/api/protocols", "manager", lambda i: "/api/protocols",
+          lambda i: {"name": f"Protocol {i['tag']}", "items": [{"product_id": i["product"], "quantity": 2}]},
+          "protocol.create"),
     Write("PATCH", "/api/locations/{location_id:int}", "manager", lambda i: f"/api/locations/{i['location']}",
           lambda i: {"timezone": "Europe/London"}, "location.update"),
     Write("PUT", "/api/locations/{location_id:int}/rules/{product_id:int}", "manager",
@@ -295,6 +298,9 @@ READS: dict[str, Callable[[Clinic], str] | None] = {
     "/api/stocktakes": lambda c: f"/api/stocktakes?location_id={c.location_id}&status=open",
     "/api/supplier-returns": None,
     "/api/supplier-returns/{document:str}": None,
+    "/api/containers": lambda c: f"/api/containers?location_id={c.location_id}",
+    "/api/protocols": lambda c: "/api/protocols",
+    "/api/protocols/{protocol_id:int}": lambda c: "/api/protocols/1",
 }
 
 

@@ -497,6 +497,7 @@ async function openSession(id) {
   show($("#setup"), false);
   show($("#chair"));
   renderUses(usages || []);
+  renderChecklist(session.checklist || []);
   $("#scan-input").focus();
   await renderPending();
 }
@@ -505,9 +506,36 @@ async function refreshUses() {
   if (!chair.session) return;
   try {
     const session = await api("GET", `/api/sessions/${chair.session.id}`);
-    if (chair.session && session.id === chair.session.id) renderUses(session.usages);
+    if (chair.session && session.id === chair.session.id) {
+      renderUses(session.usages);
+      renderChecklist(session.checklist || []);
+    }
   } catch {
     // The list catches up with the next scan or reload; the scans themselves are safe in the queue.
+  }
+}
+
+/** The session's protocol: each item ticked once the session used at least its quantity. */
+function renderChecklist(items) {
+  const list = $("#checklist");
+  list.replaceChildren();
+  show($("#protocol"), items.length > 0);
+  for (const item of items) {
+    const unit = item.unit && item.unit !== "each" ? ` ${item.unit}` : "";
+    list.append(
+      el(
+        "li",
+        { class: item.done ? "done" : "todo", "data-product": item.product_id },
+        el("span", { class: "tick", "aria-hidden": "true" }, item.done ? "✓" : "○"),
+        el("span", { class: "visually-hidden" }, item.done ? t("Done:") : t("To do:")),
+        el("span", { class: "name" }, item.product_name),
+        el(
+          "span",
+          { class: "amount" },
+          t("{used} of {quantity}", { used: number(item.used), quantity: number(item.quantity) }) + unit,
+        ),
+      ),
+    );
   }
 }
 
@@ -614,10 +642,23 @@ function onBurstScan(raw) {
 }
 
 /** Keep a scan on the device, show it, and send it (after any older scans still waiting). */
-async function submitScan(raw, { override = null, repeat = false, sessionId = null, replaces = null, allergy = null } = {}) {
+/** The quantity typed for the next scans: a dose in the product's unit (comma or point), 1 when empty. */
+function doseQuantity() {
+  const typed = ($("#scan-quantity")?.value || "").trim().replace(",", ".");
+  if (!typed) return 1;
+  // Kept as typed text: the service reads it as an exact decimal, never a float with binary noise.
+  return /^\d+(\.\d{1,2})?$/.test(typed) ? typed : null;
+}
+
+async function submitScan(raw, { override = null, repeat = false, sessionId = null, replaces = null, allergy = null, openNew = false, quantity = undefined } = {}) {
   const target = sessionId || (chair.session && chair.session.id);
   if (!target) {
     pageError(t("Not recorded: a code was scanned but no session is open. Choose the client's session first, then scan the ampoule again."));
+    return;
+  }
+  const dose = quantity === undefined ? doseQuantity() : quantity;
+  if (dose === null) {
+    pageError(t("Not recorded: the quantity must be a number with at most two decimals, such as 0.3."));
     return;
   }
   const scan = {
@@ -626,6 +667,8 @@ async function submitScan(raw, { override = null, repeat = false, sessionId = nu
     raw,
     override,
     repeat,
+    openNew,
+    quantity: dose,
     allergy,
     email: currentEmail(),
     clientName: chair.client && chair.session && chair.session.id === target ? chair.client.full_name : "",
@@ -675,9 +718,10 @@ async function sendPending() {
   for (const scan of await queue.pending()) {
     if (!signedIn() || scan.email !== currentEmail()) continue;
     const card = cardFor(scan.key) || newCard(scan.key);
-    const body = { barcode: scan.raw, quantity: 1 };
+    const body = { barcode: scan.raw, quantity: scan.quantity === undefined ? 1 : jsonNumber(scan.quantity) };
     if (scan.override) body.override_reason = scan.override;
     if (scan.repeat) body.repeat = true;
+    if (scan.openNew) body.open_new = true;
     try {
       const result = await api("POST", `/api/sessions/${scan.sessionId}/scans`, { body, key: scan.key });
       await queue.forget(scan.key);
@@ -709,6 +753,11 @@ async function sendPending() {
   }
   await renderPending();
   if (!blocked) await refreshUses();
+}
+
+/** A typed quantity as the JSON number it is ("0.3" is sent as 0.3; whole ones as integers). */
+function jsonNumber(value) {
+  return typeof value === "number" ? value : Number(value);
 }
 
 // ------------------------------------------------------------------ result cards
@@ -829,6 +878,7 @@ function renderRecorded(card, scan, r) {
       el("div", {}, el("dt", {}, t("Quantity")), el("dd", {}, number(r.quantity))),
       el("div", {}, el("dt", {}, t("On hand after")), el("dd", {}, number(r.on_hand_after))),
     ),
+    r.container ? containerFacts(r.container, r.product) : null,
     act.length
       ? el("ul", { class: "warnings" }, act.map((w) => el("li", { "data-code": w.code }, warningText(w, facts))))
       : null,
@@ -836,6 +886,19 @@ function renderRecorded(card, scan, r) {
       ? el("ul", { class: "notes" }, notes.map((w) => el("li", { "data-code": w.code }, warningText(w, facts))))
       : null,
     technical({ raw: scan.raw, warnings: r.warnings.map((w) => w.code) }),
+  );
+}
+
+/** The opened container a dose came from: since when, until when it may be used, and what is left in it. */
+function containerFacts(c, product) {
+  const zone = chair.session ? zoneOf(chair.session.location_id) : undefined;
+  const unit = product && product.unit && product.unit !== "each" ? ` ${product.unit}` : "";
+  return el(
+    "dl",
+    { class: "facts container", "data-container": c.id },
+    el("div", {}, el("dt", {}, t("Container opened")), el("dd", { class: "opened" }, dateTime(c.opened_at, zone))),
+    el("div", {}, el("dt", {}, t("Use by")), el("dd", { class: "use-by" }, dateTime(c.use_by, zone))),
+    el("div", {}, el("dt", {}, t("Left in it")), el("dd", { class: "remaining" }, `${number(c.remaining)}${unit}`)),
   );
 }
 
@@ -884,6 +947,30 @@ function renderRefused(card, scan, error) {
     card.append(overrideForm(card, scan, scan.allergy, todo));
   }
   if (code === "repeat_scan") card.append(repeatQuestion(card, scan, problem));
+  if ((code === "container_expired" || code === "container_insufficient") && !scan.openNew && problem.container) {
+    const c = problem.container;
+    const zone = chair.session ? zoneOf(chair.session.location_id) : undefined;
+    const renew = el("button", { type: "button", class: "primary", id: "open-new" }, t("Dispose of it and open a new container"));
+    renew.addEventListener("click", () => {
+      submitScan(scan.raw, { repeat: true, openNew: true, sessionId: scan.sessionId, replaces: card, quantity: scan.quantity });
+      $("#scan-input").focus();
+    });
+    card.append(
+      el(
+        "div",
+        { class: "renew" },
+        el(
+          "p",
+          {},
+          t("The open container has {remaining} left; use by {when}.", {
+            remaining: number(c.remaining),
+            when: dateTime(c.use_by, zone),
+          }),
+        ),
+        renew,
+      ),
+    );
+  }
   if (code === "lot_ambiguous" && Array.isArray(problem.candidates)) {
     card.append(
       el(
