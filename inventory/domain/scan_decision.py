@@ -9,8 +9,9 @@ use is never rewritten afterwards (the app role may not, and a trigger refuses i
 The rules run in a fixed order, one small function each, so a new rule (opened containers, protocols) is one
 more function in `_REFUSALS` or `_WARNINGS`:
 
-    refusals  quantity_not_whole | quantity_precision (422), session_closed, lot_recalled, lot_quarantined,
-              lot_expired, serial_already_used, repeat_scan, allergy_conflict (unless an override reason is given),
+    refusals  quantity_not_whole | quantity_precision (422), session_closed, client_erased, lot_recalled,
+              lot_quarantined, lot_expired, serial_already_used, repeat_scan, allergy_conflict (unless an override
+              reason is given),
               then for a multi-use product container_expired | container_insufficient (domain/containers.py)
     warnings  lot_not_received | lot_inferred, expiry_mismatch, allergy_overridden, expires_soon, fefo_violation,
               not_in_protocol, container_opened; after the write: stock_discrepancy
@@ -53,6 +54,7 @@ class ScanSession:
 
     status: str  # planned | open | closed
     allergies: tuple[str, ...] = ()
+    client_erased: bool = False  # the client asked to be erased: no new record may name them
     # The products of the session's protocol; None when it follows none.
     protocol_products: tuple[int, ...] | None = None
 
@@ -201,9 +203,11 @@ class _Scan:
 
 
 def check_session(session: ScanSession) -> None:
-    """Raise Conflict(session_closed) when the session takes no more scans (checked before the barcode is read)."""
+    """Raise Conflict(session_closed, client_erased) when the session takes no more scans (before the barcode)."""
     if session.status == "closed":
         raise Conflict("The session is closed; open a new one to record more.", code="session_closed")
+    if session.client_erased:
+        raise Conflict("The session's client was erased: no new use may be recorded on them.", code="client_erased")
 
 
 def serial_already_used(serial: str | None, **extra: Any) -> Conflict:

@@ -123,7 +123,8 @@ async def change_allergies(
 ) -> dict[str, Any]:
     """Add and remove allergies of a client (case-insensitively, under the row's lock, so no change is lost); audited.
 
-    Raises NotFound, Unprocessable (an allergy too long or with control characters, or more than 50 in all).
+    Raises NotFound, Conflict(client_erased), Unprocessable (an allergy too long or with control characters, or
+    more than 50 in all).
     """
     added = _clean_allergies(add or [])
     _check_allergies(added)
@@ -132,6 +133,7 @@ async def change_allergies(
         before = await store.lock_client_allergies(conn, client_id)
         if before is None:
             raise NotFound.of("client", client_id)
+        await _require_live_client(conn, client_id)  # under the row's lock: an erasure cannot slip in between
         after = _clean_allergies([a for a in before if a.casefold() not in removed] + added)
         _check_allergies(after)
         if after != before:

@@ -106,6 +106,7 @@ async def _record(
         session = ScanSession(
             status=row["status"],
             allergies=tuple(row["allergies"] or ()),
+            client_erased=row["client_erased"],
             protocol_products=None if protocol is None else tuple(protocol),
         )
         check_session(session)  # before the barcode is read: a closed session refuses whatever was scanned

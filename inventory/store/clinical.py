@@ -241,7 +241,8 @@ async def lock_session_for_scan(conn: Connection, session_id: int) -> dict[str, 
     """
     # The protocol's products ride on the lock (null without a protocol): not_in_protocol costs no round trip.
     row = await conn.fetchrow(
-        "SELECT s.id, s.status, s.location, s.client, c.allergies, o.timezone,"
+        "SELECT s.id, s.status, s.location, s.client, c.allergies, c.erased_at IS NOT NULL AS client_erased,"
+        " o.timezone,"
         " CASE WHEN s.protocol IS NULL THEN NULL ELSE"
         " array(SELECT i.product FROM protocol_item i WHERE i.protocol = s.protocol) END AS protocol_products"
         " FROM treatment_session s"

@@ -15,6 +15,7 @@ from litestar import Litestar
 
 from inventory import clock
 from inventory.domain.erasure import pseudonym
+from inventory.domain.errors import Conflict
 from inventory.domain.gs1 import format_element_string
 from inventory.domain.models import Actor
 from inventory.services import catalog, clinical, erasure, scanning, vigilance
@@ -333,6 +334,30 @@ async def test_an_erased_client_is_refused_a_second_erasure_new_sessions_and_cou
     assert missing.status_code == 404
     blank = await client.post(path, json={"reason": "  "}, headers=auth_headers["admin"])
     assert blank.status_code == 422
+
+
+async def test_an_erased_clients_open_session_takes_no_scan_and_their_allergies_no_change(
+    client: httpx.AsyncClient, auth_headers: H, actors: dict[str, Actor], conn: asyncpg.Connection
+) -> None:
+    clinic = await build(actors, on_hand=2)
+    person = await _person(actors, clinic)
+    opened = await clinical.create_session(
+        actor=actors["staff"], client_id=person["id"], location_id=clinic.location_id
+    )
+    erased = await client.post(
+        f"/api/clients/{person['id']}/erase", json={"reason": "asked"}, headers=auth_headers["admin"]
+    )
+    assert erased.status_code == 200
+    before = await row_counts(conn, ["usage", "stock_movement", "client"])
+    scan = await client.post(
+        f"/api/sessions/{opened['id']}/scans", json={"barcode": clinic.code()}, headers=auth_headers["staff"]
+    )
+    assert scan.status_code == 409 and scan.json()["code"] == "client_erased", scan.text
+    with pytest.raises(Conflict) as refused:
+        await clinical.change_allergies(actor=actors["staff"], client_id=person["id"], add=["Latex"])
+    assert refused.value.code == "client_erased"
+    assert await row_counts(conn, ["usage", "stock_movement", "client"]) == before
+    assert await conn.fetchval("SELECT allergies FROM client WHERE id = $1", person["id"]) == []
 
 
 async def test_erasure_scrubs_the_clients_name_out_of_recall_contact_notes(

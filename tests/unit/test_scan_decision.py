@@ -112,6 +112,11 @@ def test_scan_on_a_closed_session_is_refused() -> None:
     check_session(ScanSession(status="planned"))
 
 
+def test_scan_on_an_erased_clients_session_is_refused_after_a_closed_one() -> None:
+    assert refusal(session=ScanSession(status="open", client_erased=True)).code == "client_erased"
+    assert refusal(session=ScanSession(status="closed", client_erased=True)).code == "session_closed"
+
+
 def test_scan_of_recalled_lot_is_refused_naming_product_and_lot() -> None:
     error = refusal(lot=replace(LOT, status="recalled"))
     assert (error.code, error.detail) == ("lot_recalled", "Lot L0T-1 is recalled: do not use it.")
