@@ -15,7 +15,7 @@ from litestar.openapi import OpenAPIConfig
 from inventory import db, metrics
 from inventory.api import problems, routes_core, routes_ops
 from inventory.api.docs import assets_router, swagger_plugin
-from inventory.api.headers import security_headers
+from inventory.api.headers import allow_header, security_headers
 from inventory.api.json_depth import json_depth_middleware
 from inventory.api.json_response import JsonResponse
 from inventory.api.observe import observe_middleware
@@ -118,7 +118,7 @@ def create_app(settings: Settings | None = None, *, manage_pool: bool = True) ->
         plugins=[problems.plugin()],
         response_class=JsonResponse,
         template_config=template_config(),
-        before_send=[security_headers],
+        before_send=[security_headers, allow_header],
         state=State({"settings": settings}),
         compression_config=CompressionConfig(backend="gzip", minimum_size=2048, gzip_compress_level=5),
         openapi_config=OpenAPIConfig(

@@ -175,3 +175,20 @@ async def test_unsupported_methods_are_405_with_allow(
     assert allowed
     assert method not in allowed
     assert allowed <= {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
+
+
+async def test_options_lists_every_method_of_the_path_the_schema_documents(
+    client: httpx.AsyncClient, auth_headers: H
+) -> None:
+    spec = (await client.get("/schema/openapi.json")).json()
+    answered = 0
+    for path, operations in spec["paths"].items():
+        response = await client.options(re.sub(r"\{[^}]+\}", "1", path))
+        if response.status_code != 204:  # a controller guarded as a whole refuses the anonymous OPTIONS
+            continue
+        answered += 1
+        documented = {m.upper() for m in operations}
+        assert {m.strip() for m in response.headers["allow"].split(",")} >= documented | {"OPTIONS"}, path
+    assert answered > 5
+    stocktakes = await client.options("/api/stocktakes", headers=auth_headers["manager"])
+    assert {m.strip() for m in stocktakes.headers["allow"].split(",")} == {"GET", "OPTIONS", "POST"}
