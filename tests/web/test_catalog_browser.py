@@ -183,6 +183,8 @@ CONTAINER = {
     "fr": ("2,5", "2,5 ml par contenant", "multi-usage, 24 h après ouverture", "Saisissez un nombre d’au moins 1."),
 }
 
+MARK = {"en": "Mark as an implant", "fr": "Marquer comme implant"}
+
 
 @pytest.mark.parametrize("locale", ["en", "fr"])
 async def test_a_manager_adds_a_multi_use_implant_in_ml_on_a_phone(
@@ -272,3 +274,15 @@ async def test_a_manager_adds_a_multi_use_implant_in_ml_on_a_phone(
     await page.wait_for_url(re.compile(r"/ui/catalog/products/\d+$"))
     single = await catalog.get_product(int(page.url.rsplit("/", 1)[1]))
     assert (single["unit"], single["container_quantity"], single["in_use_hours"]) == ("each", 1, None)
+
+    # The single-use product turns out to be an implant: one button on its page marks it.
+    await expect(page.locator("h1 .badge.implant")).to_have_count(0)
+    await page.get_by_role("button", name=MARK[locale]).click()
+    await expect(page.locator("#flash")).to_contain_text(name + " single")
+    await expect(page.locator("h1 .badge.implant")).to_be_visible()
+    assert (await catalog.get_product(single["id"]))["implant"] is True
+    await assert_accessible(page, f"product marked as an implant {locale}")
+    await no_sideways_scroll(page, f"product marked {locale} at 1024")
+    await page.set_viewport_size({"width": 360, "height": 800})
+    await no_sideways_scroll(page, f"product marked {locale} at 360")
+    await tab.shot(f"catalog-fields-marked-{locale}-360")

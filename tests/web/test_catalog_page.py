@@ -551,6 +551,54 @@ async def test_the_product_form_offers_the_units_and_the_container_fields(
     assert script.status_code == 200 and "container-fields" in script.text
 
 
+@pytest.mark.parametrize("locale", LOCALES)
+async def test_a_manager_marks_an_existing_product_as_an_implant_and_back(
+    manager: Pages, actors: dict[str, Actor], conn: asyncpg.Connection, locale: str
+) -> None:
+    product = await f.product(actors["manager"])
+    path = f"/ui/catalog/products/{product['id']}"
+    shown = await manager.get(path, headers=lang(locale))
+    assert f'action="{path}/implant"' in shown.text and 'name="implant" value="yes"' in shown.text
+    marked = await manager.post(f"{path}/implant", {"implant": "yes"}, headers=lang(locale))
+    assert marked.status_code == 303 and marked.headers["location"] == path
+    assert (await catalog.get_product(product["id"]))["implant"] is True
+    shown = await manager.get(path, headers=lang(locale))
+    flash = {
+        "en": f"“{product['name']}” is now an implant: each use keeps the UDI and has an implant card.",
+        "fr": f"« {product['name']} » est désormais un implant : "
+        "chaque utilisation garde l’IUD et a une carte d’implant.",
+    }
+    assert flash[locale] in shown.text
+    assert '<span class="badge implant">Implant</span>' in shown.text and 'name="implant" value="no"' in shown.text
+    unmarked = await manager.post(f"{path}/implant", {"implant": "no"}, headers=lang(locale))
+    assert unmarked.status_code == 303
+    assert (await catalog.get_product(product["id"]))["implant"] is False
+    details = [
+        row["details"]
+        for row in await conn.fetch(
+            "SELECT details FROM audit_event WHERE action = 'product.update' AND entity_id = $1 ORDER BY id",
+            product["id"],
+        )
+    ]
+    assert details == [{"implant": {"from": False, "to": True}}, {"implant": {"from": True, "to": False}}]
+
+
+async def test_marking_an_implant_needs_a_manager_a_known_product_and_a_choice(
+    pages: Pages, page_cookies: dict[str, str], actors: dict[str, Actor], conn: asyncpg.Connection
+) -> None:
+    product = await f.product(actors["manager"])
+    path = f"/ui/catalog/products/{product['id']}/implant"
+    pages.sign_in_as(page_cookies["staff"])
+    assert (await pages.post(path, {"implant": "yes"})).status_code == 403
+    pages.sign_in_as(page_cookies["manager"])
+    assert (await pages.post("/ui/catalog/products/999999/implant", {"implant": "yes"})).status_code == 404
+    assert (await pages.post(path, {"implant": "maybe"})).status_code == 422
+    assert (await pages.http.post(path, data={"implant": "yes"})).status_code == 403  # no CSRF token
+    assert (await catalog.get_product(product["id"]))["implant"] is False
+    updates = "SELECT id FROM audit_event WHERE action = 'product.update' AND entity_id = $1"
+    assert await count(conn, updates, product["id"]) == 0
+
+
 # Each bad packaging: the field the message is next to, the message, and the status (the service's 422 or the page's).
 BAD_PACKAGING = {
     "zero": ({"unit": "ml", "container_quantity": "0"}, "container_quantity", "container_invalid"),

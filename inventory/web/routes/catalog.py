@@ -58,6 +58,8 @@ GTIN_TWICE = N_("This GTIN is already given above in this form.")
 INGREDIENT_TOO_LONG = N_("Each ingredient has at most %(length)s characters.")
 PAR_BELOW_REORDER = N_("The par level cannot be below the reorder point.")
 BRAND_GONE = N_("This brand no longer exists; choose another.")
+IMPLANT_MARKED = N_("“%(name)s” is now an implant: each use keeps the UDI and has an implant card.")
+IMPLANT_UNMARKED = N_("“%(name)s” is no longer an implant.")
 NOT_AN_AMOUNT = N_("Enter a number, for example 2.5.")
 CONTAINER_INVALID = N_("Enter how much one container holds: above 0, with at most 2 decimal places.")
 IN_USE_NEEDS_MEASURE = N_(
@@ -409,6 +411,27 @@ async def product_page(request: Request[Any, Any, Any], product_id: PageId) -> T
     )
 
 
+@post(
+    "/catalog/products/{product_id:int}/implant",
+    guards=[manager_page],
+    include_in_schema=False,
+    security=[],
+    status_code=303,
+)
+async def set_implant(request: Request[Any, Any, Any], product_id: PageId) -> Redirect:
+    """Mark a product as an implant (`implant=yes`) or not (`implant=no`), back to the product with a message."""
+    fields = Fields(await read_form(request))
+    choice = fields.choice("implant", ["yes", "no"])
+    if choice is None:
+        # The form's two buttons send one of them: only a hand-made post lacks it.
+        raise Unprocessable("The form lacks its implant choice.", code="validation_error")
+    product = await catalog.update_product(
+        actor=(await current_user(request)).actor, product_id=product_id, implant=choice == "yes"
+    )
+    message = IMPLANT_MARKED if product["implant"] else IMPLANT_UNMARKED
+    return redirect(request, f"/ui/catalog/products/{product_id}", flash=gettext(message) % {"name": product["name"]})
+
+
 # ------------------------------------------------------------------ brands
 
 
@@ -717,6 +740,7 @@ HANDLERS: list[Any] = [
     new_product_page,
     add_product,
     product_page,
+    set_implant,
     brands_page,
     add_brand,
     locations_page,
