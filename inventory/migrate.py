@@ -95,6 +95,8 @@ COLUMN_UPDATES: dict[str, tuple[str, ...]] = {
     # An opened container's remainder changes only with its ledger rows (a dose, a void, a disposal), and it is
     # emptied or disposed (store/containers.py, store/usages.py); what it is, where and since when never change.
     "container": ("remaining", "status", "closed_at"),
+    # A manager marks a product as an implant or not (store/catalog.py); FOR UPDATE. Nothing else of it changes.
+    "product": ("implant",),
 }
 # Never UPDATE, DELETE or TRUNCATE: the ledger, the audit log, the traceability record, reactions with their lots
 # and follow-ups, stocktake counts, supplier returns.

@@ -134,6 +134,27 @@ class CatalogController(Controller):
         """One product."""
         return s.to(s.ProductOut, await catalog.get_product(product_id))
 
+    @patch(
+        "/products/{product_id:int}",
+        operation_id="updateProduct",
+        guards=[manager],
+        status_code=200,
+        responses={200: ResponseSpec(s.ProductOut)},
+    )
+    async def update_product(
+        self,
+        request: ActorRequest,
+        product_id: PathId,
+        data: JSONBody[s.ProductPatch],
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[bytes]:
+        """Mark a product as an implant or not."""
+
+        async def make() -> dict[str, Any]:
+            return await catalog.update_product(actor=request.user, product_id=product_id, implant=data.implant)
+
+        return await respond(request, idempotency_key, make, s.ProductOut, status=200)
+
     @post("/locations", operation_id="createLocation", guards=[manager])
     async def create_location(self, request: ActorRequest, data: JSONBody[s.LocationIn]) -> s.LocationOut:
         """Create a location in an IANA time zone (default: the service's INVENTORY_TIMEZONE)."""

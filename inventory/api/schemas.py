@@ -130,6 +130,15 @@ class ProductIn(Struct, forbid_unknown_fields=True):
     in_use_hours: Annotated[int, Meta(ge=1, le=24 * 366)] | None = None
 
 
+class ProductPatch(Struct, forbid_unknown_fields=True):
+    """A change to a product (what is absent stays as it is)."""
+
+    implant: (
+        Annotated[bool, Meta(description="An implanted medical device: its uses keep the UDI and get an implant card.")]
+        | None
+    ) = None
+
+
 class ProductOut(Struct):
     """A product."""
 

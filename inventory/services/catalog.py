@@ -119,6 +119,29 @@ async def create_product(
     return product_view(row)
 
 
+async def update_product(*, actor: Actor, product_id: int, implant: bool | None = None) -> dict[str, Any]:
+    """Mark a product as an implant or not (audited when it changes); raises NotFound, Unprocessable."""
+    if implant is None:
+        raise Unprocessable("Give implant.", code="validation_error")
+    async with db.transaction() as conn:
+        before = await catalog.product_implant_for_update(conn, product_id)
+        if before is None:
+            raise NotFound.of("product", product_id)
+        if before != implant:
+            await catalog.set_product_implant(conn, product_id, implant)
+            await audit.record(
+                conn,
+                actor_id=actor.id,
+                action="product.update",
+                entity="product",
+                entity_id=product_id,
+                details={"implant": {"from": before, "to": implant}},
+            )
+        row = await catalog.get_product(conn, product_id)
+    assert row is not None
+    return product_view(row)
+
+
 async def get_product(product_id: int) -> dict[str, Any]:
     """One product; raises NotFound."""
     async with db.connection() as conn:

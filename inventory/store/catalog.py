@@ -86,6 +86,17 @@ async def get_product(conn: Connection, product_id: int) -> dict[str, Any] | Non
     return dict(row) if row else None
 
 
+async def product_implant_for_update(conn: Connection, product_id: int) -> bool | None:
+    """Whether the product is an implant, locking its row; None when there is no such product."""
+    value = await conn.fetchval("SELECT implant FROM product WHERE id = $1 FOR UPDATE", product_id)
+    return None if value is None else bool(value)
+
+
+async def set_product_implant(conn: Connection, product_id: int, implant: bool) -> None:
+    """Mark a product as an implant or not."""
+    await conn.execute("UPDATE product SET implant = $2 WHERE id = $1", product_id, implant)
+
+
 async def list_products(
     conn: Connection, *, brand_id: int | None, query: str | None, limit: int, offset: int
 ) -> list[dict[str, Any]]:

@@ -364,6 +364,10 @@ def _location(w: World) -> dict[str, Any]:
     return {"name": "Room under test"}
 
 
+def _product_patch(w: World) -> dict[str, Any]:
+    return {"implant": True}
+
+
 def _location_patch(w: World) -> dict[str, Any]:
     return {"timezone": "America/New_York"}
 
@@ -683,6 +687,20 @@ ROUTES: dict[str, Route] = {
             Case("empty time zone", merge(_location, timezone=""), status=422, code=V),
             Case("oversize time zone", merge(_location, timezone=BIG), status=422, code=V),
             Case("time zone as number", merge(_location, timezone=1), status=422, code=V),
+        ),
+    ),
+    "updateProduct": Route(
+        "PATCH",
+        "/api/products/{w.product_id}",
+        valid=_product_patch,
+        cases=(
+            Case("implant as text", merge(_product_patch, implant="yes"), status=422, code=V),
+            Case("implant as a count", merge(_product_patch, implant=2), status=422, code=V),
+            Case("nothing to change", lambda w: {}, status=422, code=V),
+            Case("implant null", merge(_product_patch, implant=None), status=422, code=V),
+            Case("unknown field", merge(_product_patch, unit="ml"), status=422, code=V),
+            Case("unknown product", _product_patch, path="/api/products/999999", status=404, code="not_found"),
+            Case("product id too big", _product_patch, path=f"/api/products/{HUGE}"),
         ),
     ),
     "updateLocation": Route(

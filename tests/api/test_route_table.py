@@ -59,6 +59,8 @@ WRITES = [
           "brand.create"),
     Write("POST", "/api/products", "manager", lambda i: "/api/products",
           lambda i: {"brand_id": i["brand"], "name": "P", "ingredients": [], "gtin": i["gtin"]}, "product.create"),
+    Write("PATCH", "/api/products/{product_id:int}", "manager", lambda i: f"/api/products/{i['product']}",
+          lambda i: {"implant": True}, "product.update"),
     Write("POST", "/api/locations", "manager", lambda i: "/api/locations", lambda i: {"name": f"Room {i['tag']}"},
           "location.create"),
     Write("POST", "/api/protocols", "manager", lambda i: "/api/protocols",

@@ -53,11 +53,12 @@ def test_the_record_is_never_granted_a_rewrite() -> None:
         assert table not in migrate.UPDATES and table not in migrate.DELETES
     # A usage changes only by its void; a client by its allergies and by erasure (name to pseudonym, contacts and
     # birth date dropped, erased_at set): never its id, sex or creation; an opened container only by what it holds
-    # and whether it is still open (never what, where or when opened).
+    # and whether it is still open (never what, where or when opened); a product only by whether it is an implant.
     assert migrate.COLUMN_UPDATES == {
         "usage": ("voided_at", "voided_by", "void_reason"),
         "client": ("allergies", "full_name", "email", "phone", "date_of_birth", "erased_at"),
         "container": ("remaining", "status", "closed_at"),
+        "product": ("implant",),
     }
 
 

@@ -176,3 +176,113 @@ async def test_every_catalog_page_is_accessible_and_fits_a_phone_in_both_languag
     await no_sideways_scroll(page, "refused rule at 360")
     await assert_accessible(page, "refused rule fr")
     await tab.shot("catalog-rules-refused-fr-360")
+
+
+CONTAINER = {
+    "en": ("2.5", "2.5 ml per container", "multi-use, 24 h once opened", "Enter a number of at least 1."),
+    "fr": ("2,5", "2,5 ml par contenant", "multi-usage, 24 h après ouverture", "Saisissez un nombre d’au moins 1."),
+}
+
+MARK = {"en": "Mark as an implant", "fr": "Marquer comme implant"}
+
+
+@pytest.mark.parametrize("locale", ["en", "fr"])
+async def test_a_manager_adds_a_multi_use_implant_in_ml_on_a_phone(
+    tab: Tab, page_cookies: dict[str, str], locale: str
+) -> None:
+    actors = await race_actors()
+    brand = await f.brand(actors["manager"])
+    page = tab.page
+    await use_sign_in(tab, page_cookies["manager"])
+    await in_language(tab, locale)
+    await page.set_viewport_size({"width": 360, "height": 800})
+    typed, size, in_use, at_least_one = CONTAINER[locale]
+    name = f.unique(f"Filler {locale}")
+
+    # Counted one by one (the default), the container fields are hidden; millilitres show them.
+    await page.goto(tab.base_url + f"/ui/catalog/products/new?brand={brand['id']}")
+    await expect(page.locator("html")).to_have_attribute("lang", locale)
+    await expect(page.locator('input[name="unit"][value="each"]')).to_be_checked()
+    await expect(page.locator("#container-fields")).to_be_hidden()
+    await tab.shot(f"catalog-fields-form-each-{locale}-360")
+    await page.fill("#name", name)
+    await page.check('input[name="unit"][value="ml"]')
+    await expect(page.locator("#container-fields")).to_be_visible()
+    await page.fill("#container_quantity", typed)
+    await page.fill("#in_use_hours", "0")
+    await page.check("#implant")
+    await assert_accessible(page, f"product form in ml {locale}")
+    await no_sideways_scroll(page, f"product form in ml {locale} at 360")
+    await tab.shot(f"catalog-fields-form-ml-{locale}-360")
+    await page.set_viewport_size({"width": 1024, "height": 900})
+    await tab.shot(f"catalog-fields-form-ml-{locale}-1024")
+    await page.set_viewport_size({"width": 360, "height": 800})
+
+    # Zero hours: the message is beside the hours, with the focus; what was typed stays.
+    await page.press("#in_use_hours", "Enter")
+    await expect(page.locator("#in_use_hours-error")).to_have_text(at_least_one)
+    await expect(page.locator("#in_use_hours")).to_be_focused()
+    await expect(page.locator("#container_quantity")).to_have_value(typed)
+    await expect(page.locator("#implant")).to_be_checked()
+    await expect(page.locator("#container-fields")).to_be_visible()
+    await assert_accessible(page, f"product form refused hours {locale}")
+    await no_sideways_scroll(page, f"refused hours {locale} at 360")
+    await tab.shot(f"catalog-fields-refused-{locale}-360")
+    async with db.connection() as conn:
+        assert await conn.fetchval("SELECT count(*) FROM product WHERE name = $1", name) == 0
+
+    await page.fill("#in_use_hours", "24")
+    await page.press("#in_use_hours", "Enter")
+    await page.wait_for_url(re.compile(r"/ui/catalog/products/\d+$"))
+    await expect(page.locator("#container")).to_have_text(size)
+    await expect(page.locator("#in-use")).to_have_text(in_use)
+    await expect(page.locator("h1 .badge.implant")).to_be_visible()
+    product = await catalog.get_product(int(page.url.rsplit("/", 1)[1]))
+    assert (product["unit"], str(product["container_quantity"]), product["in_use_hours"], product["implant"]) == (
+        "ml",
+        "2.5",
+        24,
+        True,
+    )
+    await assert_accessible(page, f"implant product {locale}")
+    await no_sideways_scroll(page, f"implant product {locale} at 360")
+    await tab.shot(f"catalog-fields-product-{locale}-360")
+
+    # The list: the container, its time once opened and the badge, within a phone's width and on a desk.
+    await page.goto(tab.base_url + f"/ui/catalog?brand={brand['id']}")
+    row = page.locator(f'tr[data-product="{product["id"]}"]')
+    await expect(row.locator("td.container")).to_contain_text(size)
+    await expect(row.locator("td.container")).to_contain_text(in_use)
+    await expect(row.locator(".badge.implant")).to_be_visible()
+    await assert_accessible(page, f"products with an implant {locale}")
+    await no_sideways_scroll(page, f"products {locale} at 360")
+    await tab.shot(f"catalog-fields-list-{locale}-360")
+    await page.set_viewport_size({"width": 1024, "height": 768})
+    await no_sideways_scroll(page, f"products {locale} at 1024")
+    await tab.shot(f"catalog-fields-list-{locale}-1024")
+    await page.goto(page.url.replace(f"/ui/catalog?brand={brand['id']}", f"/ui/catalog/products/{product['id']}"))
+    await tab.shot(f"catalog-fields-product-{locale}-1024")
+
+    # Back to one by one: the container fields hide again and are not sent.
+    await page.goto(tab.base_url + f"/ui/catalog/products/new?brand={brand['id']}")
+    await page.check('input[name="unit"][value="ml"]')
+    await page.fill("#in_use_hours", "24")
+    await page.check('input[name="unit"][value="each"]')
+    await expect(page.locator("#container-fields")).to_be_hidden()
+    await page.fill("#name", name + " single")
+    await page.press("#name", "Enter")
+    await page.wait_for_url(re.compile(r"/ui/catalog/products/\d+$"))
+    single = await catalog.get_product(int(page.url.rsplit("/", 1)[1]))
+    assert (single["unit"], single["container_quantity"], single["in_use_hours"]) == ("each", 1, None)
+
+    # The single-use product turns out to be an implant: one button on its page marks it.
+    await expect(page.locator("h1 .badge.implant")).to_have_count(0)
+    await page.get_by_role("button", name=MARK[locale]).click()
+    await expect(page.locator("#flash")).to_contain_text(name + " single")
+    await expect(page.locator("h1 .badge.implant")).to_be_visible()
+    assert (await catalog.get_product(single["id"]))["implant"] is True
+    await assert_accessible(page, f"product marked as an implant {locale}")
+    await no_sideways_scroll(page, f"product marked {locale} at 1024")
+    await page.set_viewport_size({"width": 360, "height": 800})
+    await no_sideways_scroll(page, f"product marked {locale} at 360")
+    await tab.shot(f"catalog-fields-marked-{locale}-360")

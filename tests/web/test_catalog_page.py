@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from decimal import Decimal
 from typing import Any
 
 import asyncpg
@@ -47,6 +48,19 @@ SAYS = {
     "at_least_2": ("Enter a number of at least 2.", "Saisissez un nombre d’au moins 2."),
     "at_most_365": ("Enter a number of at most 365.", "Saisissez un nombre d’au plus 365."),
     "whole": ("Enter a whole number.", "Saisissez un nombre entier."),
+    "at_least_1": ("Enter a number of at least 1.", "Saisissez un nombre d’au moins 1."),
+    "choice": ("Choose one of the options.", "Choisissez l’une des options."),
+    "not_an_amount": ("Enter a number, for example 2.5.", "Saisissez un nombre, par exemple 2,5."),
+    "container_invalid": (
+        "Enter how much one container holds: above 0, with at most 2 decimal places.",
+        "Indiquez ce que contient un contenant : plus de 0, avec au plus 2 décimales.",
+    ),
+    "in_use_needs_measure": (
+        "Only a product measured in millilitres or units stays in use once opened; "
+        "leave this empty for ampoules or vials counted one by one.",
+        "Seul un produit mesuré en millilitres ou en unités reste utilisable une fois ouvert ; "
+        "laissez ce champ vide pour des ampoules ou flacons comptés un par un.",
+    ),
     "par_below": (
         "The par level cannot be below the reorder point.",
         "Le niveau cible ne peut pas être inférieur au seuil de commande.",
@@ -444,6 +458,189 @@ async def test_products_are_found_by_name_or_brand(manager: Pages, actors: dict[
     page = await manager.get("/ui/catalog", params={"brand": str(other["brand_id"]), "q": ""})
     assert other["name"] in page.text and kept["name"] not in page.text
     assert (await manager.get("/ui/catalog", params={"brand": "x'; drop"})).status_code == 200
+
+
+async def test_a_manager_adds_an_ml_multi_use_product_typed_with_a_decimal_comma(
+    manager: Pages, actors: dict[str, Actor], conn: asyncpg.Connection
+) -> None:
+    brand = await f.brand(actors["manager"])
+    name = f.unique("Skinbooster")
+    form = product_form(brand["id"], name, unit="ml", container_quantity=" 2,5 ", in_use_hours="24")
+    page = await manager.post("/ui/catalog/products", form)
+    assert page.status_code == 303, page.text[:2000]
+    product_id = int(page.headers["location"].rsplit("/", 1)[1])
+    product = await catalog.get_product(product_id)
+    assert (product["unit"], product["container_quantity"], product["in_use_hours"], product["implant"]) == (
+        "ml",
+        Decimal("2.5"),
+        24,
+        False,
+    )
+    for locale, size, in_use in (
+        ("en", "2.5 ml per container", "multi-use, 24 h once opened"),
+        ("fr", "2,5 ml par contenant", "multi-usage, 24 h après ouverture"),
+    ):
+        listed = await manager.get(f"/ui/catalog?brand={brand['id']}", headers=lang(locale))
+        row = listed.text.split(f'data-product="{product_id}"')[1].split("</tr>")[0]
+        assert size in row and in_use in row, row
+        assert "badge implant" not in row
+        shown = await manager.get(f"/ui/catalog/products/{product_id}", headers=lang(locale))
+        assert size in shown.text and in_use in shown.text
+    assert (
+        await count(conn, "SELECT id FROM audit_event WHERE action = 'product.create' AND entity_id = $1", product_id)
+        == 1
+    )
+
+
+async def test_a_manager_adds_an_implant_counted_in_units_and_the_list_marks_it(
+    manager: Pages, actors: dict[str, Actor], conn: asyncpg.Connection
+) -> None:
+    brand = await f.brand(actors["manager"])
+    plain = await f.product(actors["manager"], brand_id=brand["id"])
+    name = f.unique("Volume filler")
+    page = await manager.post(
+        "/ui/catalog/products", product_form(brand["id"], name, unit="U", container_quantity="100", implant="yes")
+    )
+    assert page.status_code == 303, page.text[:2000]
+    product_id = int(page.headers["location"].rsplit("/", 1)[1])
+    product = await catalog.get_product(product_id)
+    assert (product["implant"], product["unit"], product["container_quantity"], product["in_use_hours"]) == (
+        True,
+        "U",
+        100,
+        None,
+    )
+    details = await conn.fetchval(
+        "SELECT details::text FROM audit_event WHERE action = 'product.create' AND entity_id = $1", product_id
+    )
+    assert '"implant": true' in details
+    listed = await manager.get(f"/ui/catalog?brand={brand['id']}", headers=lang("fr"))
+    implant_row = listed.text.split(f'data-product="{product_id}"')[1].split("</tr>")[0]
+    plain_row = listed.text.split(f'data-product="{plain["id"]}"')[1].split("</tr>")[0]
+    assert '<span class="badge implant">Implant</span>' in implant_row
+    assert "100 U par contenant" in implant_row and "multi-usage" not in implant_row
+    assert "badge implant" not in plain_row and "Compté un par un" in plain_row
+    shown = await manager.get(f"/ui/catalog/products/{product_id}")
+    assert "Yes: each use keeps the UDI and has an implant card" in shown.text
+
+
+async def test_a_product_counted_one_by_one_ignores_a_container_size_typed_for_it(
+    manager: Pages, actors: dict[str, Actor]
+) -> None:
+    brand = await f.brand(actors["manager"])
+    page = await manager.post(
+        "/ui/catalog/products", product_form(brand["id"], f.unique("Ampoule"), unit="each", container_quantity="5")
+    )
+    assert page.status_code == 303, page.text[:2000]
+    product = await catalog.get_product(int(page.headers["location"].rsplit("/", 1)[1]))
+    assert (product["unit"], product["container_quantity"], product["in_use_hours"]) == ("each", 1, None)
+
+
+async def test_the_product_form_offers_the_units_and_the_container_fields(
+    manager: Pages, actors: dict[str, Actor]
+) -> None:
+    await f.brand(actors["manager"])
+    page = await manager.get("/ui/catalog/products/new", headers=lang("fr"))
+    assert 'name="unit" value="each" checked' in page.text
+    for text in ("Ampoules ou flacons comptés un par un", "Millilitres (ml)", "Unités (U, toxine)"):
+        assert text in page.text
+    assert 'id="container_quantity"' in page.text and 'inputmode="decimal"' in page.text
+    assert 'id="in_use_hours"' in page.text and 'name="implant" value="yes"' in page.text
+    assert '<script type="module" src="/ui/catalog.js"></script>' in page.text
+    script = await manager.get("/ui/catalog.js")
+    assert script.status_code == 200 and "container-fields" in script.text
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+async def test_a_manager_marks_an_existing_product_as_an_implant_and_back(
+    manager: Pages, actors: dict[str, Actor], conn: asyncpg.Connection, locale: str
+) -> None:
+    product = await f.product(actors["manager"])
+    path = f"/ui/catalog/products/{product['id']}"
+    shown = await manager.get(path, headers=lang(locale))
+    assert f'action="{path}/implant"' in shown.text and 'name="implant" value="yes"' in shown.text
+    marked = await manager.post(f"{path}/implant", {"implant": "yes"}, headers=lang(locale))
+    assert marked.status_code == 303 and marked.headers["location"] == path
+    assert (await catalog.get_product(product["id"]))["implant"] is True
+    shown = await manager.get(path, headers=lang(locale))
+    flash = {
+        "en": f"“{product['name']}” is now an implant: each use keeps the UDI and has an implant card.",
+        "fr": f"« {product['name']} » est désormais un implant : "
+        "chaque utilisation garde l’IUD et a une carte d’implant.",
+    }
+    assert flash[locale] in shown.text
+    assert '<span class="badge implant">Implant</span>' in shown.text and 'name="implant" value="no"' in shown.text
+    unmarked = await manager.post(f"{path}/implant", {"implant": "no"}, headers=lang(locale))
+    assert unmarked.status_code == 303
+    assert (await catalog.get_product(product["id"]))["implant"] is False
+    details = [
+        row["details"]
+        for row in await conn.fetch(
+            "SELECT details FROM audit_event WHERE action = 'product.update' AND entity_id = $1 ORDER BY id",
+            product["id"],
+        )
+    ]
+    assert details == [{"implant": {"from": False, "to": True}}, {"implant": {"from": True, "to": False}}]
+
+
+async def test_marking_an_implant_needs_a_manager_a_known_product_and_a_choice(
+    pages: Pages, page_cookies: dict[str, str], actors: dict[str, Actor], conn: asyncpg.Connection
+) -> None:
+    product = await f.product(actors["manager"])
+    path = f"/ui/catalog/products/{product['id']}/implant"
+    pages.sign_in_as(page_cookies["staff"])
+    assert (await pages.post(path, {"implant": "yes"})).status_code == 403
+    pages.sign_in_as(page_cookies["manager"])
+    assert (await pages.post("/ui/catalog/products/999999/implant", {"implant": "yes"})).status_code == 404
+    assert (await pages.post(path, {"implant": "maybe"})).status_code == 422
+    assert (await pages.http.post(path, data={"implant": "yes"})).status_code == 403  # no CSRF token
+    assert (await catalog.get_product(product["id"]))["implant"] is False
+    updates = "SELECT id FROM audit_event WHERE action = 'product.update' AND entity_id = $1"
+    assert await count(conn, updates, product["id"]) == 0
+
+
+# Each bad packaging: the field the message is next to, the message, and the status (the service's 422 or the page's).
+BAD_PACKAGING = {
+    "zero": ({"unit": "ml", "container_quantity": "0"}, "container_quantity", "container_invalid"),
+    "three places": ({"unit": "ml", "container_quantity": "2,555"}, "container_quantity", "container_invalid"),
+    "negative": ({"unit": "U", "container_quantity": "-5"}, "container_quantity", "container_invalid"),
+    "a word": ({"unit": "ml", "container_quantity": "two"}, "container_quantity", "not_an_amount"),
+    "no size": ({"unit": "ml", "container_quantity": ""}, "container_quantity", "required"),
+    "each kept open": ({"unit": "each", "in_use_hours": "24"}, "in_use_hours", "in_use_needs_measure"),
+    "zero hours": ({"unit": "ml", "container_quantity": "1", "in_use_hours": "0"}, "in_use_hours", "at_least_1"),
+    "half an hour": ({"unit": "ml", "container_quantity": "1", "in_use_hours": "1,5"}, "in_use_hours", "whole"),
+    "another unit": ({"unit": "litre", "container_quantity": "1"}, "unit", "choice"),
+}
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+@pytest.mark.parametrize("case", list(BAD_PACKAGING))
+async def test_bad_packaging_is_refused_next_to_its_field_and_writes_nothing(
+    manager: Pages, actors: dict[str, Actor], conn: asyncpg.Connection, locale: str, case: str
+) -> None:
+    typed, where, message = BAD_PACKAGING[case]
+    brand = await f.brand(actors["manager"])
+    unit_gtin = gtin13()
+    before = await count(conn, "SELECT id FROM audit_event")
+    form = product_form(brand["id"], f.unique("Bad size"), gtin=unit_gtin, storage="fridge", **typed)
+    page = await manager.post("/ui/catalog/products", form, headers=lang(locale))
+    assert_refused(page, 422, locale)
+    assert error_of(page.text, where) == says(message, locale)
+    others = {"unit", "container_quantity", "in_use_hours", "name", "gtin"} - {where}
+    assert [name for name in others if error_of(page.text, name) is not None] == []
+    if where != "unit":
+        assert re.search(
+            rf'id="{where}"[^>]*aria-invalid="true"[^>]*aria-describedby="{where}-error {where}-hint"', page.text
+        )
+        assert re.search(rf'id="{where}"[^>]*autofocus', page.text)
+    # What was typed comes back.
+    for name in ("container_quantity", "in_use_hours"):
+        if typed.get(name):
+            assert f'value="{typed[name]}"' in page.text, name
+    assert 'name="storage" value="fridge" checked' in page.text
+    assert await count(conn, "SELECT id FROM product WHERE brand = $1", brand["id"]) == 0
+    assert await count(conn, "SELECT id FROM product_gtin WHERE gtin = $1", "0" + unit_gtin) == 0
+    assert await count(conn, "SELECT id FROM audit_event") == before
 
 
 # ------------------------------------------------------------------ locations

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field, replace
+from decimal import Decimal
 from typing import Annotated, Any
 
 from litestar import Request, get, post
@@ -17,6 +18,7 @@ from litestar.params import PathParameter
 from litestar.response import Redirect, Template
 
 from inventory import clock
+from inventory.domain import quantities
 from inventory.domain.errors import Conflict, GtinInvalid, InventoryError, NotFound, Unprocessable
 from inventory.domain.gtin import normalize_gtin
 from inventory.services import catalog
@@ -37,6 +39,14 @@ NAME_LENGTH = {"brand": 120, "product": 200, "location": 120}  # the columns' le
 INGREDIENT_LENGTH = 120
 TIMEZONES = tuple(sorted(clock.zone_names()))
 STORAGE_LABELS = {"room": N_("Room temperature"), "fridge": N_("Fridge (2–8 °C)")}  # noqa: RUF001 (a range's dash)
+UNIT_LABELS = {
+    "each": N_("Ampoules or vials counted one by one"),
+    "ml": N_("Millilitres (ml)"),
+    "U": N_("Units (U, toxin)"),
+}
+MAX_IN_USE_HOURS = 24 * 366  # the API's bound: a year and a day
+# A container's size as typed: digits with a comma or a point for decimals (the service judges sign and places).
+_AMOUNT = re.compile(r"[+-]?[0-9]{1,12}(?:[.,][0-9]{1,12})?")
 _ID = re.compile(r"[0-9]{1,10}")
 _INGREDIENT_SEPARATORS = re.compile(r"[,\n]")
 
@@ -48,6 +58,21 @@ GTIN_TWICE = N_("This GTIN is already given above in this form.")
 INGREDIENT_TOO_LONG = N_("Each ingredient has at most %(length)s characters.")
 PAR_BELOW_REORDER = N_("The par level cannot be below the reorder point.")
 BRAND_GONE = N_("This brand no longer exists; choose another.")
+IMPLANT_MARKED = N_("“%(name)s” is now an implant: each use keeps the UDI and has an implant card.")
+IMPLANT_UNMARKED = N_("“%(name)s” is no longer an implant.")
+NOT_AN_AMOUNT = N_("Enter a number, for example 2.5.")
+CONTAINER_INVALID = N_("Enter how much one container holds: above 0, with at most 2 decimal places.")
+IN_USE_NEEDS_MEASURE = N_(
+    "Only a product measured in millilitres or units stays in use once opened; "
+    "leave this empty for ampoules or vials counted one by one."
+)
+# The service's packaging refusals, each next to its field in this page's words.
+PACKAGING_REFUSALS = {
+    "container_quantity_invalid": ("container_quantity", CONTAINER_INVALID),
+    "quantity_precision": ("container_quantity", CONTAINER_INVALID),
+    "quantity_not_whole": ("container_quantity", CONTAINER_INVALID),
+    "in_use_hours_invalid": ("in_use_hours", IN_USE_NEEDS_MEASURE),
+}
 
 
 # ------------------------------------------------------------------ shared bits
@@ -104,6 +129,10 @@ class ProductDraft:
     storage: str = "room"
     gtin: str = ""
     packs: tuple[PackRow, ...] = tuple(PackRow() for _ in range(PACK_ROWS))
+    unit: str = "each"
+    container_quantity: str = ""
+    in_use_hours: str = ""
+    implant: bool = False
 
     @classmethod
     def from_form(cls, form: dict[str, Any]) -> ProductDraft:
@@ -129,6 +158,10 @@ class ProductDraft:
             storage=text("storage") or "room",
             gtin=text("gtin"),
             packs=tuple(rows),
+            unit=text("unit") or "each",
+            container_quantity=text("container_quantity"),
+            in_use_hours=text("in_use_hours"),
+            implant=bool(text("implant")),
         )
 
     def with_another_pack_row(self) -> ProductDraft:
@@ -145,6 +178,9 @@ class ProductDraft:
             "ingredients": self.ingredients,
             "storage": self.storage,
             "gtin": self.gtin,
+            "unit": self.unit,
+            "container_quantity": self.container_quantity,
+            "in_use_hours": self.in_use_hours,
         }
         for index, row in enumerate(self.packs):
             values[f"pack-{index}-gtin"] = row.gtin
@@ -162,6 +198,10 @@ class NewProduct:
     packs: list[tuple[str, int]]
     ingredients: list[str]
     storage: str
+    implant: bool = False
+    unit: str = "each"
+    container_quantity: Decimal | None = None
+    in_use_hours: int | None = None
     # Which input each 14-digit GTIN came from, so a duplicate found by the service lands next to it.
     gtin_fields: dict[str, str] = field(default_factory=dict)
 
@@ -193,6 +233,20 @@ def _gtin(fields: Fields, name: str, *, required: bool, seen: dict[str, str]) ->
     return gtin
 
 
+def _container_quantity(fields: Fields, unit: str | None) -> Decimal | None:
+    """How much one container holds as typed ("2,5" or "2.5"); None for `each`, whose container holds 1."""
+    if unit is None or unit == "each":
+        return None
+    typed = fields.text("container_quantity", max_length=30)
+    if typed is None:
+        return None
+    compact = typed.replace(" ", "").replace("\u202f", "").replace("\xa0", "")
+    if not _AMOUNT.fullmatch(compact):
+        fields.errors.setdefault("container_quantity", gettext(NOT_AN_AMOUNT))
+        return None
+    return Decimal(compact.replace(",", "."))
+
+
 def check_product(draft: ProductDraft, brand_ids: set[int]) -> tuple[Fields, NewProduct | None]:
     """The page's checks of a product form, field by field (every GTIN's check digit on its own field)."""
     fields = Fields(draft.values())
@@ -212,7 +266,10 @@ def check_product(draft: ProductDraft, brand_ids: set[int]) -> tuple[Fields, New
         units = fields.integer(f"pack-{index}-units", minimum=2, maximum=MAX_PACK_UNITS)
         if pack_gtin is not None and units is not None:
             packs.append((pack_gtin, units))
-    if fields.errors or brand is None or name is None or storage is None:
+    unit = fields.choice("unit", quantities.UNITS)
+    container_quantity = _container_quantity(fields, unit)
+    in_use_hours = fields.integer("in_use_hours", required=False, minimum=1, maximum=MAX_IN_USE_HOURS)
+    if fields.errors or brand is None or name is None or storage is None or unit is None:
         return fields, None
     return fields, NewProduct(
         brand_id=int(brand),
@@ -221,6 +278,10 @@ def check_product(draft: ProductDraft, brand_ids: set[int]) -> tuple[Fields, New
         packs=packs,
         ingredients=ingredients,
         storage=storage,
+        implant=draft.implant,
+        unit=unit,
+        container_quantity=container_quantity,
+        in_use_hours=in_use_hours,
         gtin_fields=seen,
     )
 
@@ -238,6 +299,9 @@ def _refuse_product(fields: Fields, product: NewProduct, error: InventoryError) 
         fields.errors.setdefault("brand_id", gettext(BRAND_GONE))
     elif isinstance(error, GtinInvalid):
         fields.refuse(error, default="gtin")
+    elif error.code in PACKAGING_REFUSALS:
+        where, message = PACKAGING_REFUSALS[error.code]
+        fields.errors.setdefault(where, gettext(message))
     else:
         fields.refuse(error, by_code={"validation_error": "name"}, default="form")
 
@@ -255,6 +319,8 @@ async def _product_form(
         errors=errors or {},
         first_error=next(iter(errors or {}), None),
         storage_labels={key: gettext(label) for key, label in STORAGE_LABELS.items()},
+        unit_labels={key: gettext(label) for key, label in UNIT_LABELS.items()},
+        max_in_use_hours=MAX_IN_USE_HOURS,
         more_rows=len(draft.packs) < MAX_PACK_ROWS,
     )
 
@@ -306,6 +372,10 @@ async def add_product(request: Request[Any, Any, Any]) -> Redirect | Template:
                 packs=product.packs,
                 ingredients=product.ingredients,
                 storage=product.storage,
+                implant=product.implant,
+                unit=product.unit,
+                container_quantity=product.container_quantity,
+                in_use_hours=product.in_use_hours,
             )
         except InventoryError as error:
             refusal = error
@@ -336,8 +406,30 @@ async def product_page(request: Request[Any, Any, Any], product_id: PageId) -> T
         product=product,
         rules=rules,
         storage_labels={key: gettext(label) for key, label in STORAGE_LABELS.items()},
+        unit_labels={key: gettext(label) for key, label in UNIT_LABELS.items()},
         may_edit=await _may_edit(request),
     )
+
+
+@post(
+    "/catalog/products/{product_id:int}/implant",
+    guards=[manager_page],
+    include_in_schema=False,
+    security=[],
+    status_code=303,
+)
+async def set_implant(request: Request[Any, Any, Any], product_id: PageId) -> Redirect:
+    """Mark a product as an implant (`implant=yes`) or not (`implant=no`), back to the product with a message."""
+    fields = Fields(await read_form(request))
+    choice = fields.choice("implant", ["yes", "no"])
+    if choice is None:
+        # The form's two buttons send one of them: only a hand-made post lacks it.
+        raise Unprocessable("The form lacks its implant choice.", code="validation_error")
+    product = await catalog.update_product(
+        actor=(await current_user(request)).actor, product_id=product_id, implant=choice == "yes"
+    )
+    message = IMPLANT_MARKED if product["implant"] else IMPLANT_UNMARKED
+    return redirect(request, f"/ui/catalog/products/{product_id}", flash=gettext(message) % {"name": product["name"]})
 
 
 # ------------------------------------------------------------------ brands
@@ -648,6 +740,7 @@ HANDLERS: list[Any] = [
     new_product_page,
     add_product,
     product_page,
+    set_implant,
     brands_page,
     add_brand,
     locations_page,
