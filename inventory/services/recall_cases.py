@@ -16,7 +16,7 @@ from inventory.services.recall_contacts import CONTACT_STATUSES, AffectedClient,
 from inventory.store import audit, holds
 from inventory.store import recalls as recall_store
 from inventory.store import trace as trace_store
-from inventory.store.records import LotRef, Person, Place, ProductRef, place
+from inventory.store.records import LotRef, Person, Place, ProductRef
 
 MAX_LOTS = 500
 
@@ -174,7 +174,7 @@ async def _case(conn: db.Connection, recall_id: int) -> RecallCase:
     recalled = await recall_store.recall_lots(conn, recall_id)
     shelves: dict[int, list[Shelf]] = {entry.lot.id: [] for entry in recalled}
     for level in await trace_store.stock(conn, list(shelves)):
-        shelves[level["lot_id"]].append(Shelf(place(level), level["on_hand"]))
+        shelves[level.lot_id].append(Shelf(level.location, level.on_hand))
     lots = [
         CaseLot(
             lot=entry.lot,

@@ -6,6 +6,8 @@ The role to call these (manager) is checked by the API's guards; the audit recor
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
 from inventory import db
@@ -13,22 +15,155 @@ from inventory.domain.errors import NotFound
 from inventory.domain.gtin import normalize_gtin
 from inventory.domain.lots import clean_lot_number, lot_key, similar_key
 from inventory.domain.models import Actor
+from inventory.domain.quantities import Quantity
 from inventory.services.clinical import sees_contacts
-from inventory.services.views import location_view, lot_view, product_ref
 from inventory.store import audit
 from inventory.store import trace as store
+from inventory.store.records import LotRef, Person, Place
+from inventory.store.trace import Client, Contact, FoundLot, Use
 
 # Exact matches are never capped (at most one per product). Look-alikes are: a short number such as "1" could
 # resemble thousands of lots; past this many the answer says so and the number should be typed more fully.
 MAX_SIMILAR = 100
 
 
-def _location(row: dict[str, Any]) -> dict[str, Any]:
-    return location_view(row)
+@dataclass(frozen=True)
+class TracedProduct:
+    """A product as traceability shows it: the brand and unit GTIN, and whether it is an implant."""
+
+    id: int
+    name: str
+    brand_id: int
+    brand: str
+    gtin: str | None
+    implant: bool
 
 
-def _user(row: dict[str, Any]) -> dict[str, Any]:
-    return {"id": row["user_id"], "email": row["user_email"], "full_name": row["user_full_name"]}
+@dataclass(frozen=True)
+class Receipt:
+    """A receipt line of a traced lot."""
+
+    receipt_id: int
+    received_at: datetime
+    supplier: str | None
+    reference: str | None
+    quantity: Quantity
+    gtin: str | None
+    location: Place
+    received_by: Person
+
+
+@dataclass(frozen=True)
+class Shelf:
+    """What is left of a traced lot at a location."""
+
+    location: Place
+    on_hand: Quantity
+
+
+@dataclass(frozen=True)
+class TracedUse:
+    """One use of a traced lot on a client; voided uses are listed and marked."""
+
+    usage_id: int
+    used_at: datetime
+    voided: bool
+    voided_at: datetime | None
+    void_reason: str | None
+    session_id: int
+    client: Contact
+    location: Place
+    user: Person
+    quantity: Quantity
+    udi: str | None
+
+
+@dataclass(frozen=True)
+class Match:
+    """A lot with everything known about where it came from and where it went."""
+
+    lot: LotRef
+    product: TracedProduct
+    brand: str
+    received: list[Receipt]
+    stock: list[Shelf]
+    usages: list[TracedUse]
+
+
+@dataclass(frozen=True)
+class TraceQuery:
+    """How the look-up read its input."""
+
+    lot_number: str
+    lot_key: str
+    similar_key: str | None
+    gtin: str | None
+
+
+@dataclass(frozen=True)
+class TraceResult:
+    """Exact matches (ignoring case and surrounding white space) and look-alikes (separators, leading zeros)."""
+
+    query: TraceQuery
+    matches: list[Match]
+    similar: list[Match]
+    similar_truncated: bool
+
+
+@dataclass(frozen=True)
+class HistoryUse:
+    """One use on the client."""
+
+    usage_id: int
+    used_at: datetime
+    voided: bool
+    voided_at: datetime | None
+    void_reason: str | None
+    session_id: int
+    location: Place
+    user: Person
+    quantity: Quantity
+    udi: str | None
+
+
+@dataclass(frozen=True)
+class HistoryLot:
+    """A lot used on the client, with its uses, what they came to (voids left out) and the recalls naming it."""
+
+    lot: LotRef
+    product: TracedProduct
+    brand: str
+    recall_ids: list[int]
+    quantity: Quantity
+    usages: list[HistoryUse]
+
+
+@dataclass(frozen=True)
+class History:
+    """Every lot used on a client."""
+
+    client: Client
+    lots: list[HistoryLot]
+
+
+def _product(found: FoundLot | store.ClientUse) -> TracedProduct:
+    p = found.product
+    return TracedProduct(p.id, p.name, p.brand_id, p.brand, p.gtin, found.implant)
+
+
+def _history_use(use: Use) -> HistoryUse:
+    return HistoryUse(
+        use.usage_id,
+        use.used_at,
+        use.voided_at is not None,
+        use.voided_at,
+        use.void_reason,
+        use.session_id,
+        use.location,
+        use.user,
+        use.quantity,
+        use.udi,
+    )
 
 
 def _query(lot_number: str, gtin: str | None) -> tuple[str, str, str | None]:
@@ -37,7 +172,7 @@ def _query(lot_number: str, gtin: str | None) -> tuple[str, str, str | None]:
     return printed, lot_key(printed), normal_gtin
 
 
-async def trace_lot(*, actor: Actor, lot_number: str, gtin: str | None = None) -> dict[str, Any]:
+async def trace_lot(*, actor: Actor, lot_number: str, gtin: str | None = None) -> TraceResult:
     """Every lot with this number (and its loose look-alikes): receipts, stock, every usage with its client.
 
     Raises Unprocessable (lot_number_invalid, gtin_invalid), NotFound (product_unknown).
@@ -48,100 +183,70 @@ async def trace_lot(*, actor: Actor, lot_number: str, gtin: str | None = None) -
     async with db.transaction() as conn:
         if normal_gtin is not None and not await store.gtin_known(conn, normal_gtin):
             raise NotFound(f"No product has GTIN {normal_gtin}.", code="product_unknown", gtin=normal_gtin)
-        lots = await store.find_lots(conn, key=key, similar=loose, gtin=normal_gtin, similar_limit=MAX_SIMILAR + 1)
-        truncated = any(not row["exact"] and row["n"] > MAX_SIMILAR for row in lots)
-        lots = [row for row in lots if row["exact"] or row["n"] <= MAX_SIMILAR]
-        ids = [row["id"] for row in lots]
-        sections: dict[int, dict[str, list[dict[str, Any]]]] = {
-            i: {"received": [], "stock": [], "usages": []} for i in ids
-        }
+        found = await store.find_lots(conn, key=key, similar=loose, gtin=normal_gtin, similar_limit=MAX_SIMILAR + 1)
+        truncated = any(not row.exact and row.n > MAX_SIMILAR for row in found)
+        found = [row for row in found if row.exact or row.n <= MAX_SIMILAR]
+        ids = [row.lot.id for row in found]
+        received: dict[int, list[Receipt]] = defaultdict(list)
+        shelves: dict[int, list[Shelf]] = defaultdict(list)
+        uses: dict[int, list[TracedUse]] = defaultdict(list)
         if ids:
-            for row in await store.received(conn, ids):
-                sections[row["lot_id"]]["received"].append(
-                    {
-                        "receipt_id": row["receipt_id"],
-                        "received_at": row["received_at"],
-                        "supplier": row["supplier"],
-                        "reference": row["reference"],
-                        "quantity": row["quantity"],
-                        "gtin": row["gtin"],
-                        "location": _location(row),
-                        "received_by": _user(row),
-                    }
+            for line in await store.received(conn, ids):
+                received[line.lot_id].append(
+                    Receipt(
+                        line.receipt_id,
+                        line.received_at,
+                        line.supplier,
+                        line.reference,
+                        line.quantity,
+                        line.gtin,
+                        line.location,
+                        line.received_by,
+                    )
                 )
-            for row in await store.stock(conn, ids):
-                sections[row["lot_id"]]["stock"].append({"location": _location(row), "on_hand": row["on_hand"]})
-            for row in await store.usages(conn, ids):
-                sections[row["lot_id"]]["usages"].append(_usage(row))
-        matches: list[dict[str, Any]] = []
-        similar: list[dict[str, Any]] = []
+            for level in await store.stock(conn, ids):
+                shelves[level.lot_id].append(Shelf(level.location, level.on_hand))
+            for lot_use in await store.usages(conn, ids):
+                use = lot_use.use
+                uses[lot_use.lot_id].append(
+                    TracedUse(
+                        use.usage_id,
+                        use.used_at,
+                        use.voided_at is not None,
+                        use.voided_at,
+                        use.void_reason,
+                        use.session_id,
+                        lot_use.client,
+                        use.location,
+                        use.user,
+                        use.quantity,
+                        use.udi,
+                    )
+                )
+        matches: list[Match] = []
+        similar: list[Match] = []
         events: list[tuple[int | None, str, str, int | None, dict[str, Any]]] = []
-        for row in lots:
-            entry = {
-                "lot": lot_view(row),
-                "product": {**product_ref(row), "implant": row["implant"]},
-                "brand": row["brand_name"],
-                **sections[row["id"]],
+        for row in found:
+            lot_id = row.lot.id
+            entry = Match(row.lot, _product(row), row.product.brand, received[lot_id], shelves[lot_id], uses[lot_id])
+            (matches if row.exact else similar).append(entry)
+            details = {
+                "lot_number": printed,
+                "gtin": normal_gtin,
+                "match": "exact" if row.exact else "similar",
+                "client_ids": sorted({u.client.id for u in entry.usages}),
             }
-            (matches if row["exact"] else similar).append(entry)
-            client_ids = sorted({u["client"]["id"] for u in entry["usages"]})
-            events.append(
-                (
-                    actor.id,
-                    "trace.lookup",
-                    "lot",
-                    row["id"],
-                    {
-                        "lot_number": printed,
-                        "gtin": normal_gtin,
-                        "match": "exact" if row["exact"] else "similar",
-                        "client_ids": client_ids,
-                    },
-                )
-            )
+            events.append((actor.id, "trace.lookup", "lot", lot_id, details))
         if not events:  # a look-up that found nothing is still a look-up
-            events.append(
-                (
-                    actor.id,
-                    "trace.lookup",
-                    "lot",
-                    None,
-                    {"lot_number": printed, "gtin": normal_gtin, "match": None, "client_ids": []},
-                )
-            )
+            nothing: dict[str, Any] = {"lot_number": printed, "gtin": normal_gtin, "match": None, "client_ids": []}
+            events.append((actor.id, "trace.lookup", "lot", None, nothing))
         # The one write of this GET, and on purpose: an audit record of who looked at which clients, never
         # state (the contract: "every look-up is written to the audit log").
         await audit.record_many(conn, events)
-    return {
-        "query": {"lot_number": printed, "lot_key": key, "similar_key": loose, "gtin": normal_gtin},
-        "matches": matches,
-        "similar": similar,
-        "similar_truncated": truncated,
-    }
+    return TraceResult(TraceQuery(printed, key, loose, normal_gtin), matches, similar, truncated)
 
 
-def _usage(row: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "usage_id": row["usage_id"],
-        "used_at": row["used_at"],
-        "voided": row["voided_at"] is not None,
-        "voided_at": row["voided_at"],
-        "void_reason": row["void_reason"],
-        "session_id": row["session_id"],
-        "client": {
-            "id": row["client_id"],
-            "full_name": row["client_full_name"],
-            "email": row["client_email"],
-            "phone": row["client_phone"],
-        },
-        "location": _location(row),
-        "user": _user(row),
-        "quantity": row["quantity"],
-        "udi": row["udi"],
-    }
-
-
-async def client_history(*, actor: Actor, client_id: int) -> dict[str, Any]:
+async def client_history(*, actor: Actor, client_id: int) -> History:
     """Every lot used on a client, voided uses included and marked, with the recalls naming each lot.
 
     The client's contacts only for roles that may see them. Raises NotFound; the look-up is written to the audit log.
@@ -151,33 +256,21 @@ async def client_history(*, actor: Actor, client_id: int) -> dict[str, Any]:
         if client is None:
             raise NotFound.of("client", client_id)
         rows = await store.client_usages(conn, client_id)
-        by_lot: dict[int, dict[str, Any]] = {}
-        uses: dict[int, list[dict[str, Any]]] = defaultdict(list)
+        first: dict[int, store.ClientUse] = {}
+        uses: dict[int, list[HistoryUse]] = defaultdict(list)
         for row in rows:
-            if row["lot_id"] not in by_lot:
-                by_lot[row["lot_id"]] = {
-                    "lot": lot_view(row),
-                    "product": {**product_ref(row), "implant": row["implant"]},
-                    "brand": row["brand_name"],
-                    "recall_ids": list(row["recall_ids"]),
-                }
-            uses[row["lot_id"]].append(
-                {
-                    "usage_id": row["usage_id"],
-                    "used_at": row["used_at"],
-                    "voided": row["voided_at"] is not None,
-                    "voided_at": row["voided_at"],
-                    "void_reason": row["void_reason"],
-                    "session_id": row["session_id"],
-                    "location": _location(row),
-                    "user": _user(row),
-                    "quantity": row["quantity"],
-                    "udi": row["udi"],
-                }
-            )
+            first.setdefault(row.lot.id, row)
+            uses[row.lot.id].append(_history_use(row.use))
         lots = [
-            {**entry, "quantity": sum(u["quantity"] for u in uses[lot_id] if not u["voided"]), "usages": uses[lot_id]}
-            for lot_id, entry in by_lot.items()
+            HistoryLot(
+                lot=row.lot,
+                product=_product(row),
+                brand=row.product.brand,
+                recall_ids=list(row.recall_ids),
+                quantity=sum((u.quantity for u in uses[lot_id] if not u.voided), start=0),
+                usages=uses[lot_id],
+            )
+            for lot_id, row in first.items()
         ]
         # An audit record, not state: every look-up is written to the audit log.
         await audit.record(
@@ -186,8 +279,8 @@ async def client_history(*, actor: Actor, client_id: int) -> dict[str, Any]:
             action="client.history",
             entity="client",
             entity_id=client_id,
-            details={"lot_ids": list(by_lot), "client_ids": [client_id]},
+            details={"lot_ids": list(first), "client_ids": [client_id]},
         )
     if not sees_contacts(actor):  # the same rule as every other view of a client
-        client = {**client, "email": None, "phone": None}
-    return {"client": client, "lots": lots}
+        client = replace(client, email=None, phone=None)
+    return History(client, lots)

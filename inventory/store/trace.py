@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
 from inventory.db import Connection
+from inventory.domain.quantities import Quantity, plain
 from inventory.store.common import unit_gtin_sql
+from inventory.store.records import LotRef, Person, Place, ProductRef, lot_ref, person, place, product_ref
 
 # ------------------------------------------------------------------ trace: one query per section
 
@@ -55,27 +59,158 @@ ORDER BY u.lot, u.used_at, u.id
 """
 
 
+@dataclass(frozen=True)
+class FoundLot:
+    """A lot the look-up found: exact (same key) or a look-alike, numbered within its kind."""
+
+    lot: LotRef
+    product: ProductRef
+    implant: bool
+    exact: bool
+    n: int
+
+
+@dataclass(frozen=True)
+class ReceivedLine:
+    """A receipt line of a traced lot, with its receipt, location and receiver."""
+
+    lot_id: int
+    receipt_id: int
+    received_at: datetime
+    supplier: str | None
+    reference: str | None
+    quantity: Quantity
+    gtin: str | None
+    location: Place
+    received_by: Person
+
+
+@dataclass(frozen=True)
+class Level:
+    """A traced lot's non-zero on-hand at a location."""
+
+    lot_id: int
+    location: Place
+    on_hand: Quantity
+
+
+@dataclass(frozen=True)
+class Contact:
+    """Who received a lot and how to reach them."""
+
+    id: int
+    full_name: str
+    email: str | None
+    phone: str | None
+
+
+@dataclass(frozen=True)
+class Use:
+    """One use of a lot (voided ones included): when, in which session, how much, by whom, where."""
+
+    usage_id: int
+    used_at: datetime
+    voided_at: datetime | None
+    void_reason: str | None
+    session_id: int
+    quantity: Quantity
+    udi: str | None
+    location: Place
+    user: Person
+
+
+@dataclass(frozen=True)
+class LotUse:
+    """A use of a traced lot, with the client who received it."""
+
+    lot_id: int
+    use: Use
+    client: Contact
+
+
+@dataclass(frozen=True)
+class Client:
+    """A client's identity and contacts, as a history shows them."""
+
+    id: int
+    full_name: str
+    email: str | None
+    phone: str | None
+    date_of_birth: date | None
+
+
+@dataclass(frozen=True)
+class ClientUse:
+    """A use on a client with its lot, product and the recalls that name the lot."""
+
+    lot: LotRef
+    product: ProductRef
+    implant: bool
+    recall_ids: tuple[int, ...]
+    use: Use
+
+
+def _use(row: Any) -> Use:
+    user = person(row, "user")
+    assert user is not None  # used_by is NOT NULL
+    return Use(
+        row["usage_id"],
+        row["used_at"],
+        row["voided_at"],
+        row["void_reason"],
+        row["session_id"],
+        plain(row["quantity"]),
+        row["udi"],
+        place(row),
+        user,
+    )
+
+
 async def find_lots(
     conn: Connection, *, key: str, similar: str | None, gtin: str | None, similar_limit: int
-) -> list[dict[str, Any]]:
+) -> list[FoundLot]:
     """Every lot whose key equals `key` (exact) and up to `similar_limit` whose loose key equals `similar`."""
     rows = await conn.fetch(TRACE_LOTS, key, similar, gtin, similar_limit)
-    return [dict(r) for r in rows]
+    return [FoundLot(lot_ref(r), product_ref(r), bool(r["implant"]), bool(r["exact"]), int(r["n"])) for r in rows]
 
 
-async def received(conn: Connection, lot_ids: list[int]) -> list[dict[str, Any]]:
+async def received(conn: Connection, lot_ids: list[int]) -> list[ReceivedLine]:
     """Receipt lines of these lots with their receipt, location and receiver."""
-    return [dict(r) for r in await conn.fetch(TRACE_RECEIVED, lot_ids)]
+    lines = []
+    for r in await conn.fetch(TRACE_RECEIVED, lot_ids):
+        receiver = person(r, "user")
+        assert receiver is not None  # received_by is NOT NULL
+        lines.append(
+            ReceivedLine(
+                r["lot_id"],
+                r["receipt_id"],
+                r["received_at"],
+                r["supplier"],
+                r["reference"],
+                plain(r["quantity"]),
+                r["gtin"],
+                place(r),
+                receiver,
+            )
+        )
+    return lines
 
 
-async def stock(conn: Connection, lot_ids: list[int]) -> list[dict[str, Any]]:
+async def stock(conn: Connection, lot_ids: list[int]) -> list[Level]:
     """Non-zero on-hand of these lots per location."""
-    return [dict(r) for r in await conn.fetch(TRACE_STOCK, lot_ids)]
+    return [Level(r["lot_id"], place(r), plain(r["on_hand"])) for r in await conn.fetch(TRACE_STOCK, lot_ids)]
 
 
-async def usages(conn: Connection, lot_ids: list[int]) -> list[dict[str, Any]]:
+async def usages(conn: Connection, lot_ids: list[int]) -> list[LotUse]:
     """Every usage of these lots, voided ones included, with client, location and user."""
-    return [dict(r) for r in await conn.fetch(TRACE_USAGES, lot_ids)]
+    return [
+        LotUse(
+            r["lot_id"],
+            _use(r),
+            Contact(r["client_id"], r["client_full_name"], r["client_email"], r["client_phone"]),
+        )
+        for r in await conn.fetch(TRACE_USAGES, lot_ids)
+    ]
 
 
 async def gtin_known(conn: Connection, gtin: str) -> bool:
@@ -86,13 +221,13 @@ async def gtin_known(conn: Connection, gtin: str) -> bool:
 # ------------------------------------------------------------------ client history
 
 
-async def get_client(conn: Connection, client_id: int) -> dict[str, Any] | None:
+async def get_client(conn: Connection, client_id: int) -> Client | None:
     """A client's identity and contacts."""
     row = await conn.fetchrow("SELECT id, full_name, email, phone, date_of_birth FROM client WHERE id = $1", client_id)
-    return dict(row) if row else None
+    return Client(row["id"], row["full_name"], row["email"], row["phone"], row["date_of_birth"]) if row else None
 
 
-async def client_usages(conn: Connection, client_id: int) -> list[dict[str, Any]]:
+async def client_usages(conn: Connection, client_id: int) -> list[ClientUse]:
     """Every usage on a client, voided ones included, with lot, product, location, user and recalls."""
     rows = await conn.fetch(
         "SELECT u.id AS usage_id, u.used_at, u.voided_at, u.void_reason, u.session AS session_id, u.quantity, u.udi,"
@@ -108,4 +243,4 @@ async def client_usages(conn: Connection, client_id: int) -> list[dict[str, Any]
         " WHERE u.client = $1 ORDER BY u.used_at, u.id",
         client_id,
     )
-    return [dict(r) for r in rows]
+    return [ClientUse(lot_ref(r), product_ref(r), bool(r["implant"]), tuple(r["recall_ids"]), _use(r)) for r in rows]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 import asyncpg
@@ -66,7 +67,7 @@ async def test_exact_match_ignores_case_and_surrounding_space_across_products(
     number = f.unique("Qx").replace(" ", "")
     first = await lot_of(actors, clinic, number)
     second = await lot_of(actors, clinic, number.lower(), product_id=other["id"])
-    result = await trace.trace_lot(actor=actors["manager"], lot_number=f"  {number.lower()}\t")
+    result = asdict(await trace.trace_lot(actor=actors["manager"], lot_number=f"  {number.lower()}\t"))
     assert sorted(m["lot"]["id"] for m in result["matches"]) == sorted([first["id"], second["id"]])
     assert {m["product"]["id"] for m in result["matches"]} == {clinic.product["id"], other["id"]}
     assert result["similar"] == []
@@ -79,7 +80,7 @@ async def test_trace_shows_receipts_stock_and_every_use_with_client_contacts_and
     kept = await use(actors, clinic.session["id"], clinic.code(), quantity=2)
     voided = await use(actors, clinic.session["id"], clinic.code())
     await scanning.void_usage(actor=actors["staff"], usage_id=voided["usage_id"], reason="wrong client")
-    result = await trace.trace_lot(actor=actors["manager"], lot_number=clinic.lot["lot_number"])
+    result = asdict(await trace.trace_lot(actor=actors["manager"], lot_number=clinic.lot["lot_number"]))
     [match] = result["matches"]
     assert match["lot"]["id"] == clinic.lot["id"]
     assert match["brand"] == clinic.product["brand"]
@@ -123,7 +124,7 @@ async def test_stock_at_every_location_is_listed(actors: dict[str, Actor], conn:
         quantity=3,
         reason=None,
     )
-    [match] = (await trace.trace_lot(actor=actors["manager"], lot_number=clinic.lot["lot_number"]))["matches"]
+    [match] = asdict(await trace.trace_lot(actor=actors["manager"], lot_number=clinic.lot["lot_number"]))["matches"]
     assert {(s["location"]["id"], s["on_hand"]) for s in match["stock"]} == {
         (clinic.location_id, 7),
         (room["id"], 3),
@@ -146,7 +147,7 @@ async def test_similar_lists_lots_differing_only_in_separators_or_leading_zeros(
     lot = await lot_of(actors, clinic, f"{tag}-{recorded}")
     session_id = await another_client_session(actors, clinic)
     await use(actors, session_id, format_lot_code(lot["id"]))
-    result = await trace.trace_lot(actor=actors["manager"], lot_number=f"{tag.lower()}{typed}")
+    result = asdict(await trace.trace_lot(actor=actors["manager"], lot_number=f"{tag.lower()}{typed}"))
     assert result["matches"] == []
     [similar] = result["similar"]
     assert similar["lot"]["id"] == lot["id"]
@@ -158,7 +159,7 @@ async def test_exact_and_similar_are_kept_apart(actors: dict[str, Actor], conn: 
     tag = f.unique("E").replace(" ", "") + "Z"
     exact = await lot_of(actors, clinic, f"{tag}007")
     loose = await lot_of(actors, clinic, f"{tag}-7")
-    result = await trace.trace_lot(actor=actors["manager"], lot_number=f"{tag}007")
+    result = asdict(await trace.trace_lot(actor=actors["manager"], lot_number=f"{tag}007"))
     assert [m["lot"]["id"] for m in result["matches"]] == [exact["id"]]
     assert [m["lot"]["id"] for m in result["similar"]] == [loose["id"]]
 
@@ -169,10 +170,10 @@ async def test_gtin_narrows_to_its_product_by_unit_or_box_gtin(
     clinic = await build(actors)
     other = await f.product(actors["manager"], gtin=f.make_gtin(777_001))
     await lot_of(actors, clinic, clinic.lot["lot_number"], product_id=other["id"])
-    everything = await trace.trace_lot(actor=actors["manager"], lot_number=clinic.lot["lot_number"])
+    everything = asdict(await trace.trace_lot(actor=actors["manager"], lot_number=clinic.lot["lot_number"]))
     assert len(everything["matches"]) == 2
     for gtin in (clinic.gtin, clinic.box_gtin, clinic.gtin[1:]):
-        result = await trace.trace_lot(actor=actors["manager"], lot_number=clinic.lot["lot_number"], gtin=gtin)
+        result = asdict(await trace.trace_lot(actor=actors["manager"], lot_number=clinic.lot["lot_number"], gtin=gtin))
         assert [m["product"]["id"] for m in result["matches"]] == [clinic.product["id"]], gtin
 
 
@@ -198,7 +199,7 @@ async def test_unusable_lot_numbers_are_refused(
 async def test_a_number_made_only_of_separators_finds_no_similar_lots(
     actors: dict[str, Actor], conn: asyncpg.Connection
 ) -> None:
-    result = await trace.trace_lot(actor=actors["manager"], lot_number="--")
+    result = asdict(await trace.trace_lot(actor=actors["manager"], lot_number="--"))
     assert result == {
         "query": {"lot_number": "--", "lot_key": "--", "similar_key": None, "gtin": None},
         "matches": [],
@@ -217,7 +218,7 @@ async def test_look_alikes_are_capped_and_flagged_but_exact_matches_never_are(
         await lot_of(actors, clinic, f"{tag}9", product_id=(await f.product(actors["manager"]))["id"]) for _ in range(3)
     ]
     loose = [await lot_of(actors, clinic, f"{tag}{'0' * n}9") for n in range(1, 4)]
-    result = await trace.trace_lot(actor=actors["manager"], lot_number=f"{tag}9")
+    result = asdict(await trace.trace_lot(actor=actors["manager"], lot_number=f"{tag}9"))
     assert sorted(m["lot"]["id"] for m in result["matches"]) == sorted(lot["id"] for lot in exact)
     assert [m["lot"]["id"] for m in result["similar"]] == [loose[0]["id"], loose[1]["id"]]
     assert result["similar_truncated"] is True
@@ -260,7 +261,7 @@ async def test_client_history_lists_every_lot_used_voided_marked_with_its_recall
     wrong = await use(actors, clinic.session["id"], clinic.code(second["lot_number"], expiry=second["expiry_date"]))
     await scanning.void_usage(actor=actors["manager"], usage_id=wrong["usage_id"], reason="scanned by mistake")
     case = await recall_cases.create_recall(actor=actors["manager"], lot_ids=[clinic.lot["id"]], reason="notice")
-    history = await trace.client_history(actor=actors["manager"], client_id=clinic.client["id"])
+    history = asdict(await trace.client_history(actor=actors["manager"], client_id=clinic.client["id"]))
     assert history["client"]["id"] == clinic.client["id"]
     by_lot = {entry["lot"]["id"]: entry for entry in history["lots"]}
     assert set(by_lot) == {clinic.lot["id"], second["id"]}

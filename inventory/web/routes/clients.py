@@ -175,14 +175,14 @@ async def create_client(request: Request[Any, Any, Any]) -> Redirect | Template:
 # ------------------------------------------------------------------ one client
 
 
-def _history_rows(history: dict[str, Any]) -> list[dict[str, Any]]:
-    """One row per use on the client, latest first, with its lot and product."""
+def _history_rows(history: trace.History) -> list[dict[str, Any]]:
+    """One row per use on the client, latest first, with its lot and product (a template's rows)."""
     rows = [
-        {"lot": entry["lot"], "product": entry["product"], "recalled": bool(entry["recall_ids"]), "use": use}
-        for entry in history["lots"]
-        for use in entry["usages"]
+        {"lot": entry.lot, "product": entry.product, "recalled": bool(entry.recall_ids), "use": use}
+        for entry in history.lots
+        for use in entry.usages
     ]
-    return sorted(rows, key=lambda row: (row["use"]["used_at"], row["use"]["usage_id"]), reverse=True)
+    return sorted(rows, key=lambda row: (row["use"].used_at, row["use"].usage_id), reverse=True)
 
 
 async def _client_page(

@@ -112,7 +112,7 @@ async def _desk(
             found = await trace.trace_lot(actor=user.actor, lot_number=lot)
         except InventoryError as error:
             failed, status = _refused("trace", Fields({"lot": lot}), error, lot_number_invalid="lot"), error.status
-    entries = (found["matches"] + found["similar"]) if found else []
+    entries = (found.matches + found.similar) if found else []
     cases = await recall_cases.list_recalls(actor=user.actor, limit=MAX_CASES)
     return await render(
         request,
@@ -121,7 +121,7 @@ async def _desk(
         lot=lot,
         found=found,
         entries=entries,
-        cases_by_lot=await recall_cases.cases_naming(lot_ids=[entry["lot"]["id"] for entry in entries]),
+        cases_by_lot=await recall_cases.cases_naming(lot_ids=[entry.lot.id for entry in entries]),
         open_cases=[case for case in cases if case.status == "open"],
         closed_cases=[case for case in cases if case.status == "closed"],
         failed=failed or FormState(),
