@@ -117,7 +117,7 @@ async def create_recall(
         async with db.transaction() as conn:
             await holds.fence_scans(conn)
             locked = await holds.lock_lots(conn, ids)
-            missing = sorted(set(ids) - {row["id"] for row in locked})
+            missing = sorted(set(ids) - {lot.id for lot in locked})
             if missing:
                 raise NotFound(
                     f"Lot(s) {', '.join(map(str, missing))} do not exist.",
@@ -135,8 +135,8 @@ async def create_recall(
             )
             client_ids = await recall_store.add_affected_clients(conn, recall_id, ids)
             levels = await holds.held_stock(conn, ids)
-            await alerting.reevaluate(conn, [(r["product_id"], r["location_id"]) for r in levels])
-            already = [row["id"] for row in locked if row["status"] == "recalled"]
+            await alerting.reevaluate(conn, [(level.product_id, level.location_id) for level in levels])
+            already = [lot.id for lot in locked if lot.status == "recalled"]
             events: list[tuple[int | None, str, str, int | None, dict[str, Any]]] = [
                 (
                     actor.id,
@@ -155,8 +155,8 @@ async def create_recall(
                 ),
             ]
             events += [
-                (actor.id, "lot.recall", "lot", row["id"], {"recall_id": recall_id, "status_before": row["status"]})
-                for row in locked
+                (actor.id, "lot.recall", "lot", lot.id, {"recall_id": recall_id, "status_before": lot.status})
+                for lot in locked
             ]
             await audit.record_many(conn, events)
             return await _case(conn, recall_id)

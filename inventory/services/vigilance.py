@@ -231,7 +231,17 @@ async def list_signals(*, rule: rules.SignalRule = SIGNAL_RULE) -> list[SignalVi
         return await _signals(conn, rule)
 
 
-async def quarantine_signal(*, actor: Actor, signal_id: str, reason: str) -> dict[str, Any]:
+@dataclass(frozen=True)
+class SignalHold:
+    """A signal's lot after its quarantine, with the signal that asked for it."""
+
+    lot: LotRef
+    reason: str
+    stock: list[quarantine.LocationStock]
+    signal_id: str
+
+
+async def quarantine_signal(*, actor: Actor, signal_id: str, reason: str) -> SignalHold:
     """Quarantine the lot of a current lot signal everywhere, the signal named in the reason and the audit.
 
     Raises NotFound (no such signal now), Unprocessable(signal_needs_lot) for a product signal (a quarantine
@@ -264,4 +274,4 @@ async def quarantine_signal(*, actor: Actor, signal_id: str, reason: str) -> dic
         reason=f"Vigilance signal {current.id}: {clean}",
         audit_details={"signal": summary},
     )
-    return {**held, "signal_id": current.id}
+    return SignalHold(held.lot, held.reason, held.stock, current.id)

@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
 
 from inventory import db
 from inventory.db import Connection
+from inventory.domain.quantities import Quantity, plain
+from inventory.store.records import LotRef, lot_ref
+
+
+@dataclass(frozen=True)
+class HeldLevel:
+    """A stock level of a lot being held or released: where, how much, and the lot's product."""
+
+    lot_id: int
+    location_id: int
+    on_hand: Quantity
+    product_id: int
 
 
 async def fence_scans(conn: Connection) -> None:
@@ -19,14 +31,14 @@ async def fence_scans(conn: Connection) -> None:
     await conn.execute("LOCK TABLE lot IN EXCLUSIVE MODE")
 
 
-async def lock_lots(conn: Connection, lot_ids: list[int]) -> list[dict[str, Any]]:
+async def lock_lots(conn: Connection, lot_ids: list[int]) -> list[LotRef]:
     """Lock these lots for update in id order (the order every recall uses, so two never deadlock)."""
     rows = await conn.fetch(
         "SELECT id, product AS product_id, lot_number, expiry_date, status, not_received FROM lot"
         " WHERE id = ANY($1::int[]) ORDER BY id FOR UPDATE",
         lot_ids,
     )
-    return [dict(r) for r in rows]
+    return [lot_ref(r) for r in rows]
 
 
 async def set_lot_status(conn: Connection, lot_ids: list[int], status: str) -> None:
@@ -34,14 +46,14 @@ async def set_lot_status(conn: Connection, lot_ids: list[int], status: str) -> N
     await conn.execute("UPDATE lot SET status = $2 WHERE id = ANY($1::int[])", lot_ids, status)
 
 
-async def held_stock(conn: Connection, lot_ids: list[int]) -> list[dict[str, Any]]:
+async def held_stock(conn: Connection, lot_ids: list[int]) -> list[HeldLevel]:
     """Every stock level of these lots (zero and negative included), with the lot's product."""
     rows = await conn.fetch(
         "SELECT s.lot AS lot_id, s.location AS location_id, s.on_hand, l.product AS product_id"
         " FROM stock_level s JOIN lot l ON l.id = s.lot WHERE s.lot = ANY($1::int[]) ORDER BY s.lot, s.location",
         lot_ids,
     )
-    return [dict(r) for r in rows]
+    return [HeldLevel(r["lot_id"], r["location_id"], plain(r["on_hand"]), r["product_id"]) for r in rows]
 
 
 async def write_status_rows(

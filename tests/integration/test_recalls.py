@@ -372,8 +372,8 @@ async def test_quarantine_holds_a_lot_and_release_lifts_it_with_reasons_audited(
     clinic = await build(actors, on_hand=10)
     lot_id = clinic.lot["id"]
     held = await quarantine.quarantine_lot(actor=actors["manager"], lot_id=lot_id, reason="fridge failure")
-    assert held["lot"]["status"] == "quarantined"
-    assert held["stock"] == [{"location_id": clinic.location_id, "on_hand": 10}]
+    assert held.lot.status == "quarantined"
+    assert held.stock == [quarantine.LocationStock(location_id=clinic.location_id, on_hand=10)]
     with pytest.raises(Conflict) as refused:
         await use(actors, clinic.session["id"], clinic.code())
     assert refused.value.code == "lot_quarantined"
@@ -381,7 +381,7 @@ async def test_quarantine_holds_a_lot_and_release_lifts_it_with_reasons_audited(
         await quarantine.quarantine_lot(actor=actors["manager"], lot_id=lot_id, reason="again")
     assert twice.value.code == "lot_quarantined"
     released = await quarantine.release_lot(actor=actors["manager"], lot_id=lot_id, reason="temperature log fine")
-    assert released["lot"]["status"] == "active"
+    assert released.lot.status == "active"
     await use(actors, clinic.session["id"], clinic.code())
     kinds = await conn.fetch(
         "SELECT kind, quantity, reason FROM stock_movement"

@@ -164,7 +164,7 @@ async def quarantine_lot(request: Request[Any, Any, Any]) -> Redirect | Template
         failed = _refused(form, fields, error, default="reason")
         return await _desk(request, user, lot=lot, failed=failed, status=error.status)
     message = gettext("Lot %(lot)s is in quarantine at every location: scans of it are refused.")
-    return redirect(request, _desk_path(lot), flash=message % {"lot": held["lot"]["lot_number"]})
+    return redirect(request, _desk_path(lot), flash=message % {"lot": held.lot.lot_number})
 
 
 @post("/recall/cases", guards=[manager_page], include_in_schema=False, security=[], status_code=303)

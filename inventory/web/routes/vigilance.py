@@ -304,7 +304,7 @@ async def quarantine_signal(request: Request[Any, Any, Any], signal: SignalId) -
             _refuse(fields, error, default="reason")
         else:
             message = gettext("Lot %(lot)s is in quarantine at every location: scans of it are refused.")
-            return redirect(request, f"/ui/vigilance#{name}", flash=message % {"lot": held["lot"]["lot_number"]})
+            return redirect(request, f"/ui/vigilance#{name}", flash=message % {"lot": held.lot.lot_number})
     return await _desk(request, form=Form(name=name, errors=fields.errors, values=form), status=422)
 
 
