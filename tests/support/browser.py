@@ -109,3 +109,26 @@ async def use_sign_in(tab: Tab, cookie: str) -> None:
 async def in_language(tab: Tab, locale: str) -> None:
     """Browse in `locale` from now on (the browser's Accept-Language, the way a French tablet would)."""
     await tab.page.context.set_extra_http_headers({"Accept-Language": locale})
+
+
+# The widths every page is looked at: a small phone, a common phone, a tablet.
+WIDTHS = (360, 390, 1024)
+# What sticks out past the right edge, for the failure message.
+WIDER_THAN = """(width) => [...document.querySelectorAll("body *")]
+  .filter((e) => e.getBoundingClientRect().right > width + 1)
+  .slice(0, 8).map((e) => `${e.tagName.toLowerCase()}.${e.className}#${e.id}`)"""
+
+
+async def look_at(tab: Tab, name: str, *, axe: bool = True) -> None:
+    """axe-core on the page, then a screenshot per width; nothing scrolls sideways below the tablet's width."""
+    page = tab.page
+    if axe:
+        await assert_accessible(page, name)
+    for width in WIDTHS:
+        await page.set_viewport_size({"width": width, "height": 800})
+        if width < 1024:
+            scroll_width = await page.evaluate("() => document.documentElement.scrollWidth")
+            wide = await page.evaluate(WIDER_THAN, width)
+            assert scroll_width <= width, f"{name} scrolls sideways at {width}px ({scroll_width}px): {wide}"
+        await tab.shot(f"{name}-{width}")
+    await page.set_viewport_size({"width": 1024, "height": 768})

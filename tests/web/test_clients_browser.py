@@ -11,7 +11,7 @@ from playwright.async_api import expect
 from inventory import db
 from inventory.services import clinical, scanning
 from tests.support import factories as f
-from tests.support.browser import Tab, assert_accessible, in_language, race_actors, use_sign_in
+from tests.support.browser import Tab, assert_accessible, in_language, look_at, race_actors, use_sign_in
 from tests.support.clinic import build
 
 pytestmark = pytest.mark.race
@@ -21,17 +21,6 @@ WORDS = {
     "en": {"allergies": "Allergies", "history": "Lots received", "required": "This field is required."},
     "fr": {"allergies": "Allergies", "history": "Lots reçus", "required": "Ce champ est obligatoire."},
 }
-
-
-async def look_at(tab: Tab, name: str) -> None:
-    """At phone, small phone and tablet widths: nothing wider than the screen, and a screenshot of each."""
-    page = tab.page
-    for width in (360, 390, 1024):
-        await page.set_viewport_size({"width": width, "height": 800})
-        scroll_width = await page.evaluate("() => document.documentElement.scrollWidth")
-        assert scroll_width <= width, f"{name} is {scroll_width}px wide at {width}px"
-        await tab.shot(f"{name}-{width}")
-    await page.set_viewport_size({"width": 1024, "height": 768})
 
 
 @pytest.mark.parametrize("locale", ["en", "fr"])

@@ -10,16 +10,12 @@ from playwright.async_api import expect
 from inventory import db
 from inventory.domain.erasure import PSEUDONYM_PREFIX
 from inventory.services import clinical
-from tests.support.browser import Tab, assert_accessible, in_language, race_actors, use_sign_in
+from tests.support.browser import Tab, in_language, look_at, race_actors, use_sign_in
 from tests.support.clinic import build
 from tests.support.implants import implant_uses
 
 pytestmark = pytest.mark.race
 
-WIDTHS = (360, 390, 1024)
-WIDER_THAN = """(width) => [...document.querySelectorAll("body *")]
-  .filter((e) => e.getBoundingClientRect().right > width + 1)
-  .slice(0, 8).map((e) => `${e.tagName.toLowerCase()}.${e.className}#${e.id}`)"""
 WORDS = {
     "en": {
         "erase": "Erase this client",
@@ -38,19 +34,6 @@ WORDS = {
         "done": "Client effacé : les dossiers le nomment désormais ",
     },
 }
-
-
-async def look_at(tab: Tab, name: str) -> None:
-    """axe-core on the page, then a screenshot per width; nothing scrolls sideways on a phone."""
-    page = tab.page
-    await assert_accessible(page, name)
-    for width in WIDTHS:
-        await page.set_viewport_size({"width": width, "height": 800})
-        scroll_width = await page.evaluate("() => document.documentElement.scrollWidth")
-        wide = await page.evaluate(WIDER_THAN, width)
-        assert scroll_width <= width, f"{name} scrolls sideways at {width}px ({scroll_width}px): {wide}"
-        await tab.shot(f"{name}-{width}")
-    await page.set_viewport_size({"width": 1024, "height": 768})
 
 
 @pytest.mark.parametrize("locale", ["en", "fr"])

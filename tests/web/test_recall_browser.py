@@ -12,32 +12,13 @@ from playwright.async_api import expect
 from inventory import db
 from inventory.services import clinical, scanning
 from tests.support import factories as f
-from tests.support.browser import Tab, assert_accessible, in_language, race_actors, use_sign_in
+from tests.support.browser import Tab, in_language, look_at, race_actors, use_sign_in
 from tests.support.clinic import build
 
 pytestmark = pytest.mark.race
 
-WIDTHS = (360, 390, 1024)
 CLOSED = {"en": "Closed", "fr": "Clos"}
-# What sticks out past the right edge, for the failure message.
-WIDER_THAN = """(width) => [...document.querySelectorAll("body *")]
-  .filter((e) => e.getBoundingClientRect().right > width + 1)
-  .slice(0, 8).map((e) => `${e.tagName.toLowerCase()}.${e.className}#${e.id}`)"""
 CONTACTED = {"en": "Contacted", "fr": "Contacté"}
-
-
-async def look_at(tab: Tab, name: str) -> None:
-    """axe-core on the page, then a screenshot per width; nothing scrolls sideways on a phone."""
-    page = tab.page
-    await assert_accessible(page, name)
-    for width in WIDTHS:
-        await page.set_viewport_size({"width": width, "height": 800})
-        if width < 1024:
-            scroll_width = await page.evaluate("() => document.documentElement.scrollWidth")
-            wide = await page.evaluate(WIDER_THAN, width)
-            assert scroll_width <= width, f"{name} scrolls sideways at {width}px ({scroll_width}px): {wide}"
-        await tab.shot(f"{name}-{width}")
-    await page.set_viewport_size({"width": 1024, "height": 768})
 
 
 async def scalar(sql: str, *args: object) -> object:
