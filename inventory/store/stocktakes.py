@@ -8,7 +8,7 @@ from datetime import date, datetime
 from asyncpg import Record
 
 from inventory.db import Connection
-from inventory.domain.quantities import plain
+from inventory.domain.quantities import Quantity, plain
 from inventory.domain.scan_decision import StockedLot
 from inventory.domain.stocktake import CountedLot
 from inventory.store.common import unit_gtin_sql
@@ -36,7 +36,7 @@ class CountWrite:
     """One count to append: a known lot, or what the code said of a lot the system does not know."""
 
     product_id: int
-    quantity: int
+    quantity: Quantity
     lot_id: int | None
     gtin: str | None = None
     lot_number: str | None = None
@@ -119,7 +119,7 @@ async def add_count(
 
 async def counted_by_user(
     conn: Connection, stocktake_id: int, *, user_id: int, lot_id: int | None, lot_number: str | None
-) -> int:
+) -> Quantity:
     """How much this user has counted of a lot (or of an unknown lot number) in this stocktake."""
     value = await conn.fetchval(
         "SELECT coalesce(sum(quantity), 0) FROM stocktake_count WHERE stocktake = $1 AND counted_by = $2"
@@ -129,7 +129,7 @@ async def counted_by_user(
         lot_id,
         lot_number,
     )
-    return int(value)
+    return plain(value)
 
 
 async def stocked_lots(conn: Connection, product_id: int, location_id: int) -> list[StockedLot]:

@@ -921,7 +921,7 @@ ROUTES: dict[str, Route] = {
             Case("missing quantity", without(_count, "quantity"), status=422, code=V),
             Case("zero quantity", merge(_count, quantity=0), status=422, code=V),
             Case("negative quantity", merge(_count, quantity=-2), status=422, code=V),
-            Case("fractional quantity", merge(_count, quantity=1.5), status=422, code=V),
+            Case("half an ampoule", merge(_count, quantity=1.5), status=422, code="quantity_not_whole"),
             Case("huge quantity", merge(_count, quantity=HUGE), status=422, code=V),
             Case("unknown lot", merge(_count, lot_id=UNKNOWN), status=404, code="not_found"),
             Case("lot id over int32", merge(_count, lot_id=INT32_OVERFLOW), status=422, code=V),
