@@ -737,8 +737,8 @@ ROUTES: dict[str, Route] = {
             Case("negative reorder point", merge(_rule, reorder_point=-1), status=422, code=V),
             Case("negative lead time", merge(_rule, lead_time_days=-1), status=422, code=V),
             Case("huge par level", merge(_rule, par_level=HUGE), status=422, code=V),
+            Case("half an ampoule", merge(_rule, reorder_point=0.5), status=422, code="quantity_not_whole"),
             Case("text", merge(_rule, reorder_point="two"), status=422, code=V),
-            Case("fraction", merge(_rule, reorder_point=1.5), status=422, code=V),
             Case(
                 "unknown location",
                 _rule,

@@ -162,6 +162,12 @@ def format_quantity(value: int | Decimal | None, unit: str | None = "each") -> s
     return number if unit in (None, "each") else f"{number}\N{NO-BREAK SPACE}{unit}"
 
 
+def input_number(value: int | Decimal) -> str:
+    """A number as a form field shows it: no grouping, the locale's decimal mark (1.7; 1,7), read back by forms."""
+    text = str(value)
+    return text.replace(".", ",") if _current.get() == "fr" else text
+
+
 def _script_messages(paths: Iterable[Path]) -> tuple[str, ...]:
     """The message ids our own scripts pass to t("…") (Babel's JavaScript extractor)."""
     found: dict[str, None] = {}
