@@ -169,7 +169,8 @@ class Fields:
 
         Whether the product takes decimals at all is the service's rule (422 quantity_not_whole for `each`).
         """
-        number = self.decimal(name, required=required, places=quantities.PLACES, minimum=Decimal(minimum))
+        floor = None if positive else Decimal(minimum)
+        number = self.decimal(name, required=required, places=quantities.PLACES, minimum=floor)
         if number is None:
             return None
         if positive and number <= 0:
