@@ -13,7 +13,16 @@ from litestar.response import Redirect, Template
 from inventory import clock
 from inventory.domain.errors import InventoryError, NotFound, Unprocessable
 from inventory.domain.quantities import plain
-from inventory.services import catalog, discrepancies, ledger, purchasing, return_documents, stock, supplier_returns
+from inventory.services import (
+    catalog,
+    containers,
+    discrepancies,
+    ledger,
+    purchasing,
+    return_documents,
+    stock,
+    supplier_returns,
+)
 from inventory.services.discrepancies import FlaggedLot, Reason
 from inventory.web import once
 from inventory.web.downloads import csv_download
@@ -174,6 +183,7 @@ async def _stock_page(
     lines = [StockLine.of(item, today, reasons.get(item["lot"]["id"], ())) for item in items]
     others = [place for place in locations if place["id"] != location["id"]]
     forms = {lot.lot_id: _action_forms(lot, attempt, can_transfer=bool(others)) for lot in flagged}
+    opened = await containers.list_containers(location_id=location["id"])
     return await render(
         request,
         "stock/index.html",
@@ -184,6 +194,7 @@ async def _stock_page(
         total=len(lines),
         flagged=flagged,
         forms=forms,
+        opened=opened,
         targets=[(str(place["id"]), place["name"]) for place in others],
         # A refusal whose form is not on the page (someone else reconciled the lot meanwhile) is shown above it.
         stray=attempt is not None and not any(form.open for shown in forms.values() for form in shown),
