@@ -263,6 +263,7 @@ async def review(*, stocktake_id: int) -> dict[str, Any]:
                 {
                     "lot": _lot(row),
                     "product": product_ref(row),
+                    "unit": row["unit"],
                     "counted": figures.counted,
                     "counts": int(row["counts"]),
                     "first_counted_at": row["first_at"],
@@ -273,6 +274,7 @@ async def review(*, stocktake_id: int) -> dict[str, Any]:
             {
                 "lot": _lot(row),
                 "product": product_ref(row),
+                "unit": row["unit"],
                 "counted": figures.counted,
                 "expected": figures.expected,
                 "variance": figures.variance,
@@ -287,11 +289,14 @@ async def review(*, stocktake_id: int) -> dict[str, Any]:
     return {
         **_head_view(head),
         "lines": lines,
-        "not_counted": [{"lot": _lot(r), "product": product_ref(r), "on_hand": r["on_hand"]} for r in missing],
+        "not_counted": [
+            {"lot": _lot(r), "product": product_ref(r), "unit": r["unit"], "on_hand": r["on_hand"]} for r in missing
+        ],
         "not_at_location": elsewhere,
         "unknown_lots": [
             {
                 "product": product_ref(r),
+                "unit": r["unit"],
                 "gtin": r["gtin"],
                 "lot_number": r["lot_number"],
                 "expiry_date": r["expiry_date"],

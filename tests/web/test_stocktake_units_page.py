@@ -34,6 +34,11 @@ async def test_a_counter_types_ml_with_a_comma_or_a_point(
     assert status == 303 and "You have counted 1.9\u00a0ml of this lot." in shown
     line = (await stocktake.review(stocktake_id=st))["lines"][0]
     assert line["counted"] == Decimal("1.9") and line["variance"] == Decimal("-0.1")
+    manager = pages.sign_in_as(page_cookies["manager"])
+    review = (await manager.get(f"/ui/stocktake/{st}", headers=FR)).text
+    row = review.split(f'data-lot="{clinic.lot["id"]}"', 1)[1].split("</tr>", 1)[0]
+    assert "1,9\u00a0ml" in row and "-0,1\u00a0ml" in row and "2\u00a0ml" in row
+    staff = pages.sign_in_as(page_cookies["staff"])
     status, shown = await _count(staff, st, barcode=clinic.code(), quantity="0,125")
     assert status == 422 and field_error(shown, "quantity") == "Enter a number (up to 2 decimal places)."
 
