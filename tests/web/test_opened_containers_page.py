@@ -59,4 +59,5 @@ async def test_the_stock_page_shows_what_is_open_until_when_and_what_is_left(
     alerts = (await manager.get("/ui/alerts", headers=FR)).text
     row = re.search(rf'<tr class="expired" data-container="{container["id"]}">.*?</tr>', alerts, re.S)
     assert row is not None and "0,7\u00a0ml" in row.group(0)
+    assert f'href="/ui/stock?location_id={where}#container-{container["id"]}"' in row.group(0)
     assert "Contenants ouverts après leur date limite d’utilisation" in alerts
