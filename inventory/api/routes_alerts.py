@@ -41,8 +41,8 @@ class ReorderAlertOut(Struct):
     product: s.StockProductOut
     location: s.LocationOut
     usable_on_hand: s.Amount
-    reorder_point: int
-    par_level: int
+    reorder_point: s.Amount
+    par_level: s.Amount
     suggested_quantity: s.Amount
     opened_at: datetime | None
     updated_at: datetime | None
@@ -54,15 +54,15 @@ class ReorderAlertOut(Struct):
     lead_time_source: str | None = None  # "supplier" (its soonest supplier's) or "rule" (the stock rule's)
     lead_time_supplier: SupplierRefOut | None = None  # the supplier whose lead time it is
     rule_lead_time_days: int | None = None  # the stock rule's own lead time
-    box_size: int | None = None
-    expiring_within_lead_time: int | None = None
+    box_size: s.Amount | None = None
+    expiring_within_lead_time: s.Amount | None = None
     expiring_unused: float | None = None
     forecast_courses: int | None = None
     forecast_trend: float | None = None
     forecast_demand: float | None = None
     average_daily_use: float | None = None
-    used_last_28_days: int | None = None
-    on_order: int = 0  # units on sent purchase orders not yet received (part of the projection)
+    used_last_28_days: s.Amount | None = None
+    on_order: s.Amount = 0  # units on sent purchase orders not yet received (part of the projection)
     projected_at_arrival: float | None = None
     evaluated_on: date | None = None
 

@@ -9,7 +9,7 @@ import msgspec
 from litestar import Controller, Response, get, post
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import JSONBody, QueryParameter
-from msgspec import Struct
+from msgspec import Meta, Struct
 
 from inventory.api import schemas as s
 from inventory.api.idempotent import IdempotencyKey, respond
@@ -29,7 +29,9 @@ class StocktakeIn(Struct, forbid_unknown_fields=True):
 class CountIn(Struct, forbid_unknown_fields=True):
     """One count: a scanned code (exactly what the scanner typed) or a lot id, and how many."""
 
-    quantity: s.Quantity
+    quantity: Annotated[
+        s.Amount, Meta(description="In the product's unit: whole for `each`, up to 2 decimal places for ml and U.")
+    ]
     barcode: s.Barcode | None = None
     lot_id: s.Id | None = None
 
@@ -56,6 +58,7 @@ class CountedProduct(Struct):
     brand_id: int
     brand: str
     gtin: str | None
+    unit: str = "each"
 
 
 class CountedLotRef(Struct):
@@ -76,7 +79,7 @@ class CountOut(Struct):
     lot: CountedLotRef
     unknown_lot: bool
     quantity: s.Amount
-    your_total: int
+    your_total: s.Amount
 
 
 class ReviewLot(Struct):
@@ -98,8 +101,8 @@ class ReviewLine(Struct):
     expected: s.Amount
     variance: s.Amount
     on_hand: s.Amount
-    movements_since_count: int
-    on_hand_after_approval: int
+    movements_since_count: s.Amount
+    on_hand_after_approval: s.Amount
     counts: int
     first_counted_at: datetime
     last_counted_at: datetime
@@ -149,8 +152,8 @@ class Adjustment(Struct):
     """One adjust ledger row an approval wrote."""
 
     lot_id: int
-    before: int
-    delta: int
+    before: s.Amount
+    delta: s.Amount
     on_hand: s.Amount
 
 

@@ -191,10 +191,10 @@ class LocationOut(Struct):
 
 
 class RuleIn(Struct, forbid_unknown_fields=True):
-    """Reorder parameters."""
+    """Reorder parameters, in the product's unit: whole for `each`, up to 2 decimal places for ml and U."""
 
-    reorder_point: Count
-    par_level: Count
+    reorder_point: Amount
+    par_level: Amount
     lead_time_days: Annotated[int, Meta(ge=0, le=365)]
 
 

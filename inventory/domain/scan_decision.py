@@ -197,6 +197,7 @@ class _Scan:
                 "name": lot.product_name,
                 "brand": lot.brand_name,
                 "gtin": self.reading.gtin,
+                "unit": lot.unit,
             },
             "lot": {"id": lot.id, "lot_number": lot.lot_number, "expiry_date": lot.expiry_date.isoformat()},
         }

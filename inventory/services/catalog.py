@@ -11,6 +11,7 @@ from inventory.domain import quantities
 from inventory.domain.errors import Conflict, NotFound, Unprocessable
 from inventory.domain.gtin import normalize_gtin
 from inventory.domain.models import Actor
+from inventory.domain.quantities import Quantity
 from inventory.services import alerting
 from inventory.services.checks import require
 from inventory.services.views import product_view
@@ -18,6 +19,8 @@ from inventory.store import alerts as alert_store
 from inventory.store import audit, catalog
 
 STORAGE = ("room", "fridge")
+
+MAX_RULE_QUANTITY = 100_000
 
 
 def _clean_name(value: str, what: str) -> str:
@@ -232,11 +235,23 @@ async def list_locations() -> list[dict[str, Any]]:
 
 
 async def set_rule(
-    *, actor: Actor, location_id: int, product_id: int, reorder_point: int, par_level: int, lead_time_days: int
+    *,
+    actor: Actor,
+    location_id: int,
+    product_id: int,
+    reorder_point: Quantity,
+    par_level: Quantity,
+    lead_time_days: int,
 ) -> dict[str, Any]:
-    """Create or replace a stock rule; re-evaluates the reorder alert of that product and location."""
+    """Create or replace a stock rule in the product's unit; re-evaluates the reorder alert there.
+
+    Reorder point and par level are whole for `each` (422 quantity_not_whole) and take up to two decimal places
+    for ml and U (422 quantity_precision); the refusal names its `field`.
+    """
     if min(reorder_point, par_level, lead_time_days) < 0:
         raise Unprocessable("Reorder point, par level and lead time cannot be negative.", code="validation_error")
+    if max(reorder_point, par_level) > MAX_RULE_QUANTITY:
+        raise Unprocessable(f"Reorder point and par level are at most {MAX_RULE_QUANTITY}.", code="validation_error")
     if par_level < reorder_point:
         raise Unprocessable("The par level cannot be below the reorder point.", code="validation_error")
     if lead_time_days > 365:
@@ -244,12 +259,20 @@ async def set_rule(
     async with db.transaction() as conn:
         await require(conn, "location", location_id)
         await require(conn, "product", product_id)
+        if not (isinstance(reorder_point, int) and isinstance(par_level, int)):
+            unit = await catalog.product_unit(conn, product_id)
+            for name, value in (("reorder_point", reorder_point), ("par_level", par_level)):
+                try:
+                    quantities.check(value, unit, field=name)
+                except Unprocessable as refusal:
+                    refusal.extra["field"] = name
+                    raise
         rule = await catalog.upsert_rule(
             conn,
             product_id=product_id,
             location_id=location_id,
-            reorder_point=reorder_point,
-            par_level=par_level,
+            reorder_point=quantities.plain(reorder_point),
+            par_level=quantities.plain(par_level),
             lead_time_days=lead_time_days,
         )
         await audit.record(

@@ -31,6 +31,7 @@ class FlaggedLot:
     status: str
     product_id: int
     product_name: str
+    unit: str
     brand_name: str
     gtin: str | None
     location_id: int
@@ -55,6 +56,7 @@ class FlaggedLot:
             status=row["status"],
             product_id=row["product_id"],
             product_name=row["product_name"],
+            unit=row["unit"],
             brand_name=row["brand_name"],
             gtin=row["gtin"],
             location_id=row["location_id"],

@@ -71,6 +71,7 @@ async def list_stock(
                 "brand": row["brand_name"],
                 "brand_id": row["brand_id"],
                 "gtin": row["gtin"],
+                "unit": row["unit"],
             },
             "location": location_view(row),
             "on_hand": row["on_hand"],

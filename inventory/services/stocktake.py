@@ -10,10 +10,11 @@ from __future__ import annotations
 from typing import Any
 
 from inventory import clock, db
+from inventory.domain import quantities
 from inventory.domain.errors import Conflict, NotFound, Unprocessable
 from inventory.domain.lots import clean_lot_number, lot_key
 from inventory.domain.models import Actor
-from inventory.domain.quantities import plain
+from inventory.domain.quantities import Quantity, plain
 from inventory.domain.scan_decision import infer_lot
 from inventory.domain.stocktake import adjustments, not_here
 from inventory.services import alerting, barcodes
@@ -109,27 +110,29 @@ async def lots_named(*, lot_number: str) -> list[NamedLot]:
 
 
 async def count(
-    *, actor: Actor, stocktake_id: int, quantity: int, barcode: str | None = None, lot_id: int | None = None
+    *, actor: Actor, stocktake_id: int, quantity: Quantity, barcode: str | None = None, lot_id: int | None = None
 ) -> dict[str, Any]:
     """Add one count (a scanned code or a lot id) and answer blind: what was counted, never what was expected.
 
-    A code whose lot the system does not know is recorded as an unknown lot (flagged for the manager, never
-    created). A pack's GTIN multiplies the quantity by the pack's units.
+    The quantity is in the product's unit: whole for `each`, up to two decimal places for ml and U. A code whose
+    lot the system does not know is recorded as an unknown lot (flagged for the manager, never created). A pack's
+    GTIN multiplies the quantity by the pack's units.
 
-    Raises Unprocessable (validation_error, barcode_invalid, barcode_ambiguous), NotFound (stocktake, lot,
+    Raises Unprocessable (validation_error, quantity_not_whole, quantity_precision, barcode_invalid,
+    barcode_ambiguous), NotFound (stocktake, lot,
     product_unknown), Conflict (stocktake_closed; lot_required / lot_ambiguous for a GTIN without a lot).
     """
     if (barcode is None) == (lot_id is None):
         raise Unprocessable("Give exactly one of 'barcode' or 'lot_id'.", code="validation_error")
-    if not 1 <= quantity <= MAX_QUANTITY:
-        raise Unprocessable(f"Quantity must be 1 to {MAX_QUANTITY}.", code="validation_error")
+    if not 0 < quantity <= MAX_QUANTITY:
+        raise Unprocessable(f"Quantity must be above 0 and at most {MAX_QUANTITY}.", code="validation_error")
     if barcode is not None and not barcode.strip():
         raise Unprocessable("The barcode is empty.", code="barcode_invalid")
     return await db.with_retries(lambda: _count(actor, stocktake_id, quantity, barcode, lot_id))
 
 
 async def _count(
-    actor: Actor, stocktake_id: int, quantity: int, barcode: str | None, lot_id: int | None
+    actor: Actor, stocktake_id: int, quantity: Quantity, barcode: str | None, lot_id: int | None
 ) -> dict[str, Any]:
     async with db.transaction() as conn:
         # FOR SHARE: many counts at once, while approval (FOR UPDATE) waits for them and they wait for it.
@@ -170,13 +173,14 @@ async def _count(
 
 
 async def _what_was_counted(
-    conn: db.Connection, head: StocktakeHead, quantity: int, barcode: str | None, lot_id: int | None
+    conn: db.Connection, head: StocktakeHead, quantity: Quantity, barcode: str | None, lot_id: int | None
 ) -> tuple[CountWrite, dict[str, Any]]:
     """The row to append and the blind answer's product and lot."""
     if lot_id is not None:
         lot = await lots.get(conn, lot_id)
         if lot is None:
             raise NotFound.of("lot", lot_id)
+        quantity = await _in_unit(conn, lot["product_id"], quantity)
         gtin = await catalog.unit_gtin(conn, lot["product_id"])
         return CountWrite(product_id=lot["product_id"], quantity=quantity, lot_id=lot_id), await _shown(
             conn, lot["product_id"], gtin, lot_id, lot["lot_number"], lot["expiry_date"]
@@ -184,7 +188,7 @@ async def _what_was_counted(
     assert barcode is not None
     scanned = barcode.strip()[: barcodes.MAX_BARCODE_LENGTH]
     resolved = await barcodes.resolve(conn, barcode, today=clock.today_in(head.location_timezone))
-    units = quantity * resolved.units
+    units = plain(await _in_unit(conn, resolved.product_id, quantity) * resolved.units)
     if units > MAX_QUANTITY:
         raise Unprocessable(f"Quantity must be 1 to {MAX_QUANTITY} units.", code="validation_error")
     if resolved.lot is not None:
@@ -214,6 +218,13 @@ async def _what_was_counted(
     return write, await _shown(conn, resolved.product_id, resolved.gtin, None, number, reading.expiry)
 
 
+async def _in_unit(conn: db.Connection, product_id: int, quantity: Quantity) -> Quantity:
+    """The count if it fits the product's unit (a whole number fits every unit: no look-up)."""
+    if isinstance(quantity, int):
+        return quantity
+    return quantities.check(quantity, await catalog.product_unit(conn, product_id))
+
+
 async def _shown(
     conn: db.Connection, product_id: int, gtin: str | None, lot_id: int | None, lot_number: str, expiry: Any
 ) -> dict[str, Any]:
@@ -226,6 +237,7 @@ async def _shown(
             "brand_id": product["brand_id"],
             "brand": product["brand_name"],
             "gtin": gtin,
+            "unit": product["unit"],
         },
         "lot": {"id": lot_id, "lot_number": lot_number, "expiry_date": expiry},
         "unknown_lot": lot_id is None,
@@ -251,6 +263,7 @@ async def review(*, stocktake_id: int) -> dict[str, Any]:
                 {
                     "lot": _lot(row),
                     "product": product_ref(row),
+                    "unit": row["unit"],
                     "counted": figures.counted,
                     "counts": int(row["counts"]),
                     "first_counted_at": row["first_at"],
@@ -261,6 +274,7 @@ async def review(*, stocktake_id: int) -> dict[str, Any]:
             {
                 "lot": _lot(row),
                 "product": product_ref(row),
+                "unit": row["unit"],
                 "counted": figures.counted,
                 "expected": figures.expected,
                 "variance": figures.variance,
@@ -275,11 +289,14 @@ async def review(*, stocktake_id: int) -> dict[str, Any]:
     return {
         **_head_view(head),
         "lines": lines,
-        "not_counted": [{"lot": _lot(r), "product": product_ref(r), "on_hand": r["on_hand"]} for r in missing],
+        "not_counted": [
+            {"lot": _lot(r), "product": product_ref(r), "unit": r["unit"], "on_hand": r["on_hand"]} for r in missing
+        ],
         "not_at_location": elsewhere,
         "unknown_lots": [
             {
                 "product": product_ref(r),
+                "unit": r["unit"],
                 "gtin": r["gtin"],
                 "lot_number": r["lot_number"],
                 "expiry_date": r["expiry_date"],

@@ -8,6 +8,7 @@ from typing import Any
 
 from inventory import db
 from inventory.db import Connection
+from inventory.domain.quantities import Quantity
 from inventory.store.common import unit_gtin_sql
 
 _PRODUCT_SELECT = f"""
@@ -152,7 +153,13 @@ async def list_locations(conn: Connection) -> list[dict[str, Any]]:
 
 
 async def upsert_rule(
-    conn: Connection, *, product_id: int, location_id: int, reorder_point: int, par_level: int, lead_time_days: int
+    conn: Connection,
+    *,
+    product_id: int,
+    location_id: int,
+    reorder_point: Quantity,
+    par_level: Quantity,
+    lead_time_days: int,
 ) -> dict[str, Any]:
     """Create or replace the stock rule of a product at a location."""
     row = await conn.fetchrow(

@@ -149,7 +149,7 @@ async def list_levels(
     """Stock per lot and location, with lot, product and location details."""
     rows = await conn.fetch(
         "SELECT s.on_hand, l.id AS lot_id, l.lot_number, l.expiry_date, l.status, l.not_received,"
-        " p.id AS product_id, p.name AS product_name, b.name AS brand_name, b.id AS brand_id,"
+        " p.id AS product_id, p.name AS product_name, p.unit, b.name AS brand_name, b.id AS brand_id,"
         f" {unit_gtin_sql('p.id')} AS gtin,"
         " o.id AS location_id, o.name AS location_name, o.timezone AS location_timezone"
         " FROM stock_level s JOIN lot l ON l.id = s.lot JOIN product p ON p.id = l.product"
@@ -195,7 +195,7 @@ async def movements(
 _FLAGGED_LEVELS = f"""
 SELECT s.on_hand, s.location AS location_id, o.name AS location_name, o.timezone AS location_timezone,
        l.id AS lot_id, l.product AS product_id, l.lot_number, l.expiry_date, l.status,
-       p.name AS product_name, b.name AS brand_name, {unit_gtin_sql("p.id")} AS gtin, f.*
+       p.name AS product_name, p.unit, b.name AS brand_name, {unit_gtin_sql("p.id")} AS gtin, f.*
 FROM stock_level s JOIN lot l ON l.id = s.lot JOIN product p ON p.id = l.product
 JOIN brand b ON b.id = p.brand JOIN location o ON o.id = s.location
 CROSS JOIN LATERAL (SELECT ($1::timestamptz AT TIME ZONE o.timezone)::date AS today) t

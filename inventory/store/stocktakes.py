@@ -8,7 +8,7 @@ from datetime import date, datetime
 from asyncpg import Record
 
 from inventory.db import Connection
-from inventory.domain.quantities import plain
+from inventory.domain.quantities import Quantity, plain
 from inventory.domain.scan_decision import StockedLot
 from inventory.domain.stocktake import CountedLot
 from inventory.store.common import unit_gtin_sql
@@ -36,7 +36,7 @@ class CountWrite:
     """One count to append: a known lot, or what the code said of a lot the system does not know."""
 
     product_id: int
-    quantity: int
+    quantity: Quantity
     lot_id: int | None
     gtin: str | None = None
     lot_number: str | None = None
@@ -119,7 +119,7 @@ async def add_count(
 
 async def counted_by_user(
     conn: Connection, stocktake_id: int, *, user_id: int, lot_id: int | None, lot_number: str | None
-) -> int:
+) -> Quantity:
     """How much this user has counted of a lot (or of an unknown lot number) in this stocktake."""
     value = await conn.fetchval(
         "SELECT coalesce(sum(quantity), 0) FROM stocktake_count WHERE stocktake = $1 AND counted_by = $2"
@@ -129,7 +129,7 @@ async def counted_by_user(
         lot_id,
         lot_number,
     )
-    return int(value)
+    return plain(value)
 
 
 async def stocked_lots(conn: Connection, product_id: int, location_id: int) -> list[StockedLot]:
@@ -156,7 +156,7 @@ WITH c AS (
 SELECT c.lot AS lot_id, c.counted, c.counts, c.first_at, c.last_at, f.on_hand_at_count AS expected,
        coalesce(s.on_hand, 0) AS on_hand, (s.lot IS NOT NULL) AS known_here,
        l.lot_number, l.expiry_date, l.status, l.not_received,
-       p.id AS product_id, p.name AS product_name, b.id AS brand_id, b.name AS brand_name,
+       p.id AS product_id, p.name AS product_name, p.unit, b.id AS brand_id, b.name AS brand_name,
        {unit_gtin_sql("p.id")} AS gtin
 FROM c JOIN stocktake_count f ON f.id = c.first_id JOIN lot l ON l.id = c.lot JOIN product p ON p.id = l.product
 JOIN brand b ON b.id = p.brand LEFT JOIN stock_level s ON s.lot = c.lot AND s.location = $2
@@ -186,7 +186,7 @@ async def not_counted(conn: Connection, stocktake_id: int, location_id: int) -> 
     """Lots with units at the location (or below zero) that no count of this stocktake names."""
     rows: list[Record] = await conn.fetch(
         "SELECT s.lot AS lot_id, s.on_hand, l.lot_number, l.expiry_date, l.status, l.not_received,"
-        " p.id AS product_id, p.name AS product_name, b.id AS brand_id, b.name AS brand_name,"
+        " p.id AS product_id, p.name AS product_name, p.unit, b.id AS brand_id, b.name AS brand_name,"
         f" {unit_gtin_sql('p.id')} AS gtin"
         " FROM stock_level s JOIN lot l ON l.id = s.lot JOIN product p ON p.id = l.product"
         " JOIN brand b ON b.id = p.brand"
@@ -202,12 +202,12 @@ async def not_counted(conn: Connection, stocktake_id: int, location_id: int) -> 
 async def unknown_lots(conn: Connection, stocktake_id: int) -> list[Record]:
     """Counts of lots the system does not know, grouped by product, lot number (ignoring case) and expiry."""
     rows: list[Record] = await conn.fetch(
-        "SELECT c.product AS product_id, p.name AS product_name, b.id AS brand_id, b.name AS brand_name,"
+        "SELECT c.product AS product_id, p.name AS product_name, p.unit, b.id AS brand_id, b.name AS brand_name,"
         " min(c.gtin) AS gtin, min(c.lot_number) AS lot_number, c.expiry_date, sum(c.quantity) AS counted,"
         " count(*) AS counts, min(c.counted_at) AS first_at"
         " FROM stocktake_count c JOIN product p ON p.id = c.product JOIN brand b ON b.id = p.brand"
         " WHERE c.stocktake = $1 AND c.lot IS NULL"
-        " GROUP BY c.product, p.name, b.id, b.name, lower(c.lot_number), c.expiry_date"
+        " GROUP BY c.product, p.name, p.unit, b.id, b.name, lower(c.lot_number), c.expiry_date"
         " ORDER BY lower(p.name), lower(min(c.lot_number)), c.expiry_date",
         stocktake_id,
     )

@@ -13,8 +13,9 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from inventory.domain import dates
+from inventory.domain import dates, quantities
 from inventory.domain.errors import InventoryError
+from inventory.domain.quantities import Quantity
 from inventory.web.i18n import N_, gettext
 
 # What staff and managers read for each refusal code of the service (the code itself stays in the page for support).
@@ -36,6 +37,8 @@ ERROR_MESSAGES = {
     "lot_not_quarantined": N_("This lot is not in quarantine."),
     "lot_ambiguous": N_("Several lots have this number; choose the product."),
     "insufficient_stock": N_("There is not that much on hand here."),
+    "quantity_not_whole": N_("This product is counted in whole units: enter a whole number."),
+    "quantity_precision": N_("Enter at most 2 decimal places."),
     "timezone_unknown": N_("This is not a known time zone (for example Europe/Paris)."),
     "date_out_of_range": N_("This date is out of range."),
     "session_closed": N_("This session is closed."),
@@ -64,6 +67,7 @@ _WHOLE = N_("Enter a whole number.")
 _AT_LEAST = N_("Enter a number of at least %(minimum)s.")
 _AT_MOST = N_("Enter a number of at most %(maximum)s.")
 _NUMBER = N_("Enter a number (up to %(places)s decimal places).")
+_ABOVE_ZERO = N_("Enter a number above 0.")
 _DATE = N_("Enter a date.")
 _TOO_LONG = N_("At most %(length)s characters.")
 _CHOICE = N_("Choose one of the options.")
@@ -157,6 +161,25 @@ class Fields:
             self._fail(name, gettext(_AT_LEAST) % {"minimum": minimum})
             return None
         return number
+
+    def amount(
+        self, name: str, *, required: bool = True, minimum: int = 0, maximum: int = 100_000, positive: bool = True
+    ) -> Quantity | None:
+        """A quantity in a product's unit ("1,7" or "1.7"; up to 2 decimals): an int when whole, else a Decimal.
+
+        Whether the product takes decimals at all is the service's rule (422 quantity_not_whole for `each`).
+        """
+        floor = None if positive else Decimal(minimum)
+        number = self.decimal(name, required=required, places=quantities.PLACES, minimum=floor)
+        if number is None:
+            return None
+        if positive and number <= 0:
+            self._fail(name, gettext(_ABOVE_ZERO))
+            return None
+        if number > maximum:
+            self._fail(name, gettext(_AT_MOST) % {"maximum": maximum})
+            return None
+        return quantities.plain(number)
 
     def date(self, name: str, *, required: bool = True) -> date | None:
         """A date from a date input (YYYY-MM-DD), within the service's range."""

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from inventory.domain.quantities import Quantity
 from inventory.services.discrepancies import Reason
 from inventory.services.ledger import Movement
 from inventory.web.i18n import N_, gettext, ngettext
@@ -71,7 +72,8 @@ class StockLine:
     product_name: str
     brand_name: str
     gtin: str | None
-    on_hand: int
+    on_hand: Quantity
+    unit: str
     reasons: tuple[Reason, ...]
 
     @classmethod
@@ -89,6 +91,7 @@ class StockLine:
             brand_name=product["brand"],
             gtin=product["gtin"],
             on_hand=item["on_hand"],
+            unit=item["product"]["unit"],
             reasons=reasons,
         )
 

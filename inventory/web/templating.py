@@ -29,6 +29,7 @@ def environment() -> Environment:
     env.filters["date"] = i18n.format_date
     env.filters["datetime"] = i18n.format_datetime
     env.filters["number"] = i18n.format_number
+    env.filters["quantity"] = i18n.format_quantity
     return env
 
 

@@ -737,8 +737,8 @@ ROUTES: dict[str, Route] = {
             Case("negative reorder point", merge(_rule, reorder_point=-1), status=422, code=V),
             Case("negative lead time", merge(_rule, lead_time_days=-1), status=422, code=V),
             Case("huge par level", merge(_rule, par_level=HUGE), status=422, code=V),
+            Case("half an ampoule", merge(_rule, reorder_point=0.5), status=422, code="quantity_not_whole"),
             Case("text", merge(_rule, reorder_point="two"), status=422, code=V),
-            Case("fraction", merge(_rule, reorder_point=1.5), status=422, code=V),
             Case(
                 "unknown location",
                 _rule,
@@ -921,7 +921,7 @@ ROUTES: dict[str, Route] = {
             Case("missing quantity", without(_count, "quantity"), status=422, code=V),
             Case("zero quantity", merge(_count, quantity=0), status=422, code=V),
             Case("negative quantity", merge(_count, quantity=-2), status=422, code=V),
-            Case("fractional quantity", merge(_count, quantity=1.5), status=422, code=V),
+            Case("half an ampoule", merge(_count, quantity=1.5), status=422, code="quantity_not_whole"),
             Case("huge quantity", merge(_count, quantity=HUGE), status=422, code=V),
             Case("unknown lot", merge(_count, lot_id=UNKNOWN), status=404, code="not_found"),
             Case("lot id over int32", merge(_count, lot_id=INT32_OVERFLOW), status=422, code=V),

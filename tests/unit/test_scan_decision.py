@@ -44,7 +44,7 @@ LOT = LockedLot(
 )
 READING = ScanReading(gtin="03760001000013")
 ITEM = {
-    "product": {"id": 3, "name": "NCTF 135 HA", "brand": "Filorga", "gtin": "03760001000013"},
+    "product": {"id": 3, "name": "NCTF 135 HA", "brand": "Filorga", "gtin": "03760001000013", "unit": "each"},
     "lot": {"id": 7, "lot_number": "L0T-1", "expiry_date": (TODAY + timedelta(days=200)).isoformat()},
 }
 

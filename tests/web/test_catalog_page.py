@@ -48,6 +48,10 @@ SAYS = {
     "at_least_2": ("Enter a number of at least 2.", "Saisissez un nombre d’au moins 2."),
     "at_most_365": ("Enter a number of at most 365.", "Saisissez un nombre d’au plus 365."),
     "whole": ("Enter a whole number.", "Saisissez un nombre entier."),
+    "number_2_places": (
+        "Enter a number (up to 2 decimal places).",
+        "Saisissez un nombre (jusqu’à 2 décimales).",
+    ),
     "at_least_1": ("Enter a number of at least 1.", "Saisissez un nombre d’au moins 1."),
     "choice": ("Choose one of the options.", "Choisissez l’une des options."),
     "not_an_amount": ("Enter a number, for example 2.5.", "Saisissez un nombre, par exemple 2,5."),
@@ -772,7 +776,7 @@ REFUSED_RULES = [
     pytest.param(("-1", "10", "5"), "reorder_point", "at_least_0", id="negative reorder point"),
     pytest.param(("8", "5", "5"), "par_level", "par_below", id="par below reorder point"),
     pytest.param(("2", "5", "400"), "lead_time_days", "at_most_365", id="lead time over a year"),
-    pytest.param(("two", "5", "5"), "reorder_point", "whole", id="not a number"),
+    pytest.param(("two", "5", "5"), "reorder_point", "number_2_places", id="not a number"),
     pytest.param(("2", "", "5"), "par_level", "required", id="empty par level"),
     pytest.param(("2", "5", "1.5"), "lead_time_days", "whole", id="a fraction of a day"),
 ]

@@ -72,6 +72,7 @@ async def _shots(page: Page, name: str) -> None:
                 "amount": "0.3 of 0.8 ml",
                 "renew": "Dispose of it and open a new container",
                 "left": "Left in it",
+                "left_sentence": "The open container has 0.2 ml left;",
             },
         ),
         (
@@ -82,6 +83,7 @@ async def _shots(page: Page, name: str) -> None:
                 "amount": "0,3 sur 0,8 ml",
                 "renew": "L’éliminer et ouvrir un nouveau contenant",
                 "left": "Reste dedans",
+                "left_sentence": "Contenant ouvert : 0,2 ml restant ;",
             },
         ),
     ],
@@ -128,6 +130,7 @@ async def test_the_chair_shows_the_opened_vial_and_ticks_the_protocol_checklist(
         refused = page.locator(".scan-result.latest")
         await expect(refused).to_have_attribute("data-outcome", "refused")
         await expect(page.locator("#open-new")).to_have_text(words["renew"])
+        await expect(refused.locator(".container-left")).to_contain_text(words["left_sentence"])
         await assert_accessible(page, f"chair with an expired vial ({locale})")
         await _shots(page, f"chair-vial-expired-{locale}")
         await page.click("#open-new")

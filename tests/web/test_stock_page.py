@@ -383,10 +383,22 @@ async def test_a_double_submit_of_a_form_changes_nothing_twice(
     ("fields", "field", "english", "french", "status"),
     [
         ({"quantity": "4"}, "quantity", "Only 3 on hand here.", "Seulement 3 en stock ici.", 409),
-        ({"quantity": "0"}, "quantity", "Enter a number of at least 1.", "Saisissez un nombre d’au moins 1.", 422),
-        ({"quantity": "-2"}, "quantity", "Enter a number of at least 1.", "Saisissez un nombre d’au moins 1.", 422),
-        ({"quantity": "1.5"}, "quantity", "Enter a whole number.", "Saisissez un nombre entier.", 422),
-        ({"quantity": "two"}, "quantity", "Enter a whole number.", "Saisissez un nombre entier.", 422),
+        ({"quantity": "0"}, "quantity", "Enter a number above 0.", "Saisissez un nombre supérieur à 0.", 422),
+        ({"quantity": "-2"}, "quantity", "Enter a number above 0.", "Saisissez un nombre supérieur à 0.", 422),
+        (
+            {"quantity": "1.5"},
+            "quantity",
+            "This product is counted in whole units: enter a whole number.",
+            "Ce produit se compte en unités entières : saisissez un nombre entier.",
+            422,
+        ),
+        (
+            {"quantity": "two"},
+            "quantity",
+            "Enter a number (up to 2 decimal places).",
+            "Saisissez un nombre (jusqu’à 2 décimales).",
+            422,
+        ),
         ({"quantity": ""}, "quantity", "This field is required.", "Ce champ est obligatoire.", 422),
         ({"reason": ""}, "reason", "This field is required.", "Ce champ est obligatoire.", 422),
         ({"reason": "bored"}, "reason", "Choose one of the options.", "Choisissez l’une des options.", 422),
@@ -434,7 +446,12 @@ async def test_a_refused_disposal_says_why_next_to_the_field_and_writes_nothing(
     [
         ({"counted": "-1"}, "counted", "Enter a number of at least 0.", "Saisissez un nombre d’au moins 0."),
         ({"counted": ""}, "counted", "This field is required.", "Ce champ est obligatoire."),
-        ({"counted": "2.5"}, "counted", "Enter a whole number.", "Saisissez un nombre entier."),
+        (
+            {"counted": "2.5"},
+            "counted",
+            "This product is counted in whole units: enter a whole number.",
+            "Ce produit se compte en unités entières : saisissez un nombre entier.",
+        ),
         (
             {"counted": "100001"},
             "counted",

@@ -154,6 +154,20 @@ def format_number(value: int | float | Decimal | None) -> str:
     return babel_numbers.format_decimal(value, locale=_FORMAT_LOCALES[_current.get()])
 
 
+def format_quantity(value: int | Decimal | None, unit: str | None = "each") -> str:
+    """A quantity with its unit, in the current locale (3; 1,7 ml; 0.2 U): `each` counts show the bare number."""
+    if value is None:
+        return ""
+    number = format_number(value)
+    return number if unit in (None, "each") else f"{number}\N{NO-BREAK SPACE}{unit}"
+
+
+def input_number(value: int | Decimal) -> str:
+    """A number as a form field shows it: no grouping, the locale's decimal mark (1.7; 1,7), read back by forms."""
+    text = str(value)
+    return text.replace(".", ",") if _current.get() == "fr" else text
+
+
 def _script_messages(paths: Iterable[Path]) -> tuple[str, ...]:
     """The message ids our own scripts pass to t("…") (Babel's JavaScript extractor)."""
     found: dict[str, None] = {}

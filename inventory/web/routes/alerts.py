@@ -177,6 +177,11 @@ async def alerts_page(request: Request[Any, Any, Any]) -> Template:
         for item in await expiry_views.expiry(within_days=filters.within_days, location_id=filters.location_id)
         if filters.shows(item["product"])
     ]
+    opened_past = [
+        item
+        for item in await expiry_views.opened_past_use_by(location_id=filters.location_id)
+        if filters.shows(item["product"])
+    ]
     return await render(
         request,
         "alerts/alerts.html",
@@ -190,6 +195,7 @@ async def alerts_page(request: Request[Any, Any, Any]) -> Template:
         hidden_acknowledged=len(alerts) - len(shown),
         expired=[line for line in expiry if line.days_left < 0],
         expiring=[line for line in expiry if line.days_left >= 0],
+        opened_past=opened_past,
     )
 
 

@@ -23,7 +23,7 @@ from inventory.domain.errors import Conflict, GtinInvalid, InventoryError, NotFo
 from inventory.domain.gtin import normalize_gtin
 from inventory.services import catalog
 from inventory.web.forms import ERROR_MESSAGES, Fields
-from inventory.web.i18n import N_, gettext
+from inventory.web.i18n import N_, gettext, input_number
 from inventory.web.pages import current_user, manager_page, read_form, redirect, render, settings_of, staff_page
 
 MAX_ID = 2_147_483_647  # ids are PostgreSQL integers
@@ -630,7 +630,7 @@ class RuleRow:
         """What the input `name` shows: the refused value typed, else the rule's, else nothing."""
         if self.typed is not None:
             return self.typed.get(name, "")
-        return "" if self.rule is None else str(self.rule[name])
+        return "" if self.rule is None else input_number(self.rule[name])
 
 
 RULE_FIELDS = ("reorder_point", "par_level", "lead_time_days")
@@ -704,8 +704,8 @@ async def set_rule(request: Request[Any, Any, Any]) -> Redirect | Template:
     if location_id is None or product_id is None:
         # Hidden fields: only a hand-made post lacks them.
         raise Unprocessable("The form lacks its location or product.", code="validation_error")
-    reorder_point = fields.integer("reorder_point", minimum=0, maximum=MAX_QUANTITY)
-    par_level = fields.integer("par_level", minimum=0, maximum=MAX_QUANTITY)
+    reorder_point = fields.amount("reorder_point", maximum=MAX_QUANTITY, positive=False)
+    par_level = fields.amount("par_level", maximum=MAX_QUANTITY, positive=False)
     lead_time_days = fields.integer("lead_time_days", minimum=0, maximum=MAX_LEAD_DAYS)
     if reorder_point is not None and par_level is not None and par_level < reorder_point:
         fields.errors.setdefault("par_level", gettext(PAR_BELOW_REORDER))

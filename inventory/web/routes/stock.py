@@ -12,12 +12,22 @@ from litestar.response import Redirect, Template
 
 from inventory import clock
 from inventory.domain.errors import InventoryError, NotFound, Unprocessable
-from inventory.services import catalog, discrepancies, ledger, purchasing, return_documents, stock, supplier_returns
+from inventory.domain.quantities import plain
+from inventory.services import (
+    catalog,
+    containers,
+    discrepancies,
+    ledger,
+    purchasing,
+    return_documents,
+    stock,
+    supplier_returns,
+)
 from inventory.services.discrepancies import FlaggedLot, Reason
 from inventory.web import once
 from inventory.web.downloads import csv_download
 from inventory.web.forms import Fields
-from inventory.web.i18n import gettext
+from inventory.web.i18n import format_number, format_quantity, gettext, input_number
 from inventory.web.pages import current_user, manager_page, read_form, redirect, render, staff_page
 from inventory.web.stock_words import (
     DISPOSAL_REASONS,
@@ -108,7 +118,11 @@ def _action_forms(lot: FlaggedLot, attempt: Attempt | None, *, can_transfer: boo
     if lot.on_hand > 0:
         if can_transfer:
             defaults["transfer"] = {"to_location_id": "", "quantity": str(lot.on_hand), "note": ""}
-        defaults["dispose"] = {"quantity": str(lot.on_hand), "reason": _default_disposal_reason(lot), "note": ""}
+        defaults["dispose"] = {
+            "quantity": input_number(lot.on_hand),
+            "reason": _default_disposal_reason(lot),
+            "note": "",
+        }
     forms = []
     for action, values in defaults.items():
         mine = attempt if attempt is not None and (attempt.action, attempt.lot_id) == (action, lot.lot_id) else None
@@ -169,6 +183,7 @@ async def _stock_page(
     lines = [StockLine.of(item, today, reasons.get(item["lot"]["id"], ())) for item in items]
     others = [place for place in locations if place["id"] != location["id"]]
     forms = {lot.lot_id: _action_forms(lot, attempt, can_transfer=bool(others)) for lot in flagged}
+    opened = await containers.list_containers(location_id=location["id"])
     return await render(
         request,
         "stock/index.html",
@@ -179,6 +194,7 @@ async def _stock_page(
         total=len(lines),
         flagged=flagged,
         forms=forms,
+        opened=opened,
         targets=[(str(place["id"]), place["name"]) for place in others],
         # A refusal whose form is not on the page (someone else reconciled the lot meanwhile) is shown above it.
         stray=attempt is not None and not any(form.open for shown in forms.values() for form in shown),
@@ -214,7 +230,7 @@ def _refuse(fields: Fields, error: InventoryError, by_code: dict[str, str]) -> N
     if error.code == "insufficient_stock":
         fields.errors.setdefault(
             by_code["insufficient_stock"],
-            gettext("Only %(on_hand)s on hand here.") % {"on_hand": error.extra.get("on_hand", 0)},
+            gettext("Only %(on_hand)s on hand here.") % {"on_hand": format_number(error.extra.get("on_hand", 0))},
         )
     else:
         fields.refuse(error, by_code=by_code, default="form")
@@ -233,6 +249,22 @@ async def _refused(
     return await _stock_page(request, location_id=target.location_id, filters=Filters(), attempt=attempt, status=status)
 
 
+def _quantity_codes(name: str) -> dict[str, str]:
+    """The refusals of a quantity in the product's unit, all shown next to the field `name`."""
+    return {code: name for code in ("validation_error", "quantity_not_whole", "quantity_precision")}
+
+
+async def _unit(product_id: int) -> str:
+    """What the product is counted in (each, ml, U), for the sentence after a write."""
+    return str((await catalog.get_product(product_id))["unit"])
+
+
+def _in_unit(summary: once.Summary, *names: str) -> dict[str, str]:
+    """The summary's quantities (kept as exact text) with their unit, in the page's locale."""
+    unit = str(summary.get("unit", "each"))
+    return {name: format_quantity(plain(str(summary[name])), unit) for name in names}
+
+
 def _back(target: Target) -> str:
     return f"/ui/stock?location_id={target.location_id}#flagged"
 
@@ -243,7 +275,7 @@ async def count(request: Request[Any, Any, Any]) -> Redirect | Template:
     form = await read_form(request)
     fields = Fields(form)
     target = _target(fields)
-    counted = fields.integer("counted", minimum=0, maximum=stock.MAX_QUANTITY)
+    counted = fields.amount("counted", maximum=stock.MAX_QUANTITY, positive=False)
     reason = fields.text("reason", max_length=500)
     if fields.errors or counted is None or reason is None:
         return await _refused(request, "count", target, form, fields, 422)
@@ -258,17 +290,24 @@ async def count(request: Request[Any, Any, Any]) -> Redirect | Template:
             delta=None,
             reason=reason,
         )
-        return {"lot": done["lot"]["lot_number"], "before": done["before"], "after": done["on_hand"]}
+        unit = await _unit(done["lot"]["product_id"])
+        return {
+            "lot": done["lot"]["lot_number"],
+            "before": str(done["before"]),
+            "after": str(done["on_hand"]),
+            "unit": unit,
+        }
 
     try:
         summary = await once.run_once(request, form, write)
     except InventoryError as error:
-        _refuse(fields, error, {"insufficient_stock": "counted", "validation_error": "counted"})
+        _refuse(fields, error, {"insufficient_stock": "counted", **_quantity_codes("counted")})
         return await _refused(request, "count", target, form, fields, error.status)
+    shown = {**summary, **_in_unit(summary, "before", "after")}
     if summary["before"] == summary["after"]:
-        message = gettext("Lot %(lot)s counted: %(after)s on hand, as recorded.") % summary
+        message = gettext("Lot %(lot)s counted: %(after)s on hand, as recorded.") % shown
     else:
-        message = gettext("Lot %(lot)s counted: on hand was %(before)s, it is now %(after)s.") % summary
+        message = gettext("Lot %(lot)s counted: on hand was %(before)s, it is now %(after)s.") % shown
     return redirect(request, _back(target), flash=message)
 
 
@@ -316,7 +355,7 @@ async def dispose(request: Request[Any, Any, Any]) -> Redirect | Template:
     form = await read_form(request)
     fields = Fields(form)
     target = _target(fields)
-    quantity = fields.integer("quantity", minimum=1, maximum=stock.MAX_QUANTITY)
+    quantity = fields.amount("quantity", maximum=stock.MAX_QUANTITY)
     why = fields.choice("reason", list(DISPOSAL_REASONS))
     note = fields.text("note", required=why == "other", max_length=500)
     if fields.errors or quantity is None or why is None:
@@ -329,15 +368,17 @@ async def dispose(request: Request[Any, Any, Any]) -> Redirect | Template:
         done = await stock.dispose(
             actor=actor, lot_id=target.lot_id, location_id=target.location_id, quantity=quantity, reason=reason
         )
-        return {"lot": done["lot"]["lot_number"], "quantity": quantity, "left": done["on_hand"]}
+        unit = await _unit(done["lot"]["product_id"])
+        return {"lot": done["lot"]["lot_number"], "quantity": str(quantity), "left": str(done["on_hand"]), "unit": unit}
 
     try:
         summary = await once.run_once(request, form, write)
     except InventoryError as error:
-        _refuse(fields, error, {"insufficient_stock": "quantity", "validation_error": "quantity"})
+        _refuse(fields, error, {"insufficient_stock": "quantity", **_quantity_codes("quantity")})
         return await _refused(request, "dispose", target, form, fields, error.status)
     message = gettext("Disposed of %(quantity)s of lot %(lot)s (%(reason)s); %(left)s left here.") % {
         **summary,
+        **_in_unit(summary, "quantity", "left"),
         "reason": gettext(DISPOSAL_REASONS[why]).lower(),
     }
     return redirect(request, _back(target), flash=message)

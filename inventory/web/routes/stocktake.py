@@ -9,10 +9,11 @@ from litestar.params import PathParameter
 from litestar.response import Redirect, Template
 
 from inventory.domain.errors import InventoryError
+from inventory.domain.quantities import Quantity
 from inventory.services import catalog, stocktake
 from inventory.services.barcodes import MAX_BARCODE_LENGTH
 from inventory.web.forms import Fields, refusal_message
-from inventory.web.i18n import N_, format_number, gettext
+from inventory.web.i18n import N_, format_number, format_quantity, gettext
 from inventory.web.pages import current_user, manager_page, read_form, redirect, render, staff_page
 from inventory.web.routes.receive import code_refusal
 
@@ -123,7 +124,7 @@ async def count_post(request: Request[Any, Any, Any], stocktake_id: Id) -> Templ
     fields = Fields(await read_form(request))
     barcode = fields.text("barcode", required=False, max_length=MAX_BARCODE_LENGTH)
     chosen = fields.integer("lot_id", required=False, minimum=1, maximum=2**31 - 1)
-    quantity = fields.integer("quantity", minimum=1, maximum=stocktake.MAX_QUANTITY)
+    quantity = fields.amount("quantity", maximum=stocktake.MAX_QUANTITY)
     if not fields.errors and barcode is None and chosen is None:
         fields.errors["barcode"] = gettext("Scan a code or type a lot number.")
     if fields.errors or quantity is None:
@@ -147,13 +148,14 @@ async def count_post(request: Request[Any, Any, Any], stocktake_id: Id) -> Templ
         elif refusal.code in ("barcode_invalid", "product_unknown"):
             fields.errors["barcode"] = gettext(_NO_LOT) if refusal.code == "barcode_invalid" else code_refusal(refusal)
         else:
-            fields.refuse(refusal, by_code={"validation_error": "quantity"}, default="barcode")
+            quantity_codes = ("validation_error", "quantity_not_whole", "quantity_precision")
+            fields.refuse(refusal, by_code={code: "quantity" for code in quantity_codes}, default="barcode")
         return await _count_page(request, stocktake_id, fields=fields, status=refusal.status)
     words = {
         "product": counted["product"]["name"],
         "lot": counted["lot"]["lot_number"],
-        "quantity": format_number(counted["quantity"]),
-        "total": format_number(counted["your_total"]),
+        "quantity": format_quantity(counted["quantity"], counted["product"]["unit"]),
+        "total": format_quantity(counted["your_total"], counted["product"]["unit"]),
     }
     message = gettext(_UNKNOWN if counted["unknown_lot"] else _COUNTED) % words
     return redirect(request, f"/ui/stocktake/{stocktake_id}/count", flash=message)
@@ -167,7 +169,7 @@ class _Choose(Exception):
         self.lots = lots
 
 
-async def _count_code(actor: Any, stocktake_id: int, quantity: int, barcode: str) -> dict[str, Any]:
+async def _count_code(actor: Any, stocktake_id: int, quantity: Quantity, barcode: str) -> dict[str, Any]:
     """Count a scanned code; text that is no code is taken as a typed lot number."""
     try:
         return await stocktake.count(actor=actor, stocktake_id=stocktake_id, quantity=quantity, barcode=barcode)

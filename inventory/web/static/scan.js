@@ -875,8 +875,8 @@ function renderRecorded(card, scan, r) {
       { class: "facts" },
       el("div", {}, el("dt", {}, t("Lot")), el("dd", { class: "mono lot" }, r.lot.lot_number)),
       el("div", {}, el("dt", {}, t("Expiry")), el("dd", { class: "expiry" }, day(r.lot.expiry_date))),
-      el("div", {}, el("dt", {}, t("Quantity")), el("dd", {}, number(r.quantity))),
-      el("div", {}, el("dt", {}, t("On hand after")), el("dd", {}, number(r.on_hand_after))),
+      el("div", {}, el("dt", {}, t("Quantity")), el("dd", {}, amount(r.quantity, r.product))),
+      el("div", {}, el("dt", {}, t("On hand after")), el("dd", {}, amount(r.on_hand_after, r.product))),
     ),
     r.container ? containerFacts(r.container, r.product) : null,
     act.length
@@ -889,16 +889,21 @@ function renderRecorded(card, scan, r) {
   );
 }
 
+/** A quantity with its product's unit, in the page's language ("0.2 ml", "0,2 ml"; bare for units counted one by one). */
+function amount(value, product) {
+  const unit = product && product.unit && product.unit !== "each" ? ` ${product.unit}` : "";
+  return `${number(value)}${unit}`;
+}
+
 /** The opened container a dose came from: since when, until when it may be used, and what is left in it. */
 function containerFacts(c, product) {
   const zone = chair.session ? zoneOf(chair.session.location_id) : undefined;
-  const unit = product && product.unit && product.unit !== "each" ? ` ${product.unit}` : "";
   return el(
     "dl",
     { class: "facts container", "data-container": c.id },
     el("div", {}, el("dt", {}, t("Container opened")), el("dd", { class: "opened" }, dateTime(c.opened_at, zone))),
     el("div", {}, el("dt", {}, t("Use by")), el("dd", { class: "use-by" }, dateTime(c.use_by, zone))),
-    el("div", {}, el("dt", {}, t("Left in it")), el("dd", { class: "remaining" }, `${number(c.remaining)}${unit}`)),
+    el("div", {}, el("dt", {}, t("Left in it")), el("dd", { class: "remaining" }, amount(c.remaining, product))),
   );
 }
 
@@ -961,9 +966,9 @@ function renderRefused(card, scan, error) {
         { class: "renew" },
         el(
           "p",
-          {},
+          { class: "container-left" },
           t("The open container has {remaining} left; use by {when}.", {
-            remaining: number(c.remaining),
+            remaining: amount(c.remaining, problem.product),
             when: dateTime(c.use_by, zone),
           }),
         ),
