@@ -94,7 +94,6 @@ async def _record(
     """One scan in one transaction: lock the session and the lot, ask `decide_scan`, write what it decided."""
     scanned = raw.strip()[:512]
     async with db.transaction() as conn:
-        await usages.use_generic_plans(conn)
         # One scan at a time per session: a concurrent scan of the same barcode is seen by the repeat check, and
         # closing the session waits for scans in flight.
         row = await sessions.lock_session_for_scan(conn, session_id)

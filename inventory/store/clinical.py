@@ -235,14 +235,20 @@ async def close_session(conn: Connection, session_id: int) -> None:
 async def lock_session_for_scan(conn: Connection, session_id: int) -> dict[str, Any] | None:
     """A session with its client's allergies and its location's time zone, locked FOR NO KEY UPDATE: one scan at once.
 
+    The rest of the transaction plans its prepared statements generically (plan_cache_mode, set by this statement).
+
     Scans of one session wait for each other, so the repeat-scan check sees the use a concurrent scan of the
     same barcode just committed; closing the session (FOR UPDATE) waits for scans in flight, and a scan after
     the close sees it. The usage rows' foreign-key checks (FOR KEY SHARE) do not conflict with this lock.
     """
     # The protocol's products ride on the lock (null without a protocol): not_in_protocol costs no round trip.
+    # So does the scan's plan_cache_mode: set for the rest of the transaction only (is_local), it makes the
+    # statements that follow reuse one generic plan each; their shapes never vary, and planning them afresh on
+    # every scan (custom plans) costs more than running them. A SET LOCAL of its own would be a round trip, and a
+    # session-wide setting would force generic plans on every other query of the connection too.
     row = await conn.fetchrow(
         "SELECT s.id, s.status, s.location, s.client, c.allergies, c.erased_at IS NOT NULL AS client_erased,"
-        " o.timezone,"
+        " o.timezone, set_config('plan_cache_mode', 'force_generic_plan', true) AS plans,"
         " CASE WHEN s.protocol IS NULL THEN NULL ELSE"
         " array(SELECT i.product FROM protocol_item i WHERE i.protocol = s.protocol) END AS protocol_products"
         " FROM treatment_session s"

@@ -120,7 +120,7 @@ async def test_a_single_use_scan_makes_at_most_six_round_trips(
         await _counted(http, wire, path, {"barcode": clinic.code(), "repeat": True}, headers)  # warms the cache
         trips = await _counted(http, wire, path, {"barcode": clinic.code(), "repeat": True}, headers)
     assert not [t for t in trips if t.startswith("prepare")], _explain(trips)
-    assert len(trips) <= 9, _explain(trips)
+    assert len(trips) <= 8, _explain(trips)
     # Unreset, the connection the scans used still has its start-up timeouts and none of the scan's settings.
     async with db.connection() as conn:
         settings_now = await conn.fetchrow(
@@ -170,7 +170,7 @@ async def test_an_implant_scan_makes_no_more_round_trips_than_before(
         await _counted(http, wire, path, code("SN0001"), headers)
         trips = await _counted(http, wire, path, code("SN0002"), headers)
     assert not [t for t in trips if t.startswith("prepare")], _explain(trips)
-    assert len(trips) <= 9, _explain(trips)
+    assert len(trips) <= 8, _explain(trips)
 
 
 async def test_a_container_scan_makes_no_more_round_trips_than_before(
@@ -188,4 +188,16 @@ async def test_a_container_scan_makes_no_more_round_trips_than_before(
         await _counted(http, wire, path, body, headers)  # opens the vial
         trips = await _counted(http, wire, path, body, headers)  # draws from the open vial
     assert not [t for t in trips if t.startswith("prepare")], _explain(trips)
-    assert len(trips) <= 11, _explain(trips)
+    assert len(trips) <= 10, _explain(trips)
+
+
+async def test_the_session_lock_plans_the_rest_of_the_scan_generically_and_only_the_scan(wire: list[str]) -> None:
+    from inventory.store import clinical as sessions
+
+    clinic = await build(await race_actors(), on_hand=1)
+    async with db.transaction() as conn:
+        assert await conn.fetchval("SELECT current_setting('plan_cache_mode')") == "auto"
+        assert await sessions.lock_session_for_scan(conn, clinic.session["id"]) is not None
+        assert await conn.fetchval("SELECT current_setting('plan_cache_mode')") == "force_generic_plan"
+    async with db.connection() as conn:
+        assert await conn.fetchval("SELECT current_setting('plan_cache_mode')") == "auto"
