@@ -9,7 +9,7 @@ import asyncpg
 
 from inventory import clock, db, metrics
 from inventory.domain import containers as container_rules
-from inventory.domain.errors import Conflict, Forbidden, InventoryError, NotFound, Unprocessable
+from inventory.domain.errors import Conflict, Forbidden, InventoryError, NotFound, Unauthorized, Unprocessable
 from inventory.domain.lots import clean_lot_number, lot_key, similar_key
 from inventory.domain.models import Actor, UncheckedActor
 from inventory.domain.override import clean_override_reason, override_reason_refusal
@@ -65,8 +65,10 @@ async def record_use(
             lambda: _record(actor, session_id, barcode, quantity, reason, repeat, open_new)
         )
     except InventoryError as refusal:
-        # Counted here, where the outcome is decided; an idempotent replay never reaches this function.
-        metrics.scan_refused(refusal.code)
+        # Counted here, where the outcome is decided; an idempotent replay never reaches this function. A refused
+        # bearer token (checked in the scan's transaction) is no scan outcome, as when the middleware refused it.
+        if not isinstance(refusal, Unauthorized):
+            metrics.scan_refused(refusal.code)
         raise
     metrics.scan_recorded(warning["code"] for warning in recorded["warnings"])
     return recorded

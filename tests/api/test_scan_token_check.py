@@ -7,6 +7,7 @@ import httpx
 
 from inventory.domain.models import Actor
 from tests.api.test_auth_api import bearer, fresh_user, sign_in
+from tests.api.test_metrics import value
 from tests.support.clinic import Clinic, build
 from tests.support.http import is_problem
 
@@ -54,6 +55,8 @@ async def test_a_scan_after_sign_out_is_refused_and_writes_nothing(
     assert (await client.post("/api/auth/logout", headers=bearer(token))).status_code == 204
     assert is_problem(await _scan(client, clinic, token), 401, "invalid_token")
     assert await _uses(conn, clinic) == 1
+    # As when the middleware refused it, a refused token is no scan outcome.
+    assert value("inventory_scans_total", outcome="invalid_token") == 0
 
 
 async def test_a_scan_by_a_disabled_user_is_refused_and_writes_nothing(
