@@ -87,9 +87,13 @@ def configure(dsn: str) -> None:
     ENGINE.config = {"dsn": dsn}
 
 
+# A stuck lock must surface as an error, never as a hung scan at the chair. Sent in the connection's start-up
+# packet, they are its defaults: they cost no round trip, and a RESET ALL (asyncpg's default reset, which the
+# pool below no longer runs) would return to them rather than to the server's (a SET after connecting would be lost).
+SERVER_SETTINGS = {"lock_timeout": "5s", "statement_timeout": "30s"}
+
+
 async def init_connection(connection: Connection) -> None:
-    # A stuck lock must surface as an error, never as a hung scan at the chair.
-    await connection.execute("SET lock_timeout = '5s'; SET statement_timeout = '30s'")
     await connection.set_type_codec("jsonb", encoder=_json_dumps, decoder=_json_loads, schema="pg_catalog")
     # Quantities are numeric(12,2): whole ones come back as the ints they always were, the others as exact Decimals.
     await connection.set_type_codec(
@@ -108,6 +112,30 @@ def _json_loads(value: str) -> Any:
     return msgspec.json.decode(value)
 
 
+async def keep_session(connection: Connection) -> None:
+    """The pool's reset on release: nothing to send, since no session state outlives a use of a connection.
+
+    asyncpg's default reset (`pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL`) is a round trip on
+    every release, two per scan. It undoes nothing here: every use of a pool connection ends its transaction
+    (`transaction` commits or rolls back, and the pool still rolls back one left open and drops its listeners
+    before calling this), advisory locks are transaction-scoped (`pg_advisory_xact_lock`), pgqueuer's session
+    lock for its schema upgrade is taken on a connection of its own (`jobs._single_connection`) and its LISTEN
+    connection is reset by its driver before going back, no cursor is held across transactions, and settings are
+    start-up parameters (SERVER_SETTINGS) or SET LOCAL. tests/unit/test_pool_reset.py keeps the code that way.
+    """
+    return None
+
+
+def pool_options() -> dict[str, Any]:
+    """What every pool of the app's connections is made with: the connection set-up, its reset and timeouts."""
+    return {
+        "init": init_connection,
+        "reset": keep_session,
+        "server_settings": dict(SERVER_SETTINGS),
+        "command_timeout": 30,
+    }
+
+
 async def start_pool(*, min_size: int = 2, max_size: int = 16, idle_seconds: float = 30.0) -> None:
     """Open the connection pool (idempotent); raises PoolStartError when PostgreSQL refuses its connections.
 
@@ -122,9 +150,8 @@ async def start_pool(*, min_size: int = 2, max_size: int = 16, idle_seconds: flo
             min_size=min_size,
             max_size=max_size,
             max_inactive_connection_lifetime=idle_seconds,
-            init=init_connection,
             timeout=5,
-            command_timeout=30,
+            **pool_options(),
         )
     except TOO_MANY_CONNECTIONS as error:
         raise PoolStartError(

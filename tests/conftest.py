@@ -205,7 +205,7 @@ async def race_pool(databases: Databases, pool: None) -> AsyncIterator[None]:
     """Swap the engine's pool for one on the race database: tests here commit from many connections."""
     engine = db.get_engine()
     saved = engine.pool
-    engine.pool = await asyncpg.create_pool(databases.race, min_size=2, max_size=30, init=db.init_connection)
+    engine.pool = await asyncpg.create_pool(databases.race, min_size=2, max_size=30, **db.pool_options())
     try:
         yield
     finally:

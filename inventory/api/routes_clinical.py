@@ -13,7 +13,7 @@ from msgspec import Meta, Struct
 from inventory.api.idempotent import IdempotencyKey, respond
 from inventory.api.params import ActorRequest, OptId, PathId
 from inventory.api.schemas import Amount, Id, Name, ShortText, to
-from inventory.api.security import staff
+from inventory.api.security import CHECKED_BY_SERVICE, staff
 from inventory.services import clinical, scanning
 
 
@@ -369,7 +369,12 @@ class ClinicalController(Controller):
         """A course with its planned sessions."""
         return to(CourseOut, await clinical.get_course(course_id=course_id))
 
-    @post("/sessions/{session_id:int}/scans", operation_id="recordScan", responses={201: ResponseSpec(ScanOut)})
+    @post(
+        "/sessions/{session_id:int}/scans",
+        operation_id="recordScan",
+        responses={201: ResponseSpec(ScanOut)},
+        opt={CHECKED_BY_SERVICE: True},  # scanning.record_use checks the token in its session lock
+    )
     async def scan(
         self,
         request: ActorRequest,

@@ -19,3 +19,12 @@ class Actor:
     def has_role(self, needed: str) -> bool:
         """True when this actor's role includes everything of `needed` (staff < manager < admin)."""
         return _RANK.get(self.role, -1) >= _RANK[needed]
+
+
+@dataclass(frozen=True)
+class UncheckedActor(Actor):
+    """An actor as a bearer token's verified signature names it (role as signed, no email): the service checks in
+    its own transaction's first statement that the user is active and the token neither revoked nor cut off."""
+
+    jti: str
+    issued_at: float

@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 from inventory.db import Connection
-from inventory.domain.errors import BarcodeAmbiguous, BarcodeInvalid, NotFound
+from inventory.domain.errors import BarcodeAmbiguous, BarcodeInvalid, InventoryError, NotFound
 from inventory.domain.gs1 import Reading, read_barcode
 from inventory.domain.lots import lot_key
 from inventory.store import catalog, lots
@@ -26,12 +26,40 @@ class Resolved:
     lot: dict[str, Any] | None  # the known lot the barcode names, if any
 
 
-async def resolve(conn: Connection, raw: str, *, today: date) -> Resolved:
+@dataclass(frozen=True)
+class LookedUp:
+    """A GTIN-and-lot look-up made already (`found` as lots.find_by_gtin_and_key returns it)."""
+
+    gtin: str
+    key: str | None
+    found: dict[str, Any] | None
+
+
+def single_lookup(raw: str, *, today: date) -> tuple[str, str | None] | None:
+    """The (GTIN, lot key) look-up that resolving the barcode will need, when it is its only one; never raises.
+
+    For a caller that makes it ahead, riding on a statement of its own: `resolve` reads the barcode again on the
+    location's day and uses the look-up only if that reading asks for the same one.
+    """
+    try:
+        readings = read_barcode(raw[: MAX_BARCODE_LENGTH + 1], today=today, hri_guesses=True)
+    except InventoryError:
+        return None
+    if len(readings) != 1 or readings[0].kind == "label" or readings[0].gtin is None:
+        return None
+    return readings[0].gtin, _key(readings[0])
+
+
+def _key(reading: Reading) -> str | None:
+    return lot_key(reading.lot_number) if reading.lot_number is not None else None
+
+
+async def resolve(conn: Connection, raw: str, *, today: date, looked_up: LookedUp | None = None) -> Resolved:
     """Resolve a barcode; raises BarcodeInvalid, BarcodeAmbiguous or NotFound(product_unknown)."""
     readings = read_barcode(raw[: MAX_BARCODE_LENGTH + 1], today=today, hri_guesses=True)
     candidates: list[Resolved] = []
     for reading in readings:
-        resolved = await _resolve_reading(conn, reading)
+        resolved = await _resolve_reading(conn, reading, looked_up)
         # A guessed reading counts only when it names a known lot: it must never create a lot.
         if resolved is not None and (not reading.guessed or resolved.lot is not None):
             candidates.append(resolved)
@@ -66,7 +94,7 @@ async def resolve(conn: Connection, raw: str, *, today: date) -> Resolved:
     )
 
 
-async def _resolve_reading(conn: Connection, reading: Reading) -> Resolved | None:
+async def _resolve_reading(conn: Connection, reading: Reading, looked_up: LookedUp | None) -> Resolved | None:
     if reading.kind == "label":
         assert reading.lot_id is not None
         lot = await lots.get(conn, reading.lot_id)
@@ -76,10 +104,11 @@ async def _resolve_reading(conn: Connection, reading: Reading) -> Resolved | Non
         return Resolved(reading=reading, product_id=lot["product_id"], units=1, gtin=gtin, lot=lot)
     if reading.gtin is None:
         return await _resolve_without_gtin(conn, reading)
-    # One round trip: the product behind the GTIN and, when the barcode names one, its lot.
-    found = await lots.find_by_gtin_and_key(
-        conn, reading.gtin, lot_key(reading.lot_number) if reading.lot_number is not None else None
-    )
+    # One round trip (none when made already): the product behind the GTIN and, when the barcode names one, its lot.
+    if looked_up is not None and (looked_up.gtin, looked_up.key) == (reading.gtin, _key(reading)):
+        found = looked_up.found
+    else:
+        found = await lots.find_by_gtin_and_key(conn, reading.gtin, _key(reading))
     if found is None:
         return None
     lot = None

@@ -9,9 +9,9 @@ import asyncpg
 
 from inventory import clock, db, metrics
 from inventory.domain import containers as container_rules
-from inventory.domain.errors import Conflict, Forbidden, InventoryError, NotFound, Unprocessable
+from inventory.domain.errors import Conflict, Forbidden, InventoryError, NotFound, Unauthorized, Unprocessable
 from inventory.domain.lots import clean_lot_number, lot_key, similar_key
-from inventory.domain.models import Actor
+from inventory.domain.models import Actor, UncheckedActor
 from inventory.domain.override import clean_override_reason, override_reason_refusal
 from inventory.domain.quantities import Quantity
 from inventory.domain.scan_decision import (
@@ -27,7 +27,7 @@ from inventory.domain.scan_decision import (
     serial_already_used,
     unknown_lot_without_expiry,
 )
-from inventory.services import alerting, barcodes
+from inventory.services import alerting, auth, barcodes
 from inventory.store import audit, lots, stock, usages
 from inventory.store import clinical as sessions
 from inventory.store import containers as container_store
@@ -65,8 +65,10 @@ async def record_use(
             lambda: _record(actor, session_id, barcode, quantity, reason, repeat, open_new)
         )
     except InventoryError as refusal:
-        # Counted here, where the outcome is decided; an idempotent replay never reaches this function.
-        metrics.scan_refused(refusal.code)
+        # Counted here, where the outcome is decided; an idempotent replay never reaches this function. A refused
+        # bearer token (checked in the scan's transaction) is no scan outcome, as when the middleware refused it.
+        if not isinstance(refusal, Unauthorized):
+            metrics.scan_refused(refusal.code)
         raise
     metrics.scan_recorded(warning["code"] for warning in recorded["warnings"])
     return recorded
@@ -93,15 +95,24 @@ async def _record(
 ) -> dict[str, Any]:
     """One scan in one transaction: lock the session and the lot, ask `decide_scan`, write what it decided."""
     scanned = raw.strip()[:512]
+    # Read ahead on the service's day, the barcode's catalog look-up rides on the session lock; `resolve` reads it
+    # again on the location's day and makes the look-up itself if that reading needs another one.
+    lookup = barcodes.single_lookup(raw, today=clock.today())
     async with db.transaction() as conn:
-        await usages.use_generic_plans(conn)
         # One scan at a time per session: a concurrent scan of the same barcode is seen by the repeat check, and
         # closing the session waits for scans in flight.
-        row = await sessions.lock_session_for_scan(conn, session_id)
+        # An unchecked bearer token is checked by this first statement, in this transaction's snapshot.
+        token = (actor.id, actor.jti, actor.issued_at) if isinstance(actor, UncheckedActor) else None
+        locked = await sessions.lock_session_for_scan(conn, session_id, token=token, gtin_and_key=lookup)
         # Read after the lock: a scan that waited for another one of this session is stamped after it.
         now = clock.now()
-        if row is None:
+        if locked is None:
+            if isinstance(actor, UncheckedActor):  # a refused token learns nothing about sessions
+                await auth.check(conn, actor)
             raise NotFound.of("session", session_id)
+        if not locked.token_valid:
+            raise auth.token_refused()
+        row = locked.session
         protocol = row["protocol_products"]
         session = ScanSession(
             status=row["status"],
@@ -112,7 +123,12 @@ async def _record(
         check_session(session)  # before the barcode is read: a closed session refuses whatever was scanned
         location_id: int = row["location"]
         today = clock.today_in(row["timezone"])  # expiry, FEFO and usable lots go by the location's day
-        resolved = await barcodes.resolve(conn, raw, today=today)
+        resolved = await barcodes.resolve(
+            conn,
+            raw,
+            today=today,
+            looked_up=None if lookup is None else barcodes.LookedUp(*lookup, found=locked.looked_up),
+        )
         reading = resolved.reading
         lot_id, found = await _find_lot(conn, resolved, location_id, today)
         # Lock the lot: a recall either commits before this (and we see it) or waits until we commit.

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 from inventory import db
 from inventory.db import Connection
 from inventory.domain.quantities import Quantity
+from inventory.store import lots, users
 
 CLIENT_COLUMNS = "id, full_name, email, phone, date_of_birth, allergies, created_at, sex, erased_at"
 SESSION_COLUMNS = (
@@ -232,24 +234,67 @@ async def close_session(conn: Connection, session_id: int) -> None:
     )
 
 
-async def lock_session_for_scan(conn: Connection, session_id: int) -> dict[str, Any] | None:
+@dataclass(frozen=True)
+class ScanLock:
+    """A session locked for a scan, with what rode on its lock: the token's check and the barcode's look-up."""
+
+    session: dict[str, Any]
+    token_valid: bool  # true when no token was given
+    looked_up: dict[str, Any] | None  # lots.GTIN_AND_KEY_COLUMNS for the GTIN asked, None when unknown or not asked
+
+
+async def lock_session_for_scan(
+    conn: Connection,
+    session_id: int,
+    *,
+    token: tuple[int, str, float] | None = None,
+    gtin_and_key: tuple[str, str | None] | None = None,
+) -> ScanLock | None:
     """A session with its client's allergies and its location's time zone, locked FOR NO KEY UPDATE: one scan at once.
 
     Scans of one session wait for each other, so the repeat-scan check sees the use a concurrent scan of the
     same barcode just committed; closing the session (FOR UPDATE) waits for scans in flight, and a scan after
     the close sees it. The usage rows' foreign-key checks (FOR KEY SHARE) do not conflict with this lock.
+    The rest of the transaction plans its prepared statements generically (plan_cache_mode, set by this statement).
+    With `token` (user id, jti, issued at) it checks that bearer token; with `gtin_and_key` it looks the barcode up
+    as lots.find_by_gtin_and_key does.
     """
-    # The protocol's products ride on the lock (null without a protocol): not_in_protocol costs no round trip.
+    # What rides on the lock costs no round trip of its own. The protocol's products (null without a protocol):
+    # not_in_protocol. The scan's plan_cache_mode: set for the rest of the transaction only (is_local), it makes
+    # the statements that follow reuse one generic plan each; their shapes never vary, and planning them afresh on
+    # every scan (custom plans) costs more than running them. A SET LOCAL of its own would be a round trip, and a
+    # session-wide setting would force generic plans on every other query of the connection too. The bearer
+    # token's check, in the scan's own snapshot: a revocation committed before it is seen. The barcode's look-up:
+    # like the rest of the statement it reads the snapshot taken before the lock was granted, as a look-up made
+    # just before the lock would; the lot's status is read again under the lot's own lock, and a lot a concurrent
+    # scan just created is found by lots.get_or_create.
+    gtin, key = gtin_and_key or (None, None)
     row = await conn.fetchrow(
         "SELECT s.id, s.status, s.location, s.client, c.allergies, c.erased_at IS NOT NULL AS client_erased,"
-        " o.timezone,"
+        " o.timezone, set_config('plan_cache_mode', 'force_generic_plan', true) AS plans,"
+        f" $2::int IS NULL OR EXISTS (SELECT 1 FROM app_user u WHERE {users.token_valid_sql('$2', '$3', '$4')})"
+        " AS token_valid,"
+        f" {', '.join(f'b.{name} AS found_{name}' for name in lots.GTIN_AND_KEY_COLUMNS)},"
         " CASE WHEN s.protocol IS NULL THEN NULL ELSE"
         " array(SELECT i.product FROM protocol_item i WHERE i.protocol = s.protocol) END AS protocol_products"
         " FROM treatment_session s"
-        " JOIN client c ON c.id = s.client JOIN location o ON o.id = s.location WHERE s.id = $1 FOR NO KEY UPDATE OF s",
+        " JOIN client c ON c.id = s.client JOIN location o ON o.id = s.location"
+        f" LEFT JOIN LATERAL ({lots.gtin_and_key_sql('$5::text', '$6::text')}) b ON true"
+        " WHERE s.id = $1 FOR NO KEY UPDATE OF s",
         session_id,
+        *(token or (None, None, None)),
+        gtin,
+        key,
     )
-    return dict(row) if row else None
+    if row is None:
+        return None
+    session = dict(row)
+    found = {name: session.pop(f"found_{name}") for name in lots.GTIN_AND_KEY_COLUMNS}
+    return ScanLock(
+        session=session,
+        token_valid=session.pop("token_valid"),
+        looked_up=found if found["product_id"] is not None else None,
+    )
 
 
 async def open_session(conn: Connection, session_id: int) -> None:

@@ -95,17 +95,23 @@ async def list_lots(
     return [dict(r) for r in rows]
 
 
+GTIN_AND_KEY_COLUMNS = ("product_id", "units", "id", "lot_number", "expiry_date", "status", "not_received")
+
+
+def gtin_and_key_sql(gtin: str, key: str) -> str:
+    """SELECT of GTIN_AND_KEY_COLUMNS for the GTIN (parameter `gtin`) and lot key (`key`): none for an unknown GTIN."""
+    return (
+        "SELECT g.product AS product_id, g.units, l.id, l.lot_number, l.expiry_date, l.status, l.not_received"
+        f" FROM product_gtin g LEFT JOIN lot l ON l.product = g.product AND l.lot_key = {key} WHERE g.gtin = {gtin}"
+    )
+
+
 async def find_by_gtin_and_key(conn: Connection, gtin: str, key: str | None) -> dict[str, Any] | None:
     """The product and pack size behind a GTIN and, when `key` names one of its lots, that lot.
 
     One round trip; the lot columns (id, lot_number, expiry_date, status, not_received) are NULL without a lot.
     """
-    row = await conn.fetchrow(
-        "SELECT g.product AS product_id, g.units, l.id, l.lot_number, l.expiry_date, l.status, l.not_received"
-        " FROM product_gtin g LEFT JOIN lot l ON l.product = g.product AND l.lot_key = $2 WHERE g.gtin = $1",
-        gtin,
-        key,
-    )
+    row = await conn.fetchrow(gtin_and_key_sql("$1", "$2"), gtin, key)
     return dict(row) if row else None
 
 

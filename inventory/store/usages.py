@@ -92,15 +92,6 @@ FROM used, level
 """
 
 
-async def use_generic_plans(conn: Connection) -> None:
-    """Plan the transaction's prepared statements once, generically, for the rest of the transaction.
-
-    The scan's statements are prepared and their shapes never vary: planning them afresh on every scan
-    (PostgreSQL's custom plans) costs more than running them, so reuse one generic plan each.
-    """
-    await conn.execute("SET LOCAL plan_cache_mode = force_generic_plan")
-
-
 async def lock_lot(
     conn: Connection,
     lot_id: int,

@@ -73,12 +73,20 @@ async def get_by_id(conn: Connection, user_id: int) -> User | None:
     return _user(row) if row else None
 
 
+def token_valid_sql(user_id: str, jti: str, issued_at: str) -> str:
+    """SQL for "user `user_id` is active and its token `jti`, issued at `issued_at` (epoch), is still good"."""
+    return (
+        f"u.id = {user_id} AND u.active"
+        f" AND (u.tokens_valid_after IS NULL OR {issued_at}::float8 >= extract(epoch FROM u.tokens_valid_after))"
+        f" AND NOT EXISTS (SELECT 1 FROM revoked_token r WHERE r.jti = {jti})"
+    )
+
+
 async def get_for_token(conn: Connection, user_id: int, jti: str, issued_at: float) -> SignedInUser | None:
     """The active user behind a token, unless the token was revoked or issued before the user's cut-off."""
     row = await conn.fetchrow(
-        "SELECT u.id, u.email, u.full_name, u.role, u.locale FROM app_user u WHERE u.id = $1 AND u.active"
-        " AND (u.tokens_valid_after IS NULL OR $3::float8 >= extract(epoch FROM u.tokens_valid_after))"
-        " AND NOT EXISTS (SELECT 1 FROM revoked_token r WHERE r.jti = $2)",
+        "SELECT u.id, u.email, u.full_name, u.role, u.locale FROM app_user u"
+        f" WHERE {token_valid_sql('$1', '$2', '$3')}",
         user_id,
         jti,
         issued_at,

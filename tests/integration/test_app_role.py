@@ -44,7 +44,7 @@ async def app_db(databases: Databases, pool: None) -> AsyncIterator[tuple[str, s
     engine = db.get_engine()
     saved_pool, saved_config = engine.pool, engine.config
     engine.config = {"dsn": app_url}
-    engine.pool = await asyncpg.create_pool(app_url, min_size=1, max_size=10, init=db.init_connection)
+    engine.pool = await asyncpg.create_pool(app_url, min_size=1, max_size=10, **db.pool_options())
     try:
         yield owner, app_url
     finally:

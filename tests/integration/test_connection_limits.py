@@ -70,7 +70,7 @@ async def test_a_request_that_finds_no_connection_free_is_503_busy_with_retry_af
     one_connection_role: str, engine_off: None, settings: Settings, auth_headers: H
 ) -> None:
     engine = db.get_engine()
-    engine.pool = await asyncpg.create_pool(one_connection_role, min_size=0, max_size=2, init=db.init_connection)
+    engine.pool = await asyncpg.create_pool(one_connection_role, min_size=0, max_size=2, **db.pool_options())
     holder = await asyncpg.connect(one_connection_role)
     try:
         transport = httpx.ASGITransport(app=create_app(settings, manage_pool=False))  # type: ignore[arg-type]

@@ -19,7 +19,7 @@ async def test_commit_time_failures_beyond_the_pool_size_leave_the_pool_healthy(
 ) -> None:
     engine = db.get_engine()
     saved = engine.pool
-    small = await asyncpg.create_pool(databases.race, min_size=1, max_size=3, init=db.init_connection)
+    small = await asyncpg.create_pool(databases.race, min_size=1, max_size=3, **db.pool_options())
     engine.pool = small
     try:
         async with db.transaction() as conn:

@@ -49,7 +49,7 @@ async def jobs_db(databases: Databases, pool: None) -> AsyncIterator[str]:
     engine = db.get_engine()
     saved_pool, saved_config = engine.pool, engine.config
     engine.config = {"dsn": url}
-    engine.pool = await asyncpg.create_pool(url, min_size=2, max_size=20, init=db.init_connection)
+    engine.pool = await asyncpg.create_pool(url, min_size=2, max_size=20, **db.pool_options())
     try:
         yield url
     finally:
