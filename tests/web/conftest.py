@@ -19,7 +19,7 @@ from tests.support.browser import CHROMIUM_ARGS, Tab
 from tests.support.pages import Pages
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 async def browser() -> AsyncIterator[Browser]:
     """Debian's Chromium driven by pip's playwright; skipped without it, except under CI where that fails."""
     executable = shutil.which("chromium")
@@ -34,7 +34,7 @@ async def browser() -> AsyncIterator[Browser]:
         await launched.close()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 async def base_url(settings: Settings) -> AsyncIterator[str]:
     """The app under uvicorn on a free port, in the tests' event loop (so it uses the swapped engine pool)."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
