@@ -25,7 +25,7 @@ T = TypeVar("T")
 
 __all__ = ["DISCONNECTED", "CommitOutcomeUnknown", "Connection", "connection", "now", "transaction", "with_retries"]
 
-# The Python clock's instant when the current transaction began: what SQL's now() would say, from our clock.
+# The Python clock's instant when the current transaction began: the transaction's time, from our clock.
 _began: ContextVar[datetime | None] = ContextVar("inventory_transaction_began", default=None)
 
 
@@ -177,7 +177,7 @@ def _pool() -> asyncpg.Pool:
 def now() -> datetime:
     """The time written as "now" by the current transaction: the service clock when it began (UTC).
 
-    Every row a transaction writes carries the same instant, as with PostgreSQL's now(), but a shifted
+    Every row a transaction writes carries the same instant, as a transaction timestamp would, but a shifted
     process clock moves it; outside a transaction it is simply clock.now().
     """
     began = _began.get()

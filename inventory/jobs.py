@@ -9,7 +9,7 @@ sleep). PostgreSQL is the only coordinator; the claim, not the tick, is what mak
 tick that two processes run at once, or a tick run by hand, changes nothing.
 
 pgqueuer's own bookkeeping (when the next tick is due, when a retry may start, heartbeats) uses the database's
-`now()`; no business decision depends on it: which day it is and whether an hour has passed come from
+clock; no business decision depends on it: which day it is and whether an hour has passed come from
 `inventory.clock` in the tick.
 """
 

@@ -3,7 +3,7 @@
 A *period* is one run of one job for one scope on one local day. The scheduler claims each period once in
 PostgreSQL (`scheduled_run`, unique per job, scope and day), so however many processes ask at once and however
 often, a period runs once. What day it is, and whether an hour has passed, is decided here from the Python
-clock, never from the database's `now()`.
+clock, never from the database's clock.
 
 - `alerts.refresh`: per location, as soon as its local day has begun (after local midnight).
 - `alerts.digest`: per location, from `digest_hour` local time on (only when a webhook is configured).

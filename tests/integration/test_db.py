@@ -63,3 +63,14 @@ async def test_retries_run_each_attempt_in_a_fresh_transaction(race_pool: None) 
 
     assert await db.with_retries(flaky) == 3
     assert len(set(attempts)) == 3
+
+
+async def test_no_column_takes_the_databases_clock(conn: asyncpg.Connection) -> None:
+    """Every business time is written by the service (CONTRACT section 4): no default may stamp the database's."""
+    stamped = await conn.fetch(
+        "SELECT table_name || '.' || column_name AS col FROM information_schema.columns"
+        " WHERE table_schema = 'public' AND table_name <> 'migration' AND table_name NOT LIKE 'pgqueuer%'"
+        " AND (column_default ILIKE '%current_timestamp%' OR column_default ILIKE '%current_date%'"
+        " OR column_default ILIKE '%now()%')"
+    )
+    assert [r["col"] for r in stamped] == []
