@@ -230,7 +230,8 @@ async def main() -> None:
     lanes_count = 2 * max(LEVELS)
     async with scratch_database("bench_scan") as url:
         lanes = await seed(lanes_count)
-        pool = await asyncpg.create_pool(url, min_size=lanes_count, max_size=lanes_count)
+        # The baseline releases connections as the app does (no reset round trip): the ratio compares like with like.
+        pool = await asyncpg.create_pool(url, min_size=lanes_count, max_size=lanes_count, reset=db.keep_session)
         user_id = await pool.fetchval("SELECT id FROM app_user WHERE email = 'bench@clinic.test'")
         raw: dict[int, tuple[float, float, float]] = {}
         for level in LEVELS:

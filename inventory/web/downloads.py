@@ -1,4 +1,4 @@
-"""Files the pages hand out: CSV attachments built by the one spreadsheet rule (inventory.domain.spreadsheet)."""
+"""Files the pages hand out: attachments, CSV ones built by the one spreadsheet rule (inventory.domain.spreadsheet)."""
 
 from __future__ import annotations
 
@@ -20,8 +20,13 @@ def csv_download(filename: str, header: Sequence[str], rows: Iterable[Sequence[o
 
 def csv_attachment(filename: str, content: bytes) -> Response[bytes]:
     """CSV bytes (already with their BOM) as an attachment of the pages."""
+    return attachment(filename, content, CSV_MEDIA_TYPE)
+
+
+def attachment(filename: str, content: bytes, media_type: str) -> Response[bytes]:
+    """A file the pages hand out to be saved (a PDF, a CSV), with the pages' headers."""
     return Response(
         content=content,
-        media_type=CSV_MEDIA_TYPE,
+        media_type=media_type,
         headers={**PAGE_HEADERS, "Content-Disposition": f'attachment; filename="{filename}"'},
     )

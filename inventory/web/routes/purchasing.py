@@ -12,10 +12,10 @@ from litestar.response import Redirect, Template
 from inventory.domain.errors import InventoryError, NotFound
 from inventory.services import catalog, order_documents, purchasing
 from inventory.services.purchasing import OrderView, SupplierRow
-from inventory.web.downloads import CSV_MEDIA_TYPE
+from inventory.web.downloads import attachment, csv_attachment
 from inventory.web.forms import Fields, refusal_message
 from inventory.web.i18n import N_, gettext, ngettext
-from inventory.web.pages import PAGE_HEADERS, current_user, manager_page, read_form, redirect, render, settings_of
+from inventory.web.pages import current_user, manager_page, read_form, redirect, render, settings_of
 from inventory.web.receiving_order import STATUS_NAMES
 from inventory.web.receiving_order import order_status_name as status_name
 
@@ -345,21 +345,16 @@ async def order_cancel(request: Request[Any, Any, Any], order_id: Id) -> Redirec
     return redirect(request, f"/ui/orders/{order_id}", flash=gettext(_CANCELLED) % {"id": order_id})
 
 
-def _attachment(body: bytes, media_type: str, filename: str) -> Response[bytes]:
-    headers = {**PAGE_HEADERS, "Content-Disposition": f'attachment; filename="{filename}"'}
-    return Response(body, media_type=media_type, headers=headers)
-
-
 @get("/orders/{order_id:int}/pdf", guards=[manager_page], include_in_schema=False, security=[])
 async def order_pdf(order_id: Id) -> Response[bytes]:
     """The order form for the supplier, as a PDF download (the same document as the API's)."""
-    return _attachment(await order_documents.order_pdf(order_id), "application/pdf", f"purchase-order-{order_id}.pdf")
+    return attachment(f"purchase-order-{order_id}.pdf", await order_documents.order_pdf(order_id), "application/pdf")
 
 
 @get("/orders/{order_id:int}/csv", guards=[manager_page], include_in_schema=False, security=[])
 async def order_csv(order_id: Id) -> Response[bytes]:
     """The order's lines for the supplier, as a CSV download (UTF-8 with a BOM, as the API's)."""
-    return _attachment(await order_documents.order_csv(order_id), CSV_MEDIA_TYPE, f"purchase-order-{order_id}.csv")
+    return csv_attachment(f"purchase-order-{order_id}.csv", await order_documents.order_csv(order_id))
 
 
 HANDLERS: list[Any] = [
